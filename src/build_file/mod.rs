@@ -1,0 +1,255 @@
+//! Evaluating BUILD and .bzl files with Starlark: the only module that touches
+//! the `starlark` crate.
+//!
+//! Packages are evaluated in parallel (rayon), each in its own Starlark heap.
+//! A .bzl file is evaluated once, frozen, and shared between the packages that
+//! load it; its `load()`s are followed depth-first with the chain of files in
+//! hand, so a load cycle is reported with the whole cycle. Evaluation is
+//! bounded by a step budget, so a runaway loop stops with an error naming its
+//! file. What leaves this module is plain data: [`Package`]s of [`Target`]s.
+
+mod builtins;
+mod value;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use indexmap::IndexMap;
+use rayon::prelude::*;
+use starlark::environment::{FrozenModule, Globals, GlobalsBuilder, Module};
+use starlark::eval::{Evaluator, ReturnFileLoader};
+use starlark::syntax::{AstModule, Dialect, DialectTypes};
+
+use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
+use crate::label::Label;
+use crate::target_graph::{Package, TargetGraph};
+use crate::workspace::{PackageDir, Workspace};
+
+use builtins::{location_of, BuildContext};
+
+/// The most Starlark steps (function calls and loop iterations) one file may take.
+pub const MAX_STEPS: u64 = 50_000_000;
+/// The most memory one file's evaluation may allocate.
+pub const MAX_HEAP_BYTES: usize = 1 << 30;
+
+fn globals() -> &'static Globals {
+    static GLOBALS: OnceLock<Globals> = OnceLock::new();
+    GLOBALS.get_or_init(|| {
+        let mut b = GlobalsBuilder::standard();
+        builtins::build_globals(&mut b);
+        b.namespace("selects", builtins::selects_namespace);
+        b.build()
+    })
+}
+
+fn dialect(allow_def: bool) -> Dialect {
+    Dialect {
+        enable_def: allow_def,
+        enable_lambda: true,
+        enable_load: true,
+        enable_keyword_only_arguments: true,
+        enable_types: DialectTypes::Disable,
+        enable_load_reexport: true,
+        enable_top_level_stmt: true,
+        enable_f_strings: false,
+        ..Dialect::Standard
+    }
+}
+
+/// Loads every package of the workspace, in parallel, and checks the result.
+pub fn load_workspace(ws: &Workspace) -> Result<TargetGraph> {
+    let dirs = ws.packages()?;
+    let loader = Loader::new(ws);
+    let packages: Vec<Result<Package>> = dirs.par_iter().map(|d| loader.package(d)).collect();
+    let packages = packages.into_iter().collect::<Result<Vec<_>>>()?;
+    let graph = TargetGraph::new(packages);
+    crate::configuration::validate(&graph)?;
+    Ok(graph)
+}
+
+/// Evaluates files of one workspace, sharing frozen .bzl modules.
+struct Loader<'w> {
+    ws: &'w Workspace,
+    bzl: Mutex<HashMap<PathBuf, FrozenModule>>,
+}
+
+enum Kind {
+    Build,
+    Bzl,
+}
+
+impl<'w> Loader<'w> {
+    fn new(ws: &'w Workspace) -> Self {
+        Loader {
+            ws,
+            bzl: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn package(&self, dir: &PackageDir) -> Result<Package> {
+        let shown = self.ws.shown(&dir.build_file);
+        let ctx = BuildContext {
+            package: Some(dir.name.clone()),
+            root: self.ws.root.clone(),
+            build_file: shown.clone(),
+            targets: RefCell::new(IndexMap::new()),
+        };
+        self.eval_file(&dir.build_file, &dir.name, Kind::Build, &ctx, &[])?;
+        Ok(Package {
+            name: dir.name.clone(),
+            build_file: shown,
+            targets: ctx.targets.into_inner(),
+        })
+    }
+
+    /// Parses and evaluates one file; for a .bzl file returns its frozen module.
+    fn eval_file(
+        &self,
+        path: &Path,
+        package: &str,
+        kind: Kind,
+        ctx: &BuildContext,
+        chain: &[PathBuf],
+    ) -> Result<Option<FrozenModule>> {
+        let shown = self.ws.shown(path);
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}"))
+        })?;
+        let is_bzl = matches!(kind, Kind::Bzl);
+        let ast = AstModule::parse(&shown, text, &dialect(is_bzl)).map_err(|e| {
+            let mut err = self.convert(e, ErrorKind::Syntax);
+            if err.message.contains("`def` is not allowed") {
+                err.message = format!("functions cannot be defined in BUILD files (`{shown}`)");
+                err.help = Some("define macros in a .bzl file and load() them, as in Bazel".into());
+            }
+            err
+        })?;
+        // Follow the loads first, so that evaluation finds them ready.
+        let mut chain = chain.to_vec();
+        chain.push(path.to_path_buf());
+        let mut loaded: Vec<(String, FrozenModule)> = Vec::new();
+        for load in ast.loads() {
+            let at = location_of(&self.ws.root, &load.span);
+            let module = self.bzl_module(load.module_id, package, &chain, &at)?;
+            for theirs in load.symbols.values() {
+                if module.get_option(theirs).ok().flatten().is_none() {
+                    let names: Vec<String> = module.names().map(|n| n.as_str().to_string()).collect();
+                    return Err(Error::new(
+                        ErrorKind::Load,
+                        format!("`{}` does not define `{theirs}`", load.module_id),
+                    )
+                    .at(Some(at.clone()))
+                    .with_help_opt(did_you_mean(theirs, names.iter().map(|s| s.as_str()))));
+                }
+            }
+            loaded.push((load.module_id.to_string(), module));
+        }
+        let modules: HashMap<&str, &FrozenModule> =
+            loaded.iter().map(|(k, m)| (k.as_str(), m)).collect();
+        let loader = ReturnFileLoader { modules: &modules };
+        Module::with_temp_heap(|module| {
+            {
+                let mut eval = Evaluator::new(&module);
+                eval.set_loader(&loader);
+                eval.extra = Some(ctx);
+                eval.set_max_tick_count(MAX_STEPS)
+                    .and_then(|_| eval.set_max_heap_size(MAX_HEAP_BYTES))
+                    .map_err(|e| Error::new(ErrorKind::Eval, e.to_string()))?;
+                eval.eval_module(ast, globals())
+                    .map_err(|e| self.convert(e, ErrorKind::Eval))?;
+            }
+            if is_bzl {
+                module
+                    .freeze()
+                    .map(Some)
+                    .map_err(|e| Error::new(ErrorKind::Eval, format!("`{shown}`: {e:?}")))
+            } else {
+                Ok(None)
+            }
+        })
+    }
+
+    /// The frozen module of a .bzl file named by a load() label.
+    fn bzl_module(&self, module_id: &str, package: &str, chain: &[PathBuf], at: &Location) -> Result<FrozenModule> {
+        let label = Label::parse_relative(module_id, Some(package))
+            .map_err(|e| Error::new(ErrorKind::Load, format!("bad load() label: {}", e.0)).at(Some(at.clone())))?;
+        if !label.name().ends_with(".bzl") {
+            return Err(Error::new(
+                ErrorKind::Load,
+                format!("load() takes a .bzl file, not `{label}`"),
+            )
+            .at(Some(at.clone())));
+        }
+        let path = self.ws.root.join(label.package()).join(label.name());
+        if let Some(i) = chain.iter().position(|p| *p == path) {
+            let mut cycle: Vec<String> = chain[i..].iter().map(|p| self.ws.shown(p)).collect();
+            cycle.push(self.ws.shown(&path));
+            return Err(Error::new(
+                ErrorKind::LoadCycle,
+                format!("load cycle: {}", cycle.join(" -> ")),
+            )
+            .at(Some(at.clone())));
+        }
+        if let Some(m) = self.bzl.lock().expect("no panics while locked").get(&path) {
+            return Ok(m.clone());
+        }
+        if !path.is_file() {
+            return Err(Error::new(
+                ErrorKind::Load,
+                format!(
+                    "cannot load `{label}`: file `{}` does not exist",
+                    self.ws.shown(&path)
+                ),
+            )
+            .at(Some(at.clone())));
+        }
+        let ctx = BuildContext {
+            package: None,
+            root: self.ws.root.clone(),
+            build_file: String::new(),
+            targets: RefCell::new(IndexMap::new()),
+        };
+        let module = self
+            .eval_file(&path, label.package(), Kind::Bzl, &ctx, chain)?
+            .expect("a .bzl file gives a module");
+        // Another thread may have evaluated it meanwhile; both results are equal.
+        self.bzl
+            .lock()
+            .expect("no panics while locked")
+            .insert(path, module.clone());
+        Ok(module)
+    }
+
+    /// A Starlark error as a sel error: sel's own errors keep their kind.
+    fn convert(&self, e: starlark::Error, default: ErrorKind) -> Error {
+        let location = e.span().map(|s| location_of(&self.ws.root, s));
+        let own = match e.kind() {
+            starlark::ErrorKind::Native(a) | starlark::ErrorKind::Other(a) | starlark::ErrorKind::Value(a) => {
+                a.downcast_ref::<Error>().cloned()
+            }
+            _ => None,
+        };
+        if let Some(own) = own {
+            return Error { location: own.location.clone().or(location), ..own };
+        }
+        let message = e.kind().to_string();
+        let (kind, message) = if message.contains("Tick limit") || message.contains("tick") && message.contains("exceeded") {
+            let file = location.as_ref().map(|l| l.name().to_string()).unwrap_or_default();
+            (
+                ErrorKind::Eval,
+                format!("evaluation of `{file}` took more than {MAX_STEPS} steps (a loop that does not end?)"),
+            )
+        } else if message.contains("Heap limit") || message.contains("heap") && message.contains("exceeded") {
+            let file = location.as_ref().map(|l| l.name().to_string()).unwrap_or_default();
+            (
+                ErrorKind::Eval,
+                format!("evaluation of `{file}` allocated more than {} MiB", MAX_HEAP_BYTES >> 20),
+            )
+        } else {
+            (default, message)
+        };
+        Error::new(kind, message).at(location)
+    }
+}

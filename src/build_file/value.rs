@@ -1,0 +1,112 @@
+//! The one Starlark value type sel adds: a configurable value (`select()` and
+//! `+` concatenations with it), and the conversion of Starlark values to plain data.
+
+use std::fmt;
+
+use allocative::Allocative;
+use starlark::values::dict::DictRef;
+use starlark::values::list::ListRef;
+use starlark::values::tuple::TupleRef;
+use starlark::values::{Heap, NoSerialize, ProvidesStaticType, StarlarkValue, Value as SValue, ValueLike};
+use starlark::starlark_simple_value;
+use starlark_derive::starlark_value;
+
+use crate::target_graph::{Attr, Value};
+
+/// A `select()` or a concatenation holding one, carried through Starlark as plain data.
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub struct Configurable(#[allocative(skip)] pub Attr);
+
+starlark_simple_value!(Configurable);
+
+impl fmt::Display for Configurable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("select(...)")
+    }
+}
+
+fn concat(a: Attr, b: Attr) -> Attr {
+    let mut parts = Vec::new();
+    for x in [a, b] {
+        match x {
+            Attr::Concat(p) => parts.extend(p),
+            other => parts.push(other),
+        }
+    }
+    Attr::Concat(parts)
+}
+
+fn operand(v: SValue) -> Option<Attr> {
+    if let Some(c) = v.downcast_ref::<Configurable>() {
+        return Some(c.0.clone());
+    }
+    // Only lists, strings and dicts combine with a select, as in Bazel.
+    if v.unpack_str().is_some() || ListRef::from_value(v).is_some() || DictRef::from_value(v).is_some() {
+        return to_plain(v).ok().map(Attr::Plain);
+    }
+    None
+}
+
+#[starlark_value(type = "select")]
+impl<'v> StarlarkValue<'v> for Configurable {
+    fn add(&self, rhs: SValue<'v>, heap: Heap<'v>) -> Option<starlark::Result<SValue<'v>>> {
+        let rhs = operand(rhs)?;
+        Some(Ok(heap.alloc(Configurable(concat(self.0.clone(), rhs)))))
+    }
+
+    fn radd(&self, lhs: SValue<'v>, heap: Heap<'v>) -> Option<starlark::Result<SValue<'v>>> {
+        let lhs = operand(lhs)?;
+        Some(Ok(heap.alloc(Configurable(concat(lhs, self.0.clone())))))
+    }
+
+    fn bit_or(&self, other: SValue<'v>, heap: Heap<'v>) -> starlark::Result<SValue<'v>> {
+        match operand(other) {
+            Some(rhs) => Ok(heap.alloc(Configurable(concat(self.0.clone(), rhs)))),
+            None => Err(starlark::Error::new_other(anyhow::anyhow!(
+                "unsupported operand for `|` with select: {}",
+                other.get_type()
+            ))),
+        }
+    }
+}
+
+/// A Starlark value as plain data; a select inside a list or dict is an error.
+pub fn to_plain(v: SValue) -> Result<Value, String> {
+    if v.is_none() {
+        return Ok(Value::None);
+    }
+    if let Some(b) = v.unpack_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(s) = v.unpack_str() {
+        return Ok(Value::Str(s.to_string()));
+    }
+    if let Some(i) = v.unpack_i32() {
+        return Ok(Value::Int(i64::from(i)));
+    }
+    if let Some(list) = ListRef::from_value(v) {
+        return list.iter().map(to_plain).collect::<Result<_, _>>().map(Value::List);
+    }
+    if let Some(t) = TupleRef::from_value(v) {
+        return t.iter().map(to_plain).collect::<Result<_, _>>().map(Value::List);
+    }
+    if let Some(d) = DictRef::from_value(v) {
+        return d
+            .iter()
+            .map(|(k, v)| Ok((to_plain(k)?, to_plain(v)?)))
+            .collect::<Result<_, String>>()
+            .map(Value::Dict);
+    }
+    if v.downcast_ref::<Configurable>().is_some() {
+        return Err("select() may only be an attribute's value or part of a `+` concatenation, not nested inside a list or dict".into());
+    }
+    Err(format!("a value of type `{}` cannot be an attribute value", v.get_type()))
+}
+
+/// A Starlark value as an attribute: a select stays a select.
+pub fn to_attr(v: SValue) -> Result<Attr, String> {
+    if let Some(c) = v.downcast_ref::<Configurable>() {
+        return Ok(c.0.clone());
+    }
+    to_plain(v).map(Attr::Plain)
+}

@@ -1,0 +1,655 @@
+//! The condition algebra for the multi-dimensional graph.
+//!
+//! `cquery --all-configs` answers for every configuration at once, so every target, edge
+//! and error carries a *condition*: the set of configurations in which it holds. A
+//! configuration assigns each selector one of its values, and a workspace with 30
+//! selectors of 10 values each has 10^30 of them, so conditions can never be sets of
+//! configurations, nor formulas that are compared by trying configurations.
+//!
+//! Conditions are instead reduced, ordered, hash-consed *multi-valued decision diagrams*
+//! (MDDs), the many-valued cousin of the binary decision diagram, in the style of uv's
+//! PEP 508 marker algebra. Each internal node tests one selector and has one child per
+//! value of that selector; the leaves are *never* and *always*. The representation is
+//! canonical, which is what the rest of sel leans on: two conditions denote the same set
+//! of configurations exactly when their [`Cond`] handles are equal, so "is this edge
+//! unconditional?", "do these two keys overlap?" and "is key A more specific than key
+//! B?" are a comparison or a single memoized operation, and a condition is a plain
+//! `Copy` value that can be hashed, sorted and used as a map key.
+//!
+//! The invariants that make it canonical, kept by the single node constructor:
+//!
+//! - *Ordered*: selectors are tested in the order of the [`Space`] (their index); below a
+//!   node testing selector `s`, only selectors after `s` are tested.
+//! - *Reduced*: no node has all its children equal (such a node is its child), so a node
+//!   tests a selector only if the condition depends on it. Every node other than *never*
+//!   is satisfiable.
+//! - *Hash-consed*: a node is stored once per (selector, children), so equal sub-diagrams
+//!   are the same node and handles compare by identity.
+//!
+//! Node 0 is *never* and node 1 is *always*. `and`, `or`, `not` and `restrict` are
+//! memoized, so repeated combinations along a large graph cost a hash lookup. Nodes are
+//! never freed: an [`Algebra`] lives for one evaluation, and handles from one algebra mean
+//! nothing in another.
+//!
+//! For output, a condition is turned into disjoint cubes (a cube allows, for some
+//! selectors, a set of values each), merging the edges of a node that lead to the same
+//! child into one value set, so `cuda in {11, 12}` is one cube. [`Algebra::to_json`] writes
+//! those cubes in the JSON of the contract; [`Algebra::render`] writes a shorter cover for
+//! people, whose cubes may overlap.
+
+mod space;
+mod text;
+#[cfg(test)]
+mod tests;
+
+pub use space::{SelectorDim, Space};
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
+
+/// Handle to a canonical condition; Copy + Eq + Hash + Ord. Equal conditions have equal
+/// handles (within one [`Algebra`]).
+///
+/// The order is the order in which the algebra first built the conditions: arbitrary but
+/// deterministic for a deterministic sequence of operations.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct Cond(u32);
+
+/// A comparison of a selector's value with one of its values, by declared order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub enum CompareOp {
+    /// `x = v`
+    Eq,
+    /// `x != v`
+    Ne,
+    /// `x < v`
+    Lt,
+    /// `x <= v`
+    Le,
+    /// `x > v`
+    Gt,
+    /// `x >= v`
+    Ge,
+}
+
+/// A conjunction of per-selector value sets: selector index -> allowed value indices
+/// (sorted, non-empty). A selector absent from the map is unconstrained.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Cube(pub BTreeMap<usize, Vec<usize>>);
+
+impl Cube {
+    /// Whether the configuration (one value index per selector) lies in the cube.
+    pub fn contains(&self, config: &[usize]) -> bool {
+        self.0
+            .iter()
+            .all(|(&sel, values)| values.binary_search(&config[sel]).is_ok())
+    }
+}
+
+const NEVER: u32 = 0;
+const ALWAYS: u32 = 1;
+/// The selector "tested" by the two terminals: after every real selector.
+const TERMINAL: u32 = u32::MAX;
+/// An empty slot of the `not` cache.
+const UNKNOWN: u32 = u32::MAX;
+
+/// The arena of condition nodes and the operations on them. Uses interior mutability
+/// (`RefCell`), so that all operations take `&self`.
+///
+/// Not `Sync`: one algebra belongs to one thread.
+pub struct Algebra {
+    space: Space,
+    store: RefCell<Store>,
+}
+
+impl std::fmt::Debug for Algebra {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Algebra")
+            .field("selectors", &self.space.selectors().len())
+            .field("nodes", &self.node_count())
+            .finish()
+    }
+}
+
+impl Algebra {
+    /// An algebra over `space`, holding only *never* and *always*.
+    pub fn new(space: Space) -> Self {
+        let domain = space
+            .selectors()
+            .iter()
+            .map(|dim| dim.values.len() as u32)
+            .collect();
+        let store = Store::new(domain);
+        Algebra {
+            space,
+            store: RefCell::new(store),
+        }
+    }
+
+    /// The space the conditions range over.
+    pub fn space(&self) -> &Space {
+        &self.space
+    }
+
+    /// The condition true in every configuration.
+    pub fn always(&self) -> Cond {
+        Cond(ALWAYS)
+    }
+
+    /// The condition true in no configuration.
+    pub fn never(&self) -> Cond {
+        Cond(NEVER)
+    }
+
+    /// Whether `c` holds in every configuration.
+    pub fn is_always(&self, c: Cond) -> bool {
+        c.0 == ALWAYS
+    }
+
+    /// Whether `c` holds in no configuration.
+    pub fn is_never(&self, c: Cond) -> bool {
+        c.0 == NEVER
+    }
+
+    /// Selector `sel` has one of the values (indices) in `values`.
+    ///
+    /// # Panics
+    ///
+    /// If `sel` or one of `values` is out of range.
+    pub fn one_of(&self, sel: usize, values: &[usize]) -> Cond {
+        let n = self.domain_size(sel);
+        let mut key = vec![NEVER; n + 1];
+        key[0] = sel as u32;
+        for &value in values {
+            assert!(
+                value < n,
+                "value index {value} out of range for selector {sel}"
+            );
+            key[value + 1] = ALWAYS;
+        }
+        Cond(self.store.borrow_mut().mk(key))
+    }
+
+    /// Selector `sel` has value `value` (an index).
+    pub fn equals(&self, sel: usize, value: usize) -> Cond {
+        self.one_of(sel, &[value])
+    }
+
+    /// Range conditions for ordered selectors: the value index of `sel` compared with
+    /// `value` by the declared order (index order). Works on any selector; only on an
+    /// ordered one do `Lt`, `Le`, `Gt` and `Ge` mean something to a person.
+    ///
+    /// # Panics
+    ///
+    /// If `sel` or `value` is out of range.
+    pub fn compare(&self, sel: usize, op: CompareOp, value: usize) -> Cond {
+        let n = self.domain_size(sel);
+        assert!(
+            value < n,
+            "value index {value} out of range for selector {sel}"
+        );
+        let holds = |x: usize| match op {
+            CompareOp::Eq => x == value,
+            CompareOp::Ne => x != value,
+            CompareOp::Lt => x < value,
+            CompareOp::Le => x <= value,
+            CompareOp::Gt => x > value,
+            CompareOp::Ge => x >= value,
+        };
+        let values: Vec<usize> = (0..n).filter(|&x| holds(x)).collect();
+        self.one_of(sel, &values)
+    }
+
+    /// Both `a` and `b`.
+    pub fn and(&self, a: Cond, b: Cond) -> Cond {
+        Cond(self.store.borrow_mut().and(a.0, b.0))
+    }
+
+    /// Either `a` or `b`.
+    pub fn or(&self, a: Cond, b: Cond) -> Cond {
+        Cond(self.store.borrow_mut().or(a.0, b.0))
+    }
+
+    /// Not `a`. Memoized both ways, so `not(not(a))` is a lookup.
+    pub fn not(&self, a: Cond) -> Cond {
+        Cond(self.store.borrow_mut().not(a.0))
+    }
+
+    /// `a` and not `b`.
+    pub fn and_not(&self, a: Cond, b: Cond) -> Cond {
+        let mut store = self.store.borrow_mut();
+        let not_b = store.not(b.0);
+        Cond(store.and(a.0, not_b))
+    }
+
+    /// All of the conditions; *always* for none.
+    pub fn and_all(&self, conds: impl IntoIterator<Item = Cond>) -> Cond {
+        let mut store = self.store.borrow_mut();
+        let mut acc = ALWAYS;
+        for c in conds {
+            acc = store.and(acc, c.0);
+            if acc == NEVER {
+                break;
+            }
+        }
+        Cond(acc)
+    }
+
+    /// Any of the conditions; *never* for none.
+    pub fn or_all(&self, conds: impl IntoIterator<Item = Cond>) -> Cond {
+        let mut store = self.store.borrow_mut();
+        let mut acc = NEVER;
+        for c in conds {
+            acc = store.or(acc, c.0);
+            if acc == ALWAYS {
+                break;
+            }
+        }
+        Cond(acc)
+    }
+
+    /// Whether every configuration satisfying `a` satisfies `b` (`a and not b` is never).
+    pub fn implies(&self, a: Cond, b: Cond) -> bool {
+        self.is_never(self.and_not(a, b))
+    }
+
+    /// Whether no configuration satisfies both `a` and `b`.
+    pub fn disjoint(&self, a: Cond, b: Cond) -> bool {
+        self.is_never(self.and(a, b))
+    }
+
+    /// Evaluates `c` at a full configuration given as one value index per selector.
+    ///
+    /// # Panics
+    ///
+    /// If `config` does not have one entry per selector, or an entry is out of range.
+    pub fn eval(&self, c: Cond, config: &[usize]) -> bool {
+        assert_eq!(
+            config.len(),
+            self.space.selectors().len(),
+            "a configuration needs one value per selector"
+        );
+        let store = self.store.borrow();
+        let mut node = c.0;
+        while node > ALWAYS {
+            let var = store.var(node) as usize;
+            node = store.children(node)[config[var]];
+        }
+        node == ALWAYS
+    }
+
+    /// Restricts (cofactors) `c` to selector `sel` having `value`: the result no longer
+    /// depends on `sel`. Used when `--select` fixes a selector.
+    ///
+    /// # Panics
+    ///
+    /// If `sel` or `value` is out of range.
+    pub fn restrict(&self, c: Cond, sel: usize, value: usize) -> Cond {
+        let n = self.domain_size(sel);
+        assert!(
+            value < n,
+            "value index {value} out of range for selector {sel}"
+        );
+        Cond(
+            self.store
+                .borrow_mut()
+                .restrict(c.0, sel as u32, value as u32),
+        )
+    }
+
+    /// One satisfying configuration, or `None` if `c` is never. Selectors the condition
+    /// does not constrain get `default_of(sel)`; where it does, the default value is kept
+    /// if that still satisfies `c`, else the first value that does.
+    pub fn example(&self, c: Cond, default_of: &dyn Fn(usize) -> usize) -> Option<Vec<usize>> {
+        if c.0 == NEVER {
+            return None;
+        }
+        let mut config: Vec<usize> = (0..self.space.selectors().len())
+            .map(default_of)
+            .collect();
+        let store = self.store.borrow();
+        let mut node = c.0;
+        while node > ALWAYS {
+            let var = store.var(node) as usize;
+            let children = store.children(node);
+            // Every node other than never is satisfiable, so any non-never child will do.
+            let value = match children.get(config[var]) {
+                Some(&child) if child != NEVER => config[var],
+                _ => children
+                    .iter()
+                    .position(|&child| child != NEVER)
+                    .expect("a reduced node has a satisfiable child"),
+            };
+            config[var] = value;
+            node = children[value];
+        }
+        Some(config)
+    }
+
+    /// The selectors the condition depends on (its support), sorted.
+    pub fn support(&self, c: Cond) -> Vec<usize> {
+        let store = self.store.borrow();
+        let mut seen = HashSet::new();
+        let mut vars = BTreeSet::new();
+        let mut stack = vec![c.0];
+        while let Some(node) = stack.pop() {
+            if node <= ALWAYS || !seen.insert(node) {
+                continue;
+            }
+            vars.insert(store.var(node) as usize);
+            stack.extend_from_slice(store.children(node));
+        }
+        vars.into_iter().collect()
+    }
+
+    /// Disjoint cubes covering exactly `c`, in a deterministic order. The edges of a node
+    /// that lead to the same child are merged into one value set, so `cuda in {11, 12}`
+    /// is one cube, not two. *Always* is one empty cube; *never* is no cube.
+    ///
+    /// The number of cubes can grow exponentially with the support for conditions such
+    /// as parity; the conditions of BUILD files are far from that.
+    pub fn cubes(&self, c: Cond) -> Vec<Cube> {
+        let store = self.store.borrow();
+        let mut memo = HashMap::new();
+        cubes_of(&store, c.0, &mut memo).as_ref().clone()
+    }
+
+    /// The condition of one cube: each listed selector has one of its listed values.
+    ///
+    /// # Panics
+    ///
+    /// If a selector or value index is out of range.
+    pub fn from_cube(&self, cube: &Cube) -> Cond {
+        self.and_all(
+            cube.0
+                .iter()
+                .map(|(&sel, values)| self.one_of(sel, values))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    /// Number of nodes in the arena, the two terminals included; nodes are never freed.
+    pub fn node_count(&self) -> usize {
+        self.store.borrow().nodes.len()
+    }
+
+    fn domain_size(&self, sel: usize) -> usize {
+        match self.space.selectors().get(sel) {
+            Some(dim) => dim.values.len(),
+            None => panic!("selector index {sel} out of range"),
+        }
+    }
+}
+
+/// Disjoint cubes of `node`, memoized per node for one call.
+fn cubes_of(store: &Store, node: u32, memo: &mut HashMap<u32, Rc<Vec<Cube>>>) -> Rc<Vec<Cube>> {
+    if node == NEVER {
+        return Rc::new(Vec::new());
+    }
+    if node == ALWAYS {
+        return Rc::new(vec![Cube::default()]);
+    }
+    if let Some(cubes) = memo.get(&node) {
+        return Rc::clone(cubes);
+    }
+    let var = store.var(node) as usize;
+    // Group the values by the child they lead to, in order of each group's first value.
+    let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
+    let mut group_of: HashMap<u32, usize> = HashMap::new();
+    for (value, &child) in store.children(node).iter().enumerate() {
+        let index = *group_of.entry(child).or_insert_with(|| {
+            groups.push((child, Vec::new()));
+            groups.len() - 1
+        });
+        groups[index].1.push(value);
+    }
+    let mut cubes = Vec::new();
+    for (child, values) in groups {
+        if child == NEVER {
+            continue;
+        }
+        for cube in cubes_of(store, child, memo).iter() {
+            let mut cube = cube.clone();
+            cube.0.insert(var, values.clone());
+            cubes.push(cube);
+        }
+    }
+    let cubes = Rc::new(cubes);
+    memo.insert(node, Rc::clone(&cubes));
+    cubes
+}
+
+/// FxHash (rustc's hasher): the keys are small integers we made ourselves, so there is
+/// nothing to defend against, and SipHash would dominate the cost of `and` and `or`.
+#[derive(Default, Clone, Copy)]
+struct FxHasher {
+    hash: u64,
+}
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u32(&mut self, n: u32) {
+        self.add(u64::from(n));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, n: u64) {
+        self.add(n);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.add(n as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The nodes, the unique table and the operation caches.
+struct Store {
+    /// Number of values of each selector.
+    domain: Vec<u32>,
+    /// Node `i` is `[selector, child for value 0, child for value 1, ...]`; the terminals
+    /// are `[TERMINAL]`.
+    nodes: Vec<Rc<[u32]>>,
+    /// The unique table: node contents -> node, so a node is never stored twice.
+    unique: FxMap<Rc<[u32]>, u32>,
+    /// `and` and `or` are commutative: keyed on (smaller, larger).
+    and_cache: FxMap<(u32, u32), u32>,
+    or_cache: FxMap<(u32, u32), u32>,
+    /// `not`, indexed by node; `UNKNOWN` where not computed yet.
+    not_cache: Vec<u32>,
+    /// (node, selector, value) -> node.
+    restrict_cache: FxMap<(u32, u32, u32), u32>,
+}
+
+impl Store {
+    fn new(domain: Vec<u32>) -> Store {
+        let terminal: Rc<[u32]> = Rc::from(&[TERMINAL][..]);
+        Store {
+            domain,
+            nodes: vec![Rc::clone(&terminal), terminal],
+            unique: FxMap::default(),
+            and_cache: FxMap::default(),
+            or_cache: FxMap::default(),
+            not_cache: vec![ALWAYS, NEVER],
+            restrict_cache: FxMap::default(),
+        }
+    }
+
+    #[inline]
+    fn var(&self, node: u32) -> u32 {
+        self.nodes[node as usize][0]
+    }
+
+    #[inline]
+    fn children(&self, node: u32) -> &[u32] {
+        &self.nodes[node as usize][1..]
+    }
+
+    #[inline]
+    fn child(&self, node: u32, value: usize) -> u32 {
+        self.nodes[node as usize][value + 1]
+    }
+
+    /// The only constructor of internal nodes: `key` is `[selector, children...]`. Keeps
+    /// the diagram reduced (a node with equal children is its child) and hash-consed.
+    fn mk(&mut self, key: Vec<u32>) -> u32 {
+        debug_assert_eq!(key.len(), self.domain[key[0] as usize] as usize + 1);
+        let first = key[1];
+        if key[2..].iter().all(|&child| child == first) {
+            return first;
+        }
+        if let Some(&node) = self.unique.get(&key[..]) {
+            return node;
+        }
+        let node = u32::try_from(self.nodes.len()).expect("more than 2^32 condition nodes");
+        let key: Rc<[u32]> = key.into();
+        self.nodes.push(Rc::clone(&key));
+        self.unique.insert(key, node);
+        self.not_cache.push(UNKNOWN);
+        node
+    }
+
+    /// The selector to split `a` and `b` on (the first either tests), and the selector
+    /// each tests.
+    #[inline]
+    fn top(&self, a: u32, b: u32) -> (u32, u32, u32) {
+        let (va, vb) = (self.var(a), self.var(b));
+        let var = va.min(vb);
+        (var, va, vb)
+    }
+
+    fn and(&mut self, a: u32, b: u32) -> u32 {
+        if a == NEVER || b == NEVER {
+            return NEVER;
+        }
+        if a == ALWAYS || a == b {
+            return b;
+        }
+        if b == ALWAYS {
+            return a;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&result) = self.and_cache.get(&key) {
+            return result;
+        }
+        if self.not_cache[a as usize] == b {
+            self.and_cache.insert(key, NEVER);
+            return NEVER;
+        }
+        let (var, va, vb) = self.top(a, b);
+        let n = self.domain[var as usize] as usize;
+        let mut children = Vec::with_capacity(n + 1);
+        children.push(var);
+        for value in 0..n {
+            let ca = if va == var { self.child(a, value) } else { a };
+            let cb = if vb == var { self.child(b, value) } else { b };
+            children.push(self.and(ca, cb));
+        }
+        let result = self.mk(children);
+        self.and_cache.insert(key, result);
+        result
+    }
+
+    fn or(&mut self, a: u32, b: u32) -> u32 {
+        if a == ALWAYS || b == ALWAYS {
+            return ALWAYS;
+        }
+        if a == NEVER || a == b {
+            return b;
+        }
+        if b == NEVER {
+            return a;
+        }
+        let key = (a.min(b), a.max(b));
+        if let Some(&result) = self.or_cache.get(&key) {
+            return result;
+        }
+        if self.not_cache[a as usize] == b {
+            self.or_cache.insert(key, ALWAYS);
+            return ALWAYS;
+        }
+        let (var, va, vb) = self.top(a, b);
+        let n = self.domain[var as usize] as usize;
+        let mut children = Vec::with_capacity(n + 1);
+        children.push(var);
+        for value in 0..n {
+            let ca = if va == var { self.child(a, value) } else { a };
+            let cb = if vb == var { self.child(b, value) } else { b };
+            children.push(self.or(ca, cb));
+        }
+        let result = self.mk(children);
+        self.or_cache.insert(key, result);
+        result
+    }
+
+    fn not(&mut self, a: u32) -> u32 {
+        let cached = self.not_cache[a as usize];
+        if cached != UNKNOWN {
+            return cached;
+        }
+        let var = self.var(a);
+        let n = self.domain[var as usize] as usize;
+        let mut children = Vec::with_capacity(n + 1);
+        children.push(var);
+        for value in 0..n {
+            let child = self.child(a, value);
+            children.push(self.not(child));
+        }
+        let result = self.mk(children);
+        self.not_cache[a as usize] = result;
+        self.not_cache[result as usize] = a;
+        result
+    }
+
+    fn restrict(&mut self, node: u32, sel: u32, value: u32) -> u32 {
+        // Terminals test `TERMINAL`, after every selector, so they stop here too.
+        let var = self.var(node);
+        if var > sel {
+            return node;
+        }
+        if var == sel {
+            return self.child(node, value as usize);
+        }
+        let key = (node, sel, value);
+        if let Some(&result) = self.restrict_cache.get(&key) {
+            return result;
+        }
+        let n = self.domain[var as usize] as usize;
+        let mut children = Vec::with_capacity(n + 1);
+        children.push(var);
+        for v in 0..n {
+            let child = self.child(node, v);
+            children.push(self.restrict(child, sel, value));
+        }
+        let result = self.mk(children);
+        self.restrict_cache.insert(key, result);
+        result
+    }
+}

@@ -1,0 +1,240 @@
+//! Conditions as text: the JSON of the contract, and a rendering for people.
+
+use std::borrow::Cow;
+
+use serde_json::{Map, Value};
+
+use super::{Algebra, Cond, Cube};
+
+impl Algebra {
+    /// The contract's JSON: `{"any": [{"//flags:cuda": ["11", "12"], "//flags:os": ["linux"]}]}`,
+    /// one object per cube of [`Algebra::cubes`] (so the cubes are disjoint), selectors by
+    /// label, values in the selector's declared order. *Always* is `{"any": [{}]}` and
+    /// *never* is `{"any": []}`.
+    pub fn to_json(&self, c: Cond) -> Value {
+        let any = self
+            .cubes(c)
+            .iter()
+            .map(|cube| self.cube_to_json(cube))
+            .collect();
+        let mut object = Map::new();
+        object.insert("any".to_owned(), Value::Array(any));
+        Value::Object(object)
+    }
+
+    /// Parses the JSON of [`Algebra::to_json`] back (for tests and tools). Cubes may
+    /// overlap and a cube may list a selector's values in any order. An unknown selector
+    /// label or value, or any other shape, is an error.
+    pub fn from_json(&self, v: &Value) -> Result<Cond, String> {
+        let object = v
+            .as_object()
+            .ok_or_else(|| format!("a condition is an object {{\"any\": [...]}}, not {v}"))?;
+        if let Some(key) = object.keys().find(|key| *key != "any") {
+            return Err(format!("unexpected key {key:?} in a condition"));
+        }
+        let any = object
+            .get("any")
+            .ok_or("a condition needs the key \"any\"")?
+            .as_array()
+            .ok_or("\"any\" must be a list of cubes")?;
+        let space = self.space();
+        let mut result = self.never();
+        for cube in any {
+            let cube = cube
+                .as_object()
+                .ok_or_else(|| format!("a cube is an object of selector -> values, not {cube}"))?;
+            let mut cond = self.always();
+            for (label, values) in cube {
+                let sel = space
+                    .index_of(label)
+                    .ok_or_else(|| format!("unknown selector {label:?}"))?;
+                let values = values
+                    .as_array()
+                    .ok_or_else(|| format!("the values of {label} must be a list"))?;
+                let mut indices = Vec::with_capacity(values.len());
+                for value in values {
+                    let name = value
+                        .as_str()
+                        .ok_or_else(|| format!("a value of {label} must be a string, not {value}"))?;
+                    let index = space
+                        .value_index(sel, name)
+                        .ok_or_else(|| format!("unknown value {name:?} of selector {label}"))?;
+                    indices.push(index);
+                }
+                cond = self.and(cond, self.one_of(sel, &indices));
+            }
+            result = self.or(result, cond);
+        }
+        Ok(result)
+    }
+
+    /// Few cubes covering exactly `c`, for people: they may overlap. Each cube of
+    /// [`Algebra::cubes`] is widened as far as it stays inside `c` (dropping a selector if
+    /// it can, else adding values), the cubes that the others cover are dropped, and the
+    /// rest are sorted. So `a = 1 or b = 1` comes back as two cubes, where the disjoint
+    /// cubes are `a = 1` and `a != 1 and b = 1`.
+    pub fn cover(&self, c: Cond) -> Vec<Cube> {
+        let mut cubes = self.cubes(c);
+        for cube in &mut cubes {
+            self.widen(cube, c);
+        }
+        // Drop each cube that the remaining others cover, in order.
+        let mut i = 0;
+        while i < cubes.len() {
+            let others = self.or_all(
+                cubes
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, cube)| self.from_cube(cube))
+                    .collect::<Vec<_>>(),
+            );
+            if self.implies(self.from_cube(&cubes[i]), others) {
+                cubes.remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        cubes.sort();
+        cubes
+    }
+
+    /// For people: `cuda in {11, 12} and os = linux`, `cuda != none`, `always`, `never`.
+    ///
+    /// The cubes of [`Algebra::cover`] are joined with ` or `, the terms of a cube with
+    /// ` and `; a cube of several terms is parenthesised when there are several cubes. A
+    /// selector goes by its short name (`cuda`) when that is unique in the space, else by
+    /// its label. A term that allows one value, or all values but one, is `x = v` or
+    /// `x != v`; otherwise it is the shortest of `x in {v, w}`, `x not in {v, w}` and, for
+    /// an ordered selector whose allowed values are a contiguous run, `x >= v`, `x <= w`
+    /// or `v <= x <= w` (all inclusive), the earlier in that list on a tie. Values that are not plain words (empty, or with
+    /// spaces, commas, braces, quotes...) are quoted like Rust strings.
+    pub fn render(&self, c: Cond) -> String {
+        if self.is_always(c) {
+            return "always".to_owned();
+        }
+        if self.is_never(c) {
+            return "never".to_owned();
+        }
+        let cover = self.cover(c);
+        let several = cover.len() > 1;
+        cover
+            .iter()
+            .map(|cube| {
+                let terms: Vec<String> = cube
+                    .0
+                    .iter()
+                    .map(|(&sel, values)| self.render_term(sel, values))
+                    .collect();
+                let joined = terms.join(" and ");
+                if several && terms.len() > 1 {
+                    format!("({joined})")
+                } else {
+                    joined
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+
+    fn cube_to_json(&self, cube: &Cube) -> Value {
+        let mut object = Map::new();
+        for (&sel, values) in &cube.0 {
+            let dim = &self.space().selectors()[sel];
+            let values = values
+                .iter()
+                .map(|&v| Value::String(dim.values[v].clone()))
+                .collect();
+            object.insert(dim.label.clone(), Value::Array(values));
+        }
+        Value::Object(object)
+    }
+
+    /// Widens `cube` as far as it stays inside `c`: drop each selector if possible, else
+    /// add the values that keep it inside.
+    fn widen(&self, cube: &mut Cube, c: Cond) {
+        let sels: Vec<usize> = cube.0.keys().copied().collect();
+        for sel in sels {
+            let values = cube.0.remove(&sel).expect("selector of the cube");
+            if self.implies(self.from_cube(cube), c) {
+                continue;
+            }
+            let mut values = values;
+            let n = self.space().selectors()[sel].values.len();
+            for extra in 0..n {
+                if let Err(at) = values.binary_search(&extra) {
+                    values.insert(at, extra);
+                    cube.0.insert(sel, values.clone());
+                    if !self.implies(self.from_cube(cube), c) {
+                        values.remove(at);
+                    }
+                }
+            }
+            cube.0.insert(sel, values);
+        }
+    }
+
+    /// One term of a cube: selector `sel` has one of `values` (sorted, not all of them).
+    fn render_term(&self, sel: usize, values: &[usize]) -> String {
+        let space = self.space();
+        let dim = &space.selectors()[sel];
+        let name = space.display_name(sel);
+        let n = dim.values.len();
+        let show = |indices: &mut dyn Iterator<Item = usize>| {
+            indices
+                .map(|i| quote(&dim.values[i]).into_owned())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let excluded: Vec<usize> = (0..n).filter(|i| values.binary_search(i).is_err()).collect();
+        let single = match (values, &excluded[..]) {
+            ([only], _) => Some(format!("{name} = {}", quote(&dim.values[*only]))),
+            (_, [only]) => Some(format!("{name} != {}", quote(&dim.values[*only]))),
+            _ => None,
+        };
+        let mut candidates = Vec::new();
+        candidates.push(format!(
+            "{name} in {{{}}}",
+            show(&mut values.iter().copied())
+        ));
+        if !excluded.is_empty() {
+            candidates.push(format!(
+                "{name} not in {{{}}}",
+                show(&mut excluded.iter().copied())
+            ));
+        }
+        if let (true, Some(&lo), Some(&hi)) = (dim.ordered, values.first(), values.last()) {
+            if hi - lo + 1 == values.len() {
+                let (lo_name, hi_name) = (quote(&dim.values[lo]), quote(&dim.values[hi]));
+                if lo == 0 {
+                    candidates.push(format!("{name} <= {hi_name}"));
+                } else if hi == n - 1 {
+                    candidates.push(format!("{name} >= {lo_name}"));
+                } else {
+                    candidates.push(format!("{lo_name} <= {name} <= {hi_name}"));
+                }
+            }
+        }
+        // Naming one value is clearest: `=` and `!=` win whenever they apply.
+        if let Some(single) = single {
+            return single;
+        }
+        candidates
+            .into_iter()
+            .min_by_key(|candidate| candidate.chars().count())
+            .expect("at least the `in` form")
+    }
+}
+
+/// A value as written in rendered conditions: bare when it is a plain word, else quoted.
+fn quote(value: &str) -> Cow<'_, str> {
+    let plain = !value.is_empty()
+        && value
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '/' | ':' | '@'));
+    if plain {
+        Cow::Borrowed(value)
+    } else {
+        Cow::Owned(format!("{value:?}"))
+    }
+}

@@ -1,0 +1,119 @@
+//! Conditions as decision diagrams: the bridge from condition targets
+//! (config_setting, config_setting_group) to the [`crate::condition`] algebra.
+//!
+//! Single-configuration resolution needs this only to decide specialization
+//! (strict implication between two matching keys); the multi-dimensional
+//! graph builds every select branch's condition from it.
+
+use std::cell::{OnceCell, RefCell};
+use std::collections::HashMap;
+
+use crate::condition::{Algebra, Cond, SelectorDim, Space};
+use crate::error::{Error, ErrorKind, Result};
+use crate::label::Label;
+use crate::target_graph::{GroupMode, Rule, TargetGraph};
+
+/// Condition targets of one graph, turned into canonical conditions on demand.
+pub struct Conditions<'g> {
+    graph: &'g TargetGraph,
+    algebra: OnceCell<Algebra>,
+    cache: RefCell<HashMap<Label, Cond>>,
+}
+
+impl<'g> Conditions<'g> {
+    /// Conditions over every selector of `graph`.
+    pub fn new(graph: &'g TargetGraph) -> Self {
+        Conditions {
+            graph,
+            algebra: OnceCell::new(),
+            cache: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The algebra, over every selector of the graph in label order.
+    pub fn algebra(&self) -> &Algebra {
+        self.algebra.get_or_init(|| {
+            let dims = self
+                .graph
+                .selectors()
+                .into_iter()
+                .map(|t| match &t.rule {
+                    Rule::Selector { values, .. } => SelectorDim {
+                        label: t.label.to_string(),
+                        values: values.clone(),
+                        ordered: false,
+                    },
+                    _ => unreachable!("selectors() returns selectors"),
+                })
+                .collect();
+            Algebra::new(Space::new(dims))
+        })
+    }
+
+    /// The condition under which a condition target holds.
+    pub fn of(&self, label: &Label) -> Result<Cond> {
+        if let Some(c) = self.cache.borrow().get(label) {
+            return Ok(*c);
+        }
+        let alg = self.algebra();
+        let target = self.graph.target(label)?;
+        let c = match &target.rule {
+            Rule::ConfigSetting { flag_values } => {
+                let mut c = alg.always();
+                for fv in flag_values {
+                    let sel = alg.space().index_of(fv.selector.as_str()).ok_or_else(|| {
+                        Error::new(ErrorKind::Selector, format!("`{}` is not a selector", fv.selector))
+                    })?;
+                    let value = alg.space().value_index(sel, &fv.value).ok_or_else(|| {
+                        Error::new(
+                            ErrorKind::Selector,
+                            format!("`{}` is not a value of `{}`", fv.value, fv.selector),
+                        )
+                    })?;
+                    c = alg.and(c, alg.equals(sel, value));
+                }
+                c
+            }
+            Rule::ConfigSettingGroup { mode, conditions } => {
+                let parts = conditions.iter().map(|c| self.of(c)).collect::<Result<Vec<_>>>()?;
+                match mode {
+                    GroupMode::Any => alg.or_all(parts),
+                    GroupMode::All => alg.and_all(parts),
+                }
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::WrongKind,
+                    format!("`{label}` is a {}, not a condition", other.kind()),
+                ))
+            }
+        };
+        self.cache.borrow_mut().insert(label.clone(), c);
+        Ok(c)
+    }
+
+    /// Whether `a` is strictly more specific than `b`: `a` implies `b`, not the reverse.
+    pub fn more_specific(&self, a: &Label, b: &Label) -> Result<bool> {
+        let (ca, cb) = (self.of(a)?, self.of(b)?);
+        let alg = self.algebra();
+        Ok(alg.implies(ca, cb) && !alg.implies(cb, ca))
+    }
+
+    /// Adds the selectors a condition target mentions to `out`.
+    pub fn selectors_of(&self, label: &Label, out: &mut Vec<Label>) {
+        let Ok(target) = self.graph.target(label) else {
+            return;
+        };
+        match &target.rule {
+            Rule::ConfigSetting { flag_values } => {
+                out.extend(flag_values.iter().map(|f| f.selector.clone()))
+            }
+            Rule::ConfigSettingGroup { conditions, .. } => {
+                for c in conditions {
+                    self.selectors_of(c, out);
+                }
+            }
+            _ => {}
+        }
+    }
+}

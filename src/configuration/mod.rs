@@ -1,0 +1,605 @@
+//! Configurations (one value per selector), condition matching and select
+//! resolution: from the unconfigured [`TargetGraph`] to [`ConfiguredTarget`]s.
+//!
+//! Resolution follows SPEC: the matching keys are the conditions true in the
+//! configuration; a key more specific than every other matching key wins,
+//! where *more specific* is strict implication between conditions (decided with
+//! the condition algebra, so it holds for groups too); several matching keys
+//! with equal values are fine; otherwise the select is ambiguous. No match
+//! takes the default or fails with `no_match_error`.
+//!
+//! A [`ConfiguredTarget`] holds only plain [`Value`]s: the type has no place for
+//! a select, so a configured graph cannot hold one.
+
+mod conditions;
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+pub use conditions::Conditions;
+
+use crate::error::{did_you_mean, Error, ErrorKind, Result};
+use crate::label::Label;
+use crate::target_graph::{Attr, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value};
+use crate::workspace::NamedConfig;
+
+/// Where a selector's value in a configuration comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `--select NAME=VALUE`.
+    CommandLine,
+    /// A named configuration of `sel.toml` (`--config NAME`).
+    Config(String),
+    /// `--platform LABEL`.
+    Platform(Label),
+    /// The selector's default.
+    Default,
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::CommandLine => f.write_str("command line"),
+            Origin::Config(n) => write!(f, "config {n}"),
+            Origin::Platform(p) => write!(f, "platform {p}"),
+            Origin::Default => f.write_str("default"),
+        }
+    }
+}
+
+/// A configuration: every selector of the workspace with one value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Configuration {
+    /// Selector label -> (value, where it came from), sorted by label.
+    pub values: BTreeMap<Label, (String, Origin)>,
+}
+
+/// What the command line asks for: `--select`s, `--platform`, `--config`.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// `NAME=VALUE` pairs, NAME a selector label or unique short name.
+    pub selects: Vec<String>,
+    /// A platform label.
+    pub platform: Option<String>,
+    /// A named configuration of `sel.toml`, with its name.
+    pub config: Option<(String, NamedConfig)>,
+}
+
+impl Configuration {
+    /// The configuration where every selector has its default.
+    pub fn defaults(graph: &TargetGraph) -> Configuration {
+        let values = graph
+            .selectors()
+            .into_iter()
+            .map(|t| match &t.rule {
+                Rule::Selector { default, .. } => {
+                    (t.label.clone(), (default.clone(), Origin::Default))
+                }
+                _ => unreachable!("selectors() returns selectors"),
+            })
+            .collect();
+        Configuration { values }
+    }
+
+    /// The configuration a command line asks for: defaults, then the platform,
+    /// then the named config, then `--select` (later wins).
+    pub fn from_request(graph: &TargetGraph, request: &Request) -> Result<Configuration> {
+        let mut config = Configuration::defaults(graph);
+        let mut platform = request.platform.clone();
+        if let Some((_, named)) = &request.config {
+            if platform.is_none() {
+                platform = named.platform.clone();
+            }
+        }
+        if let Some(p) = platform {
+            let label = Label::parse(&p).map_err(|e| Error::new(ErrorKind::Usage, format!("--platform: {}", e.0)))?;
+            let target = graph.target(&label).map_err(|e| Error { kind: ErrorKind::Usage, ..e })?;
+            let Rule::Platform { flag_values } = &target.rule else {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!("--platform: `{label}` is a {}, not a platform", target.rule.kind()),
+                ));
+            };
+            for fv in flag_values {
+                config
+                    .values
+                    .insert(fv.selector.clone(), (fv.value.clone(), Origin::Platform(label.clone())));
+            }
+        }
+        if let Some((name, named)) = &request.config {
+            for (k, v) in &named.select {
+                let sel = find_selector(graph, k, &format!("[config.{name}] in sel.toml"))?;
+                check_value(graph, &sel, v)?;
+                config.values.insert(sel, (v.clone(), Origin::Config(name.clone())));
+            }
+        }
+        for arg in &request.selects {
+            let Some((name, value)) = arg.split_once('=') else {
+                return Err(Error::new(
+                    ErrorKind::Usage,
+                    format!("--select `{arg}`: expected NAME=VALUE, e.g. `--select cuda=12`"),
+                ));
+            };
+            let sel = find_selector(graph, name.trim(), "--select")?;
+            check_value(graph, &sel, value.trim())?;
+            config
+                .values
+                .insert(sel, (value.trim().to_string(), Origin::CommandLine));
+        }
+        Ok(config)
+    }
+
+    /// The value of a selector.
+    pub fn value(&self, selector: &Label) -> Option<&str> {
+        self.values.get(selector).map(|(v, _)| v.as_str())
+    }
+
+    /// `//flags:cuda=12 (command line), ...` for error messages, limited to `selectors` if given.
+    pub fn describe(&self, only: Option<&[Label]>) -> String {
+        self.values
+            .iter()
+            .filter(|(l, _)| only.is_none_or(|o| o.contains(l)))
+            .map(|(l, (v, o))| format!("{l}={v} ({o})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A selector by label or unique short name; unknown names get a suggestion.
+pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Label> {
+    let selectors = graph.selectors();
+    if name.starts_with("//") {
+        let label = Label::parse(name).map_err(|e| Error::new(ErrorKind::Usage, format!("{what}: {}", e.0)))?;
+        if selectors.iter().any(|t| t.label == label) {
+            return Ok(label);
+        }
+        let all: Vec<String> = selectors.iter().map(|t| t.label.to_string()).collect();
+        return Err(Error::new(ErrorKind::Usage, format!("{what}: `{label}` is not a selector"))
+            .with_help(did_you_mean(label.as_str(), all.iter().map(|s| s.as_str())).unwrap_or_else(|| {
+                format!("the selectors are: {}", all.join(", "))
+            })));
+    }
+    let matching: Vec<&Target> = selectors.iter().copied().filter(|t| t.label.name() == name).collect();
+    match matching.as_slice() {
+        [one] => Ok(one.label.clone()),
+        [] => {
+            let names: Vec<&str> = selectors.iter().map(|t| t.label.name()).collect();
+            let help = did_you_mean(name, names.iter().copied()).unwrap_or_else(|| {
+                if names.is_empty() {
+                    "the workspace declares no selectors".to_string()
+                } else {
+                    format!("the selectors are: {}", names.join(", "))
+                }
+            });
+            Err(Error::new(ErrorKind::Usage, format!("{what}: no selector named `{name}`")).with_help(help))
+        }
+        many => Err(Error::new(
+            ErrorKind::Usage,
+            format!("{what}: the name `{name}` is ambiguous; it names several selectors"),
+        )
+        .with_help(format!(
+            "use a full label: {}",
+            many.iter().map(|t| t.label.to_string()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
+fn check_value(graph: &TargetGraph, selector: &Label, value: &str) -> Result<()> {
+    let target = graph.target(selector)?;
+    let Rule::Selector { values, .. } = &target.rule else {
+        unreachable!("find_selector returns selectors")
+    };
+    if values.iter().any(|v| v == value) {
+        return Ok(());
+    }
+    let help = did_you_mean(value, values.iter().map(|s| s.as_str()))
+        .map(|h| format!("{h} allowed values: {}", values.join(", ")))
+        .unwrap_or_else(|| format!("allowed values: {}", values.join(", ")));
+    Err(Error::new(
+        ErrorKind::Usage,
+        format!("`{value}` is not a value of selector `{selector}`"),
+    )
+    .with_help(help))
+}
+
+/// Checks what SPEC says is an error when files load: conditions naming unknown
+/// selectors or values, select keys and `target_compatible_with` entries that
+/// are not conditions, cycles among condition groups.
+pub fn validate(graph: &TargetGraph) -> Result<()> {
+    for t in graph.targets() {
+        let at = || t.location.clone();
+        match &t.rule {
+            Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
+                for fv in flag_values {
+                    let sel = graph.target(&fv.selector).map_err(|e| {
+                        Error { kind: ErrorKind::Selector, ..e }
+                            .at(at())
+                            .with_note(format!("in `flag_values` of `{}`", t.label))
+                    })?;
+                    let Rule::Selector { values, .. } = &sel.rule else {
+                        return Err(Error::new(
+                            ErrorKind::Selector,
+                            format!(
+                                "`{}` in `flag_values` of `{}` is a {}, not a selector",
+                                fv.selector,
+                                t.label,
+                                sel.rule.kind()
+                            ),
+                        )
+                        .at(at()));
+                    };
+                    if !values.contains(&fv.value) {
+                        return Err(Error::new(
+                            ErrorKind::Selector,
+                            format!(
+                                "`{}` sets selector `{}` to `{}`, which is not one of its values",
+                                t.label, fv.selector, fv.value
+                            ),
+                        )
+                        .at(at())
+                        .with_help(match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
+                            Some(h) => format!("{h} allowed values: {}", values.join(", ")),
+                            None => format!("allowed values: {}", values.join(", ")),
+                        }));
+                    }
+                }
+            }
+            Rule::ConfigSettingGroup { conditions, .. } => {
+                for c in conditions {
+                    check_condition(graph, c, &t.label, "its conditions", t.location.clone())?;
+                }
+            }
+            Rule::Package { attrs } => {
+                for (name, attr) in attrs {
+                    check_selects(graph, t, name, attr)?;
+                }
+                if let Some(tcw) = attrs.get("target_compatible_with") {
+                    for v in tcw.all_values() {
+                        for c in v.labels() {
+                            check_condition(graph, c, &t.label, "`target_compatible_with`", t.location.clone())?;
+                        }
+                    }
+                }
+            }
+            Rule::Alias { actual } => check_selects(graph, t, "actual", actual)?,
+            Rule::Selector { .. } => {}
+        }
+    }
+    // Groups must not contain themselves.
+    let mut state: HashMap<&Label, bool> = HashMap::new();
+    for t in graph.targets() {
+        if let Rule::ConfigSettingGroup { .. } = t.rule {
+            group_cycles(graph, &t.label, &mut state, &mut Vec::new())?;
+        }
+    }
+    Ok(())
+}
+
+fn group_cycles<'g>(
+    graph: &'g TargetGraph,
+    label: &'g Label,
+    state: &mut HashMap<&'g Label, bool>,
+    stack: &mut Vec<&'g Label>,
+) -> Result<()> {
+    match state.get(label) {
+        Some(true) => return Ok(()),
+        Some(false) => {
+            let start = stack.iter().position(|l| *l == label).unwrap_or(0);
+            let mut cycle: Vec<String> = stack[start..].iter().map(|l| l.to_string()).collect();
+            cycle.push(label.to_string());
+            let t = graph.target(label)?;
+            return Err(Error::new(
+                ErrorKind::Cycle,
+                format!("config_setting_group cycle: {}", cycle.join(" -> ")),
+            )
+            .at(t.location.clone()));
+        }
+        None => {}
+    }
+    let t = graph.target(label)?;
+    if let Rule::ConfigSettingGroup { conditions, .. } = &t.rule {
+        state.insert(label, false);
+        stack.push(label);
+        for c in conditions {
+            group_cycles(graph, c, state, stack)?;
+        }
+        stack.pop();
+    }
+    state.insert(label, true);
+    Ok(())
+}
+
+fn check_condition(
+    graph: &TargetGraph,
+    c: &Label,
+    user: &Label,
+    what: &str,
+    at: Option<crate::error::Location>,
+) -> Result<()> {
+    let target = graph
+        .target(c)
+        .map_err(|e| e.at(at.clone()).with_note(format!("in {what} of `{user}`")))?;
+    if !target.rule.is_condition() {
+        return Err(Error::new(
+            ErrorKind::WrongKind,
+            format!(
+                "`{c}` in {what} of `{user}` is a {}, not a condition (config_setting or config_setting_group)",
+                target.rule.kind()
+            ),
+        )
+        .at(at));
+    }
+    Ok(())
+}
+
+fn check_selects(graph: &TargetGraph, t: &Target, attr_name: &str, attr: &Attr) -> Result<()> {
+    for s in attr.selects() {
+        for (key, _) in &s.branches {
+            if let SelectKey::Condition(c) = key {
+                let what = format!("the select of `{attr_name}`");
+                check_condition(graph, c, &t.label, &what, s.location.clone().or(t.location.clone()))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A target with every select resolved for one configuration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfiguredTarget {
+    /// Its label.
+    pub label: Label,
+    /// Its rule class.
+    pub kind: &'static str,
+    /// Resolved configurable attributes (`deps`, `version`, `actual`, ...), plain values only.
+    pub attrs: IndexMap<String, Value>,
+    /// For each attribute holding selects, the key each select took, in order.
+    pub chosen: IndexMap<String, Vec<SelectKey>>,
+    /// Its direct dependencies in this configuration, deduplicated, in written order.
+    pub deps: Vec<Label>,
+}
+
+/// Resolves selects of one graph in one configuration, with caches.
+pub struct Configurer<'g> {
+    graph: &'g TargetGraph,
+    config: Configuration,
+    conditions: Conditions<'g>,
+    matches: RefCell<HashMap<Label, bool>>,
+    configured: RefCell<HashMap<Label, Rc<ConfiguredTarget>>>,
+}
+
+impl<'g> Configurer<'g> {
+    /// A resolver for `config`.
+    pub fn new(graph: &'g TargetGraph, config: Configuration) -> Self {
+        Configurer {
+            graph,
+            config,
+            conditions: Conditions::new(graph),
+            matches: RefCell::new(HashMap::new()),
+            configured: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &'g TargetGraph {
+        self.graph
+    }
+
+    /// The configuration.
+    pub fn configuration(&self) -> &Configuration {
+        &self.config
+    }
+
+    /// Whether a condition (config_setting or group) holds in the configuration.
+    pub fn matches(&self, condition: &Label) -> Result<bool> {
+        if let Some(m) = self.matches.borrow().get(condition) {
+            return Ok(*m);
+        }
+        let target = self.graph.target(condition)?;
+        let m = match &target.rule {
+            Rule::ConfigSetting { flag_values } => flag_values
+                .iter()
+                .all(|fv| self.config.value(&fv.selector) == Some(fv.value.as_str())),
+            Rule::ConfigSettingGroup { mode, conditions } => {
+                let mut any = false;
+                let mut all = true;
+                for c in conditions {
+                    let m = self.matches(c)?;
+                    any |= m;
+                    all &= m;
+                }
+                match mode {
+                    GroupMode::Any => any,
+                    GroupMode::All => all,
+                }
+            }
+            other => {
+                return Err(Error::new(
+                    ErrorKind::WrongKind,
+                    format!("`{condition}` is a {}, not a condition", other.kind()),
+                ))
+            }
+        };
+        self.matches.borrow_mut().insert(condition.clone(), m);
+        Ok(m)
+    }
+
+    /// Resolves one select: the value and the key that was taken.
+    pub fn resolve_select(&self, target: &Label, attr: &str, select: &Select) -> Result<(Value, SelectKey)> {
+        let mut matching: Vec<usize> = Vec::new();
+        for (i, (key, _)) in select.branches.iter().enumerate() {
+            if let SelectKey::Condition(c) = key {
+                if self.matches(c)? {
+                    matching.push(i);
+                }
+            }
+        }
+        let branch = |i: usize| (select.branches[i].1.clone(), select.branches[i].0.clone());
+        match matching.as_slice() {
+            [] => {
+                if let Some(i) = select.branches.iter().position(|(k, _)| *k == SelectKey::Default) {
+                    return Ok(branch(i));
+                }
+                Err(self.no_match(target, attr, select))
+            }
+            [one] => Ok(branch(*one)),
+            many => {
+                let keys: Vec<&Label> = many
+                    .iter()
+                    .map(|i| match &select.branches[*i].0 {
+                        SelectKey::Condition(c) => c,
+                        SelectKey::Default => unreachable!("only conditions match"),
+                    })
+                    .collect();
+                for (n, k) in keys.iter().enumerate() {
+                    let mut best = true;
+                    for (m, other) in keys.iter().enumerate() {
+                        if n != m && !self.conditions.more_specific(k, other)? {
+                            best = false;
+                            break;
+                        }
+                    }
+                    if best {
+                        return Ok(branch(many[n]));
+                    }
+                }
+                let first = &select.branches[many[0]].1;
+                if many.iter().all(|i| select.branches[*i].1 == *first) {
+                    return Ok(branch(many[0]));
+                }
+                Err(self.ambiguous(target, attr, select, &keys))
+            }
+        }
+    }
+
+    fn selectors_of(&self, select: &Select) -> Vec<Label> {
+        let mut out = Vec::new();
+        for (k, _) in &select.branches {
+            if let SelectKey::Condition(c) = k {
+                self.conditions.selectors_of(c, &mut out);
+            }
+        }
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    fn no_match(&self, target: &Label, attr: &str, select: &Select) -> Error {
+        let keys: Vec<String> = select.branches.iter().map(|(k, _)| k.to_string()).collect();
+        let sels = self.selectors_of(select);
+        let config = self.config.describe(Some(&sels));
+        let message = if select.no_match_error.is_empty() {
+            format!(
+                "configurable attribute `{attr}` of `{target}` doesn't match this configuration: no key matches and there is no //conditions:default"
+            )
+        } else {
+            format!(
+                "configurable attribute `{attr}` of `{target}` doesn't match this configuration: {}",
+                select.no_match_error
+            )
+        };
+        Error::new(ErrorKind::NoMatch, message)
+            .at(select.location.clone())
+            .with_label("no key matches")
+            .with_note(format!("keys: {}", keys.join(", ")))
+            .with_note(format!("configuration: {config}"))
+    }
+
+    fn ambiguous(&self, target: &Label, attr: &str, select: &Select, keys: &[&Label]) -> Error {
+        let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+        let sels = self.selectors_of(select);
+        Error::new(
+            ErrorKind::Ambiguous,
+            format!(
+                "configurable attribute `{attr}` of `{target}` is ambiguous: keys {} all match, none is more specific than the others, and their values differ",
+                names.join(", ")
+            ),
+        )
+        .at(select.location.clone())
+        .with_label("ambiguous match")
+        .with_note(format!("configuration: {}", self.config.describe(Some(&sels))))
+        .with_help("make one condition more specific (a superset of the other's flag_values), or give the keys equal values")
+    }
+
+    /// Resolves an attribute: the value, and the keys taken by its selects.
+    pub fn resolve_attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Value, Vec<SelectKey>)> {
+        match attr {
+            Attr::Plain(v) => Ok((v.clone(), Vec::new())),
+            Attr::Select(s) => {
+                let (v, k) = self.resolve_select(target, name, s)?;
+                Ok((v, vec![k]))
+            }
+            Attr::Concat(parts) => {
+                let mut value: Option<Value> = None;
+                let mut keys = Vec::new();
+                for p in parts {
+                    let (v, k) = self.resolve_attr(target, name, p)?;
+                    keys.extend(k);
+                    value = Some(match value {
+                        None => v,
+                        Some(acc) => acc.concat(v).map_err(|e| {
+                            Error::new(
+                                ErrorKind::Type,
+                                format!("attribute `{name}` of `{target}`: {e}"),
+                            )
+                            .at(p.selects().first().and_then(|s| s.location.clone()))
+                        })?,
+                    });
+                }
+                Ok((value.unwrap_or(Value::List(Vec::new())), keys))
+            }
+        }
+    }
+
+    /// The target with its selects resolved (cached).
+    pub fn configure(&self, label: &Label) -> Result<Rc<ConfiguredTarget>> {
+        if let Some(c) = self.configured.borrow().get(label) {
+            return Ok(c.clone());
+        }
+        let target = self.graph.target(label)?;
+        let mut attrs = IndexMap::new();
+        let mut chosen = IndexMap::new();
+        match &target.rule {
+            Rule::Package { attrs: a } => {
+                for (name, attr) in a {
+                    let (v, keys) = self.resolve_attr(label, name, attr)?;
+                    if attr.is_configurable() {
+                        chosen.insert(name.clone(), keys);
+                    }
+                    attrs.insert(name.clone(), v);
+                }
+            }
+            Rule::Alias { actual } => {
+                let (v, keys) = self.resolve_attr(label, "actual", actual)?;
+                if actual.is_configurable() {
+                    chosen.insert("actual".to_string(), keys);
+                }
+                attrs.insert("actual".to_string(), v);
+            }
+            _ => {}
+        }
+        let mut deps: Vec<Label> = Vec::new();
+        for name in target.rule.dep_attrs() {
+            if let Some(v) = attrs.get(*name) {
+                for l in v.labels() {
+                    if !deps.contains(l) {
+                        deps.push(l.clone());
+                    }
+                }
+            }
+        }
+        let c = Rc::new(ConfiguredTarget {
+            label: label.clone(),
+            kind: target.rule.kind(),
+            attrs,
+            chosen,
+            deps,
+        });
+        self.configured.borrow_mut().insert(label.clone(), c.clone());
+        Ok(c)
+    }
+}

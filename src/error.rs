@@ -1,0 +1,240 @@
+//! Errors of the library: plain data with a stable code, a message and, where
+//! there is one, a place in a file or in the query text.
+//!
+//! The library never renders errors; the binary turns them into miette reports
+//! (see `render` in `main.rs` via [`Error::to_report`]). Keeping spans as plain
+//! byte ranges keeps the core free of presentation concerns, as guppy does.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// Where an error points: a byte range in a file of the workspace or in the query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// What the byte range indexes into.
+    pub source: Source,
+    /// Byte offsets `start..end` into the source text.
+    pub span: std::ops::Range<usize>,
+}
+
+/// The text a [`Location`] points into.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A file, by its path (as shown to the user: relative to the workspace root
+    /// when it is inside it) and the absolute path to read it from.
+    File { shown: String, path: PathBuf },
+    /// The query expression given on the command line.
+    Query(String),
+    /// A `--select` or other command-line argument.
+    Argument(String),
+}
+
+impl Location {
+    /// The 1-based line and column of the start of the span, when the text can be read.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        let text = self.text()?;
+        let start = self.span.start.min(text.len());
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rfind('\n').map_or(start, |i| start - i - 1) + 1;
+        Some((line, col))
+    }
+
+    /// The source text the span indexes into.
+    pub fn text(&self) -> Option<String> {
+        match &self.source {
+            Source::File { path, .. } => std::fs::read_to_string(path).ok(),
+            Source::Query(q) | Source::Argument(q) => Some(q.clone()),
+        }
+    }
+
+    /// The name shown for the source: a file path, `<query>` or `<argument>`.
+    pub fn name(&self) -> &str {
+        match &self.source {
+            Source::File { shown, .. } => shown,
+            Source::Query(_) => "<query>",
+            Source::Argument(_) => "<argument>",
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line_col() {
+            Some((line, col)) => write!(f, "{}:{}:{}", self.name(), line, col),
+            None => write!(f, "{}", self.name()),
+        }
+    }
+}
+
+/// What went wrong, as a stable code that scripts and docs can rely on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// No `sel.toml` above, or an unreadable / malformed `sel.toml`.
+    Workspace,
+    /// A BUILD or .bzl file does not parse.
+    Syntax,
+    /// Evaluating a BUILD or .bzl file failed (including exceeded limits).
+    Eval,
+    /// A built-in was called with a wrong attribute.
+    Attribute,
+    /// `load()` names a missing file or symbol.
+    Load,
+    /// `.bzl` files load each other in a cycle.
+    LoadCycle,
+    /// A label or pattern that does not parse.
+    BadLabel,
+    /// A package that does not exist.
+    UnknownPackage,
+    /// A target that does not exist in its package.
+    UnknownTarget,
+    /// Two targets of one package share a name.
+    DuplicateTarget,
+    /// A label used where a different kind of target is needed.
+    WrongKind,
+    /// An unknown selector or a value it does not allow.
+    Selector,
+    /// A dependency on a target that is not visible.
+    Visibility,
+    /// A target that does not exist in this configuration.
+    Incompatible,
+    /// No key of a select matches and there is no default.
+    NoMatch,
+    /// Several keys of a select match and none is more specific.
+    Ambiguous,
+    /// Dependencies form a cycle in a configured graph.
+    Cycle,
+    /// A resolved attribute has the wrong type (e.g. list + string).
+    Type,
+    /// The query does not parse or uses a function wrongly.
+    Query,
+    /// The command line is wrong (exit status 2).
+    Usage,
+}
+
+impl ErrorKind {
+    /// The stable diagnostic code, e.g. `sel::no_match`. Documented in docs/errors.md.
+    pub fn code(self) -> &'static str {
+        match self {
+            ErrorKind::Workspace => "sel::workspace",
+            ErrorKind::Syntax => "sel::syntax",
+            ErrorKind::Eval => "sel::eval",
+            ErrorKind::Attribute => "sel::attribute",
+            ErrorKind::Load => "sel::load",
+            ErrorKind::LoadCycle => "sel::load_cycle",
+            ErrorKind::BadLabel => "sel::bad_label",
+            ErrorKind::UnknownPackage => "sel::unknown_package",
+            ErrorKind::UnknownTarget => "sel::unknown_target",
+            ErrorKind::DuplicateTarget => "sel::duplicate_target",
+            ErrorKind::WrongKind => "sel::wrong_kind",
+            ErrorKind::Selector => "sel::selector",
+            ErrorKind::Visibility => "sel::visibility",
+            ErrorKind::Incompatible => "sel::incompatible",
+            ErrorKind::NoMatch => "sel::no_match",
+            ErrorKind::Ambiguous => "sel::ambiguous",
+            ErrorKind::Cycle => "sel::cycle",
+            ErrorKind::Type => "sel::type",
+            ErrorKind::Query => "sel::query",
+            ErrorKind::Usage => "sel::usage",
+        }
+    }
+
+    /// The short name used in JSON `errors[].kind`: the code without `sel::`.
+    pub fn name(self) -> &'static str {
+        &self.code()[5..]
+    }
+
+    /// The process exit status for this kind: 2 for a wrong command line, else 1.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::Usage => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// An error of sel: a kind, a message, and where available a place and advice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Error {
+    /// What went wrong, as a stable code.
+    pub kind: ErrorKind,
+    /// One sentence for people.
+    pub message: String,
+    /// The place the error points at, if any.
+    pub location: Option<Location>,
+    /// A short text shown at the caret.
+    pub label: Option<String>,
+    /// Advice: a suggestion, the allowed values, the configuration.
+    pub help: Option<String>,
+    /// Further lines: a dependency chain, a load cycle.
+    pub notes: Vec<String>,
+}
+
+/// Result with sel's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A new error of `kind` with a message and nothing else.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            location: None,
+            label: None,
+            help: None,
+            notes: Vec::new(),
+        }
+    }
+
+    /// Points the error at a place.
+    pub fn at(mut self, location: Option<Location>) -> Self {
+        if self.location.is_none() {
+            self.location = location;
+        }
+        self
+    }
+
+    /// Sets the text shown at the caret.
+    pub fn with_label(mut self, label: impl Into<String>) -> Self {
+        self.label = Some(label.into());
+        self
+    }
+
+    /// Adds advice.
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// Adds advice if there is some.
+    pub fn with_help_opt(mut self, help: Option<String>) -> Self {
+        if help.is_some() {
+            self.help = help;
+        }
+        self
+    }
+
+    /// Adds a note line.
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// "did you mean" for a misspelled name: the closest candidate, if close enough.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}

@@ -1,0 +1,323 @@
+//! Labels (`//pkg/path:name`) and target patterns (`//...`, `//pkg:all`).
+//!
+//! A [`Label`] keeps its canonical text in one shared string, so cloning is a
+//! reference-count bump and ordering is the ordering of the canonical form,
+//! which is what sorted output prints.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// A target's name: package path and target name, printed `//pkg:name`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Label {
+    text: Arc<str>,
+}
+
+/// A label that does not parse, with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LabelError(pub String);
+
+impl fmt::Display for LabelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Label {
+    /// A label from a package path (`""` for the root) and a target name, both already valid.
+    pub fn new(package: &str, name: &str) -> Label {
+        Label {
+            text: format!("//{package}:{name}").into(),
+        }
+    }
+
+    /// Parses an absolute label (`//pkg:name` or `//pkg`).
+    pub fn parse(text: &str) -> Result<Label, LabelError> {
+        Label::parse_relative(text, None)
+    }
+
+    /// Parses a label; `:name` and `name` are resolved in `package` when given.
+    pub fn parse_relative(text: &str, package: Option<&str>) -> Result<Label, LabelError> {
+        if text.starts_with('@') {
+            return Err(LabelError(format!(
+                "`{text}`: external repositories (`@repo//...`) are not supported; labels start with `//`"
+            )));
+        }
+        if let Some(rest) = text.strip_prefix("//") {
+            let (pkg, name) = match rest.split_once(':') {
+                Some((pkg, name)) => (pkg, name),
+                None => {
+                    let last = rest.rsplit('/').next().unwrap_or("");
+                    if last.is_empty() {
+                        return Err(LabelError(format!(
+                            "`{text}` has no target name: write `//pkg:name`, or `//:name` for the root package"
+                        )));
+                    }
+                    (rest, last)
+                }
+            };
+            check_package(pkg).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+            check_name(name).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+            return Ok(Label::new(pkg, name));
+        }
+        let Some(package) = package else {
+            return Err(LabelError(format!(
+                "`{text}` is not an absolute label: write `//pkg:name`"
+            )));
+        };
+        let name = text.strip_prefix(':').unwrap_or(text);
+        check_name(name).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+        Ok(Label::new(package, name))
+    }
+
+    /// The package path, `""` for the root package.
+    pub fn package(&self) -> &str {
+        let colon = self.text.find(':').expect("a label always has a colon");
+        &self.text[2..colon]
+    }
+
+    /// The target name.
+    pub fn name(&self) -> &str {
+        let colon = self.text.find(':').expect("a label always has a colon");
+        &self.text[colon + 1..]
+    }
+
+    /// The canonical text `//pkg:name`.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The label `//pkg:name` printed as it would be written inside package `from`:
+    /// `:name` in the same package, the full label otherwise.
+    pub fn relative_to(&self, from: &str) -> String {
+        if self.package() == from {
+            format!(":{}", self.name())
+        } else {
+            self.text.to_string()
+        }
+    }
+}
+
+impl fmt::Display for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl fmt::Debug for Label {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl serde::Serialize for Label {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// Checks a package path: `a/b/c`, no empty, `.` or `..` components.
+pub fn check_package(pkg: &str) -> Result<(), String> {
+    if pkg.is_empty() {
+        return Ok(());
+    }
+    for part in pkg.split('/') {
+        if part.is_empty() || part == "." || part == ".." {
+            return Err(format!("invalid package path `{pkg}`"));
+        }
+        if let Some(c) = part.chars().find(|c| !is_label_char(*c) || *c == ':') {
+            return Err(format!("invalid character `{c}` in package path `{pkg}`"));
+        }
+    }
+    Ok(())
+}
+
+/// Checks a target name: non-empty, no `.`/`..` components, no `//`, allowed characters.
+pub fn check_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("empty target name".into());
+    }
+    if name.starts_with('/') || name.ends_with('/') || name.contains("//") {
+        return Err(format!("invalid target name `{name}`"));
+    }
+    if name.split('/').any(|p| p == "." || p == "..") {
+        return Err(format!("invalid target name `{name}`"));
+    }
+    if let Some(c) = name.chars().find(|c| !is_label_char(*c) || *c == ':') {
+        return Err(format!("invalid character `{c}` in target name `{name}`"));
+    }
+    Ok(())
+}
+
+fn is_label_char(c: char) -> bool {
+    c.is_alphanumeric() || "!%-@^_\"#$&'()*+,;<=>?[]{|}~/.:".contains(c)
+}
+
+/// A target pattern: one label, every target of a package, or a whole subtree.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum TargetPattern {
+    /// One target: `//pkg:name`.
+    Target(Label),
+    /// Every target of one package: `//pkg:all`, `//pkg:*`, `//pkg:all-targets`.
+    Package(String),
+    /// Every target of every package at or below a path: `//pkg/...` (`//...` for all).
+    Subtree(String),
+}
+
+impl TargetPattern {
+    /// Parses a pattern; relative forms (`:name`, `foo/...`) resolve in `package`.
+    pub fn parse(text: &str, package: &str) -> Result<TargetPattern, LabelError> {
+        let absolute = text.strip_prefix("//");
+        let (path_part, name_part) = match absolute.unwrap_or(text).split_once(':') {
+            Some((p, n)) => (p, Some(n)),
+            None => (absolute.unwrap_or(text), None),
+        };
+        let join = |p: &str| -> String {
+            if absolute.is_some() || package.is_empty() {
+                p.to_string()
+            } else if p.is_empty() {
+                package.to_string()
+            } else {
+                format!("{package}/{p}")
+            }
+        };
+        if path_part == "..." || path_part.ends_with("/...") {
+            if name_part.is_some_and(|n| !matches!(n, "all" | "*" | "all-targets")) {
+                return Err(LabelError(format!(
+                    "`{text}`: a subtree pattern takes `:all` or `:*` only"
+                )));
+            }
+            let sub = path_part.trim_end_matches("...").trim_end_matches('/');
+            let sub = join(sub);
+            check_package(&sub).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+            return Ok(TargetPattern::Subtree(sub));
+        }
+        if let Some(n) = name_part {
+            if matches!(n, "all" | "*" | "all-targets") {
+                if absolute.is_none() && path_part.is_empty() && !text.starts_with(':') {
+                    return Err(LabelError(format!("invalid pattern `{text}`")));
+                }
+                let pkg = join(path_part);
+                check_package(&pkg).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+                return Ok(TargetPattern::Package(pkg));
+            }
+        }
+        if absolute.is_some() {
+            return Label::parse(text).map(TargetPattern::Target);
+        }
+        // Relative: `:name`, `name`, `sub/pkg:name`.
+        match name_part {
+            Some(n) if !path_part.is_empty() => {
+                let pkg = join(path_part);
+                check_package(&pkg).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+                check_name(n).map_err(|e| LabelError(format!("`{text}`: {e}")))?;
+                Ok(TargetPattern::Target(Label::new(&pkg, n)))
+            }
+            _ => Label::parse_relative(text, Some(package)).map(TargetPattern::Target),
+        }
+    }
+
+    /// Whether the pattern names one target directly (not a wildcard).
+    pub fn is_single(&self) -> bool {
+        matches!(self, TargetPattern::Target(_))
+    }
+}
+
+impl fmt::Display for TargetPattern {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TargetPattern::Target(l) => write!(f, "{l}"),
+            TargetPattern::Package(p) => write!(f, "//{p}:all"),
+            TargetPattern::Subtree(p) if p.is_empty() => write!(f, "//..."),
+            TargetPattern::Subtree(p) => write!(f, "//{p}/..."),
+        }
+    }
+}
+
+/// Whether package `pkg` is `root` or below it.
+pub fn package_in_subtree(pkg: &str, root: &str) -> bool {
+    root.is_empty()
+        || pkg == root
+        || (pkg.len() > root.len() && pkg.starts_with(root) && pkg.as_bytes()[root.len()] == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn absolute_labels() {
+        let l = Label::parse("//spam/core:lib").unwrap();
+        assert_eq!(l.package(), "spam/core");
+        assert_eq!(l.name(), "lib");
+        assert_eq!(l.to_string(), "//spam/core:lib");
+        assert_eq!(Label::parse("//spam").unwrap().to_string(), "//spam:spam");
+        assert_eq!(Label::parse("//a/b").unwrap().to_string(), "//a/b:b");
+        assert_eq!(Label::parse("//:root").unwrap().to_string(), "//:root");
+    }
+
+    #[test]
+    fn relative_labels() {
+        let p = Some("spam");
+        assert_eq!(Label::parse_relative(":x", p).unwrap().to_string(), "//spam:x");
+        assert_eq!(Label::parse_relative("x", p).unwrap().to_string(), "//spam:x");
+        assert_eq!(
+            Label::parse_relative("//other:y", p).unwrap().to_string(),
+            "//other:y"
+        );
+        assert!(Label::parse(":x").is_err());
+    }
+
+    #[test]
+    fn bad_labels() {
+        for bad in ["//", "//a//b:c", "//a:", "//../a:b", "@r//a:b", "//a:b:c", "//a/:b"] {
+            assert!(Label::parse(bad).is_err(), "{bad} should not parse");
+        }
+    }
+
+    #[test]
+    fn ordering_is_canonical_text() {
+        let mut v = [
+            Label::parse("//b:a").unwrap(),
+            Label::parse("//a:b").unwrap(),
+            Label::parse("//a/b:c").unwrap(),
+        ];
+        v.sort();
+        let s: Vec<_> = v.iter().map(|l| l.to_string()).collect();
+        assert_eq!(s, ["//a/b:c", "//a:b", "//b:a"]);
+    }
+
+    #[test]
+    fn patterns() {
+        let p = |s| TargetPattern::parse(s, "").unwrap();
+        assert_eq!(p("//..."), TargetPattern::Subtree(String::new()));
+        assert_eq!(p("//spam/..."), TargetPattern::Subtree("spam".into()));
+        assert_eq!(p("//spam:all"), TargetPattern::Package("spam".into()));
+        assert_eq!(p("//spam:*"), TargetPattern::Package("spam".into()));
+        assert_eq!(p("//:all"), TargetPattern::Package(String::new()));
+        assert_eq!(
+            p("//spam"),
+            TargetPattern::Target(Label::parse("//spam:spam").unwrap())
+        );
+        assert_eq!(p("..."), TargetPattern::Subtree(String::new()));
+        let in_spam = |s| TargetPattern::parse(s, "spam").unwrap();
+        assert_eq!(
+            in_spam(":all"),
+            TargetPattern::Package("spam".into())
+        );
+        assert_eq!(
+            in_spam("x"),
+            TargetPattern::Target(Label::parse("//spam:x").unwrap())
+        );
+        assert_eq!(in_spam("sub/..."), TargetPattern::Subtree("spam/sub".into()));
+        assert!(TargetPattern::parse("//a/...:foo", "").is_err());
+    }
+
+    #[test]
+    fn subtrees() {
+        assert!(package_in_subtree("a/b", "a"));
+        assert!(package_in_subtree("a", "a"));
+        assert!(!package_in_subtree("ab", "a"));
+        assert!(package_in_subtree("anything", ""));
+    }
+}

@@ -1,0 +1,126 @@
+//! sel evaluates Bazel-style declarative dependency graphs with
+//! `config_setting` / `select()`, and answers queries about them for one
+//! configuration or for all configurations at once.
+//!
+//! The pipeline: [`workspace`] finds the root (`sel.toml`) and the packages;
+//! [`build_file`] evaluates their BUILD files with Starlark into a
+//! [`target_graph::TargetGraph`] whose attributes may hold unresolved selects;
+//! [`configuration`] gives every selector a value and resolves selects into
+//! [`configuration::ConfiguredTarget`]s; [`query`] evaluates Bazel's query
+//! language over the unconfigured graph (`query`) or a configured one
+//! (`cquery`); [`output`] renders results. [`condition`] is the algebra of
+//! conditions over selector values behind specialization and the
+//! multi-dimensional graph.
+//!
+//! ```
+//! # fn main() -> Result<(), sel::Error> {
+//! let dir = std::env::temp_dir().join(format!("sel-doctest-{}", std::process::id()));
+//! std::fs::create_dir_all(dir.join("app")).unwrap();
+//! std::fs::write(dir.join("sel.toml"), "").unwrap();
+//! std::fs::write(dir.join("app/BUILD"), r#"
+//! selector(name = "gpu", values = ["no", "yes"], default = "no")
+//! config_setting(name = "on", flag_values = {":gpu": "yes"})
+//! package(name = "app", deps = select({":on": [":cuda"], "//conditions:default": []}))
+//! package(name = "cuda")
+//! "#).unwrap();
+//! let session = sel::Session::open(&dir)?;
+//! let all = session.query("deps(//app)")?;
+//! assert_eq!(all.labels(), ["//app:app", "//app:cuda"]);
+//! let request = sel::Request { selects: vec!["gpu=no".into()], ..Default::default() };
+//! let configured = session.cquery("deps(//app)", &request)?;
+//! assert_eq!(configured.labels(), ["//app:app"]);
+//! # std::fs::remove_dir_all(&dir).ok();
+//! # Ok(())
+//! # }
+//! ```
+
+pub mod build_file;
+pub mod cli;
+pub mod condition;
+pub mod configuration;
+pub mod error;
+pub mod label;
+pub mod output;
+pub mod query;
+pub mod target_graph;
+pub mod workspace;
+
+use std::path::Path;
+
+pub use configuration::{Configuration, Configurer, Request};
+pub use error::{Error, ErrorKind, Result};
+pub use label::Label;
+pub use target_graph::TargetGraph;
+pub use workspace::Workspace;
+
+use query::env::{ConfiguredEnv, UnconfiguredEnv};
+
+/// A loaded workspace, ready for queries.
+pub struct Session {
+    /// The workspace on disk.
+    pub workspace: Workspace,
+    /// Its evaluated targets.
+    pub graph: TargetGraph,
+}
+
+/// The answer to a `query` or `cquery`: targets, sorted by label.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    /// The targets of the result.
+    pub targets: Vec<Label>,
+    /// The configuration, for `cquery`.
+    pub configuration: Option<Configuration>,
+    /// For `cquery`, each target of the result with its selects resolved, in label order.
+    pub configured: Vec<configuration::ConfiguredTarget>,
+}
+
+impl QueryResult {
+    /// The labels as strings, sorted.
+    pub fn labels(&self) -> Vec<String> {
+        self.targets.iter().map(|l| l.to_string()).collect()
+    }
+}
+
+impl Session {
+    /// Finds the workspace around `dir` and loads every package.
+    pub fn open(dir: &Path) -> Result<Session> {
+        let workspace = Workspace::discover(dir)?;
+        let graph = build_file::load_workspace(&workspace)?;
+        Ok(Session { workspace, graph })
+    }
+
+    /// `sel query`: the unconfigured graph, every select branch an edge.
+    pub fn query(&self, expr: &str) -> Result<QueryResult> {
+        let parsed = query::parse(expr)?;
+        let mut env = UnconfiguredEnv::new(&self.graph, &self.workspace.cwd_package);
+        let set = query::evaluate(&mut env, expr, &parsed)?;
+        Ok(QueryResult {
+            targets: set.into_keys().collect(),
+            configuration: None,
+            configured: Vec::new(),
+        })
+    }
+
+    /// The configuration a request asks for (with `--config` looked up in `sel.toml`).
+    pub fn configuration(&self, request: &Request) -> Result<Configuration> {
+        Configuration::from_request(&self.graph, request)
+    }
+
+    /// `sel cquery`: the graph configured by the request's selector values.
+    pub fn cquery(&self, expr: &str, request: &Request) -> Result<QueryResult> {
+        let parsed = query::parse(expr)?;
+        let config = self.configuration(request)?;
+        let cfg = Configurer::new(&self.graph, config.clone());
+        let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
+        let set = query::evaluate(&mut env, expr, &parsed)?;
+        let configured = set
+            .keys()
+            .map(|l| cfg.configure(l).map(|c| (*c).clone()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(QueryResult {
+            targets: set.into_keys().collect(),
+            configuration: Some(config),
+            configured,
+        })
+    }
+}

@@ -1,0 +1,401 @@
+//! One evaluator for every kind of query, generic over a [`QueryEnv`].
+//!
+//! The environment says what the graph is (unconfigured, configured for one
+//! configuration, or every configuration at once) and what a "condition" is:
+//! `bool` for one configuration, a decision diagram for all of them. A result
+//! is a [`TargetSet`]: each target with the condition under which it is in the
+//! result; set operators combine conditions (union = or, intersect = and,
+//! except = and not) and traversals carry edge conditions along paths.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Debug;
+
+use regex::Regex;
+
+use super::syntax::{Arg, Expr, Func, SetOp, Span};
+use crate::error::{Error, ErrorKind, Location, Result, Source};
+use crate::label::{Label, TargetPattern};
+
+/// A query result: each target with the condition under which it is in it.
+pub type TargetSet<C> = BTreeMap<Label, C>;
+
+/// What a query runs against: a graph and a condition algebra.
+pub trait QueryEnv {
+    /// The condition attached to targets and edges.
+    type Cond: Copy + Eq + Debug;
+
+    /// The condition that always holds.
+    fn always(&self) -> Self::Cond;
+    /// Both conditions.
+    fn and(&self, a: Self::Cond, b: Self::Cond) -> Self::Cond;
+    /// Either condition.
+    fn or(&self, a: Self::Cond, b: Self::Cond) -> Self::Cond;
+    /// `a` and not `b`.
+    fn and_not(&self, a: Self::Cond, b: Self::Cond) -> Self::Cond;
+    /// Whether the condition never holds.
+    fn is_never(&self, c: Self::Cond) -> bool;
+
+    /// The targets a pattern names (a single label must exist).
+    fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, Self::Cond)>>;
+    /// The direct dependencies of a target, each with the edge's condition.
+    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, Self::Cond)>>;
+    /// The rule class of a target (`package`, `alias`, ...).
+    fn kind(&mut self, label: &Label) -> Result<&'static str>;
+    /// The labels held by an attribute of a target, each with its condition.
+    fn attr_labels(&mut self, label: &Label, attr: &str) -> Result<Vec<(Label, Self::Cond)>>;
+    /// Under which condition an attribute's value matches `regex`.
+    fn attr_matches(&mut self, label: &Label, attr: &str, regex: &Regex) -> Result<Self::Cond>;
+    /// The package a relative pattern in the query resolves in.
+    fn relative_package(&self) -> &str;
+}
+
+/// Evaluates a parsed query in an environment.
+pub fn evaluate<E: QueryEnv>(env: &mut E, query: &str, expr: &Expr) -> Result<TargetSet<E::Cond>> {
+    let mut ev = Evaluator {
+        env,
+        query,
+        vars: HashMap::new(),
+    };
+    ev.eval(expr)
+}
+
+struct Evaluator<'e, E: QueryEnv> {
+    env: &'e mut E,
+    query: &'e str,
+    vars: HashMap<String, Vec<TargetSet<E::Cond>>>,
+}
+
+impl<E: QueryEnv> Evaluator<'_, E> {
+    fn at(&self, span: Span) -> Location {
+        Location {
+            source: Source::Query(self.query.to_string()),
+            span: span.start..span.end,
+        }
+    }
+
+    fn insert(&self, set: &mut TargetSet<E::Cond>, label: Label, c: E::Cond) -> bool {
+        if self.env.is_never(c) {
+            return false;
+        }
+        match set.get_mut(&label) {
+            Some(old) => {
+                let merged = self.env.or(*old, c);
+                if merged == *old {
+                    false
+                } else {
+                    *old = merged;
+                    true
+                }
+            }
+            None => {
+                set.insert(label, c);
+                true
+            }
+        }
+    }
+
+    fn eval(&mut self, expr: &Expr) -> Result<TargetSet<E::Cond>> {
+        match expr {
+            Expr::Pattern { text, span } => {
+                let pattern = TargetPattern::parse(text, self.env.relative_package()).map_err(|e| {
+                    Error::new(ErrorKind::Query, e.0).at(Some(self.at(*span)))
+                })?;
+                let found = self.env.pattern(&pattern).map_err(|e| e.at(Some(self.at(*span))))?;
+                let mut set = TargetSet::new();
+                for (l, c) in found {
+                    self.insert(&mut set, l, c);
+                }
+                Ok(set)
+            }
+            Expr::Var { name, span } => self
+                .vars
+                .get(name)
+                .and_then(|v| v.last())
+                .cloned()
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::Query, format!("undefined variable `${name}`")).at(Some(self.at(*span)))
+                }),
+            Expr::Let { name, value, body, .. } => {
+                let v = self.eval(value)?;
+                self.vars.entry(name.clone()).or_default().push(v);
+                let result = self.eval(body);
+                self.vars.get_mut(name).and_then(|v| v.pop());
+                result
+            }
+            Expr::SetOp { .. } => self.set_op(expr),
+            Expr::Call { func, args, span } => self.call(*func, args, *span),
+        }
+    }
+
+    /// Set operators, evaluated along the left spine without recursion
+    /// (`a + b + ... + z` nests as deep as it is long).
+    fn set_op(&mut self, expr: &Expr) -> Result<TargetSet<E::Cond>> {
+        let mut spine: Vec<(SetOp, &Expr)> = Vec::new();
+        let mut left = expr;
+        while let Expr::SetOp { op, left: l, right, .. } = left {
+            spine.push((*op, right));
+            left = l;
+        }
+        let mut acc = self.eval(left)?;
+        for (op, right) in spine.into_iter().rev() {
+            let r = self.eval(right)?;
+            acc = match op {
+                SetOp::Union => {
+                    for (l, c) in r {
+                        self.insert(&mut acc, l, c);
+                    }
+                    acc
+                }
+                SetOp::Intersect => acc
+                    .into_iter()
+                    .filter_map(|(l, c)| {
+                        let rc = r.get(&l)?;
+                        let both = self.env.and(c, *rc);
+                        (!self.env.is_never(both)).then_some((l, both))
+                    })
+                    .collect(),
+                SetOp::Except => acc
+                    .into_iter()
+                    .filter_map(|(l, c)| {
+                        let left = match r.get(&l) {
+                            Some(rc) => self.env.and_not(c, *rc),
+                            None => c,
+                        };
+                        (!self.env.is_never(left)).then_some((l, left))
+                    })
+                    .collect(),
+            };
+        }
+        Ok(acc)
+    }
+
+    fn expr_arg(&mut self, arg: &Arg) -> Result<TargetSet<E::Cond>> {
+        match arg {
+            Arg::Expr(e) => self.eval(e),
+            other => Err(Error::new(ErrorKind::Query, "expected an expression").at(Some(self.at(other.span())))),
+        }
+    }
+
+    fn word_arg<'a>(&self, arg: &'a Arg) -> Result<&'a str> {
+        match arg {
+            Arg::Word { text, .. } => Ok(text),
+            Arg::Expr(Expr::Pattern { text, .. }) => Ok(text),
+            other => Err(Error::new(ErrorKind::Query, "expected a word").at(Some(self.at(other.span())))),
+        }
+    }
+
+    fn regex_arg(&self, arg: &Arg) -> Result<Regex> {
+        let text = self.word_arg(arg)?;
+        Regex::new(text).map_err(|e| {
+            Error::new(ErrorKind::Query, format!("invalid regular expression `{text}`"))
+                .at(Some(self.at(arg.span())))
+                .with_help(e.to_string())
+        })
+    }
+
+    fn depth_arg(&self, arg: Option<&Arg>) -> Option<u32> {
+        match arg {
+            Some(Arg::Int { value, .. }) => Some(*value),
+            _ => None,
+        }
+    }
+
+    fn call(&mut self, func: Func, args: &[Arg], span: Span) -> Result<TargetSet<E::Cond>> {
+        let located = |e: Error, ev: &Self| e.at(Some(ev.at(span)));
+        match func {
+            Func::Deps => {
+                let x = self.expr_arg(&args[0])?;
+                let depth = self.depth_arg(args.get(1));
+                self.deps(x, depth).map_err(|e| located(e, self))
+            }
+            Func::Rdeps => {
+                let u = self.expr_arg(&args[0])?;
+                let x = self.expr_arg(&args[1])?;
+                let depth = self.depth_arg(args.get(2));
+                let universe = self.deps(u, None).map_err(|e| located(e, self))?;
+                self.rdeps(&universe, x, depth).map_err(|e| located(e, self))
+            }
+            Func::Allpaths => {
+                let a = self.expr_arg(&args[0])?;
+                let b = self.expr_arg(&args[1])?;
+                let forward = self.deps(a, None).map_err(|e| located(e, self))?;
+                let backward = self.rdeps(&forward, b, None).map_err(|e| located(e, self))?;
+                Ok(backward
+                    .into_iter()
+                    .filter_map(|(l, c)| {
+                        let both = self.env.and(c, forward[&l]);
+                        (!self.env.is_never(both)).then_some((l, both))
+                    })
+                    .collect())
+            }
+            Func::Somepath => {
+                let a = self.expr_arg(&args[0])?;
+                let b = self.expr_arg(&args[1])?;
+                self.somepath(a, b).map_err(|e| located(e, self))
+            }
+            Func::Kind => {
+                let re = self.regex_arg(&args[0])?;
+                let x = self.expr_arg(&args[1])?;
+                let mut out = TargetSet::new();
+                for (l, c) in x {
+                    let kind = self.env.kind(&l).map_err(|e| located(e, self))?;
+                    if re.is_match(&format!("{kind} rule")) {
+                        out.insert(l, c);
+                    }
+                }
+                Ok(out)
+            }
+            Func::Filter => {
+                let re = self.regex_arg(&args[0])?;
+                let x = self.expr_arg(&args[1])?;
+                Ok(x.into_iter().filter(|(l, _)| re.is_match(l.as_str())).collect())
+            }
+            Func::Attr => {
+                let name = self.word_arg(&args[0])?.to_string();
+                let re = self.regex_arg(&args[1])?;
+                let x = self.expr_arg(&args[2])?;
+                let mut out = TargetSet::new();
+                for (l, c) in x {
+                    let m = self.env.attr_matches(&l, &name, &re).map_err(|e| located(e, self))?;
+                    let both = self.env.and(c, m);
+                    self.insert(&mut out, l, both);
+                }
+                Ok(out)
+            }
+            Func::Labels => {
+                let name = self.word_arg(&args[0])?.to_string();
+                let x = self.expr_arg(&args[1])?;
+                let mut out = TargetSet::new();
+                for (l, c) in x {
+                    for (m, e) in self.env.attr_labels(&l, &name).map_err(|e| located(e, self))? {
+                        let both = self.env.and(c, e);
+                        self.insert(&mut out, m, both);
+                    }
+                }
+                Ok(out)
+            }
+            Func::Siblings => {
+                let x = self.expr_arg(&args[0])?;
+                let mut packages: BTreeMap<String, E::Cond> = BTreeMap::new();
+                for (l, c) in &x {
+                    let p = packages.entry(l.package().to_string()).or_insert(*c);
+                    *p = self.env.or(*p, *c);
+                }
+                let mut out = TargetSet::new();
+                for (pkg, c) in packages {
+                    let found = self
+                        .env
+                        .pattern(&TargetPattern::Package(pkg))
+                        .map_err(|e| located(e, self))?;
+                    for (l, tc) in found {
+                        let both = self.env.and(c, tc);
+                        self.insert(&mut out, l, both);
+                    }
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The transitive closure, up to `depth` edges away.
+    fn deps(&mut self, start: TargetSet<E::Cond>, depth: Option<u32>) -> Result<TargetSet<E::Cond>> {
+        let mut result = start.clone();
+        let mut frontier: Vec<(Label, E::Cond)> = start.into_iter().collect();
+        let mut level = 0;
+        while !frontier.is_empty() && depth.is_none_or(|d| level < d) {
+            level += 1;
+            let mut next: TargetSet<E::Cond> = TargetSet::new();
+            for (n, c) in frontier {
+                for (m, e) in self.env.deps(&n)? {
+                    let through = self.env.and(c, e);
+                    if self.insert(&mut result, m.clone(), through) {
+                        let now = result[&m];
+                        next.insert(m, now);
+                    }
+                }
+            }
+            frontier = next.into_iter().collect();
+        }
+        Ok(result)
+    }
+
+    /// The targets of `universe` from which `x` can be reached, up to `depth` edges.
+    fn rdeps(
+        &mut self,
+        universe: &TargetSet<E::Cond>,
+        x: TargetSet<E::Cond>,
+        depth: Option<u32>,
+    ) -> Result<TargetSet<E::Cond>> {
+        let mut reverse: HashMap<Label, Vec<(Label, E::Cond)>> = HashMap::new();
+        for (n, nc) in universe {
+            for (m, e) in self.env.deps(n)? {
+                if universe.contains_key(&m) {
+                    let c = self.env.and(*nc, e);
+                    reverse.entry(m).or_default().push((n.clone(), c));
+                }
+            }
+        }
+        let mut result = TargetSet::new();
+        let mut frontier = Vec::new();
+        for (l, c) in x {
+            if let Some(uc) = universe.get(&l) {
+                let both = self.env.and(c, *uc);
+                if self.insert(&mut result, l.clone(), both) {
+                    frontier.push((l, both));
+                }
+            }
+        }
+        let mut level = 0;
+        while !frontier.is_empty() && depth.is_none_or(|d| level < d) {
+            level += 1;
+            let mut next: TargetSet<E::Cond> = TargetSet::new();
+            for (m, c) in frontier {
+                for (n, e) in reverse.get(&m).into_iter().flatten() {
+                    let through = self.env.and(c, *e);
+                    if self.insert(&mut result, n.clone(), through) {
+                        next.insert(n.clone(), result[n]);
+                    }
+                }
+            }
+            frontier = next.into_iter().collect();
+        }
+        Ok(result)
+    }
+
+    /// One shortest path from a target of `a` to a target of `b` (breadth-first,
+    /// in label order, so the answer is deterministic).
+    fn somepath(&mut self, a: TargetSet<E::Cond>, b: TargetSet<E::Cond>) -> Result<TargetSet<E::Cond>> {
+        let mut parent: HashMap<Label, Option<(Label, E::Cond)>> = HashMap::new();
+        let mut queue: VecDeque<(Label, E::Cond)> = VecDeque::new();
+        for (l, c) in a {
+            parent.insert(l.clone(), None);
+            queue.push_back((l, c));
+        }
+        while let Some((n, c)) = queue.pop_front() {
+            if let Some(bc) = b.get(&n) {
+                let end = self.env.and(c, *bc);
+                if !self.env.is_never(end) {
+                    let mut out = TargetSet::new();
+                    let mut cur = Some((n, end));
+                    while let Some((l, lc)) = cur {
+                        cur = parent.get(&l).cloned().flatten().map(|(p, _)| (p, lc));
+                        out.insert(l, lc);
+                    }
+                    return Ok(out);
+                }
+            }
+            for (m, e) in self.env.deps(&n)? {
+                if parent.contains_key(&m) {
+                    continue;
+                }
+                let through = self.env.and(c, e);
+                if self.env.is_never(through) {
+                    continue;
+                }
+                parent.insert(m.clone(), Some((n.clone(), through)));
+                queue.push_back((m, through));
+            }
+        }
+        Ok(TargetSet::new())
+    }
+}

@@ -1,0 +1,535 @@
+//! Targets as BUILD files declare them, selects unresolved: the unconfigured graph.
+//!
+//! Everything here is plain Rust data: Starlark values never get this far
+//! (see `build_file`). An attribute is an [`Attr`]: a plain [`Value`], a
+//! [`Select`], or a `+` concatenation of those. Label-typed attributes
+//! (`deps`, `actual`, `target_compatible_with`) already hold [`Value::Label`]s,
+//! in every select branch too, so a bad label is reported where it is written.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use indexmap::IndexMap;
+
+use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
+use crate::label::{package_in_subtree, Label, TargetPattern};
+
+/// A plain attribute value: what a select resolves to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Value {
+    /// Starlark's `None`.
+    None,
+    /// `True` / `False`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A string.
+    Str(String),
+    /// A label, in a label-typed attribute.
+    Label(Label),
+    /// A list (or tuple).
+    List(Vec<Value>),
+    /// A dict, in insertion order.
+    Dict(Vec<(Value, Value)>),
+}
+
+impl Value {
+    /// The labels in this value (a label, or the labels of a list).
+    pub fn labels(&self) -> Vec<&Label> {
+        match self {
+            Value::Label(l) => vec![l],
+            Value::List(items) => items.iter().flat_map(|v| v.labels()).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The value as a string, if it is one.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The type's name for error messages, as Starlark calls it.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::None => "NoneType",
+            Value::Bool(_) => "bool",
+            Value::Int(_) => "int",
+            Value::Str(_) => "string",
+            Value::Label(_) => "label",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+        }
+    }
+
+    /// `a + b` for resolved concatenations: lists append, strings join.
+    pub fn concat(self, other: Value) -> std::result::Result<Value, String> {
+        match (self, other) {
+            (Value::List(mut a), Value::List(b)) => {
+                a.extend(b);
+                Ok(Value::List(a))
+            }
+            (Value::Str(a), Value::Str(b)) => Ok(Value::Str(a + &b)),
+            (Value::Dict(mut a), Value::Dict(b)) => {
+                for (k, v) in b {
+                    a.retain(|(ka, _)| *ka != k);
+                    a.push((k, v));
+                }
+                Ok(Value::Dict(a))
+            }
+            (a, b) => Err(format!(
+                "cannot concatenate {} and {}",
+                a.type_name(),
+                b.type_name()
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    /// Starlark syntax, as `--output=build` writes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::None => f.write_str("None"),
+            Value::Bool(true) => f.write_str("True"),
+            Value::Bool(false) => f.write_str("False"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => write!(f, "{}", quote(s)),
+            Value::Label(l) => write!(f, "{}", quote(l.as_str())),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Dict(items) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{k}: {v}")?;
+                }
+                f.write_str("}")
+            }
+        }
+    }
+}
+
+/// A string as a Starlark string literal.
+pub fn quote(s: &str) -> String {
+    serde_json::to_string(s).expect("strings serialise")
+}
+
+/// The key of one select branch.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SelectKey {
+    /// `//conditions:default`.
+    Default,
+    /// A condition: a config_setting or config_setting_group.
+    Condition(Label),
+}
+
+impl fmt::Display for SelectKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectKey::Default => f.write_str("//conditions:default"),
+            SelectKey::Condition(l) => write!(f, "{l}"),
+        }
+    }
+}
+
+/// `select({key: value, ...}, no_match_error = "...")`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Select {
+    /// The branches in the order written.
+    pub branches: Vec<(SelectKey, Value)>,
+    /// The message for a configuration no key matches.
+    pub no_match_error: String,
+    /// Where `select(` is written.
+    pub location: Option<Location>,
+}
+
+/// A configurable attribute: plain, a select, or a `+` of those.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attr {
+    /// A value that is the same in every configuration.
+    Plain(Value),
+    /// A select.
+    Select(Select),
+    /// `a + b + ...`, each part plain or a select.
+    Concat(Vec<Attr>),
+}
+
+impl Attr {
+    /// Every value any configuration could give, flattened (for `query`).
+    pub fn all_values(&self) -> Vec<&Value> {
+        match self {
+            Attr::Plain(v) => vec![v],
+            Attr::Select(s) => s.branches.iter().map(|(_, v)| v).collect(),
+            Attr::Concat(parts) => parts.iter().flat_map(|p| p.all_values()).collect(),
+        }
+    }
+
+    /// Every label any configuration could give, each with the select keys it depends on
+    /// (empty when the label is there in every configuration). Sorted, deduplicated.
+    pub fn all_labels(&self) -> Vec<(Label, Vec<SelectKey>)> {
+        let mut out: BTreeMap<Label, Option<Vec<SelectKey>>> = BTreeMap::new();
+        self.collect_labels(&mut out);
+        out.into_iter()
+            .map(|(l, keys)| (l, keys.unwrap_or_default()))
+            .collect()
+    }
+
+    fn collect_labels(&self, out: &mut BTreeMap<Label, Option<Vec<SelectKey>>>) {
+        match self {
+            Attr::Plain(v) => {
+                for l in v.labels() {
+                    out.insert(l.clone(), None);
+                }
+            }
+            Attr::Select(s) => {
+                for (key, v) in &s.branches {
+                    for l in v.labels() {
+                        let entry = out.entry(l.clone()).or_insert_with(|| Some(Vec::new()));
+                        if let Some(keys) = entry {
+                            if !keys.contains(key) {
+                                keys.push(key.clone());
+                            }
+                        }
+                    }
+                }
+            }
+            Attr::Concat(parts) => parts.iter().for_each(|p| p.collect_labels(out)),
+        }
+    }
+
+    /// Whether the attribute holds a select anywhere.
+    pub fn is_configurable(&self) -> bool {
+        match self {
+            Attr::Plain(_) => false,
+            Attr::Select(_) => true,
+            Attr::Concat(parts) => parts.iter().any(Attr::is_configurable),
+        }
+    }
+
+    /// The selects in this attribute, in order.
+    pub fn selects(&self) -> Vec<&Select> {
+        match self {
+            Attr::Plain(_) => Vec::new(),
+            Attr::Select(s) => vec![s],
+            Attr::Concat(parts) => parts.iter().flat_map(|p| p.selects()).collect(),
+        }
+    }
+}
+
+/// How a config_setting constrains one selector.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FlagValue {
+    /// The selector.
+    pub selector: Label,
+    /// The value it must have.
+    pub value: String,
+}
+
+/// `config_setting_group`'s mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GroupMode {
+    /// `match_any`: any listed condition.
+    Any,
+    /// `match_all`: every listed condition.
+    All,
+}
+
+/// What a target is, with its kind-specific attributes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// `selector(name, values, default, doc)`: a dimension of the configuration.
+    Selector {
+        /// The allowed values, in declared order.
+        values: Vec<String>,
+        /// The value when nothing sets it.
+        default: String,
+        /// What the selector is for.
+        doc: String,
+    },
+    /// `config_setting(name, flag_values)`: every listed selector has its value.
+    ConfigSetting {
+        /// The constraints, AND-ed.
+        flag_values: Vec<FlagValue>,
+    },
+    /// `config_setting_group(name, match_any | match_all)`.
+    ConfigSettingGroup {
+        /// Any or all.
+        mode: GroupMode,
+        /// The member conditions.
+        conditions: Vec<Label>,
+    },
+    /// `platform(name, flag_values)`: a named set of selector values.
+    Platform {
+        /// The values it sets.
+        flag_values: Vec<FlagValue>,
+    },
+    /// `package(...)`: a software package, a node of the dependency graph.
+    Package {
+        /// `deps`, `version`, `license`, ... in a fixed order; absent ones left out.
+        attrs: IndexMap<String, Attr>,
+    },
+    /// `alias(name, actual)`.
+    Alias {
+        /// The target this one stands for (may be a select).
+        actual: Attr,
+    },
+}
+
+/// The attributes of `package()` with their types, in the order they are written out.
+pub const PACKAGE_ATTRS: &[(&str, AttrType)] = &[
+    ("deps", AttrType::LabelList),
+    ("version", AttrType::String),
+    ("license", AttrType::String),
+    ("purl", AttrType::String),
+    ("description", AttrType::String),
+    ("target_compatible_with", AttrType::LabelList),
+    ("metadata", AttrType::Dict),
+];
+
+/// The type of a configurable attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttrType {
+    /// A string.
+    String,
+    /// A single label.
+    Label,
+    /// A list of labels.
+    LabelList,
+    /// A dict of plain values.
+    Dict,
+}
+
+impl Rule {
+    /// The rule class name, as `kind()` and `--output=label_kind` show it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Selector { .. } => "selector",
+            Rule::ConfigSetting { .. } => "config_setting",
+            Rule::ConfigSettingGroup { .. } => "config_setting_group",
+            Rule::Platform { .. } => "platform",
+            Rule::Package { .. } => "package",
+            Rule::Alias { .. } => "alias",
+        }
+    }
+
+    /// Whether targets of this kind are conditions usable as select keys.
+    pub fn is_condition(&self) -> bool {
+        matches!(
+            self,
+            Rule::ConfigSetting { .. } | Rule::ConfigSettingGroup { .. }
+        )
+    }
+
+    /// The configurable attribute `name`, if this rule has it.
+    pub fn attr(&self, name: &str) -> Option<&Attr> {
+        match self {
+            Rule::Package { attrs } => attrs.get(name),
+            Rule::Alias { actual } if name == "actual" => Some(actual),
+            _ => None,
+        }
+    }
+
+    /// The names of the attributes that are dependency edges.
+    pub fn dep_attrs(&self) -> &'static [&'static str] {
+        match self {
+            Rule::Package { .. } => &["deps"],
+            Rule::Alias { .. } => &["actual"],
+            _ => &[],
+        }
+    }
+}
+
+/// One target of a package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    /// Its label.
+    pub label: Label,
+    /// Its kind and attributes.
+    pub rule: Rule,
+    /// Who may depend on it: `//visibility:public`, `//pkg:__pkg__`, ...
+    pub visibility: Vec<Label>,
+    /// Free-form tags.
+    pub tags: Vec<String>,
+    /// Where the target is declared (the call in the BUILD file).
+    pub location: Option<Location>,
+}
+
+impl Target {
+    /// Every possible dependency (all select branches), with the keys each depends on.
+    pub fn all_deps(&self) -> Vec<(Label, Vec<SelectKey>)> {
+        let mut out: Vec<(Label, Vec<SelectKey>)> = Vec::new();
+        for attr in self.rule.dep_attrs() {
+            if let Some(a) = self.rule.attr(attr) {
+                for (l, keys) in a.all_labels() {
+                    match out.iter_mut().find(|(x, _)| *x == l) {
+                        // Unconditional in one attribute wins.
+                        Some((_, existing)) if keys.is_empty() => existing.clear(),
+                        Some((_, existing)) if !existing.is_empty() => {
+                            for k in keys {
+                                if !existing.contains(&k) {
+                                    existing.push(k);
+                                }
+                            }
+                        }
+                        Some(_) => {}
+                        None => out.push((l, keys)),
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    /// Whether a target in package `from` may depend on this one.
+    pub fn visible_to(&self, from: &str) -> bool {
+        if self.label.package() == from {
+            return true;
+        }
+        self.visibility.iter().any(|v| match (v.package(), v.name()) {
+            ("visibility", "public") => true,
+            ("visibility", "private") => false,
+            (pkg, "__pkg__") => pkg == from,
+            (pkg, "__subpackages__") => package_in_subtree(from, pkg),
+            _ => false,
+        })
+    }
+}
+
+/// One package: a directory with a BUILD file, and its targets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Package {
+    /// The package path, `""` for the root.
+    pub name: String,
+    /// The BUILD file, as shown to users (relative to the root).
+    pub build_file: String,
+    /// Targets by name, in declaration order.
+    pub targets: IndexMap<String, Target>,
+}
+
+/// The unconfigured graph: every package of the workspace and its targets.
+#[derive(Clone, Debug, Default)]
+pub struct TargetGraph {
+    packages: BTreeMap<String, Package>,
+}
+
+impl TargetGraph {
+    /// A graph of these packages.
+    pub fn new(packages: impl IntoIterator<Item = Package>) -> Self {
+        TargetGraph {
+            packages: packages.into_iter().map(|p| (p.name.clone(), p)).collect(),
+        }
+    }
+
+    /// The packages, sorted by path.
+    pub fn packages(&self) -> impl Iterator<Item = &Package> {
+        self.packages.values()
+    }
+
+    /// One package by path.
+    pub fn package(&self, name: &str) -> Option<&Package> {
+        self.packages.get(name)
+    }
+
+    /// Every target, in package order then declaration order.
+    pub fn targets(&self) -> impl Iterator<Item = &Target> {
+        self.packages.values().flat_map(|p| p.targets.values())
+    }
+
+    /// A target by label, or an error naming what is missing, with a suggestion.
+    pub fn target(&self, label: &Label) -> Result<&Target> {
+        let Some(pkg) = self.packages.get(label.package()) else {
+            let names: Vec<String> = self.packages.keys().map(|p| format!("//{p}")).collect();
+            let wanted = format!("//{}", label.package());
+            let help = did_you_mean(&wanted, names.iter().map(|s| s.as_str()));
+            return Err(Error::new(
+                ErrorKind::UnknownPackage,
+                format!(
+                    "no such package `//{}` (needed for `{label}`): no BUILD or BUILD.sel file there",
+                    label.package()
+                ),
+            )
+            .with_help_opt(help));
+        };
+        pkg.targets.get(label.name()).ok_or_else(|| {
+            let help = did_you_mean(label.name(), pkg.targets.keys().map(|s| s.as_str()))
+                .map(|h| format!("{h} (in {})", pkg.build_file));
+            Error::new(
+                ErrorKind::UnknownTarget,
+                format!(
+                    "no such target `{label}`: package `//{}` has no target named `{}`",
+                    label.package(),
+                    label.name()
+                ),
+            )
+            .with_help_opt(help)
+        })
+    }
+
+    /// The targets a pattern names, sorted. A single label must exist.
+    pub fn expand(&self, pattern: &TargetPattern) -> Result<Vec<Label>> {
+        match pattern {
+            TargetPattern::Target(l) => self.target(l).map(|t| vec![t.label.clone()]),
+            TargetPattern::Package(p) => {
+                let pkg = self.packages.get(p).ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::UnknownPackage,
+                        format!("no such package `//{p}`: no BUILD or BUILD.sel file there"),
+                    )
+                })?;
+                let mut v: Vec<Label> = pkg.targets.values().map(|t| t.label.clone()).collect();
+                v.sort();
+                Ok(v)
+            }
+            TargetPattern::Subtree(root) => {
+                let mut v: Vec<Label> = self
+                    .packages
+                    .values()
+                    .filter(|p| package_in_subtree(&p.name, root))
+                    .flat_map(|p| p.targets.values().map(|t| t.label.clone()))
+                    .collect();
+                if v.is_empty() && !root.is_empty() {
+                    return Err(Error::new(
+                        ErrorKind::UnknownPackage,
+                        format!("no packages match `//{root}/...`"),
+                    ));
+                }
+                v.sort();
+                Ok(v)
+            }
+        }
+    }
+
+    /// Every selector of the workspace, sorted by label.
+    pub fn selectors(&self) -> Vec<&Target> {
+        let mut v: Vec<&Target> = self
+            .targets()
+            .filter(|t| matches!(t.rule, Rule::Selector { .. }))
+            .collect();
+        v.sort_by(|a, b| a.label.cmp(&b.label));
+        v
+    }
+
+    /// The number of targets.
+    pub fn len(&self) -> usize {
+        self.packages.values().map(|p| p.targets.len()).sum()
+    }
+
+    /// Whether the workspace has no targets.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
