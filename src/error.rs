@@ -154,8 +154,15 @@ impl ErrorKind {
 }
 
 /// An error of sel: a kind, a message, and where available a place and advice.
+///
+/// Boxed, so that `Result<T, Error>` stays one pointer wide on the happy path;
+/// the fields are reached through `Deref` ([`ErrorData`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Error {
+pub struct Error(Box<ErrorData>);
+
+/// The contents of an [`Error`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ErrorData {
     /// What went wrong, as a stable code.
     pub kind: ErrorKind,
     /// One sentence for people.
@@ -176,14 +183,26 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 impl Error {
     /// A new error of `kind` with a message and nothing else.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Error {
+        Error(Box::new(ErrorData {
             kind,
             message: message.into(),
             location: None,
             label: None,
             help: None,
             notes: Vec::new(),
-        }
+        }))
+    }
+
+    /// The same error with another kind.
+    pub fn with_kind(mut self, kind: ErrorKind) -> Self {
+        self.kind = kind;
+        self
+    }
+
+    /// The same error with another message.
+    pub fn with_message(mut self, message: impl Into<String>) -> Self {
+        self.message = message.into();
+        self
     }
 
     /// Points the error at a place.
@@ -221,6 +240,19 @@ impl Error {
     }
 }
 
+impl std::ops::Deref for Error {
+    type Target = ErrorData;
+    fn deref(&self) -> &ErrorData {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Error {
+    fn deref_mut(&mut self) -> &mut ErrorData {
+        &mut self.0
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)
@@ -230,7 +262,10 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 /// "did you mean" for a misspelled name: the closest candidate, if close enough.
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))

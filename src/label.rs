@@ -259,8 +259,14 @@ mod tests {
     #[test]
     fn relative_labels() {
         let p = Some("spam");
-        assert_eq!(Label::parse_relative(":x", p).unwrap().to_string(), "//spam:x");
-        assert_eq!(Label::parse_relative("x", p).unwrap().to_string(), "//spam:x");
+        assert_eq!(
+            Label::parse_relative(":x", p).unwrap().to_string(),
+            "//spam:x"
+        );
+        assert_eq!(
+            Label::parse_relative("x", p).unwrap().to_string(),
+            "//spam:x"
+        );
         assert_eq!(
             Label::parse_relative("//other:y", p).unwrap().to_string(),
             "//other:y"
@@ -270,7 +276,9 @@ mod tests {
 
     #[test]
     fn bad_labels() {
-        for bad in ["//", "//a//b:c", "//a:", "//../a:b", "@r//a:b", "//a:b:c", "//a/:b"] {
+        for bad in [
+            "//", "//a//b:c", "//a:", "//../a:b", "@r//a:b", "//a:b:c", "//a/:b",
+        ] {
             assert!(Label::parse(bad).is_err(), "{bad} should not parse");
         }
     }
@@ -301,15 +309,15 @@ mod tests {
         );
         assert_eq!(p("..."), TargetPattern::Subtree(String::new()));
         let in_spam = |s| TargetPattern::parse(s, "spam").unwrap();
-        assert_eq!(
-            in_spam(":all"),
-            TargetPattern::Package("spam".into())
-        );
+        assert_eq!(in_spam(":all"), TargetPattern::Package("spam".into()));
         assert_eq!(
             in_spam("x"),
             TargetPattern::Target(Label::parse("//spam:x").unwrap())
         );
-        assert_eq!(in_spam("sub/..."), TargetPattern::Subtree("spam/sub".into()));
+        assert_eq!(
+            in_spam("sub/..."),
+            TargetPattern::Subtree("spam/sub".into())
+        );
         assert!(TargetPattern::parse("//a/...:foo", "").is_err());
     }
 

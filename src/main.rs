@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,
-        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        Color::Auto => {
+            std::io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
     };
     miette::set_hook(Box::new(move |_| {
         Box::new(
@@ -63,13 +66,25 @@ fn run(cli: Cli) -> Result<String, Error> {
         Command::Query(args) => {
             let session = Session::open(&dir)?;
             let result = session.query(&args.expr)?;
-            Ok(sel::output::render(args.output, &session.graph, &result, "query", &args.expr))
+            Ok(sel::output::render(
+                args.output,
+                &session.graph,
+                &result,
+                "query",
+                &args.expr,
+            ))
         }
         Command::Cquery(args) => {
             let session = Session::open(&dir)?;
             let request = request(&session, &args.config)?;
             let result = session.cquery(&args.expr, &request)?;
-            Ok(sel::output::render(args.output, &session.graph, &result, "cquery", &args.expr))
+            Ok(sel::output::render(
+                args.output,
+                &session.graph,
+                &result,
+                "cquery",
+                &args.expr,
+            ))
         }
     }
 }
@@ -78,13 +93,31 @@ fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {
     let config = match &args.config {
         None => None,
         Some(name) => {
-            let named = session.workspace.settings.config.get(name).cloned().ok_or_else(|| {
-                let names: Vec<&str> = session.workspace.settings.config.keys().map(|s| s.as_str()).collect();
-                Error::new(ErrorKind::Usage, format!("--config {name}: sel.toml has no [config.{name}]"))
-                    .with_help_opt(sel::error::did_you_mean(name, names.iter().copied()).or_else(|| {
-                        (!names.is_empty()).then(|| format!("named configurations: {}", names.join(", ")))
-                    }))
-            })?;
+            let named = session
+                .workspace
+                .settings
+                .config
+                .get(name)
+                .cloned()
+                .ok_or_else(|| {
+                    let names: Vec<&str> = session
+                        .workspace
+                        .settings
+                        .config
+                        .keys()
+                        .map(|s| s.as_str())
+                        .collect();
+                    Error::new(
+                        ErrorKind::Usage,
+                        format!("--config {name}: sel.toml has no [config.{name}]"),
+                    )
+                    .with_help_opt(
+                        sel::error::did_you_mean(name, names.iter().copied()).or_else(|| {
+                            (!names.is_empty())
+                                .then(|| format!("named configurations: {}", names.join(", ")))
+                        }),
+                    )
+                })?;
             Some((name.clone(), named))
         }
     };
@@ -109,7 +142,10 @@ fn to_report(e: Error) -> Report {
         let text = loc.text()?;
         let end = loc.span.end.min(text.len());
         let start = loc.span.start.min(end);
-        diag.labels = Some(vec![LabeledSpan::new_with_span(e.label.clone(), start..end)]);
+        diag.labels = Some(vec![LabeledSpan::new_with_span(
+            e.label.clone(),
+            start..end,
+        )]);
         Some(NamedSource::new(loc.name(), text))
     });
     let report = Report::new(diag);

@@ -85,7 +85,9 @@ impl Workspace {
         let mut cwd = rel.to_string_lossy().replace('\\', "/");
         // Relative labels resolve in the nearest enclosing package directory.
         while !cwd.is_empty() && !has_build_file(&root.join(&cwd)) {
-            cwd = cwd.rsplit_once('/').map_or(String::new(), |(p, _)| p.to_string());
+            cwd = cwd
+                .rsplit_once('/')
+                .map_or(String::new(), |(p, _)| p.to_string());
         }
         Ok(Workspace {
             root,
@@ -206,8 +208,11 @@ impl Settings {
                 },
                 span,
             });
-            Error::new(ErrorKind::Workspace, format!("invalid `{MARKER}`: {}", e.message()))
-                .at(location)
+            Error::new(
+                ErrorKind::Workspace,
+                format!("invalid `{MARKER}`: {}", e.message()),
+            )
+            .at(location)
         })
     }
 }

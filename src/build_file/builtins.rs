@@ -66,7 +66,9 @@ fn call_location(eval: &Evaluator) -> Option<Location> {
         .iter()
         .filter_map(|f| f.location.as_ref())
         .find(|l| l.filename() == ctx.build_file);
-    let span = in_build.cloned().or_else(|| eval.call_stack_top_location())?;
+    let span = in_build
+        .cloned()
+        .or_else(|| eval.call_stack_top_location())?;
     Some(location_of(&ctx.root, &span))
 }
 
@@ -165,7 +167,10 @@ fn string_list(v: SValue) -> Option<Vec<String>> {
     } else {
         return None;
     };
-    items.into_iter().map(|i| i.unpack_str().map(str::to_string)).collect()
+    items
+        .into_iter()
+        .map(|i| i.unpack_str().map(str::to_string))
+        .collect()
 }
 
 fn label_in(text: &str, package: &str) -> anyhow::Result<Label> {
@@ -179,13 +184,17 @@ fn labels_in(texts: Vec<String>, package: &str) -> anyhow::Result<Vec<Label>> {
 /// `{selector_label: value}` as plain flag values.
 fn flag_values(func: &str, v: SValue, package: &str) -> anyhow::Result<Vec<FlagValue>> {
     let dict = DictRef::from_value(v).ok_or_else(|| {
-        attr_err(format!("{func}(): `flag_values` must be a dict of selector label to value"))
+        attr_err(format!(
+            "{func}(): `flag_values` must be a dict of selector label to value"
+        ))
     })?;
     let mut out = Vec::new();
     for (k, val) in dict.iter() {
-        let k = k
-            .unpack_str()
-            .ok_or_else(|| attr_err(format!("{func}(): `flag_values` keys must be selector labels (strings)")))?;
+        let k = k.unpack_str().ok_or_else(|| {
+            attr_err(format!(
+                "{func}(): `flag_values` keys must be selector labels (strings)"
+            ))
+        })?;
         let value = match val.unpack_str() {
             Some(s) => s.to_string(),
             None if val.unpack_bool().is_some() || val.unpack_i32().is_some() => {
@@ -199,7 +208,9 @@ fn flag_values(func: &str, v: SValue, package: &str) -> anyhow::Result<Vec<FlagV
         };
         let selector = label_in(k, package)?;
         if out.iter().any(|f: &FlagValue| f.selector == selector) {
-            return Err(attr_err(format!("{func}(): `{selector}` is listed twice in `flag_values`")));
+            return Err(attr_err(format!(
+                "{func}(): `{selector}` is listed twice in `flag_values`"
+            )));
         }
         out.push(FlagValue { selector, value });
     }
@@ -256,7 +267,9 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
         })
     }
     if matches!(ty, AttrType::Label) && matches!(attr, Attr::Concat(_)) {
-        return Err(attr_err(format!("`{name}` is a single label and cannot be concatenated")));
+        return Err(attr_err(format!(
+            "`{name}` is a single label and cannot be concatenated"
+        )));
     }
     map(attr, &convert)
 }
@@ -269,7 +282,10 @@ fn common(kw: &mut Kwargs, package: &str) -> anyhow::Result<(Vec<Label>, Vec<Str
     for v in &visibility {
         let ok = matches!(
             (v.package(), v.name()),
-            ("visibility", "public") | ("visibility", "private") | (_, "__pkg__") | (_, "__subpackages__")
+            ("visibility", "public")
+                | ("visibility", "private")
+                | (_, "__pkg__")
+                | (_, "__subpackages__")
         );
         if !ok {
             return Err(attr_err(format!(
@@ -283,7 +299,13 @@ fn common(kw: &mut Kwargs, package: &str) -> anyhow::Result<(Vec<Label>, Vec<Str
 
 const COMMON: &[&str] = &["name", "visibility", "tags"];
 
-fn declare(eval: &Evaluator, name: String, rule: Rule, visibility: Vec<Label>, tags: Vec<String>) -> anyhow::Result<NoneType> {
+fn declare(
+    eval: &Evaluator,
+    name: String,
+    rule: Rule,
+    visibility: Vec<Label>,
+    tags: Vec<String>,
+) -> anyhow::Result<NoneType> {
     let ctx = context(eval);
     let package = ctx.package.clone().unwrap_or_default();
     let location = call_location(eval);
@@ -311,7 +333,12 @@ fn declare(eval: &Evaluator, name: String, rule: Rule, visibility: Vec<Label>, t
     Ok(NoneType)
 }
 
-fn select_from_dict(dict: SValue, no_match_error: &str, eval: &Evaluator, with_or: bool) -> anyhow::Result<Attr> {
+fn select_from_dict(
+    dict: SValue,
+    no_match_error: &str,
+    eval: &Evaluator,
+    with_or: bool,
+) -> anyhow::Result<Attr> {
     let package = current_package(eval, "select")?;
     let d = DictRef::from_value(dict)
         .ok_or_else(|| attr_err(format!("select() takes a dict, not {}", dict.get_type())))?;
@@ -371,12 +398,21 @@ fn group(eval: &Evaluator, mut kw: Kwargs) -> anyhow::Result<NoneType> {
         }
     };
     if conditions.is_empty() {
-        return Err(attr_err(format!("{}(): the list of conditions is empty", kw.func)));
+        return Err(attr_err(format!(
+            "{}(): the list of conditions is empty",
+            kw.func
+        )));
     }
     let conditions = labels_in(conditions, &package)?;
     let (visibility, tags) = common(&mut kw, &package)?;
     kw.finish(&["name", "match_any", "match_all", "visibility", "tags"])?;
-    declare(eval, name, Rule::ConfigSettingGroup { mode, conditions }, visibility, tags)
+    declare(
+        eval,
+        name,
+        Rule::ConfigSettingGroup { mode, conditions },
+        visibility,
+        tags,
+    )
 }
 
 #[starlark_module]
@@ -386,7 +422,10 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs { func: "selector", map: kwargs };
+        let mut kw = Kwargs {
+            func: "selector",
+            map: kwargs,
+        };
         let package = current_package(eval, kw.func)?;
         let name = kw.name()?;
         let values = kw
@@ -397,7 +436,9 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         }
         for (i, v) in values.iter().enumerate() {
             if values[..i].contains(v) {
-                return Err(attr_err(format!("selector(): the value `{v}` is listed twice")));
+                return Err(attr_err(format!(
+                    "selector(): the value `{v}` is listed twice"
+                )));
             }
         }
         let default = kw
@@ -415,7 +456,17 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         let doc = kw.string("doc")?.unwrap_or_default();
         let (visibility, tags) = common(&mut kw, &package)?;
         kw.finish(&["name", "values", "default", "doc", "visibility", "tags"])?;
-        declare(eval, name, Rule::Selector { values, default, doc }, visibility, tags)
+        declare(
+            eval,
+            name,
+            Rule::Selector {
+                values,
+                default,
+                doc,
+            },
+            visibility,
+            tags,
+        )
     }
 
     /// Declares a condition: every listed selector has its value.
@@ -423,7 +474,10 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs { func: "config_setting", map: kwargs };
+        let mut kw = Kwargs {
+            func: "config_setting",
+            map: kwargs,
+        };
         let package = current_package(eval, kw.func)?;
         let name = kw.name()?;
         for unsupported in ["values", "define_values", "constraint_values"] {
@@ -441,7 +495,13 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         }
         let (visibility, tags) = common(&mut kw, &package)?;
         kw.finish(&["name", "flag_values", "visibility", "tags"])?;
-        declare(eval, name, Rule::ConfigSetting { flag_values }, visibility, tags)
+        declare(
+            eval,
+            name,
+            Rule::ConfigSetting { flag_values },
+            visibility,
+            tags,
+        )
     }
 
     /// Declares a condition that matches when any / all of its conditions match.
@@ -449,7 +509,13 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        group(eval, Kwargs { func: "config_setting_group", map: kwargs })
+        group(
+            eval,
+            Kwargs {
+                func: "config_setting_group",
+                map: kwargs,
+            },
+        )
     }
 
     /// Declares a named set of selector values, usable as `--platform`.
@@ -457,7 +523,10 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs { func: "platform", map: kwargs };
+        let mut kw = Kwargs {
+            func: "platform",
+            map: kwargs,
+        };
         let package = current_package(eval, kw.func)?;
         let name = kw.name()?;
         let flag_values = match kw.take("flag_values") {
@@ -474,7 +543,10 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs { func: "package", map: kwargs };
+        let mut kw = Kwargs {
+            func: "package",
+            map: kwargs,
+        };
         let package = current_package(eval, kw.func)?;
         let name = kw.name()?;
         let mut attrs = IndexMap::new();
@@ -486,7 +558,11 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
             }
         }
         let (visibility, tags) = common(&mut kw, &package)?;
-        let known: Vec<&str> = PACKAGE_ATTRS.iter().map(|(n, _)| *n).chain(COMMON.iter().copied()).collect();
+        let known: Vec<&str> = PACKAGE_ATTRS
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(COMMON.iter().copied())
+            .collect();
         kw.finish(&known)?;
         declare(eval, name, Rule::Package { attrs }, visibility, tags)
     }
@@ -496,7 +572,10 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs { func: "alias", map: kwargs };
+        let mut kw = Kwargs {
+            func: "alias",
+            map: kwargs,
+        };
         let package = current_package(eval, kw.func)?;
         let name = kw.name()?;
         let actual = kw.required("actual")?;
@@ -544,7 +623,9 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
             } else if let Some(t) = TupleRef::from_value(k) {
                 out.extend(t.iter().map(|key| (key, v)));
             } else {
-                return Err(attr_err("selects.with_or_dict() keys must be labels or tuples of labels"));
+                return Err(attr_err(
+                    "selects.with_or_dict() keys must be labels or tuples of labels",
+                ));
             }
         }
         Ok(eval.heap().alloc(AllocDict(out)))
@@ -555,6 +636,12 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        group(eval, Kwargs { func: "selects.config_setting_group", map: kwargs })
+        group(
+            eval,
+            Kwargs {
+                func: "selects.config_setting_group",
+                map: kwargs,
+            },
+        )
     }
 }

@@ -114,9 +114,8 @@ impl<'w> Loader<'w> {
         chain: &[PathBuf],
     ) -> Result<Option<FrozenModule>> {
         let shown = self.ws.shown(path);
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}"))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))?;
         let is_bzl = matches!(kind, Kind::Bzl);
         let ast = AstModule::parse(&shown, text, &dialect(is_bzl)).map_err(|e| {
             let mut err = self.convert(e, ErrorKind::Syntax);
@@ -135,7 +134,8 @@ impl<'w> Loader<'w> {
             let module = self.bzl_module(load.module_id, package, &chain, &at)?;
             for theirs in load.symbols.values() {
                 if module.get_option(theirs).ok().flatten().is_none() {
-                    let names: Vec<String> = module.names().map(|n| n.as_str().to_string()).collect();
+                    let names: Vec<String> =
+                        module.names().map(|n| n.as_str().to_string()).collect();
                     return Err(Error::new(
                         ErrorKind::Load,
                         format!("`{}` does not define `{theirs}`", load.module_id),
@@ -172,9 +172,16 @@ impl<'w> Loader<'w> {
     }
 
     /// The frozen module of a .bzl file named by a load() label.
-    fn bzl_module(&self, module_id: &str, package: &str, chain: &[PathBuf], at: &Location) -> Result<FrozenModule> {
-        let label = Label::parse_relative(module_id, Some(package))
-            .map_err(|e| Error::new(ErrorKind::Load, format!("bad load() label: {}", e.0)).at(Some(at.clone())))?;
+    fn bzl_module(
+        &self,
+        module_id: &str,
+        package: &str,
+        chain: &[PathBuf],
+        at: &Location,
+    ) -> Result<FrozenModule> {
+        let label = Label::parse_relative(module_id, Some(package)).map_err(|e| {
+            Error::new(ErrorKind::Load, format!("bad load() label: {}", e.0)).at(Some(at.clone()))
+        })?;
         if !label.name().ends_with(".bzl") {
             return Err(Error::new(
                 ErrorKind::Load,
@@ -226,26 +233,39 @@ impl<'w> Loader<'w> {
     fn convert(&self, e: starlark::Error, default: ErrorKind) -> Error {
         let location = e.span().map(|s| location_of(&self.ws.root, s));
         let own = match e.kind() {
-            starlark::ErrorKind::Native(a) | starlark::ErrorKind::Other(a) | starlark::ErrorKind::Value(a) => {
-                a.downcast_ref::<Error>().cloned()
-            }
+            starlark::ErrorKind::Native(a)
+            | starlark::ErrorKind::Other(a)
+            | starlark::ErrorKind::Value(a) => a.downcast_ref::<Error>().cloned(),
             _ => None,
         };
         if let Some(own) = own {
-            return Error { location: own.location.clone().or(location), ..own };
+            return own.at(location);
         }
         let message = e.kind().to_string();
-        let (kind, message) = if message.contains("Tick limit") || message.contains("tick") && message.contains("exceeded") {
-            let file = location.as_ref().map(|l| l.name().to_string()).unwrap_or_default();
+        let (kind, message) = if message.contains("Tick limit")
+            || message.contains("tick") && message.contains("exceeded")
+        {
+            let file = location
+                .as_ref()
+                .map(|l| l.name().to_string())
+                .unwrap_or_default();
             (
                 ErrorKind::Eval,
                 format!("evaluation of `{file}` took more than {MAX_STEPS} steps (a loop that does not end?)"),
             )
-        } else if message.contains("Heap limit") || message.contains("heap") && message.contains("exceeded") {
-            let file = location.as_ref().map(|l| l.name().to_string()).unwrap_or_default();
+        } else if message.contains("Heap limit")
+            || message.contains("heap") && message.contains("exceeded")
+        {
+            let file = location
+                .as_ref()
+                .map(|l| l.name().to_string())
+                .unwrap_or_default();
             (
                 ErrorKind::Eval,
-                format!("evaluation of `{file}` allocated more than {} MiB", MAX_HEAP_BYTES >> 20),
+                format!(
+                    "evaluation of `{file}` allocated more than {} MiB",
+                    MAX_HEAP_BYTES >> 20
+                ),
             )
         } else {
             (default, message)

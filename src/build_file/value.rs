@@ -4,11 +4,13 @@
 use std::fmt;
 
 use allocative::Allocative;
+use starlark::starlark_simple_value;
 use starlark::values::dict::DictRef;
 use starlark::values::list::ListRef;
 use starlark::values::tuple::TupleRef;
-use starlark::values::{Heap, NoSerialize, ProvidesStaticType, StarlarkValue, Value as SValue, ValueLike};
-use starlark::starlark_simple_value;
+use starlark::values::{
+    Heap, NoSerialize, ProvidesStaticType, StarlarkValue, Value as SValue, ValueLike,
+};
 use starlark_derive::starlark_value;
 
 use crate::target_graph::{Attr, Value};
@@ -41,7 +43,10 @@ fn operand(v: SValue) -> Option<Attr> {
         return Some(c.0.clone());
     }
     // Only lists, strings and dicts combine with a select, as in Bazel.
-    if v.unpack_str().is_some() || ListRef::from_value(v).is_some() || DictRef::from_value(v).is_some() {
+    if v.unpack_str().is_some()
+        || ListRef::from_value(v).is_some()
+        || DictRef::from_value(v).is_some()
+    {
         return to_plain(v).ok().map(Attr::Plain);
     }
     None
@@ -85,10 +90,18 @@ pub fn to_plain(v: SValue) -> Result<Value, String> {
         return Ok(Value::Int(i64::from(i)));
     }
     if let Some(list) = ListRef::from_value(v) {
-        return list.iter().map(to_plain).collect::<Result<_, _>>().map(Value::List);
+        return list
+            .iter()
+            .map(to_plain)
+            .collect::<Result<_, _>>()
+            .map(Value::List);
     }
     if let Some(t) = TupleRef::from_value(v) {
-        return t.iter().map(to_plain).collect::<Result<_, _>>().map(Value::List);
+        return t
+            .iter()
+            .map(to_plain)
+            .collect::<Result<_, _>>()
+            .map(Value::List);
     }
     if let Some(d) = DictRef::from_value(v) {
         return d
@@ -100,7 +113,10 @@ pub fn to_plain(v: SValue) -> Result<Value, String> {
     if v.downcast_ref::<Configurable>().is_some() {
         return Err("select() may only be an attribute's value or part of a `+` concatenation, not nested inside a list or dict".into());
     }
-    Err(format!("a value of type `{}` cannot be an attribute value", v.get_type()))
+    Err(format!(
+        "a value of type `{}` cannot be an attribute value",
+        v.get_type()
+    ))
 }
 
 /// A Starlark value as an attribute: a select stays a select.

@@ -38,9 +38,9 @@
 //! people, whose cubes may overlap.
 
 mod space;
-mod text;
 #[cfg(test)]
 mod tests;
+mod text;
 
 pub use space::{SelectorDim, Space};
 
@@ -306,9 +306,7 @@ impl Algebra {
         if c.0 == NEVER {
             return None;
         }
-        let mut config: Vec<usize> = (0..self.space.selectors().len())
-            .map(default_of)
-            .collect();
+        let mut config: Vec<usize> = (0..self.space.selectors().len()).map(default_of).collect();
         let store = self.store.borrow();
         let mut node = c.0;
         while node > ALWAYS {

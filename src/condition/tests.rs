@@ -81,14 +81,23 @@ fn check_cubes(alg: &Algebra, c: Cond) {
     for config in configs(alg.space()) {
         let inside = cubes.iter().filter(|cube| cube.contains(&config)).count();
         assert!(inside <= 1, "cubes overlap at {config:?}: {cubes:?}");
-        assert_eq!(alg.eval(c, &config), inside == 1, "at {config:?}: {cubes:?}");
+        assert_eq!(
+            alg.eval(c, &config),
+            inside == 1,
+            "at {config:?}: {cubes:?}"
+        );
     }
     let cover = alg.cover(c);
     for cube in &cover {
         assert!(alg.implies(alg.from_cube(cube), c));
     }
     assert_eq!(
-        alg.or_all(cover.iter().map(|cube| alg.from_cube(cube)).collect::<Vec<_>>()),
+        alg.or_all(
+            cover
+                .iter()
+                .map(|cube| alg.from_cube(cube))
+                .collect::<Vec<_>>()
+        ),
         c
     );
     assert!(cover.len() <= cubes.len());
@@ -212,7 +221,10 @@ fn restrict_fixes_a_selector() {
     assert_eq!(alg.restrict(c, DEBUG, 1), alg.always());
     assert_eq!(alg.restrict(c, DEBUG, 0), alg.and(cuda_12, linux));
     assert_eq!(alg.restrict(c, CUDA, 2), alg.or(linux, debug));
-    assert_eq!(alg.restrict(alg.restrict(c, CUDA, 0), DEBUG, 0), alg.never());
+    assert_eq!(
+        alg.restrict(alg.restrict(c, CUDA, 0), DEBUG, 0),
+        alg.never()
+    );
     // Restricting a selector the condition ignores is the identity.
     assert_eq!(alg.restrict(debug, OS, 2), debug);
     assert!(!alg.support(alg.restrict(c, OS, 0)).contains(&OS));
@@ -369,7 +381,10 @@ fn render_for_people() {
             "(cuda = 11 and os = linux) or (cuda = 12 and os = macos)",
         ),
         (
-            alg.or(alg.one_of(CUDA, &[1, 2]), alg.and(cuda(0), alg.equals(DEBUG, 1))),
+            alg.or(
+                alg.one_of(CUDA, &[1, 2]),
+                alg.and(cuda(0), alg.equals(DEBUG, 1)),
+            ),
             "cuda in {11, 12} or debug = true",
         ),
     ];
@@ -384,7 +399,11 @@ fn render_names_and_forms() {
         dim("//a:mode", &["x", "y"], false),
         dim("//b:mode", &["x", "y"], false),
         dim("//c:level", &["1", "2", "3", "4", "5"], true),
-        dim("//c:color", &["red", "green", "blue", "cyan", "pink"], false),
+        dim(
+            "//c:color",
+            &["red", "green", "blue", "cyan", "pink"],
+            false,
+        ),
         dim("//d/odd", &["", "a b", "c"], false),
     ]));
     let render = |sel, values: &[usize]| alg.render(alg.one_of(sel, values));
@@ -481,7 +500,12 @@ fn benchmark_30_selectors_of_10_values() {
                 terms.push((sel, rng.below(VALUES)));
             }
         }
-        let c = alg.and_all(terms.iter().map(|&(s, v)| alg.equals(s, v)).collect::<Vec<_>>());
+        let c = alg.and_all(
+            terms
+                .iter()
+                .map(|&(s, v)| alg.equals(s, v))
+                .collect::<Vec<_>>(),
+        );
         settings.push(terms);
         pool.push((c, Made::Leaf));
     }
@@ -599,8 +623,11 @@ fn expr() -> impl Strategy<Value = Expr> {
             (inner.clone(), inner.clone()).prop_map(|(a, b)| Expr::Or(Box::new(a), Box::new(b))),
             (inner.clone(), inner.clone())
                 .prop_map(|(a, b)| Expr::AndNot(Box::new(a), Box::new(b))),
-            (inner, any::<usize>(), any::<usize>())
-                .prop_map(|(e, s, v)| Expr::Restrict(Box::new(e), s, v)),
+            (inner, any::<usize>(), any::<usize>()).prop_map(|(e, s, v)| Expr::Restrict(
+                Box::new(e),
+                s,
+                v
+            )),
         ]
     })
 }
@@ -631,7 +658,12 @@ const OPS: [CompareOp; 6] = [
 
 /// Builds the expression in the algebra (selector and value seeds taken modulo the space).
 fn build(alg: &Algebra, e: &Expr) -> Cond {
-    let sizes: Vec<usize> = alg.space().selectors().iter().map(|d| d.values.len()).collect();
+    let sizes: Vec<usize> = alg
+        .space()
+        .selectors()
+        .iter()
+        .map(|d| d.values.len())
+        .collect();
     match e {
         Expr::OneOf(s, mask) => {
             let s = s % sizes.len();

@@ -53,9 +53,9 @@ impl Algebra {
                     .ok_or_else(|| format!("the values of {label} must be a list"))?;
                 let mut indices = Vec::with_capacity(values.len());
                 for value in values {
-                    let name = value
-                        .as_str()
-                        .ok_or_else(|| format!("a value of {label} must be a string, not {value}"))?;
+                    let name = value.as_str().ok_or_else(|| {
+                        format!("a value of {label} must be a string, not {value}")
+                    })?;
                     let index = space
                         .value_index(sel, name)
                         .ok_or_else(|| format!("unknown value {name:?} of selector {label}"))?;
@@ -186,7 +186,9 @@ impl Algebra {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        let excluded: Vec<usize> = (0..n).filter(|i| values.binary_search(i).is_err()).collect();
+        let excluded: Vec<usize> = (0..n)
+            .filter(|i| values.binary_search(i).is_err())
+            .collect();
         let single = match (values, &excluded[..]) {
             ([only], _) => Some(format!("{name} = {}", quote(&dim.values[*only]))),
             (_, [only]) => Some(format!("{name} != {}", quote(&dim.values[*only]))),

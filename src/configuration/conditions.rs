@@ -62,7 +62,10 @@ impl<'g> Conditions<'g> {
                 let mut c = alg.always();
                 for fv in flag_values {
                     let sel = alg.space().index_of(fv.selector.as_str()).ok_or_else(|| {
-                        Error::new(ErrorKind::Selector, format!("`{}` is not a selector", fv.selector))
+                        Error::new(
+                            ErrorKind::Selector,
+                            format!("`{}` is not a selector", fv.selector),
+                        )
                     })?;
                     let value = alg.space().value_index(sel, &fv.value).ok_or_else(|| {
                         Error::new(
@@ -75,7 +78,10 @@ impl<'g> Conditions<'g> {
                 c
             }
             Rule::ConfigSettingGroup { mode, conditions } => {
-                let parts = conditions.iter().map(|c| self.of(c)).collect::<Result<Vec<_>>>()?;
+                let parts = conditions
+                    .iter()
+                    .map(|c| self.of(c))
+                    .collect::<Result<Vec<_>>>()?;
                 match mode {
                     GroupMode::Any => alg.or_all(parts),
                     GroupMode::All => alg.and_all(parts),

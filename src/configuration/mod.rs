@@ -96,25 +96,34 @@ impl Configuration {
             }
         }
         if let Some(p) = platform {
-            let label = Label::parse(&p).map_err(|e| Error::new(ErrorKind::Usage, format!("--platform: {}", e.0)))?;
-            let target = graph.target(&label).map_err(|e| Error { kind: ErrorKind::Usage, ..e })?;
+            let label = Label::parse(&p)
+                .map_err(|e| Error::new(ErrorKind::Usage, format!("--platform: {}", e.0)))?;
+            let target = graph
+                .target(&label)
+                .map_err(|e| e.with_kind(ErrorKind::Usage))?;
             let Rule::Platform { flag_values } = &target.rule else {
                 return Err(Error::new(
                     ErrorKind::Usage,
-                    format!("--platform: `{label}` is a {}, not a platform", target.rule.kind()),
+                    format!(
+                        "--platform: `{label}` is a {}, not a platform",
+                        target.rule.kind()
+                    ),
                 ));
             };
             for fv in flag_values {
-                config
-                    .values
-                    .insert(fv.selector.clone(), (fv.value.clone(), Origin::Platform(label.clone())));
+                config.values.insert(
+                    fv.selector.clone(),
+                    (fv.value.clone(), Origin::Platform(label.clone())),
+                );
             }
         }
         if let Some((name, named)) = &request.config {
             for (k, v) in &named.select {
                 let sel = find_selector(graph, k, &format!("[config.{name}] in sel.toml"))?;
                 check_value(graph, &sel, v)?;
-                config.values.insert(sel, (v.clone(), Origin::Config(name.clone())));
+                config
+                    .values
+                    .insert(sel, (v.clone(), Origin::Config(name.clone())));
             }
         }
         for arg in &request.selects {
@@ -153,17 +162,26 @@ impl Configuration {
 pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Label> {
     let selectors = graph.selectors();
     if name.starts_with("//") {
-        let label = Label::parse(name).map_err(|e| Error::new(ErrorKind::Usage, format!("{what}: {}", e.0)))?;
+        let label = Label::parse(name)
+            .map_err(|e| Error::new(ErrorKind::Usage, format!("{what}: {}", e.0)))?;
         if selectors.iter().any(|t| t.label == label) {
             return Ok(label);
         }
         let all: Vec<String> = selectors.iter().map(|t| t.label.to_string()).collect();
-        return Err(Error::new(ErrorKind::Usage, format!("{what}: `{label}` is not a selector"))
-            .with_help(did_you_mean(label.as_str(), all.iter().map(|s| s.as_str())).unwrap_or_else(|| {
-                format!("the selectors are: {}", all.join(", "))
-            })));
+        return Err(Error::new(
+            ErrorKind::Usage,
+            format!("{what}: `{label}` is not a selector"),
+        )
+        .with_help(
+            did_you_mean(label.as_str(), all.iter().map(|s| s.as_str()))
+                .unwrap_or_else(|| format!("the selectors are: {}", all.join(", "))),
+        ));
     }
-    let matching: Vec<&Target> = selectors.iter().copied().filter(|t| t.label.name() == name).collect();
+    let matching: Vec<&Target> = selectors
+        .iter()
+        .copied()
+        .filter(|t| t.label.name() == name)
+        .collect();
     match matching.as_slice() {
         [one] => Ok(one.label.clone()),
         [] => {
@@ -175,7 +193,11 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
                     format!("the selectors are: {}", names.join(", "))
                 }
             });
-            Err(Error::new(ErrorKind::Usage, format!("{what}: no selector named `{name}`")).with_help(help))
+            Err(Error::new(
+                ErrorKind::Usage,
+                format!("{what}: no selector named `{name}`"),
+            )
+            .with_help(help))
         }
         many => Err(Error::new(
             ErrorKind::Usage,
@@ -183,7 +205,10 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
         )
         .with_help(format!(
             "use a full label: {}",
-            many.iter().map(|t| t.label.to_string()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|t| t.label.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         ))),
     }
 }
@@ -216,7 +241,7 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
             Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
                 for fv in flag_values {
                     let sel = graph.target(&fv.selector).map_err(|e| {
-                        Error { kind: ErrorKind::Selector, ..e }
+                        e.with_kind(ErrorKind::Selector)
                             .at(at())
                             .with_note(format!("in `flag_values` of `{}`", t.label))
                     })?;
@@ -241,10 +266,12 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
                             ),
                         )
                         .at(at())
-                        .with_help(match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
-                            Some(h) => format!("{h} allowed values: {}", values.join(", ")),
-                            None => format!("allowed values: {}", values.join(", ")),
-                        }));
+                        .with_help(
+                            match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
+                                Some(h) => format!("{h} allowed values: {}", values.join(", ")),
+                                None => format!("allowed values: {}", values.join(", ")),
+                            },
+                        ));
                     }
                 }
             }
@@ -260,7 +287,13 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
                 if let Some(tcw) = attrs.get("target_compatible_with") {
                     for v in tcw.all_values() {
                         for c in v.labels() {
-                            check_condition(graph, c, &t.label, "`target_compatible_with`", t.location.clone())?;
+                            check_condition(
+                                graph,
+                                c,
+                                &t.label,
+                                "`target_compatible_with`",
+                                t.location.clone(),
+                            )?;
                         }
                     }
                 }
@@ -341,7 +374,13 @@ fn check_selects(graph: &TargetGraph, t: &Target, attr_name: &str, attr: &Attr) 
         for (key, _) in &s.branches {
             if let SelectKey::Condition(c) = key {
                 let what = format!("the select of `{attr_name}`");
-                check_condition(graph, c, &t.label, &what, s.location.clone().or(t.location.clone()))?;
+                check_condition(
+                    graph,
+                    c,
+                    &t.label,
+                    &what,
+                    s.location.clone().or(t.location.clone()),
+                )?;
             }
         }
     }
@@ -429,7 +468,12 @@ impl<'g> Configurer<'g> {
     }
 
     /// Resolves one select: the value and the key that was taken.
-    pub fn resolve_select(&self, target: &Label, attr: &str, select: &Select) -> Result<(Value, SelectKey)> {
+    pub fn resolve_select(
+        &self,
+        target: &Label,
+        attr: &str,
+        select: &Select,
+    ) -> Result<(Value, SelectKey)> {
         let mut matching: Vec<usize> = Vec::new();
         for (i, (key, _)) in select.branches.iter().enumerate() {
             if let SelectKey::Condition(c) = key {
@@ -441,7 +485,11 @@ impl<'g> Configurer<'g> {
         let branch = |i: usize| (select.branches[i].1.clone(), select.branches[i].0.clone());
         match matching.as_slice() {
             [] => {
-                if let Some(i) = select.branches.iter().position(|(k, _)| *k == SelectKey::Default) {
+                if let Some(i) = select
+                    .branches
+                    .iter()
+                    .position(|(k, _)| *k == SelectKey::Default)
+                {
                     return Ok(branch(i));
                 }
                 Err(self.no_match(target, attr, select))
@@ -526,7 +574,12 @@ impl<'g> Configurer<'g> {
     }
 
     /// Resolves an attribute: the value, and the keys taken by its selects.
-    pub fn resolve_attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Value, Vec<SelectKey>)> {
+    pub fn resolve_attr(
+        &self,
+        target: &Label,
+        name: &str,
+        attr: &Attr,
+    ) -> Result<(Value, Vec<SelectKey>)> {
         match attr {
             Attr::Plain(v) => Ok((v.clone(), Vec::new())),
             Attr::Select(s) => {
@@ -599,7 +652,9 @@ impl<'g> Configurer<'g> {
             chosen,
             deps,
         });
-        self.configured.borrow_mut().insert(label.clone(), c.clone());
+        self.configured
+            .borrow_mut()
+            .insert(label.clone(), c.clone());
         Ok(c)
     }
 }

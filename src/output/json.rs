@@ -47,7 +47,11 @@ pub fn attr(a: &Attr) -> Json {
 fn fixed(t: &Target) -> Map<String, Json> {
     let mut m = Map::new();
     match &t.rule {
-        Rule::Selector { values, default, doc } => {
+        Rule::Selector {
+            values,
+            default,
+            doc,
+        } => {
             m.insert("values".into(), json!(values));
             m.insert("default".into(), json!(default));
             m.insert("doc".into(), json!(doc));
@@ -64,13 +68,20 @@ fn fixed(t: &Target) -> Map<String, Json> {
                 crate::target_graph::GroupMode::Any => "match_any",
                 crate::target_graph::GroupMode::All => "match_all",
             };
-            m.insert(key.into(), json!(conditions.iter().map(|c| c.to_string()).collect::<Vec<_>>()));
+            m.insert(
+                key.into(),
+                json!(conditions.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+            );
         }
         _ => {}
     }
     m.insert(
         "visibility".into(),
-        json!(t.visibility.iter().map(|v| v.to_string()).collect::<Vec<_>>()),
+        json!(t
+            .visibility
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()),
     );
     m.insert("tags".into(), json!(t.tags));
     m

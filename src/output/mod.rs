@@ -20,7 +20,13 @@ pub enum Format {
 }
 
 /// Renders a result in a format; the text ends with a newline unless empty.
-pub fn render(format: Format, graph: &TargetGraph, result: &QueryResult, command: &str, query: &str) -> String {
+pub fn render(
+    format: Format,
+    graph: &TargetGraph,
+    result: &QueryResult,
+    command: &str,
+    query: &str,
+) -> String {
     let mut out = String::new();
     match format {
         Format::Label => {

@@ -34,12 +34,19 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
         ("values", Rule::Selector { values, .. }) => strs(values),
         ("default", Rule::Selector { default, .. }) => Value::Str(default.clone()),
         ("doc", Rule::Selector { doc, .. }) => Value::Str(doc.clone()),
-        ("flag_values", Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values }) => Value::Dict(
-            flag_values
-                .iter()
-                .map(|f| (Value::Label(f.selector.clone()), Value::Str(f.value.clone())))
-                .collect(),
-        ),
+        ("flag_values", Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values }) => {
+            Value::Dict(
+                flag_values
+                    .iter()
+                    .map(|f| {
+                        (
+                            Value::Label(f.selector.clone()),
+                            Value::Str(f.value.clone()),
+                        )
+                    })
+                    .collect(),
+            )
+        }
         ("match_any" | "match_all", Rule::ConfigSettingGroup { conditions, .. }) => {
             Value::List(conditions.iter().cloned().map(Value::Label).collect())
         }
@@ -49,11 +56,8 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
 
 fn missing_dep(graph: &TargetGraph, from: &Target, to: &Label) -> Option<Error> {
     graph.target(to).err().map(|e| {
-        Error {
-            message: format!("`{}` depends on `{to}`: {}", from.label, e.message),
-            ..e
-        }
-        .at(from.location.clone())
+        let message = format!("`{}` depends on `{to}`: {}", from.label, e.message);
+        e.with_message(message).at(from.location.clone())
     })
 }
 
@@ -93,7 +97,12 @@ impl QueryEnv for UnconfiguredEnv<'_> {
     }
 
     fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, bool)>> {
-        Ok(self.graph.expand(pattern)?.into_iter().map(|l| (l, true)).collect())
+        Ok(self
+            .graph
+            .expand(pattern)?
+            .into_iter()
+            .map(|l| (l, true))
+            .collect())
     }
 
     fn deps(&mut self, label: &Label) -> Result<Vec<(Label, bool)>> {
@@ -126,7 +135,10 @@ impl QueryEnv for UnconfiguredEnv<'_> {
     fn attr_matches(&mut self, label: &Label, attr: &str, regex: &Regex) -> Result<bool> {
         let t = self.graph.target(label)?;
         Ok(match t.rule.attr(attr) {
-            Some(a) => a.all_values().into_iter().any(|v| regex.is_match(&attr_text(v))),
+            Some(a) => a
+                .all_values()
+                .into_iter()
+                .any(|v| regex.is_match(&attr_text(v))),
             None => fixed_attr(t, attr).is_some_and(|v| regex.is_match(&attr_text(&v))),
         })
     }
@@ -174,12 +186,19 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
             if !dt.visible_to(label.package()) {
                 return Err(Error::new(
                     ErrorKind::Visibility,
-                    format!("`{label}` depends on `{d}`, which is not visible to package `//{}`", label.package()),
+                    format!(
+                        "`{label}` depends on `{d}`, which is not visible to package `//{}`",
+                        label.package()
+                    ),
                 )
                 .at(t.location.clone())
                 .with_note(format!(
                     "`{d}` has visibility [{}]",
-                    dt.visibility.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+                    dt.visibility
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
                 .with_help(format!(
                     "add \"//{}:__pkg__\" to the visibility of `{d}`, or make it public",
@@ -223,7 +242,8 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                     continue;
                 }
                 if let Some(&i) = on_stack.get(&d) {
-                    let mut cycle: Vec<String> = stack[i..].iter().map(|(l, _, _)| l.to_string()).collect();
+                    let mut cycle: Vec<String> =
+                        stack[i..].iter().map(|(l, _, _)| l.to_string()).collect();
                     cycle.push(d.to_string());
                     let at = self.cfg.graph().target(&d)?.location.clone();
                     return Err(Error::new(
@@ -231,7 +251,10 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                         format!("dependency cycle: {}", cycle.join(" -> ")),
                     )
                     .at(at)
-                    .with_note(format!("configuration: {}", self.cfg.configuration().describe(None))));
+                    .with_note(format!(
+                        "configuration: {}",
+                        self.cfg.configuration().describe(None)
+                    )));
                 }
                 let dd = self.checked_deps(&d)?;
                 on_stack.insert(d.clone(), stack.len());
@@ -263,9 +286,22 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
 
     fn incompatible_error(&self, label: &Label, chain: &[Label], failing: &[Label]) -> Error {
         let last = chain.last().unwrap_or(label);
-        let path = chain.iter().map(|l| l.to_string()).collect::<Vec<_>>().join(" -> ");
-        let conds = failing.iter().map(|l| format!("`{l}`")).collect::<Vec<_>>().join(", ");
-        let location = self.cfg.graph().target(last).ok().and_then(|t| t.location.clone());
+        let path = chain
+            .iter()
+            .map(|l| l.to_string())
+            .collect::<Vec<_>>()
+            .join(" -> ");
+        let conds = failing
+            .iter()
+            .map(|l| format!("`{l}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let location = self
+            .cfg
+            .graph()
+            .target(last)
+            .ok()
+            .and_then(|t| t.location.clone());
         let mut sels = Vec::new();
         for f in failing {
             if let Ok(t) = self.cfg.graph().target(f) {
@@ -274,7 +310,11 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                 }
             }
         }
-        let only = if sels.is_empty() { None } else { Some(sels.as_slice()) };
+        let only = if sels.is_empty() {
+            None
+        } else {
+            Some(sels.as_slice())
+        };
         Error::new(
             ErrorKind::Incompatible,
             format!("`{label}` is incompatible with this configuration: target_compatible_with of `{last}` requires {conds}"),
@@ -324,7 +364,11 @@ impl QueryEnv for ConfiguredEnv<'_, '_> {
         if let Compat::No(chain, failing) = self.compat(label)? {
             return Err(self.incompatible_error(label, &chain, &failing));
         }
-        Ok(self.checked_deps(label)?.into_iter().map(|l| (l, true)).collect())
+        Ok(self
+            .checked_deps(label)?
+            .into_iter()
+            .map(|l| (l, true))
+            .collect())
     }
 
     fn kind(&mut self, label: &Label) -> Result<&'static str> {
@@ -335,8 +379,10 @@ impl QueryEnv for ConfiguredEnv<'_, '_> {
         let c = self.cfg.configure(label)?;
         let t = self.cfg.graph().target(label)?;
         let v = c.attrs.get(attr).cloned().or_else(|| fixed_attr(t, attr));
-        Ok(v.map(|v| v.labels().into_iter().map(|l| (l.clone(), true)).collect())
-            .unwrap_or_default())
+        Ok(
+            v.map(|v| v.labels().into_iter().map(|l| (l.clone(), true)).collect())
+                .unwrap_or_default(),
+        )
     }
 
     fn attr_matches(&mut self, label: &Label, attr: &str, regex: &Regex) -> Result<bool> {

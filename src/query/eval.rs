@@ -97,10 +97,12 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     fn eval(&mut self, expr: &Expr) -> Result<TargetSet<E::Cond>> {
         match expr {
             Expr::Pattern { text, span } => {
-                let pattern = TargetPattern::parse(text, self.env.relative_package()).map_err(|e| {
-                    Error::new(ErrorKind::Query, e.0).at(Some(self.at(*span)))
-                })?;
-                let found = self.env.pattern(&pattern).map_err(|e| e.at(Some(self.at(*span))))?;
+                let pattern = TargetPattern::parse(text, self.env.relative_package())
+                    .map_err(|e| Error::new(ErrorKind::Query, e.0).at(Some(self.at(*span))))?;
+                let found = self
+                    .env
+                    .pattern(&pattern)
+                    .map_err(|e| e.at(Some(self.at(*span))))?;
                 let mut set = TargetSet::new();
                 for (l, c) in found {
                     self.insert(&mut set, l, c);
@@ -113,9 +115,12 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                 .and_then(|v| v.last())
                 .cloned()
                 .ok_or_else(|| {
-                    Error::new(ErrorKind::Query, format!("undefined variable `${name}`")).at(Some(self.at(*span)))
+                    Error::new(ErrorKind::Query, format!("undefined variable `${name}`"))
+                        .at(Some(self.at(*span)))
                 }),
-            Expr::Let { name, value, body, .. } => {
+            Expr::Let {
+                name, value, body, ..
+            } => {
                 let v = self.eval(value)?;
                 self.vars.entry(name.clone()).or_default().push(v);
                 let result = self.eval(body);
@@ -132,7 +137,10 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     fn set_op(&mut self, expr: &Expr) -> Result<TargetSet<E::Cond>> {
         let mut spine: Vec<(SetOp, &Expr)> = Vec::new();
         let mut left = expr;
-        while let Expr::SetOp { op, left: l, right, .. } = left {
+        while let Expr::SetOp {
+            op, left: l, right, ..
+        } = left
+        {
             spine.push((*op, right));
             left = l;
         }
@@ -172,7 +180,8 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     fn expr_arg(&mut self, arg: &Arg) -> Result<TargetSet<E::Cond>> {
         match arg {
             Arg::Expr(e) => self.eval(e),
-            other => Err(Error::new(ErrorKind::Query, "expected an expression").at(Some(self.at(other.span())))),
+            other => Err(Error::new(ErrorKind::Query, "expected an expression")
+                .at(Some(self.at(other.span())))),
         }
     }
 
@@ -180,16 +189,21 @@ impl<E: QueryEnv> Evaluator<'_, E> {
         match arg {
             Arg::Word { text, .. } => Ok(text),
             Arg::Expr(Expr::Pattern { text, .. }) => Ok(text),
-            other => Err(Error::new(ErrorKind::Query, "expected a word").at(Some(self.at(other.span())))),
+            other => {
+                Err(Error::new(ErrorKind::Query, "expected a word").at(Some(self.at(other.span()))))
+            }
         }
     }
 
     fn regex_arg(&self, arg: &Arg) -> Result<Regex> {
         let text = self.word_arg(arg)?;
         Regex::new(text).map_err(|e| {
-            Error::new(ErrorKind::Query, format!("invalid regular expression `{text}`"))
-                .at(Some(self.at(arg.span())))
-                .with_help(e.to_string())
+            Error::new(
+                ErrorKind::Query,
+                format!("invalid regular expression `{text}`"),
+            )
+            .at(Some(self.at(arg.span())))
+            .with_help(e.to_string())
         })
     }
 
@@ -213,13 +227,16 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                 let x = self.expr_arg(&args[1])?;
                 let depth = self.depth_arg(args.get(2));
                 let universe = self.deps(u, None).map_err(|e| located(e, self))?;
-                self.rdeps(&universe, x, depth).map_err(|e| located(e, self))
+                self.rdeps(&universe, x, depth)
+                    .map_err(|e| located(e, self))
             }
             Func::Allpaths => {
                 let a = self.expr_arg(&args[0])?;
                 let b = self.expr_arg(&args[1])?;
                 let forward = self.deps(a, None).map_err(|e| located(e, self))?;
-                let backward = self.rdeps(&forward, b, None).map_err(|e| located(e, self))?;
+                let backward = self
+                    .rdeps(&forward, b, None)
+                    .map_err(|e| located(e, self))?;
                 Ok(backward
                     .into_iter()
                     .filter_map(|(l, c)| {
@@ -248,7 +265,9 @@ impl<E: QueryEnv> Evaluator<'_, E> {
             Func::Filter => {
                 let re = self.regex_arg(&args[0])?;
                 let x = self.expr_arg(&args[1])?;
-                Ok(x.into_iter().filter(|(l, _)| re.is_match(l.as_str())).collect())
+                Ok(x.into_iter()
+                    .filter(|(l, _)| re.is_match(l.as_str()))
+                    .collect())
             }
             Func::Attr => {
                 let name = self.word_arg(&args[0])?.to_string();
@@ -256,7 +275,10 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                 let x = self.expr_arg(&args[2])?;
                 let mut out = TargetSet::new();
                 for (l, c) in x {
-                    let m = self.env.attr_matches(&l, &name, &re).map_err(|e| located(e, self))?;
+                    let m = self
+                        .env
+                        .attr_matches(&l, &name, &re)
+                        .map_err(|e| located(e, self))?;
                     let both = self.env.and(c, m);
                     self.insert(&mut out, l, both);
                 }
@@ -267,7 +289,11 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                 let x = self.expr_arg(&args[1])?;
                 let mut out = TargetSet::new();
                 for (l, c) in x {
-                    for (m, e) in self.env.attr_labels(&l, &name).map_err(|e| located(e, self))? {
+                    for (m, e) in self
+                        .env
+                        .attr_labels(&l, &name)
+                        .map_err(|e| located(e, self))?
+                    {
                         let both = self.env.and(c, e);
                         self.insert(&mut out, m, both);
                     }
@@ -298,7 +324,11 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     }
 
     /// The transitive closure, up to `depth` edges away.
-    fn deps(&mut self, start: TargetSet<E::Cond>, depth: Option<u32>) -> Result<TargetSet<E::Cond>> {
+    fn deps(
+        &mut self,
+        start: TargetSet<E::Cond>,
+        depth: Option<u32>,
+    ) -> Result<TargetSet<E::Cond>> {
         let mut result = start.clone();
         let mut frontier: Vec<(Label, E::Cond)> = start.into_iter().collect();
         let mut level = 0;
@@ -364,7 +394,11 @@ impl<E: QueryEnv> Evaluator<'_, E> {
 
     /// One shortest path from a target of `a` to a target of `b` (breadth-first,
     /// in label order, so the answer is deterministic).
-    fn somepath(&mut self, a: TargetSet<E::Cond>, b: TargetSet<E::Cond>) -> Result<TargetSet<E::Cond>> {
+    fn somepath(
+        &mut self,
+        a: TargetSet<E::Cond>,
+        b: TargetSet<E::Cond>,
+    ) -> Result<TargetSet<E::Cond>> {
         let mut parent: HashMap<Label, Option<(Label, E::Cond)>> = HashMap::new();
         let mut queue: VecDeque<(Label, E::Cond)> = VecDeque::new();
         for (l, c) in a {

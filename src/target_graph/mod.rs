@@ -399,13 +399,15 @@ impl Target {
         if self.label.package() == from {
             return true;
         }
-        self.visibility.iter().any(|v| match (v.package(), v.name()) {
-            ("visibility", "public") => true,
-            ("visibility", "private") => false,
-            (pkg, "__pkg__") => pkg == from,
-            (pkg, "__subpackages__") => package_in_subtree(from, pkg),
-            _ => false,
-        })
+        self.visibility
+            .iter()
+            .any(|v| match (v.package(), v.name()) {
+                ("visibility", "public") => true,
+                ("visibility", "private") => false,
+                (pkg, "__pkg__") => pkg == from,
+                (pkg, "__subpackages__") => package_in_subtree(from, pkg),
+                _ => false,
+            })
     }
 }
 
