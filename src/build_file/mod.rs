@@ -118,7 +118,7 @@ impl<'w> Loader<'w> {
             .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))?;
         let is_bzl = matches!(kind, Kind::Bzl);
         let ast = AstModule::parse(&shown, text, &dialect(is_bzl)).map_err(|e| {
-            let mut err = self.convert(e, ErrorKind::Syntax);
+            let mut err = self.convert(e, ErrorKind::Syntax, &shown);
             if err.message.contains("`def` is not allowed") {
                 err.message = format!("functions cannot be defined in BUILD files (`{shown}`)");
                 err.help = Some("define macros in a .bzl file and load() them, as in Bazel".into());
@@ -158,7 +158,7 @@ impl<'w> Loader<'w> {
                     .and_then(|_| eval.set_max_heap_size(MAX_HEAP_BYTES))
                     .map_err(|e| Error::new(ErrorKind::Eval, e.to_string()))?;
                 eval.eval_module(ast, globals())
-                    .map_err(|e| self.convert(e, ErrorKind::Eval))?;
+                    .map_err(|e| self.convert(e, ErrorKind::Eval, &shown))?;
             }
             if is_bzl {
                 module
@@ -230,8 +230,18 @@ impl<'w> Loader<'w> {
     }
 
     /// A Starlark error as a sel error: sel's own errors keep their kind.
-    fn convert(&self, e: starlark::Error, default: ErrorKind) -> Error {
-        let location = e.span().map(|s| location_of(&self.ws.root, s));
+    fn convert(&self, e: starlark::Error, default: ErrorKind, file: &str) -> Error {
+        // Errors raised outside a statement's span (step limits) still carry the call stack.
+        let location = e
+            .span()
+            .or_else(|| {
+                e.call_stack()
+                    .frames
+                    .iter()
+                    .rev()
+                    .find_map(|f| f.location.as_ref())
+            })
+            .map(|s| location_of(&self.ws.root, s));
         let own = match e.kind() {
             starlark::ErrorKind::Native(a)
             | starlark::ErrorKind::Other(a)
@@ -242,24 +252,13 @@ impl<'w> Loader<'w> {
             return own.at(location);
         }
         let message = e.kind().to_string();
-        let (kind, message) = if message.contains("Tick limit")
-            || message.contains("tick") && message.contains("exceeded")
-        {
-            let file = location
-                .as_ref()
-                .map(|l| l.name().to_string())
-                .unwrap_or_default();
+        let lower = message.to_lowercase();
+        let (kind, message) = if lower.contains("tick") && lower.contains("limit") {
             (
                 ErrorKind::Eval,
                 format!("evaluation of `{file}` took more than {MAX_STEPS} steps (a loop that does not end?)"),
             )
-        } else if message.contains("Heap limit")
-            || message.contains("heap") && message.contains("exceeded")
-        {
-            let file = location
-                .as_ref()
-                .map(|l| l.name().to_string())
-                .unwrap_or_default();
+        } else if lower.contains("heap") && lower.contains("limit") {
             (
                 ErrorKind::Eval,
                 format!(
