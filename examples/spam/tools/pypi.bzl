@@ -1,0 +1,24 @@
+"""Macros for packages distributed on PyPI."""
+
+def pypi_package(name, dist, version, license, description, deps = [], **kwargs):
+    """A package() for a PyPI distribution, with its purl filled in.
+
+    Args:
+      name: the target name.
+      dist: the distribution's name on PyPI.
+      version: the version, as pinned.
+      license: an SPDX license expression.
+      description: one line for people.
+      deps: the packages it depends on (may be a select).
+      **kwargs: passed on to package(): visibility, tags, target_compatible_with.
+    """
+    package(
+        name = name,
+        version = version,
+        license = license,
+        purl = "pkg:pypi/%s@%s" % (dist.lower(), version),
+        description = description,
+        deps = deps,
+        metadata = {"ecosystem": "pypi", "dist": dist},
+        **kwargs
+    )
