@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Checks that the bundled examples answer as the README and docs say:
+# examples/spam, and BUILD.example dropped into a copy of it as //example.
+# Not a test of sel (tests/ is); a guard against the docs going stale.
+#
+#   examples/check.sh                 uses `cargo run`
+#   SEL=target/debug/sel examples/check.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [[ -n "${SEL:-}" ]]; then
+    sel() { "$SEL" --color never "$@"; }
+else
+    cargo build --quiet
+    sel() { target/debug/sel --color never "$@"; }
+fi
+
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+has() { grep -qxF -- "$2" <<<"$1" || fail "$3: expected $2"; }
+lacks() { ! grep -qxF -- "$2" <<<"$1" || fail "$3: did not expect $2"; }
+
+# --- examples/spam ----------------------------------------------------------
+spam="-C examples/spam"
+
+out=$(sel $spam cquery 'deps(//spam)' --select cuda=12)
+has "$out" //spam:spam-cu12 "cquery cuda=12"
+lacks "$out" //spam:spam-cpu "cquery cuda=12"
+lacks "$out" //third_party/fftw:fftw "cquery cuda=12"
+
+out=$(sel $spam query 'deps(//spam)')
+for v in spam-cpu spam-cu11 spam-cu12 spam-cu12-avx2; do
+    has "$out" "//spam:$v" "query"
+done
+has "$out" //third_party/fftw:fftw "query"
+
+# Specialization: cuda=12 with x86-64-v3 takes the two-flag key.
+out=$(sel $spam cquery 'deps(//spam)' --select cuda=12 --select cpu=x86-64-v3)
+has "$out" //spam:spam-cu12-avx2 "specialization"
+lacks "$out" //spam:spam-cu12 "specialization"
+out=$(sel $spam cquery 'deps(//spam)' --platform //platforms:linux-gpu)
+has "$out" //spam:spam-cu12-avx2 "--platform linux-gpu"
+
+# The copyleft package only when license=copyleft.
+out=$(sel $spam cquery 'deps(//spam)')
+lacks "$out" //third_party/fftw:fftw "defaults"
+has "$out" //spam:spam-cpu "defaults"
+out=$(sel $spam cquery 'deps(//spam)' --select license=copyleft)
+has "$out" //third_party/fftw:fftw "license=copyleft"
+lacks "$out" //third_party/kissfft:kissfft "license=copyleft"
+
+# Naming an incompatible variant directly is an error; patterns skip it.
+if sel $spam cquery //spam:spam-cu11 >/dev/null 2>&1; then
+    fail "cquery //spam:spam-cu11 should fail (incompatible)"
+fi
+out=$(sel $spam cquery //spam:all --select cuda=12)
+lacks "$out" //spam:spam-cu11 "cquery //spam:all"
+
+# --- BUILD.example ------------------------------------------------------------
+ws=$(mktemp -d)
+trap 'rm -rf "$ws"' EXIT
+cp -r examples/spam/. "$ws"
+mkdir "$ws/example"
+cp BUILD.example "$ws/example/BUILD"
+ex="-C $ws"
+
+out=$(sel $ex query 'deps(//example:ham)')
+for t in openssl rustls libuv winsock-shim ham-core; do
+    has "$out" "//example:$t" "BUILD.example query"
+done
+has "$out" //spam:spam "BUILD.example query"
+
+out=$(sel $ex cquery 'deps(//example:ham)')
+has "$out" //example:openssl "BUILD.example cquery"
+has "$out" //example:libuv "BUILD.example cquery"
+lacks "$out" //example:rustls "BUILD.example cquery"
+lacks "$out" //example:winsock-shim "BUILD.example cquery"
+
+out=$(sel $ex cquery 'deps(//example:ham)' --select os=windows --select tls=rustls)
+has "$out" //example:winsock-shim "BUILD.example windows"
+has "$out" //example:rustls "BUILD.example windows"
+lacks "$out" //example:libuv "BUILD.example windows"
+
+out=$(sel $ex cquery 'deps(//example:ham-simd)' --platform //example:linux-arm64)
+has "$out" //example:simd-neon "BUILD.example specialization"
+lacks "$out" //example:simd-sse "BUILD.example specialization"
+
+out=$(sel $ex cquery 'deps(//example:ham)' --platform //example:mac-arm64 --output=json)
+grep -qF '(Apple silicon build)' <<<"$out" || fail "BUILD.example: mac_arm64 description"
+
+status=0
+err=$(sel $ex cquery 'deps(//example:ham)' --select tls=none 2>&1) || status=$?
+[[ $status == 1 ]] || fail "tls=none: exit status $status, expected 1"
+grep -qF 'ham needs TLS' <<<"$err" || fail "tls=none: no_match_error not shown"
+
+out=$(sel $ex query 'kind(alias, //example:all)')
+[[ $out == //example:tls-impl ]] || fail "kind(alias): got $out"
+
+if (( failures > 0 )); then
+    echo "$failures check(s) failed" >&2
+    exit 1
+fi
+echo "examples: all checks passed"
