@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::output::Format;
+use crate::output::{Format, Order};
 
 /// Evaluate Bazel-style dependency graphs with config_setting/select(), for one
 /// configuration or all of them at once.
@@ -25,10 +25,28 @@ pub struct Cli {
 }
 
 const EXAMPLES: &str = "\
-Examples:
-  sel query 'deps(//spam)'                       everything //spam could ever need
-  sel cquery 'deps(//spam)' --select cuda=12     what it needs with CUDA 12
-  sel cquery 'deps(//spam)' --output=json        for license and security tools";
+How do I ...
+  see everything //spam could ever depend on, in any configuration?
+    sel query 'deps(//spam)'
+  see what it depends on with CUDA 12?
+    sel cquery 'deps(//spam)' --select cuda=12
+  use a platform, or a named configuration of sel.toml?
+    sel cquery 'deps(//spam)' --platform //platforms:linux-gpu
+    sel cquery 'deps(//spam)' --config gpu --select license=copyleft
+  find who depends on a GPL library?
+    sel query 'rdeps(//..., //third_party/fftw)'
+  draw the graph?
+    sel query 'deps(//spam)' --output=graph | dot -Tsvg > spam.svg
+  feed a license or security tool, or a build system?
+    sel cquery 'deps(//spam)' --config gpu --output=json
+    sel cquery 'deps(//spam)' --select cuda=12 --order=deps
+  run from elsewhere?
+    sel -C path/to/workspace query '//...'
+  get completions and a man page?
+    sel completions bash > ~/.local/share/bash-completion/completions/sel
+    sel man > sel.1 && man ./sel.1
+
+The query language is Bazel's (docs/query.md); `sel help query` has more.";
 
 /// `--color`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -45,20 +63,73 @@ pub enum Color {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Query the unconfigured graph: every branch of every select is an edge.
-    #[command(after_help = "\
-Examples:
-  sel query 'deps(//spam)'
-  sel query 'rdeps(//..., //third_party:gpl-lib)'
-  sel query 'kind(alias, //...)' --output=label_kind")]
+    #[command(after_help = QUERY_EXAMPLES)]
     Query(QueryArgs),
     /// Query the graph configured by selector values.
-    #[command(after_help = "\
-Examples:
-  sel cquery 'deps(//spam)' --select cuda=12
-  sel cquery 'deps(//spam)' --select //flags:cuda=12 --select cpu=x86-64-v3
-  sel cquery 'deps(//spam)' --platform //platforms:linux-gpu --output=json")]
+    #[command(after_help = CQUERY_EXAMPLES)]
     Cquery(CqueryArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "\
+How do I ...
+  complete sel in bash?
+    sel completions bash > ~/.local/share/bash-completion/completions/sel
+  in zsh? (a directory on your $fpath)
+    sel completions zsh > ~/.zfunc/_sel
+  in fish?
+    sel completions fish > ~/.config/fish/completions/sel.fish")]
+    Completions(CompletionsArgs),
+    /// Print a man page (roff), generated from this command line.
+    #[command(after_help = "\
+How do I ...
+  read it?
+    sel man | man -l -
+  install the pages of sel and of every subcommand?
+    sel man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
+
+const QUERY_EXAMPLES: &str = "\
+How do I ...
+  list everything //spam could ever depend on?
+    sel query 'deps(//spam)'
+  see only its direct dependencies?
+    sel query 'deps(//spam, 1)'
+  find who depends on a library?
+    sel query 'rdeps(//..., //third_party/fftw)'
+  see how one target reaches another?
+    sel query 'somepath(//spam, //third_party/fftw)'
+  list the aliases, with their kind?
+    sel query 'kind(alias, //...)' --output=label_kind
+  see the selects as written?
+    sel query //spam:spam-core --output=build
+  draw it? (dashed edges exist only through select branches, labelled with their keys)
+    sel query 'deps(//spam)' --output=graph | dot -Tsvg > spam.svg
+  get the packages (directories) involved?
+    sel query 'deps(//spam)' --output=package
+
+Patterns: //pkg:name, //pkg (= //pkg:pkg), //pkg:all, //pkg/..., //... .
+Functions: deps, rdeps, allpaths, somepath, kind, attr, filter, labels,
+siblings, let; set operators + - ^ (union, except, intersect).";
+
+const CQUERY_EXAMPLES: &str = "\
+How do I ...
+  see what //spam depends on with CUDA 12?
+    sel cquery 'deps(//spam)' --select cuda=12
+  set several selectors, by label or by unique name?
+    sel cquery 'deps(//spam)' --select //flags:cuda=12 --select cpu=x86-64-v3
+  use a platform's selector values?
+    sel cquery 'deps(//spam)' --platform //platforms:linux-gpu
+  use a named configuration of sel.toml ([config.gpu])?
+    sel cquery 'deps(//spam)' --config gpu
+    (--select wins over --config, which wins over --platform)
+  see the resolved attributes and which select keys were chosen?
+    sel cquery //spam:spam-core --select license=copyleft --output=build
+  feed a license or security tool? (docs/json.md)
+    sel cquery 'deps(//spam)' --config gpu --output=json
+  get a build order, dependencies first?
+    sel cquery 'deps(//spam)' --select cuda=12 --order=deps
+
+A selector not set takes its default; an unknown selector or value is an error.";
 
 /// Arguments of `sel query`.
 #[derive(Debug, Args)]
@@ -68,6 +139,9 @@ pub struct QueryArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Label)]
     pub output: Format,
+    /// The order of targets: by label, or dependencies before dependents.
+    #[arg(long, value_enum, default_value_t = Order::Sorted)]
+    pub order: Order,
 }
 
 /// Arguments of `sel cquery`.
@@ -78,6 +152,9 @@ pub struct CqueryArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Label)]
     pub output: Format,
+    /// The order of targets: by label, or dependencies before dependents.
+    #[arg(long, value_enum, default_value_t = Order::Sorted)]
+    pub order: Order,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -94,4 +171,43 @@ pub struct ConfigArgs {
     /// Use a named configuration of sel.toml (`[config.NAME]`); --select wins over it.
     #[arg(long = "config", value_name = "NAME")]
     pub config: Option<String>,
+}
+
+/// Arguments of `sel completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// Arguments of `sel man`.
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print (`sel man cquery` prints sel-cquery(1)).
+    pub command: Option<String>,
+    /// Write every page (sel.1, sel-query.1, ...) into DIR instead of printing one.
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub dir: Option<PathBuf>,
+}
+
+/// The man pages of sel and of each subcommand, as (file name, roff text):
+/// `sel.1` first, then `sel-query.1`, ... They are generated from these types,
+/// so they never disagree with `--help`.
+pub fn man_pages() -> Vec<(String, Vec<u8>)> {
+    fn pages(cmd: clap::Command, out: &mut Vec<(String, Vec<u8>)>) {
+        let man = clap_mangen::Man::new(cmd.clone());
+        let mut roff = Vec::new();
+        man.render(&mut roff)
+            .expect("rendering into memory does not fail");
+        out.push((man.get_filename(), roff));
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            pages(sub.clone(), out);
+        }
+    }
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let mut out = Vec::new();
+    pages(cmd, &mut out);
+    out
 }

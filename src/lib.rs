@@ -53,6 +53,10 @@ pub use label::Label;
 pub use target_graph::TargetGraph;
 pub use workspace::Workspace;
 
+use condition::{Algebra, Cond};
+use configuration::symbolic::{Failure, SymbolicConfigurer};
+use configuration::Origin;
+use query::all_configs::AllConfigsEnv;
 use query::env::{ConfiguredEnv, UnconfiguredEnv};
 
 /// A loaded workspace, ready for queries.
@@ -78,6 +82,35 @@ impl QueryResult {
     /// The labels as strings, sorted.
     pub fn labels(&self) -> Vec<String> {
         self.targets.iter().map(|l| l.to_string()).collect()
+    }
+}
+
+/// The answer to `cquery --all-configs`: each target with the condition under
+/// which it is in the result, and the regions where evaluation fails.
+pub struct AllConfigsResult {
+    /// The algebra the conditions live in.
+    pub algebra: Algebra,
+    /// Selectors fixed by `--select`/`--platform`/`--config`, with their values;
+    /// conditions do not mention them.
+    pub fixed: Vec<(Label, String)>,
+    /// Targets with their conditions, sorted by label; none is `never`.
+    pub targets: Vec<(Label, Cond)>,
+    /// Where evaluation fails, and why.
+    pub failures: Vec<Failure>,
+}
+
+impl AllConfigsResult {
+    /// The condition under which `label` is in the result (`never` if it is not).
+    pub fn when(&self, label: &Label) -> Cond {
+        self.targets
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or(self.algebra.never(), |(_, c)| *c)
+    }
+
+    /// Where evaluation fails at all.
+    pub fn failing(&self) -> Cond {
+        self.algebra.or_all(self.failures.iter().map(|f| f.when))
     }
 }
 
@@ -121,6 +154,57 @@ impl Session {
             targets: set.into_keys().collect(),
             configuration: Some(config),
             configured,
+        })
+    }
+
+    /// `sel cquery --all-configs`: the query for every configuration at once.
+    /// Selectors the request sets stay fixed; the others range over their values.
+    pub fn cquery_all(&self, expr: &str, request: &Request) -> Result<AllConfigsResult> {
+        let parsed = query::parse(expr)?;
+        let config = self.configuration(request)?;
+        let fixed: Vec<(Label, String)> = config
+            .values
+            .iter()
+            .filter(|(_, (_, origin))| *origin != Origin::Default)
+            .map(|(l, (v, _))| (l.clone(), v.clone()))
+            .collect();
+        let sym = SymbolicConfigurer::new(&self.graph);
+        let alg = sym.algebra();
+        let mut fixed_idx = Vec::new();
+        let mut universe = alg.always();
+        for (l, v) in &fixed {
+            let s = alg.space().index_of(l.as_str()).expect("fixed selectors exist");
+            let i = alg.space().value_index(s, v).expect("values were checked");
+            universe = alg.and(universe, alg.equals(s, i));
+            fixed_idx.push((s, i));
+        }
+        let mut env = AllConfigsEnv::new(&sym, universe, &self.workspace.cwd_package);
+        let set = query::evaluate(&mut env, expr, &parsed)?;
+        let failures = env.failures()?;
+        drop(env);
+        let failing = alg.or_all(failures.iter().map(|f| f.when));
+        let free = |c: Cond| {
+            fixed_idx
+                .iter()
+                .fold(c, |c, (s, i)| alg.restrict(c, *s, *i))
+        };
+        let targets: Vec<(Label, Cond)> = set
+            .into_iter()
+            .map(|(l, c)| (l, free(alg.and_not(c, failing))))
+            .filter(|(_, c)| !alg.is_never(*c))
+            .collect();
+        let failures: Vec<Failure> = failures
+            .into_iter()
+            .map(|f| Failure {
+                when: free(f.when),
+                ..f
+            })
+            .collect();
+        Ok(AllConfigsResult {
+            algebra: sym.into_algebra(),
+            fixed,
+            targets,
+            failures,
         })
     }
 }

@@ -6,11 +6,12 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, Parser};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
-use sel::cli::{Cli, Color, Command, ConfigArgs};
+use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs};
 use sel::error::{Error, ErrorKind};
+use sel::output::{Command as OutputCommand, Options};
 use sel::{Request, Session};
 
 fn main() -> ExitCode {
@@ -29,6 +30,9 @@ fn main() -> ExitCode {
                 .color(color)
                 .unicode(color)
                 .terminal_links(false)
+                // Wrapping would break labels at `/` and `-` (`//pkg:linux-` / `only`),
+                // which reads as a different label; terminals wrap long lines anyway.
+                .wrap_lines(false)
                 .build(),
         )
     }))
@@ -55,6 +59,12 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<String, Error> {
+    // Commands about sel itself need no workspace.
+    match &cli.command {
+        Command::Completions(args) => return Ok(completions(args.shell)),
+        Command::Man(args) => return man(args),
+        Command::Query(_) | Command::Cquery(_) => {}
+    }
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
         return Err(Error::new(
@@ -66,27 +76,87 @@ fn run(cli: Cli) -> Result<String, Error> {
         Command::Query(args) => {
             let session = Session::open(&dir)?;
             let result = session.query(&args.expr)?;
-            Ok(sel::output::render(
-                args.output,
-                &session.graph,
-                &result,
-                "query",
-                &args.expr,
-            ))
+            let options = Options {
+                format: args.output,
+                order: args.order,
+                command: OutputCommand::Query,
+                query: args.expr,
+            };
+            Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Cquery(args) => {
             let session = Session::open(&dir)?;
             let request = request(&session, &args.config)?;
             let result = session.cquery(&args.expr, &request)?;
-            Ok(sel::output::render(
-                args.output,
-                &session.graph,
-                &result,
-                "cquery",
-                &args.expr,
-            ))
+            let options = Options {
+                format: args.output,
+                order: args.order,
+                command: OutputCommand::Cquery,
+                query: args.expr,
+            };
+            Ok(sel::output::render(&session.graph, &result, &options))
         }
+        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }
+}
+
+/// `sel completions SHELL`: the script clap_complete generates from the CLI types.
+fn completions(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "sel", &mut out);
+    String::from_utf8(out).expect("completion scripts are UTF-8")
+}
+
+/// `sel man [COMMAND]` prints one page; `sel man --dir DIR` writes them all.
+fn man(args: &ManArgs) -> Result<String, Error> {
+    let pages = sel::cli::man_pages();
+    if let Some(dir) = &args.dir {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("--dir {}: cannot create it: {e}", dir.display()),
+            )
+        })?;
+        let mut written = String::new();
+        for (name, roff) in pages {
+            let path = dir.join(name);
+            std::fs::write(&path, roff).map_err(|e| {
+                Error::new(
+                    ErrorKind::Usage,
+                    format!("cannot write {}: {e}", path.display()),
+                )
+            })?;
+            written.push_str(&format!("{}\n", path.display()));
+        }
+        return Ok(written);
+    }
+    let wanted = match &args.command {
+        None => "sel.1".to_string(),
+        Some(c) => format!("sel-{c}.1"),
+    };
+    let names: Vec<String> = pages
+        .iter()
+        .filter_map(|(n, _)| {
+            n.strip_prefix("sel-")?
+                .strip_suffix(".1")
+                .map(str::to_string)
+        })
+        .collect();
+    let (_, roff) = pages
+        .into_iter()
+        .find(|(n, _)| *n == wanted)
+        .ok_or_else(|| {
+            let command = args.command.clone().unwrap_or_default();
+            Error::new(
+                ErrorKind::Usage,
+                format!("sel man {command}: no such subcommand"),
+            )
+            .with_help(
+                sel::error::did_you_mean(&command, names.iter().map(|s| s.as_str()))
+                    .unwrap_or_else(|| format!("the subcommands are: {}", names.join(", "))),
+            )
+        })?;
+    Ok(String::from_utf8(roff).expect("roff is UTF-8"))
 }
 
 fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {

@@ -212,7 +212,7 @@ fn flag_values(func: &str, v: SValue, package: &str) -> anyhow::Result<Vec<FlagV
                 "{func}(): `{selector}` is listed twice in `flag_values`"
             )));
         }
-        out.push(FlagValue { selector, value });
+        out.push(FlagValue::parse(selector, &value));
     }
     Ok(out)
 }
@@ -454,8 +454,22 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
             ));
         }
         let doc = kw.string("doc")?.unwrap_or_default();
+        let ordered = match kw.take("ordered") {
+            None => false,
+            Some(v) => v
+                .unpack_bool()
+                .ok_or_else(|| attr_err("selector(): `ordered` must be True or False"))?,
+        };
         let (visibility, tags) = common(&mut kw, &package)?;
-        kw.finish(&["name", "values", "default", "doc", "visibility", "tags"])?;
+        kw.finish(&[
+            "name",
+            "values",
+            "default",
+            "doc",
+            "ordered",
+            "visibility",
+            "tags",
+        ])?;
         declare(
             eval,
             name,
@@ -463,6 +477,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
                 values,
                 default,
                 doc,
+                ordered,
             },
             visibility,
             tags,

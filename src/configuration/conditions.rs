@@ -8,10 +8,10 @@
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 
-use crate::condition::{Algebra, Cond, SelectorDim, Space};
+use crate::condition::{Algebra, CompareOp, Cond, SelectorDim, Space};
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::target_graph::{GroupMode, Rule, TargetGraph};
+use crate::target_graph::{Compare, GroupMode, Rule, TargetGraph};
 
 /// Condition targets of one graph, turned into canonical conditions on demand.
 pub struct Conditions<'g> {
@@ -38,10 +38,12 @@ impl<'g> Conditions<'g> {
                 .selectors()
                 .into_iter()
                 .map(|t| match &t.rule {
-                    Rule::Selector { values, .. } => SelectorDim {
+                    Rule::Selector {
+                        values, ordered, ..
+                    } => SelectorDim {
                         label: t.label.to_string(),
                         values: values.clone(),
-                        ordered: false,
+                        ordered: *ordered,
                     },
                     _ => unreachable!("selectors() returns selectors"),
                 })
@@ -73,7 +75,7 @@ impl<'g> Conditions<'g> {
                             format!("`{}` is not a value of `{}`", fv.value, fv.selector),
                         )
                     })?;
-                    c = alg.and(c, alg.equals(sel, value));
+                    c = alg.and(c, alg.compare(sel, compare_op(fv.op), value));
                 }
                 c
             }
@@ -96,6 +98,12 @@ impl<'g> Conditions<'g> {
         };
         self.cache.borrow_mut().insert(label.clone(), c);
         Ok(c)
+    }
+
+    /// Gives up the conditions, keeping the algebra their handles live in.
+    pub fn into_algebra(self) -> Algebra {
+        self.algebra();
+        self.algebra.into_inner().expect("initialised just above")
     }
 
     /// Whether `a` is strictly more specific than `b`: `a` implies `b`, not the reverse.
@@ -121,5 +129,16 @@ impl<'g> Conditions<'g> {
             }
             _ => {}
         }
+    }
+}
+
+fn compare_op(op: Compare) -> CompareOp {
+    match op {
+        Compare::Eq => CompareOp::Eq,
+        Compare::Ne => CompareOp::Ne,
+        Compare::Lt => CompareOp::Lt,
+        Compare::Le => CompareOp::Le,
+        Compare::Gt => CompareOp::Gt,
+        Compare::Ge => CompareOp::Ge,
     }
 }

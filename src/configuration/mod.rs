@@ -12,6 +12,7 @@
 //! a select, so a configured graph cannot hold one.
 
 mod conditions;
+pub mod symbolic;
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
@@ -24,7 +25,7 @@ pub use conditions::Conditions;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::target_graph::{Attr, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value};
+use crate::target_graph::{Attr, Compare, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value};
 use crate::workspace::NamedConfig;
 
 /// Where a selector's value in a configuration comes from.
@@ -245,7 +246,10 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
                             .at(at())
                             .with_note(format!("in `flag_values` of `{}`", t.label))
                     })?;
-                    let Rule::Selector { values, .. } = &sel.rule else {
+                    let Rule::Selector {
+                        values, ordered, ..
+                    } = &sel.rule
+                    else {
                         return Err(Error::new(
                             ErrorKind::Selector,
                             format!(
@@ -272,6 +276,32 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
                                 None => format!("allowed values: {}", values.join(", ")),
                             },
                         ));
+                    }
+                    let is_platform = matches!(t.rule, Rule::Platform { .. });
+                    if is_platform && fv.op != Compare::Eq {
+                        return Err(Error::new(
+                            ErrorKind::Selector,
+                            format!(
+                                "platform `{}` must give `{}` one value, not `{}`",
+                                t.label,
+                                fv.selector,
+                                fv.text()
+                            ),
+                        )
+                        .at(at()));
+                    }
+                    if fv.op.needs_order() && !ordered {
+                        return Err(Error::new(
+                            ErrorKind::Selector,
+                            format!(
+                                "`{}` compares selector `{}` with `{}`, but its values are not ordered",
+                                t.label,
+                                fv.selector,
+                                fv.text()
+                            ),
+                        )
+                        .at(at())
+                        .with_help("declare the selector with `ordered = True` to allow <, <=, > and >= conditions"));
                     }
                 }
             }
@@ -440,9 +470,18 @@ impl<'g> Configurer<'g> {
         }
         let target = self.graph.target(condition)?;
         let m = match &target.rule {
-            Rule::ConfigSetting { flag_values } => flag_values
-                .iter()
-                .all(|fv| self.config.value(&fv.selector) == Some(fv.value.as_str())),
+            Rule::ConfigSetting { flag_values } => {
+                let mut all = true;
+                for fv in flag_values {
+                    let Rule::Selector { values, .. } = &self.graph.target(&fv.selector)?.rule
+                    else {
+                        unreachable!("validate() checked flag_values name selectors")
+                    };
+                    let actual = self.config.value(&fv.selector).unwrap_or_default();
+                    all &= fv.holds(values, actual);
+                }
+                all
+            }
             Rule::ConfigSettingGroup { mode, conditions } => {
                 let mut any = false;
                 let mut all = true;

@@ -1,15 +1,25 @@
-//! `--output=json`: the versioned schema of docs/json.md.
+//! `--output=json`: one versioned schema for `query` and `cquery`, documented
+//! in docs/json.md and checked by schema/query-v1.schema.json.
+//!
+//! Every attribute is an object, so a plain dict value can never be mistaken
+//! for a select: `{"value": V}` for a plain value, `{"select": [{"key", "value"}],
+//! "no_match_error"}` and `{"concat": [...]}` for unresolved ones (`query`),
+//! and `{"value": V, "selected": [keys]}` for a resolved one (`cquery`). Each
+//! target lists its direct dependency edges with the select keys they come
+//! through, so a tool can rebuild the graph from the document alone.
 
 use serde_json::{json, Map, Value as Json};
 
+use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
-use crate::target_graph::{Attr, Rule, SelectKey, Target, TargetGraph, Value};
+use crate::target_graph::{Attr, GroupMode, Rule, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
 pub const SCHEMA: &str = "sel.query/v1";
 
-/// A plain value as JSON: strings, labels as strings, lists, dicts as objects.
+/// A plain value as JSON: strings and labels as strings, lists as arrays,
+/// dicts as objects (a key that is not a string is written as its Starlark text).
 pub fn value(v: &Value) -> Json {
     match v {
         Value::None => Json::Null,
@@ -23,6 +33,7 @@ pub fn value(v: &Value) -> Json {
             for (k, v) in items {
                 let key = match k {
                     Value::Str(s) => s.clone(),
+                    Value::Label(l) => l.to_string(),
                     other => other.to_string(),
                 };
                 m.insert(key, value(v));
@@ -32,157 +43,172 @@ pub fn value(v: &Value) -> Json {
     }
 }
 
-/// An unconfigured attribute: a value, `{"select": [...]}` or `{"concat": [...]}`.
+/// An unconfigured attribute: `{"value"}`, `{"select", "no_match_error"}` or `{"concat"}`.
 pub fn attr(a: &Attr) -> Json {
     match a {
-        Attr::Plain(v) => value(v),
+        Attr::Plain(v) => json!({ "value": value(v) }),
         Attr::Select(s) => json!({
-            "select": s.branches.iter().map(|(k, v)| json!({"key": k.to_string(), "value": value(v)})).collect::<Vec<_>>(),
+            "select": s
+                .branches
+                .iter()
+                .map(|(k, v)| json!({"key": k.to_string(), "value": value(v)}))
+                .collect::<Vec<_>>(),
             "no_match_error": s.no_match_error,
         }),
-        Attr::Concat(parts) => json!({"concat": parts.iter().map(attr).collect::<Vec<_>>()}),
+        Attr::Concat(parts) => json!({ "concat": parts.iter().map(attr).collect::<Vec<_>>() }),
     }
 }
 
+/// The attributes every target has, and those of the kinds that cannot hold selects.
 fn fixed(t: &Target) -> Map<String, Json> {
     let mut m = Map::new();
+    let mut put = |name: &str, v: Json| {
+        m.insert(name.to_string(), json!({ "value": v }));
+    };
     match &t.rule {
         Rule::Selector {
             values,
             default,
             doc,
+            ..
         } => {
-            m.insert("values".into(), json!(values));
-            m.insert("default".into(), json!(default));
-            m.insert("doc".into(), json!(doc));
+            put("values", json!(values));
+            put("default", json!(default));
+            put("doc", json!(doc));
         }
         Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
             let fv: Map<String, Json> = flag_values
                 .iter()
                 .map(|f| (f.selector.to_string(), json!(f.value)))
                 .collect();
-            m.insert("flag_values".into(), Json::Object(fv));
+            put("flag_values", Json::Object(fv));
         }
         Rule::ConfigSettingGroup { mode, conditions } => {
             let key = match mode {
-                crate::target_graph::GroupMode::Any => "match_any",
-                crate::target_graph::GroupMode::All => "match_all",
+                GroupMode::Any => "match_any",
+                GroupMode::All => "match_all",
             };
-            m.insert(
-                key.into(),
+            put(
+                key,
                 json!(conditions.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
             );
         }
-        _ => {}
+        Rule::Package { .. } | Rule::Alias { .. } => {}
     }
-    m.insert(
-        "visibility".into(),
+    put(
+        "visibility",
         json!(t
             .visibility
             .iter()
             .map(|v| v.to_string())
             .collect::<Vec<_>>()),
     );
-    m.insert("tags".into(), json!(t.tags));
+    put("tags", json!(t.tags));
     m
 }
 
-fn unconfigured_target(t: &Target) -> Json {
-    let mut attrs = fixed(t);
-    match &t.rule {
-        Rule::Package { attrs: a } => {
-            for (k, v) in a {
-                attrs.insert(k.clone(), attr(v));
+fn location(t: &Target, positions: &mut Positions) -> Json {
+    match t.location.as_ref().and_then(|l| positions.of(l)) {
+        Some((file, Some((line, column)))) => {
+            json!({"file": file, "line": line, "column": column})
+        }
+        Some((file, None)) => json!({ "file": file }),
+        None => Json::Null,
+    }
+}
+
+fn target(t: &Target, c: Option<&ConfiguredTarget>, positions: &mut Positions) -> Json {
+    let mut attrs = Map::new();
+    match c {
+        None => {
+            if let Rule::Package { attrs: a } = &t.rule {
+                for (k, v) in a {
+                    attrs.insert(k.clone(), attr(v));
+                }
+            }
+            if let Rule::Alias { actual } = &t.rule {
+                attrs.insert("actual".into(), attr(actual));
             }
         }
-        Rule::Alias { actual } => {
-            attrs.insert("actual".into(), attr(actual));
+        Some(c) => {
+            for (k, v) in &c.attrs {
+                let mut a = json!({ "value": value(v) });
+                if let Some(keys) = c.chosen.get(k) {
+                    a["selected"] = json!(keys.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+                }
+                attrs.insert(k.clone(), a);
+            }
         }
-        _ => {}
     }
-    let deps: Vec<Json> = t
-        .all_deps()
+    attrs.extend(fixed(t));
+    let deps: Vec<Json> = direct_deps(t, c)
         .into_iter()
-        .map(|(l, keys)| {
+        .map(|d| {
             json!({
-                "label": l.to_string(),
-                "conditional": !keys.is_empty(),
-                "keys": keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+                "label": d.label.to_string(),
+                "conditional": d.is_conditional(),
+                "keys": d.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
             })
         })
         .collect();
     json!({
         "label": t.label.to_string(),
         "kind": t.rule.kind(),
+        "package": super::package_label(t.label.package()),
+        "location": location(t, positions),
         "attributes": attrs,
         "deps": deps,
     })
 }
 
-fn configured_target(t: &Target, c: &ConfiguredTarget) -> Json {
-    let mut attrs = fixed(t);
-    for (k, v) in &c.attrs {
-        attrs.insert(k.clone(), value(v));
+fn origin(o: &Origin) -> (&'static str, Option<String>) {
+    match o {
+        Origin::CommandLine => ("command_line", None),
+        Origin::Config(n) => ("config", Some(n.clone())),
+        Origin::Platform(p) => ("platform", Some(p.to_string())),
+        Origin::Default => ("default", None),
     }
-    let selected: Map<String, Json> = c
-        .chosen
-        .iter()
-        .map(|(k, keys)| {
-            (
-                k.clone(),
-                json!(keys.iter().map(SelectKey::to_string).collect::<Vec<_>>()),
-            )
-        })
-        .collect();
-    json!({
-        "label": c.label.to_string(),
-        "kind": c.kind,
-        "attributes": attrs,
-        "selected": selected,
-        "deps": c.deps.iter().map(|d| json!({"label": d.to_string()})).collect::<Vec<_>>(),
-    })
 }
 
 /// The whole document for a query or cquery result.
-pub fn result(graph: &TargetGraph, result: &QueryResult, command: &str, query: &str) -> Json {
-    let targets: Vec<Json> = if result.configuration.is_some() {
-        result
-            .configured
-            .iter()
-            .filter_map(|c| graph.target(&c.label).ok().map(|t| configured_target(t, c)))
-            .collect()
-    } else {
-        result
-            .targets
-            .iter()
-            .filter_map(|l| graph.target(l).ok().map(unconfigured_target))
-            .collect()
-    };
-    let mut doc = Map::new();
-    doc.insert("schema".into(), json!(SCHEMA));
-    doc.insert("command".into(), json!(command));
-    doc.insert("query".into(), json!(query));
-    if let Some(config) = &result.configuration {
-        let values: Map<String, Json> = config
+pub fn result(graph: &TargetGraph, result: &QueryResult, options: &Options) -> Json {
+    let mut positions = Positions::default();
+    let targets: Vec<Json> = ordered(graph, result, options.order)
+        .iter()
+        .filter_map(|l| {
+            let t = graph.target(l).ok()?;
+            let c = match options.command {
+                Command::Query => None,
+                Command::Cquery => Some(configured(result, l)?),
+            };
+            Some(target(t, c, &mut positions))
+        })
+        .collect();
+    let configuration = result.configuration.as_ref().map(|config| {
+        let selectors: Map<String, Json> = config
             .values
             .iter()
-            .map(|(l, (v, origin))| {
-                let (source, detail) = match origin {
-                    Origin::CommandLine => ("command_line", None),
-                    Origin::Config(n) => ("config", Some(n.clone())),
-                    Origin::Platform(p) => ("platform", Some(p.to_string())),
-                    Origin::Default => ("default", None),
-                };
-                let mut o = json!({"value": v, "source": source});
+            .map(|(l, (v, o))| {
+                let (source, detail) = origin(o);
+                let mut s = json!({"value": v, "source": source});
                 if let Some(d) = detail {
-                    o[source] = json!(d);
+                    s[source] = json!(d);
                 }
-                (l.to_string(), o)
+                (l.to_string(), s)
             })
             .collect();
-        doc.insert("configuration".into(), Json::Object(values));
-    }
-    doc.insert("targets".into(), Json::Array(targets));
-    doc.insert("errors".into(), json!([]));
-    Json::Object(doc)
+        json!({ "selectors": selectors })
+    });
+    json!({
+        "schema": SCHEMA,
+        "command": options.command.name(),
+        "query": options.query,
+        "order": match options.order {
+            Order::Sorted => "sorted",
+            Order::Deps => "deps",
+        },
+        "configuration": configuration,
+        "targets": targets,
+        "errors": [],
+    })
 }

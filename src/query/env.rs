@@ -41,7 +41,7 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
                     .map(|f| {
                         (
                             Value::Label(f.selector.clone()),
-                            Value::Str(f.value.clone()),
+                            Value::Str(f.text()),
                         )
                     })
                     .collect(),

@@ -2,6 +2,7 @@
 //! a [`eval::QueryEnv`], and [`env`] provides the unconfigured (`query`) and
 //! configured (`cquery`) environments.
 
+pub mod all_configs;
 pub mod env;
 pub mod eval;
 pub mod syntax;

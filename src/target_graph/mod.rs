@@ -229,13 +229,111 @@ impl Attr {
     }
 }
 
-/// How a config_setting constrains one selector.
+/// How a config_setting constrains one selector: `{":cuda": "12"}`, or for an
+/// ordered selector a comparison, `{":cuda": ">=12"}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FlagValue {
     /// The selector.
     pub selector: Label,
-    /// The value it must have.
+    /// How the selector's value compares with `value`.
+    pub op: Compare,
+    /// The value compared with.
     pub value: String,
+}
+
+impl FlagValue {
+    /// Parses the text of a `flag_values` entry: `12`, `!=none`, `>=12`, `<13`, ...
+    pub fn parse(selector: Label, text: &str) -> FlagValue {
+        for (prefix, op) in [
+            (">=", Compare::Ge),
+            ("<=", Compare::Le),
+            ("!=", Compare::Ne),
+            ("==", Compare::Eq),
+            (">", Compare::Gt),
+            ("<", Compare::Lt),
+        ] {
+            if let Some(rest) = text.strip_prefix(prefix) {
+                return FlagValue {
+                    selector,
+                    op,
+                    value: rest.trim().to_string(),
+                };
+            }
+        }
+        FlagValue {
+            selector,
+            op: Compare::Eq,
+            value: text.to_string(),
+        }
+    }
+
+    /// Whether a selector whose values are `values` (in declared order) satisfies
+    /// this constraint when it has value `actual`.
+    pub fn holds(&self, values: &[String], actual: &str) -> bool {
+        let pos = |v: &str| values.iter().position(|x| x == v);
+        match self.op {
+            Compare::Eq => actual == self.value,
+            Compare::Ne => actual != self.value,
+            op => match (pos(actual), pos(&self.value)) {
+                (Some(a), Some(b)) => op.holds(a.cmp(&b)),
+                _ => false,
+            },
+        }
+    }
+
+    /// The text as written in `flag_values`.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.op.prefix(), self.value)
+    }
+}
+
+/// A comparison in a `flag_values` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Compare {
+    /// `value` (or `==value`).
+    Eq,
+    /// `!=value`.
+    Ne,
+    /// `<value` (ordered selectors).
+    Lt,
+    /// `<=value` (ordered selectors).
+    Le,
+    /// `>value` (ordered selectors).
+    Gt,
+    /// `>=value` (ordered selectors).
+    Ge,
+}
+
+impl Compare {
+    /// The prefix written before the value (`""` for equality).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Compare::Eq => "",
+            Compare::Ne => "!=",
+            Compare::Lt => "<",
+            Compare::Le => "<=",
+            Compare::Gt => ">",
+            Compare::Ge => ">=",
+        }
+    }
+
+    /// Whether this comparison needs a selector with ordered values.
+    pub fn needs_order(self) -> bool {
+        !matches!(self, Compare::Eq | Compare::Ne)
+    }
+
+    /// Whether `actual.cmp(wanted)` satisfies the comparison.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Compare::Eq => ordering == Equal,
+            Compare::Ne => ordering != Equal,
+            Compare::Lt => ordering == Less,
+            Compare::Le => ordering != Greater,
+            Compare::Gt => ordering == Greater,
+            Compare::Ge => ordering != Less,
+        }
+    }
 }
 
 /// `config_setting_group`'s mode.
@@ -258,6 +356,9 @@ pub enum Rule {
         default: String,
         /// What the selector is for.
         doc: String,
+        /// Whether the values are ordered as listed (`ordered = True`), so that
+        /// conditions may compare (`>=12`).
+        ordered: bool,
     },
     /// `config_setting(name, flag_values)`: every listed selector has its value.
     ConfigSetting {

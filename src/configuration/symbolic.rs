@@ -1,0 +1,294 @@
+//! Select resolution for every configuration at once.
+//!
+//! Instead of a value, each select resolves to its *outcomes*: the values it
+//! can take, each with the condition under which it is taken, plus the
+//! conditions under which it fails (no match, ambiguity). The conditions follow
+//! the resolution rules of SPEC exactly, so that evaluating them at one
+//! configuration gives what [`super::Configurer`] answers there:
+//!
+//! - key `i` wins where it matches and every other matching key is one it is
+//!   strictly more specific than: `c_i ∧ ⋀_{j: ¬spec(i,j)} ¬c_j`;
+//! - where keys match but none wins, a value `v` is taken when every matching
+//!   key has value `v` (the equal-value tie); what remains is ambiguous;
+//! - where no key matches, the default, else a no-match error.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use indexmap::IndexMap;
+
+use super::Conditions;
+use crate::condition::{Algebra, Cond};
+use crate::error::{ErrorKind, Location, Result};
+use crate::label::Label;
+use crate::target_graph::{Attr, Rule, Select, SelectKey, TargetGraph, Value};
+
+/// Where a select or target fails, and why.
+#[derive(Clone, Debug)]
+pub struct Failure {
+    /// No match, ambiguity, invisible or missing dependency, ...
+    pub kind: ErrorKind,
+    /// For people.
+    pub message: String,
+    /// Where it fails.
+    pub when: Cond,
+    /// The select or target at fault.
+    pub location: Option<Location>,
+}
+
+/// A target resolved symbolically: its possible edges and values with conditions.
+#[derive(Clone, Debug)]
+pub struct SymbolicTarget {
+    /// Dependency edges, each with the condition under which it exists (never `never`).
+    pub deps: Vec<(Label, Cond)>,
+    /// Each configurable attribute's possible values with their conditions.
+    pub attrs: IndexMap<String, Vec<(Value, Cond)>>,
+    /// Where `target_compatible_with` holds.
+    pub compatible_self: Cond,
+    /// Where resolving this target fails.
+    pub failures: Vec<Failure>,
+}
+
+/// Resolves selects of one graph for all configurations, with caches.
+pub struct SymbolicConfigurer<'g> {
+    graph: &'g TargetGraph,
+    conditions: Conditions<'g>,
+    targets: RefCell<HashMap<Label, Rc<SymbolicTarget>>>,
+}
+
+impl<'g> SymbolicConfigurer<'g> {
+    /// A resolver over every selector of `graph`.
+    pub fn new(graph: &'g TargetGraph) -> Self {
+        SymbolicConfigurer {
+            graph,
+            conditions: Conditions::new(graph),
+            targets: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The graph.
+    pub fn graph(&self) -> &'g TargetGraph {
+        self.graph
+    }
+
+    /// The algebra conditions live in.
+    pub fn algebra(&self) -> &Algebra {
+        self.conditions.algebra()
+    }
+
+    /// The condition targets.
+    pub fn conditions(&self) -> &Conditions<'g> {
+        &self.conditions
+    }
+
+    /// Gives up the resolver, keeping the algebra.
+    pub fn into_algebra(self) -> Algebra {
+        self.conditions.into_algebra()
+    }
+
+    /// The outcomes of one select: `(value, when)` pairs and failures.
+    pub fn select(&self, target: &Label, attr: &str, select: &Select) -> Result<(Vec<(Value, Cond)>, Vec<Failure>)> {
+        let alg = self.algebra();
+        let mut keys: Vec<(Cond, &Value, &Label)> = Vec::new();
+        let mut default: Option<&Value> = None;
+        for (k, v) in &select.branches {
+            match k {
+                SelectKey::Default => default = Some(v),
+                SelectKey::Condition(c) => keys.push((self.conditions.of(c)?, v, c)),
+            }
+        }
+        let mut outcomes: Vec<(Value, Cond)> = Vec::new();
+        let add = |v: &Value, c: Cond, outcomes: &mut Vec<(Value, Cond)>| {
+            if alg.is_never(c) {
+                return;
+            }
+            match outcomes.iter_mut().find(|(x, _)| x == v) {
+                Some((_, old)) => *old = alg.or(*old, c),
+                None => outcomes.push((v.clone(), c)),
+            }
+        };
+        let mut wins = alg.never();
+        for (i, (ci, vi, _)) in keys.iter().enumerate() {
+            let mut win = *ci;
+            for (j, (cj, _, _)) in keys.iter().enumerate() {
+                if i != j {
+                    let more_specific = alg.implies(*ci, *cj) && !alg.implies(*cj, *ci);
+                    if !more_specific {
+                        win = alg.and_not(win, *cj);
+                    }
+                }
+            }
+            wins = alg.or(wins, win);
+            add(vi, win, &mut outcomes);
+        }
+        let any = alg.or_all(keys.iter().map(|k| k.0));
+        let undecided = alg.and_not(any, wins);
+        let mut failures = Vec::new();
+        if !alg.is_never(undecided) {
+            let mut tied = alg.never();
+            let mut values: Vec<&Value> = Vec::new();
+            for (_, v, _) in &keys {
+                if !values.contains(v) {
+                    values.push(v);
+                }
+            }
+            for v in values {
+                let mut inside = alg.never();
+                let mut outside = alg.always();
+                for (c, kv, _) in &keys {
+                    if *kv == v {
+                        inside = alg.or(inside, *c);
+                    } else {
+                        outside = alg.and_not(outside, *c);
+                    }
+                }
+                let tie = alg.and(undecided, alg.and(inside, outside));
+                tied = alg.or(tied, tie);
+                add(v, tie, &mut outcomes);
+            }
+            let ambiguous = alg.and_not(undecided, tied);
+            if !alg.is_never(ambiguous) {
+                failures.push(Failure {
+                    kind: ErrorKind::Ambiguous,
+                    message: format!(
+                        "configurable attribute `{attr}` of `{target}` is ambiguous: several keys match, none is more specific, and their values differ"
+                    ),
+                    when: ambiguous,
+                    location: select.location.clone(),
+                });
+            }
+        }
+        let none = alg.not(any);
+        match default {
+            Some(v) => add(v, none, &mut outcomes),
+            None if !alg.is_never(none) => {
+                let why = if select.no_match_error.is_empty() {
+                    "no key matches and there is no //conditions:default".to_string()
+                } else {
+                    select.no_match_error.clone()
+                };
+                failures.push(Failure {
+                    kind: ErrorKind::NoMatch,
+                    message: format!("configurable attribute `{attr}` of `{target}` doesn't match: {why}"),
+                    when: none,
+                    location: select.location.clone(),
+                });
+            }
+            None => {}
+        }
+        Ok((outcomes, failures))
+    }
+
+    /// The outcomes of an attribute; concatenations combine their parts' outcomes.
+    pub fn attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Vec<(Value, Cond)>, Vec<Failure>)> {
+        let alg = self.algebra();
+        match attr {
+            Attr::Plain(v) => Ok((vec![(v.clone(), alg.always())], Vec::new())),
+            Attr::Select(s) => self.select(target, name, s),
+            Attr::Concat(parts) => {
+                let mut acc: Vec<(Value, Cond)> = Vec::new();
+                let mut failures = Vec::new();
+                for (n, p) in parts.iter().enumerate() {
+                    let (outs, fails) = self.attr(target, name, p)?;
+                    failures.extend(fails);
+                    if n == 0 {
+                        acc = outs;
+                        continue;
+                    }
+                    let mut next: Vec<(Value, Cond)> = Vec::new();
+                    for (av, ac) in &acc {
+                        for (pv, pc) in &outs {
+                            let c = alg.and(*ac, *pc);
+                            if alg.is_never(c) {
+                                continue;
+                            }
+                            // typed() made every part of one attribute the same type.
+                            let v = av.clone().concat(pv.clone()).unwrap_or_else(|_| av.clone());
+                            match next.iter_mut().find(|(x, _)| *x == v) {
+                                Some((_, old)) => *old = alg.or(*old, c),
+                                None => next.push((v, c)),
+                            }
+                        }
+                    }
+                    acc = next;
+                }
+                Ok((acc, failures))
+            }
+        }
+    }
+
+    /// The labels an attribute can hold, each with its condition; linear in the
+    /// number of selects (no product of concatenated selects).
+    pub fn attr_labels(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Vec<(Label, Cond)>, Vec<Failure>)> {
+        let alg = self.algebra();
+        let mut out: Vec<(Label, Cond)> = Vec::new();
+        let mut failures = Vec::new();
+        let mut add = |l: &Label, c: Cond| match out.iter_mut().find(|(x, _)| x == l) {
+            Some((_, old)) => *old = alg.or(*old, c),
+            None => out.push((l.clone(), c)),
+        };
+        let parts: Vec<&Attr> = match attr {
+            Attr::Concat(parts) => parts.iter().collect(),
+            other => vec![other],
+        };
+        for p in parts {
+            let (outs, fails) = self.attr(target, name, p)?;
+            failures.extend(fails);
+            for (v, c) in outs {
+                for l in v.labels() {
+                    add(l, c);
+                }
+            }
+        }
+        Ok((out, failures))
+    }
+
+    /// The target resolved for all configurations (cached).
+    pub fn target(&self, label: &Label) -> Result<Rc<SymbolicTarget>> {
+        if let Some(t) = self.targets.borrow().get(label) {
+            return Ok(t.clone());
+        }
+        let alg = self.algebra();
+        let target = self.graph.target(label)?;
+        let mut attrs = IndexMap::new();
+        let mut failures = Vec::new();
+        let mut deps: Vec<(Label, Cond)> = Vec::new();
+        let mut compatible_self = alg.always();
+        let configurable: Vec<(&str, &Attr)> = match &target.rule {
+            Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            Rule::Alias { actual } => vec![("actual", actual)],
+            _ => Vec::new(),
+        };
+        for (name, attr) in configurable {
+            let (outs, fails) = self.attr(label, name, attr)?;
+            failures.extend(fails);
+            let is_dep = target.rule.dep_attrs().contains(&name);
+            if is_dep || name == "target_compatible_with" {
+                let (labels, _) = self.attr_labels(label, name, attr)?;
+                for (l, c) in labels {
+                    if is_dep {
+                        match deps.iter_mut().find(|(x, _)| *x == l) {
+                            Some((_, old)) => *old = alg.or(*old, c),
+                            None => deps.push((l, c)),
+                        }
+                    } else {
+                        // Where the entry is listed, its condition must hold.
+                        let holds = self.conditions.of(&l)?;
+                        compatible_self = alg.and(compatible_self, alg.or(alg.not(c), holds));
+                    }
+                }
+            }
+            attrs.insert(name.to_string(), outs);
+        }
+        deps.retain(|(_, c)| !alg.is_never(*c));
+        let t = Rc::new(SymbolicTarget {
+            deps,
+            attrs,
+            compatible_self,
+            failures,
+        });
+        self.targets.borrow_mut().insert(label.clone(), t.clone());
+        Ok(t)
+    }
+}

@@ -1,0 +1,225 @@
+//! `--output=build`: each target as the BUILD text that declares it.
+//!
+//! In `query` the selects are kept as written, `+` concatenations included,
+//! so the text re-evaluates to the same targets: written back as BUILD files
+//! (one per package) it gives the same query answers. Labels are written in
+//! their canonical absolute form (`//pkg:name`), which means the same thing in
+//! every package, and select keys likewise. Macros are expanded: the text holds
+//! the targets they declared, so no `load()` is needed. A comment before each
+//! target says where it is declared (`# spam/BUILD:3:1`).
+//!
+//! In `cquery` the attributes hold their resolved values, and a comment
+//! before a resolved attribute names the select keys that were chosen.
+//!
+//! The layout follows buildifier's: one attribute a line, lists of more than
+//! one element one element a line, select branches one a line.
+
+use std::fmt::Write;
+
+use super::{configured, ordered, Options, Positions};
+use crate::configuration::ConfiguredTarget;
+use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
+use crate::QueryResult;
+
+const INDENT: &str = "    ";
+
+/// The result as BUILD text, targets separated by a blank line.
+pub fn render(graph: &TargetGraph, result: &QueryResult, options: &Options) -> String {
+    let mut out = String::new();
+    let mut positions = Positions::default();
+    for label in ordered(graph, result, options.order) {
+        let Ok(t) = graph.target(&label) else {
+            continue;
+        };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        match t.location.as_ref().and_then(|l| positions.of(l)) {
+            Some((file, Some((line, col)))) => {
+                let _ = writeln!(out, "# {file}:{line}:{col}");
+            }
+            Some((file, None)) => {
+                let _ = writeln!(out, "# {file}");
+            }
+            None => {}
+        }
+        match configured(result, &label) {
+            Some(c) if result.configuration.is_some() => out.push_str(&configured_target(t, c)),
+            _ => out.push_str(&target(t)),
+        }
+    }
+    out
+}
+
+/// One target as written, selects kept.
+pub fn target(t: &Target) -> String {
+    let mut attrs: Vec<(String, String)> = Vec::new();
+    match &t.rule {
+        Rule::Package { attrs: a } => {
+            for (name, attr) in a {
+                attrs.push((name.clone(), attr_text(attr, 1)));
+            }
+        }
+        Rule::Alias { actual } => attrs.push(("actual".into(), attr_text(actual, 1))),
+        _ => attrs.extend(fixed_attrs(t)),
+    }
+    call(t, attrs.into_iter().map(|(n, v)| (n, v, None)).collect())
+}
+
+/// One target with its selects resolved; comments name the chosen keys.
+pub fn configured_target(t: &Target, c: &ConfiguredTarget) -> String {
+    let mut attrs: Vec<(String, String, Option<String>)> = Vec::new();
+    match &t.rule {
+        Rule::Package { .. } | Rule::Alias { .. } => {
+            for (name, v) in &c.attrs {
+                let note = c.chosen.get(name).map(|keys| {
+                    let keys: Vec<String> = keys.iter().map(|k| k.to_string()).collect();
+                    let what = if keys.len() == 1 {
+                        "select chose"
+                    } else {
+                        "selects chose"
+                    };
+                    format!("{name}: {what} {}", keys.join(", "))
+                });
+                attrs.push((name.clone(), value_text(v, 1), note));
+            }
+        }
+        _ => attrs.extend(fixed_attrs(t).into_iter().map(|(n, v)| (n, v, None))),
+    }
+    call(t, attrs)
+}
+
+/// The attributes of the kinds that cannot hold selects.
+fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
+    let strings = |v: &[String]| Value::List(v.iter().cloned().map(Value::Str).collect());
+    let mut attrs = Vec::new();
+    match &t.rule {
+        Rule::Selector {
+            values,
+            default,
+            doc,
+            ..
+        } => {
+            attrs.push(("values".into(), value_text(&strings(values), 1)));
+            attrs.push(("default".into(), quote(default)));
+            if !doc.is_empty() {
+                attrs.push(("doc".into(), quote(doc)));
+            }
+        }
+        Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
+            if !flag_values.is_empty() {
+                let dict = Value::Dict(
+                    flag_values
+                        .iter()
+                        .map(|f| {
+                            (
+                                Value::Label(f.selector.clone()),
+                                Value::Str(f.value.clone()),
+                            )
+                        })
+                        .collect(),
+                );
+                attrs.push(("flag_values".into(), value_text(&dict, 1)));
+            }
+        }
+        Rule::ConfigSettingGroup { mode, conditions } => {
+            let name = match mode {
+                GroupMode::Any => "match_any",
+                GroupMode::All => "match_all",
+            };
+            let list = Value::List(conditions.iter().cloned().map(Value::Label).collect());
+            attrs.push((name.into(), value_text(&list, 1)));
+        }
+        Rule::Package { .. } | Rule::Alias { .. } => {}
+    }
+    attrs
+}
+
+/// `kind(name = ..., attrs..., visibility, tags)`.
+fn call(t: &Target, attrs: Vec<(String, String, Option<String>)>) -> String {
+    let mut out = format!("{}(\n", t.rule.kind());
+    let _ = writeln!(out, "{INDENT}name = {},", quote(t.label.name()));
+    for (name, value, note) in attrs {
+        if let Some(note) = note {
+            let _ = writeln!(out, "{INDENT}# {note}");
+        }
+        let _ = writeln!(out, "{INDENT}{name} = {value},");
+    }
+    let public = t.visibility.len() == 1 && t.visibility[0].as_str() == "//visibility:public";
+    if !public {
+        let v = Value::List(t.visibility.iter().cloned().map(Value::Label).collect());
+        let _ = writeln!(out, "{INDENT}visibility = {},", value_text(&v, 1));
+    }
+    if !t.tags.is_empty() {
+        let v = Value::List(t.tags.iter().cloned().map(Value::Str).collect());
+        let _ = writeln!(out, "{INDENT}tags = {},", value_text(&v, 1));
+    }
+    out.push_str(")\n");
+    out
+}
+
+/// An attribute as Starlark text, continuation lines indented `depth` levels.
+pub fn attr_text(attr: &Attr, depth: usize) -> String {
+    match attr {
+        Attr::Plain(v) => value_text(v, depth),
+        Attr::Select(s) => select_text(s, depth),
+        Attr::Concat(parts) => parts
+            .iter()
+            .map(|p| attr_text(p, depth))
+            .collect::<Vec<_>>()
+            .join(" + "),
+    }
+}
+
+fn select_text(s: &Select, depth: usize) -> String {
+    let inner = INDENT.repeat(depth + 1);
+    let mut out = String::from("select({\n");
+    for (key, value) in &s.branches {
+        let _ = writeln!(
+            out,
+            "{inner}{}: {},",
+            quote(&key.to_string()),
+            value_text(value, depth + 1)
+        );
+    }
+    let _ = write!(out, "{}}}", INDENT.repeat(depth));
+    if !s.no_match_error.is_empty() {
+        let _ = write!(out, ", no_match_error = {}", quote(&s.no_match_error));
+    }
+    out.push(')');
+    out
+}
+
+/// A plain value as Starlark text: short lists inline, longer ones one item a line.
+pub fn value_text(v: &Value, depth: usize) -> String {
+    let inner = INDENT.repeat(depth + 1);
+    let close = INDENT.repeat(depth);
+    match v {
+        Value::List(items) if items.len() > 1 || items.iter().any(is_nested) => {
+            let mut out = String::from("[\n");
+            for item in items {
+                let _ = writeln!(out, "{inner}{},", value_text(item, depth + 1));
+            }
+            let _ = write!(out, "{close}]");
+            out
+        }
+        Value::Dict(items) if !items.is_empty() => {
+            let mut out = String::from("{\n");
+            for (k, v) in items {
+                let _ = writeln!(
+                    out,
+                    "{inner}{}: {},",
+                    value_text(k, depth + 1),
+                    value_text(v, depth + 1)
+                );
+            }
+            let _ = write!(out, "{close}}}");
+            out
+        }
+        other => other.to_string(),
+    }
+}
+
+fn is_nested(v: &Value) -> bool {
+    matches!(v, Value::List(_) | Value::Dict(_))
+}

@@ -1,0 +1,301 @@
+//! `cquery --all-configs`: the query evaluated for every configuration at once.
+//!
+//! Conditions are decision diagrams ([`crate::condition::Cond`]). Whatever a
+//! single-configuration `cquery` would visit, this environment visits too,
+//! with the condition under which it is visited, so that a failure there (no
+//! match, ambiguity, missing or invisible dependency, cycle, incompatible
+//! target named directly) is reported with exactly the condition under which
+//! `cquery` fails. The invariant, checked by property tests: at every
+//! configuration C, a target is in `cquery --select C` exactly when its
+//! condition holds at C, and `cquery` fails exactly where a failure's does.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+
+use super::env::{attr_text, fixed_attr};
+use super::eval::QueryEnv;
+use crate::condition::{Algebra, Cond};
+use crate::configuration::symbolic::{Failure, SymbolicConfigurer};
+use crate::error::{ErrorKind, Result};
+use crate::label::{Label, TargetPattern};
+
+/// The environment of `cquery --all-configs`.
+pub struct AllConfigsEnv<'s, 'g> {
+    sym: &'s SymbolicConfigurer<'g>,
+    universe: Cond,
+    relative: String,
+    compat: HashMap<Label, Cond>,
+    /// Where each visited target is visited.
+    visited: HashMap<Label, Cond>,
+    /// Failures of edges found while visiting (missing, invisible, cycles), per target.
+    edge_failures: HashMap<Label, Vec<Failure>>,
+    /// Failures of patterns naming an incompatible target.
+    pattern_failures: Vec<Failure>,
+}
+
+impl<'s, 'g> AllConfigsEnv<'s, 'g> {
+    /// An environment over the configurations where `universe` holds (the fixed selectors).
+    pub fn new(sym: &'s SymbolicConfigurer<'g>, universe: Cond, relative: &str) -> Self {
+        AllConfigsEnv {
+            sym,
+            universe,
+            relative: relative.to_string(),
+            compat: HashMap::new(),
+            visited: HashMap::new(),
+            edge_failures: HashMap::new(),
+            pattern_failures: Vec::new(),
+        }
+    }
+
+    fn alg(&self) -> &'s Algebra {
+        self.sym.algebra()
+    }
+
+    /// The edges of a target that a configured query follows: the target
+    /// exists and is visible; the others are failures, recorded once.
+    fn edges(&mut self, label: &Label) -> Result<Vec<(Label, Cond)>> {
+        let t = self.sym.target(label)?;
+        let graph = self.sym.graph();
+        let from = graph.target(label)?;
+        let mut out = Vec::new();
+        let mut failures = Vec::new();
+        for (d, e) in &t.deps {
+            match graph.target(d) {
+                Err(err) => failures.push(Failure {
+                    kind: err.kind,
+                    message: format!("`{label}` depends on `{d}`: {}", err.message),
+                    when: *e,
+                    location: from.location.clone(),
+                }),
+                Ok(dt) if !dt.visible_to(label.package()) => failures.push(Failure {
+                    kind: ErrorKind::Visibility,
+                    message: format!(
+                        "`{label}` depends on `{d}`, which is not visible to package `//{}`",
+                        label.package()
+                    ),
+                    when: *e,
+                    location: from.location.clone(),
+                }),
+                Ok(_) => out.push((d.clone(), *e)),
+            }
+        }
+        if !failures.is_empty() {
+            self.edge_failures.entry(label.clone()).or_insert(failures);
+        }
+        Ok(out)
+    }
+
+    /// Visits the closure of `roots`: compatibility of every target, and the
+    /// condition under which each is visited.
+    fn visit(&mut self, roots: &[(Label, Cond)]) -> Result<()> {
+        let alg = self.alg();
+        // Depth-first post-order over the closure, iteratively (graphs are deep).
+        let mut order: Vec<Label> = Vec::new();
+        let mut edges_of: HashMap<Label, Vec<(Label, Cond)>> = HashMap::new();
+        let mut state: HashMap<Label, bool> = HashMap::new(); // false: on the stack
+        for (root, _) in roots {
+            if state.contains_key(root) {
+                continue;
+            }
+            let e = self.edges(root)?;
+            let mut stack: Vec<(Label, usize)> = vec![(root.clone(), 0)];
+            state.insert(root.clone(), false);
+            edges_of.insert(root.clone(), e);
+            while let Some((n, i)) = stack.last_mut() {
+                let edges = &edges_of[&*n];
+                if *i < edges.len() {
+                    let (d, _) = edges[*i].clone();
+                    *i += 1;
+                    match state.get(&d) {
+                        Some(true) => {}
+                        Some(false) => {
+                            // A cycle: it exists where every edge on it exists.
+                            let start = stack.iter().position(|(l, _)| *l == d).unwrap_or(0);
+                            let mut when = alg.always();
+                            let mut names = Vec::new();
+                            for (l, next) in &stack[start..] {
+                                let (_, e) = &edges_of[l][*next - 1];
+                                when = alg.and(when, *e);
+                                names.push(l.to_string());
+                            }
+                            names.push(d.to_string());
+                            let location = self.sym.graph().target(&d)?.location.clone();
+                            self.edge_failures.entry(d.clone()).or_default().push(Failure {
+                                kind: ErrorKind::Cycle,
+                                message: format!("dependency cycle: {}", names.join(" -> ")),
+                                when,
+                                location,
+                            });
+                        }
+                        None => {
+                            let e = self.edges(&d)?;
+                            edges_of.insert(d.clone(), e);
+                            state.insert(d.clone(), false);
+                            stack.push((d, 0));
+                        }
+                    }
+                    continue;
+                }
+                let n = n.clone();
+                stack.pop();
+                state.insert(n.clone(), true);
+                if !self.compat.contains_key(&n) {
+                    let own = self.sym.target(&n)?.compatible_self;
+                    let mut c = own;
+                    for (d, e) in &edges_of[&n] {
+                        // A dependency on the stack (a cycle) counts as compatible.
+                        let dc = self.compat.get(d).copied().unwrap_or(alg.always());
+                        c = alg.and(c, alg.or(alg.not(*e), dc));
+                    }
+                    self.compat.insert(n.clone(), c);
+                }
+                order.push(n);
+            }
+        }
+        // Propagate visit conditions in topological order (reverse post-order);
+        // repeat while something changes (only cycles need a second pass).
+        let mut reach: HashMap<Label, Cond> = HashMap::new();
+        for (r, c) in roots {
+            let old = reach.get(r).copied().unwrap_or(alg.never());
+            reach.insert(r.clone(), alg.or(old, *c));
+        }
+        loop {
+            let mut changed = false;
+            for n in order.iter().rev() {
+                let Some(&rn) = reach.get(n) else { continue };
+                let Some(edges) = edges_of.get(n) else { continue };
+                for (d, e) in edges {
+                    let through = alg.and(rn, *e);
+                    if alg.is_never(through) {
+                        continue;
+                    }
+                    let old = reach.get(d).copied().unwrap_or(alg.never());
+                    let new = alg.or(old, through);
+                    if new != old {
+                        reach.insert(d.clone(), new);
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        for (n, c) in reach {
+            let old = self.visited.get(&n).copied().unwrap_or(alg.never());
+            self.visited.insert(n, alg.or(old, c));
+        }
+        Ok(())
+    }
+
+    /// Every failure of the query, with the condition under which it happens.
+    pub fn failures(&self) -> Result<Vec<Failure>> {
+        let alg = self.alg();
+        let mut labels: Vec<&Label> = self.visited.keys().collect();
+        labels.sort();
+        let mut out: Vec<Failure> = self.pattern_failures.clone();
+        for l in labels {
+            let v = self.visited[l];
+            let t = self.sym.target(l)?;
+            let edge = self.edge_failures.get(l).into_iter().flatten();
+            for f in t.failures.iter().chain(edge) {
+                let when = alg.and(v, f.when);
+                if !alg.is_never(when) {
+                    out.push(Failure { when, ..f.clone() });
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl QueryEnv for AllConfigsEnv<'_, '_> {
+    type Cond = Cond;
+
+    fn always(&self) -> Cond {
+        self.universe
+    }
+    fn and(&self, a: Cond, b: Cond) -> Cond {
+        self.alg().and(a, b)
+    }
+    fn or(&self, a: Cond, b: Cond) -> Cond {
+        self.alg().or(a, b)
+    }
+    fn and_not(&self, a: Cond, b: Cond) -> Cond {
+        self.alg().and_not(a, b)
+    }
+    fn is_never(&self, c: Cond) -> bool {
+        self.alg().is_never(c)
+    }
+
+    fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, Cond)>> {
+        let labels = self.sym.graph().expand(pattern)?;
+        let roots: Vec<(Label, Cond)> = labels.iter().map(|l| (l.clone(), self.universe)).collect();
+        self.visit(&roots)?;
+        let alg = self.alg();
+        let mut out = Vec::new();
+        for l in labels {
+            let compat = alg.and(self.universe, self.compat[&l]);
+            if pattern.is_single() {
+                let bad = alg.and_not(self.universe, compat);
+                if !alg.is_never(bad) {
+                    self.pattern_failures.push(Failure {
+                        kind: ErrorKind::Incompatible,
+                        message: format!(
+                            "`{l}` is incompatible: the target_compatible_with of it or of a dependency fails"
+                        ),
+                        when: bad,
+                        location: self.sym.graph().target(&l)?.location.clone(),
+                    });
+                }
+            }
+            if !alg.is_never(compat) {
+                out.push((l, compat));
+            }
+        }
+        Ok(out)
+    }
+
+    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, Cond)>> {
+        self.edges(label)
+    }
+
+    fn kind(&mut self, label: &Label) -> Result<&'static str> {
+        Ok(self.sym.graph().target(label)?.rule.kind())
+    }
+
+    fn attr_labels(&mut self, label: &Label, attr: &str) -> Result<Vec<(Label, Cond)>> {
+        let t = self.sym.graph().target(label)?;
+        let alg = self.alg();
+        if let Some(a) = t.rule.attr(attr) {
+            return Ok(self.sym.attr_labels(label, attr, a)?.0);
+        }
+        Ok(fixed_attr(t, attr)
+            .map(|v| v.labels().into_iter().map(|l| (l.clone(), alg.always())).collect())
+            .unwrap_or_default())
+    }
+
+    fn attr_matches(&mut self, label: &Label, attr: &str, regex: &Regex) -> Result<Cond> {
+        let t = self.sym.graph().target(label)?;
+        let alg = self.alg();
+        if t.rule.attr(attr).is_some() {
+            let st = self.sym.target(label)?;
+            let outs = st.attrs.get(attr).cloned().unwrap_or_default();
+            return Ok(alg.or_all(
+                outs.into_iter()
+                    .filter(|(v, _)| regex.is_match(&attr_text(v)))
+                    .map(|(_, c)| c),
+            ));
+        }
+        Ok(if fixed_attr(t, attr).is_some_and(|v| regex.is_match(&attr_text(&v))) {
+            alg.always()
+        } else {
+            alg.never()
+        })
+    }
+
+    fn relative_package(&self) -> &str {
+        &self.relative
+    }
+}
