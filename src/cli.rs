@@ -155,6 +155,10 @@ pub struct CqueryArgs {
     /// The order of targets: by label, or dependencies before dependents.
     #[arg(long, value_enum, default_value_t = Order::Sorted)]
     pub order: Order,
+    /// Answer for every configuration at once: each target with the condition
+    /// under which it is in the result. Selectors set with --select stay fixed.
+    #[arg(long)]
+    pub all_configs: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

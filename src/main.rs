@@ -84,6 +84,12 @@ fn run(cli: Cli) -> Result<String, Error> {
             };
             Ok(sel::output::render(&session.graph, &result, &options))
         }
+        Command::Cquery(args) if args.all_configs => {
+            let session = Session::open(&dir)?;
+            let request = request(&session, &args.config)?;
+            let result = session.cquery_all(&args.expr, &request)?;
+            all_configs_output(&result, args.output, &args.expr)
+        }
         Command::Cquery(args) => {
             let session = Session::open(&dir)?;
             let request = request(&session, &args.config)?;
@@ -97,6 +103,29 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
+    }
+}
+
+/// Renders `cquery --all-configs`; failures go to stderr in the text formats.
+fn all_configs_output(
+    result: &sel::AllConfigsResult,
+    format: sel::output::Format,
+    query: &str,
+) -> Result<String, Error> {
+    use sel::output::{all_configs, Format};
+    match format {
+        Format::Json => {
+            let doc = all_configs::json(result, query);
+            Ok(serde_json::to_string_pretty(&doc).expect("JSON values serialise") + "\n")
+        }
+        Format::Label => {
+            eprint!("{}", all_configs::failures(result));
+            Ok(all_configs::label(result))
+        }
+        other => Err(Error::new(
+            ErrorKind::Usage,
+            format!("--all-configs supports --output=label and --output=json, not {other:?}"),
+        )),
     }
 }
 

@@ -27,6 +27,8 @@ use crate::target_graph::{Attr, Rule, Select, SelectKey, TargetGraph, Value};
 /// Where a select or target fails, and why.
 #[derive(Clone, Debug)]
 pub struct Failure {
+    /// The target whose evaluation fails.
+    pub target: Label,
     /// No match, ambiguity, invisible or missing dependency, ...
     pub kind: ErrorKind,
     /// For people.
@@ -150,6 +152,7 @@ impl<'g> SymbolicConfigurer<'g> {
             let ambiguous = alg.and_not(undecided, tied);
             if !alg.is_never(ambiguous) {
                 failures.push(Failure {
+                    target: target.clone(),
                     kind: ErrorKind::Ambiguous,
                     message: format!(
                         "configurable attribute `{attr}` of `{target}` is ambiguous: several keys match, none is more specific, and their values differ"
@@ -169,6 +172,7 @@ impl<'g> SymbolicConfigurer<'g> {
                     select.no_match_error.clone()
                 };
                 failures.push(Failure {
+                    target: target.clone(),
                     kind: ErrorKind::NoMatch,
                     message: format!("configurable attribute `{attr}` of `{target}` doesn't match: {why}"),
                     when: none,

@@ -9,6 +9,7 @@
 //! the select keys it depends on; in `cquery` the configured edges, with the
 //! keys that were chosen to bring them in.
 
+pub mod all_configs;
 pub mod build;
 pub mod graph;
 pub mod json;

@@ -63,12 +63,14 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
         for (d, e) in &t.deps {
             match graph.target(d) {
                 Err(err) => failures.push(Failure {
+                    target: label.clone(),
                     kind: err.kind,
                     message: format!("`{label}` depends on `{d}`: {}", err.message),
                     when: *e,
                     location: from.location.clone(),
                 }),
                 Ok(dt) if !dt.visible_to(label.package()) => failures.push(Failure {
+                    target: label.clone(),
                     kind: ErrorKind::Visibility,
                     message: format!(
                         "`{label}` depends on `{d}`, which is not visible to package `//{}`",
@@ -122,6 +124,7 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
                             names.push(d.to_string());
                             let location = self.sym.graph().target(&d)?.location.clone();
                             self.edge_failures.entry(d.clone()).or_default().push(Failure {
+                                target: d.clone(),
                                 kind: ErrorKind::Cycle,
                                 message: format!("dependency cycle: {}", names.join(" -> ")),
                                 when,
@@ -241,6 +244,7 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
                 let bad = alg.and_not(self.universe, compat);
                 if !alg.is_never(bad) {
                     self.pattern_failures.push(Failure {
+                        target: l.clone(),
                         kind: ErrorKind::Incompatible,
                         message: format!(
                             "`{l}` is incompatible: the target_compatible_with of it or of a dependency fails"
