@@ -39,6 +39,9 @@ pub struct Failure {
     pub location: Option<Location>,
 }
 
+/// What an attribute can be: each possible `T` with its condition, and the failures.
+pub type Outcomes<T> = (Vec<(T, Cond)>, Vec<Failure>);
+
 /// A target resolved symbolically: its possible edges and values with conditions.
 #[derive(Clone, Debug)]
 pub struct SymbolicTarget {
@@ -90,7 +93,7 @@ impl<'g> SymbolicConfigurer<'g> {
     }
 
     /// The outcomes of one select: `(value, when)` pairs and failures.
-    pub fn select(&self, target: &Label, attr: &str, select: &Select) -> Result<(Vec<(Value, Cond)>, Vec<Failure>)> {
+    pub fn select(&self, target: &Label, attr: &str, select: &Select) -> Result<Outcomes<Value>> {
         let alg = self.algebra();
         let mut keys: Vec<(Cond, &Value, &Label)> = Vec::new();
         let mut default: Option<&Value> = None;
@@ -174,7 +177,9 @@ impl<'g> SymbolicConfigurer<'g> {
                 failures.push(Failure {
                     target: target.clone(),
                     kind: ErrorKind::NoMatch,
-                    message: format!("configurable attribute `{attr}` of `{target}` doesn't match: {why}"),
+                    message: format!(
+                        "configurable attribute `{attr}` of `{target}` doesn't match: {why}"
+                    ),
                     when: none,
                     location: select.location.clone(),
                 });
@@ -185,7 +190,7 @@ impl<'g> SymbolicConfigurer<'g> {
     }
 
     /// The outcomes of an attribute; concatenations combine their parts' outcomes.
-    pub fn attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Vec<(Value, Cond)>, Vec<Failure>)> {
+    pub fn attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<Outcomes<Value>> {
         let alg = self.algebra();
         match attr {
             Attr::Plain(v) => Ok((vec![(v.clone(), alg.always())], Vec::new())),
@@ -224,7 +229,7 @@ impl<'g> SymbolicConfigurer<'g> {
 
     /// The labels an attribute can hold, each with its condition; linear in the
     /// number of selects (no product of concatenated selects).
-    pub fn attr_labels(&self, target: &Label, name: &str, attr: &Attr) -> Result<(Vec<(Label, Cond)>, Vec<Failure>)> {
+    pub fn attr_labels(&self, target: &Label, name: &str, attr: &Attr) -> Result<Outcomes<Label>> {
         let alg = self.algebra();
         let mut out: Vec<(Label, Cond)> = Vec::new();
         let mut failures = Vec::new();
