@@ -1,0 +1,306 @@
+//! Property tests over random workspaces: the invariants of the
+//! multi-dimensional graph (SPEC, "The multi-dimensional graph").
+//!
+//! - At every configuration C, a target is in `cquery --select C` exactly when
+//!   its `--all-configs` condition holds at C, and `cquery` fails exactly where
+//!   a failure region of `--all-configs` holds.
+//! - A configured result is inside the unconfigured one (for queries without `-`).
+//!
+//! The spaces are small, so every configuration is checked.
+
+use std::fmt::Write;
+
+use proptest::prelude::*;
+use sel::{Request, Session};
+
+#[derive(Debug, Clone)]
+struct Selector {
+    values: usize,
+    ordered: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Flag {
+    Eq(usize, usize),
+    Ne(usize, usize),
+    Ge(usize, usize),
+}
+
+#[derive(Debug, Clone)]
+enum Deps {
+    Plain(Vec<usize>),
+    Select {
+        branches: Vec<(usize, Vec<usize>)>,
+        default: Option<Vec<usize>>,
+    },
+    Concat(Vec<usize>, Vec<(usize, Vec<usize>)>, Option<Vec<usize>>),
+}
+
+#[derive(Debug, Clone)]
+struct Workspace {
+    selectors: Vec<Selector>,
+    settings: Vec<Vec<Flag>>,
+    groups: Vec<(bool, Vec<usize>)>,
+    packages: Vec<(Deps, Option<usize>)>,
+}
+
+fn selector() -> impl Strategy<Value = Selector> {
+    (2usize..4, any::<bool>()).prop_map(|(values, ordered)| Selector { values, ordered })
+}
+
+fn workspace() -> impl Strategy<Value = Workspace> {
+    prop::collection::vec(selector(), 1..4).prop_flat_map(|selectors| {
+        let n_sel = selectors.len();
+        let sels = selectors.clone();
+        let flag = (0..n_sel, 0usize..3, 0usize..3).prop_map(move |(s, v, op)| {
+            let v = v % sels[s].values;
+            match op {
+                0 => Flag::Eq(s, v),
+                1 => Flag::Ne(s, v),
+                _ if sels[s].ordered => Flag::Ge(s, v),
+                _ => Flag::Eq(s, v),
+            }
+        });
+        let settings = prop::collection::vec(prop::collection::vec(flag, 1..3), 1..5);
+        (Just(selectors), settings).prop_flat_map(|(selectors, settings)| {
+            let n_set = settings.len();
+            let groups =
+                prop::collection::vec((any::<bool>(), prop::collection::vec(0..n_set, 1..3)), 0..3);
+            (Just(selectors), Just(settings), groups).prop_flat_map(
+                |(selectors, settings, groups)| {
+                    let n_cond = settings.len() + groups.len();
+                    let n_pkg = 6usize;
+                    let targets = prop::collection::vec(0usize..n_pkg, 0..3);
+                    let branches = prop::collection::vec((0..n_cond, targets.clone()), 1..4);
+                    let deps = prop_oneof![
+                        targets.clone().prop_map(Deps::Plain),
+                        (branches.clone(), prop::option::of(targets.clone()))
+                            .prop_map(|(branches, default)| Deps::Select { branches, default }),
+                        (targets.clone(), branches, prop::option::of(targets))
+                            .prop_map(|(p, b, d)| Deps::Concat(p, b, d)),
+                    ];
+                    let tcw = prop::option::weighted(0.2, 0..n_cond);
+                    let packages = prop::collection::vec((deps, tcw), n_pkg);
+                    (Just(selectors), Just(settings), Just(groups), packages).prop_map(
+                        |(selectors, settings, groups, packages)| Workspace {
+                            selectors,
+                            settings,
+                            groups,
+                            packages,
+                        },
+                    )
+                },
+            )
+        })
+    })
+}
+
+fn cond_name(ws: &Workspace, i: usize) -> String {
+    if i < ws.settings.len() {
+        format!("//flags:c{i}")
+    } else {
+        format!("//flags:g{}", i - ws.settings.len())
+    }
+}
+
+/// Dependencies only point to later packages, so the graph has no cycles.
+fn dep_list(from: usize, targets: &[usize]) -> String {
+    let mut v: Vec<String> = targets
+        .iter()
+        .filter(|t| **t > from)
+        .map(|t| format!("\"//pkgs:p{t}\""))
+        .collect();
+    v.sort();
+    v.dedup();
+    format!("[{}]", v.join(", "))
+}
+
+fn select_text(
+    ws: &Workspace,
+    from: usize,
+    branches: &[(usize, Vec<usize>)],
+    default: &Option<Vec<usize>>,
+) -> String {
+    let mut seen = Vec::new();
+    let mut parts = Vec::new();
+    for (c, t) in branches {
+        if seen.contains(c) {
+            continue;
+        }
+        seen.push(*c);
+        parts.push(format!("\"{}\": {}", cond_name(ws, *c), dep_list(from, t)));
+    }
+    if let Some(d) = default {
+        parts.push(format!("\"//conditions:default\": {}", dep_list(from, d)));
+    }
+    format!("select({{{}}})", parts.join(", "))
+}
+
+fn write(ws: &Workspace, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("flags")).unwrap();
+    std::fs::create_dir_all(dir.join("pkgs")).unwrap();
+    std::fs::write(dir.join("sel.toml"), "").unwrap();
+    let mut flags = String::new();
+    for (i, s) in ws.selectors.iter().enumerate() {
+        let values: Vec<String> = (0..s.values).map(|v| format!("\"v{v}\"")).collect();
+        let _ = writeln!(
+            flags,
+            "selector(name = \"s{i}\", values = [{}], default = \"v0\", ordered = {})",
+            values.join(", "),
+            if s.ordered { "True" } else { "False" }
+        );
+    }
+    for (i, flagset) in ws.settings.iter().enumerate() {
+        let mut fv: Vec<String> = Vec::new();
+        let mut used = Vec::new();
+        for f in flagset {
+            let (s, text) = match f {
+                Flag::Eq(s, v) => (*s, format!("v{v}")),
+                Flag::Ne(s, v) => (*s, format!("!=v{v}")),
+                Flag::Ge(s, v) => (*s, format!(">=v{v}")),
+            };
+            if used.contains(&s) {
+                continue;
+            }
+            used.push(s);
+            fv.push(format!("\":s{s}\": \"{text}\""));
+        }
+        let _ = writeln!(
+            flags,
+            "config_setting(name = \"c{i}\", flag_values = {{{}}})",
+            fv.join(", ")
+        );
+    }
+    for (i, (any, members)) in ws.groups.iter().enumerate() {
+        let mut m: Vec<String> = members.iter().map(|c| format!("\":c{c}\"")).collect();
+        m.dedup();
+        let _ = writeln!(
+            flags,
+            "config_setting_group(name = \"g{i}\", {} = [{}])",
+            if *any { "match_any" } else { "match_all" },
+            m.join(", ")
+        );
+    }
+    std::fs::write(dir.join("flags/BUILD"), flags).unwrap();
+    let mut pkgs = String::new();
+    for (i, (deps, tcw)) in ws.packages.iter().enumerate() {
+        let deps = match deps {
+            Deps::Plain(t) => dep_list(i, t),
+            Deps::Select { branches, default } => select_text(ws, i, branches, default),
+            Deps::Concat(p, b, d) => format!("{} + {}", dep_list(i, p), select_text(ws, i, b, d)),
+        };
+        let tcw = tcw
+            .map(|c| format!(", target_compatible_with = [\"{}\"]", cond_name(ws, c)))
+            .unwrap_or_default();
+        let _ = writeln!(pkgs, "package(name = \"p{i}\", deps = {deps}{tcw})");
+    }
+    let _ = writeln!(pkgs, "alias(name = \"a\", actual = select({{\"//flags:c0\": \":p1\", \"//conditions:default\": \":p2\"}}))");
+    std::fs::write(dir.join("pkgs/BUILD"), pkgs).unwrap();
+}
+
+/// Every configuration of the workspace, as `--select` arguments.
+fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
+    let mut out = vec![Vec::new()];
+    for (i, s) in ws.selectors.iter().enumerate() {
+        out = out
+            .into_iter()
+            .flat_map(|c| {
+                (0..s.values).map(move |v| {
+                    let mut c = c.clone();
+                    c.push(format!("s{i}=v{v}"));
+                    c
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+const QUERIES: &[&str] = &[
+    "deps(//pkgs:p0)",
+    "deps(//pkgs:a)",
+    "//pkgs:all",
+    "deps(//pkgs:p0, 1) - deps(//pkgs:p3)",
+    "rdeps(//pkgs:all, //pkgs:p5)",
+    "allpaths(//pkgs:p0, //pkgs:p4) ^ deps(//pkgs:p1)",
+    "labels(deps, //pkgs:p0 + //pkgs:p1)",
+];
+
+fn check(ws: &Workspace) -> Result<(), TestCaseError> {
+    let dir = tempfile::tempdir().unwrap();
+    write(ws, dir.path());
+    let session = match Session::open(dir.path()) {
+        Ok(s) => s,
+        // A generated config_setting_group may be empty of distinct members etc.
+        Err(e) => {
+            return Err(TestCaseError::fail(format!(
+                "workspace does not load: {e:?}"
+            )))
+        }
+    };
+    let configs = configurations(ws);
+    for q in QUERIES {
+        let all = session
+            .cquery_all(q, &Request::default())
+            .map_err(|e| TestCaseError::fail(format!("{q}: all-configs failed: {e:?}")))?;
+        let alg = &all.algebra;
+        let unconfigured = session
+            .query(q)
+            .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let failing = all.failing();
+        for config in &configs {
+            let request = Request {
+                selects: config.clone(),
+                ..Default::default()
+            };
+            let point: Vec<usize> = config
+                .iter()
+                .map(|c| {
+                    let v = c.split_once("=v").unwrap().1;
+                    v.parse().unwrap()
+                })
+                .collect();
+            // The algebra's selectors are sorted by label: //flags:s0, s1, s2 (fewer than 10).
+            let fails_here = alg.eval(failing, &point);
+            match session.cquery(q, &request) {
+                Ok(result) => {
+                    prop_assert!(
+                        !fails_here,
+                        "{q} at {config:?}: cquery succeeds but --all-configs says it fails: {:?}",
+                        all.failures.iter().map(|f| &f.message).collect::<Vec<_>>()
+                    );
+                    let expected: Vec<String> = all
+                        .targets
+                        .iter()
+                        .filter(|(_, c)| alg.eval(*c, &point))
+                        .map(|(l, _)| l.to_string())
+                        .collect();
+                    prop_assert_eq!(&result.labels(), &expected, "{} at {:?}", q, config);
+                    // Only monotone queries: `a - b` may lose more in the unconfigured graph.
+                    let monotone = !q.contains(" - ");
+                    for l in result.targets.iter().filter(|_| monotone) {
+                        prop_assert!(
+                            unconfigured.targets.contains(l),
+                            "{q}: {l} is configured but not in the unconfigured result"
+                        );
+                    }
+                }
+                Err(e) => prop_assert!(
+                    fails_here,
+                    "{q} at {config:?}: cquery fails ({}) but --all-configs has no failure there",
+                    e.message
+                ),
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    #[test]
+    fn all_configs_agrees_with_cquery_everywhere(ws in workspace()) {
+        check(&ws)?;
+    }
+}
