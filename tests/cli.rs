@@ -326,6 +326,13 @@ snapshot!(macros_expand: "macros", "query", "//pkg:all", "--output", "label_kind
 snapshot!(macros_deps: "macros", "cquery", "deps(//pkg:spam)");
 snapshot!(macros_json: "macros", "query", "//pkg:util-3.1", "--output", "json");
 
+// A select() as a constant at the top level of a .bzl file.
+snapshot!(bzl_select_constant_query: "bzl_select_constant", "query", "deps(//pkg:app)");
+snapshot!(bzl_select_constant_cquery: "bzl_select_constant",
+    "cquery", "deps(//pkg:app)", "--select", "cuda=12");
+snapshot!(bzl_select_constant_cquery_default: "bzl_select_constant", "cquery", "deps(//pkg:app)");
+snapshot!(err_bzl_select_relative_key: "err_bzl_select_relative_key", "query", "//...");
+
 // Visibility: allowed edges pass, cquery enforces, query does not look.
 snapshot!(visibility_allowed: "visibility", "cquery", "deps(//...)");
 snapshot!(visibility_not_checked_by_query: "err_invisible", "query", "deps(//app)");

@@ -339,7 +339,9 @@ fn select_from_dict(
     eval: &Evaluator,
     with_or: bool,
 ) -> anyhow::Result<Attr> {
-    let package = current_package(eval, "select")?;
+    // At the top level of a .bzl file (`DEPS = select({...})`, as Bazel allows)
+    // there is no package yet, so keys must be absolute labels.
+    let package = context(eval).package.clone();
     let d = DictRef::from_value(dict)
         .ok_or_else(|| attr_err(format!("select() takes a dict, not {}", dict.get_type())))?;
     let mut branches: Vec<(SelectKey, Value)> = Vec::new();
@@ -361,7 +363,18 @@ fn select_from_dict(
             let key = if key == "//conditions:default" {
                 SelectKey::Default
             } else {
-                SelectKey::Condition(label_in(&key, &package)?)
+                match &package {
+                    Some(package) => SelectKey::Condition(label_in(&key, package)?),
+                    None if key.starts_with("//") => SelectKey::Condition(
+                        Label::parse(&key).map_err(|e| sel_err(ErrorKind::BadLabel, e.0))?,
+                    ),
+                    None => {
+                        return Err(sel_err(
+                            ErrorKind::BadLabel,
+                            format!("select() at the top level of a .bzl file: the key `{key}` must be an absolute label (`//pkg:name`), as there is no package to resolve it in"),
+                        ))
+                    }
+                }
             };
             if let Some(i) = branches.iter().position(|(x, _)| *x == key) {
                 if with_or && branches[i].1 == value {
