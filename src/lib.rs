@@ -35,14 +35,17 @@
 //! ```
 
 pub mod build_file;
+pub mod check;
 pub mod cli;
 pub mod condition;
 pub mod configuration;
 pub mod error;
 pub mod label;
+pub mod matrix;
 pub mod output;
 pub mod query;
 pub mod target_graph;
+pub mod why;
 pub mod workspace;
 
 use std::path::Path;
@@ -114,6 +117,52 @@ impl AllConfigsResult {
     }
 }
 
+/// An `--all-configs` evaluation with its symbolic resolver still at hand.
+pub struct AllConfigsRun<'g> {
+    /// The resolver (and the algebra inside it).
+    pub sym: SymbolicConfigurer<'g>,
+    /// Selectors fixed by the request, with their values.
+    pub fixed: Vec<(Label, String)>,
+    fixed_idx: Vec<(usize, usize)>,
+    /// Targets with their conditions (over the free selectors), sorted by label.
+    pub targets: Vec<(Label, Cond)>,
+    /// Where evaluation fails (over the free selectors).
+    pub failures: Vec<Failure>,
+}
+
+impl AllConfigsRun<'_> {
+    /// The algebra.
+    pub fn algebra(&self) -> &Algebra {
+        self.sym.algebra()
+    }
+
+    /// A condition with the fixed selectors set to their values (so it no longer mentions them).
+    pub fn free(&self, c: Cond) -> Cond {
+        let alg = self.sym.algebra();
+        self.fixed_idx
+            .iter()
+            .fold(c, |c, (s, i)| alg.restrict(c, *s, *i))
+    }
+
+    /// The condition under which `label` is in the result (`never` if it is not).
+    pub fn when(&self, label: &Label) -> Cond {
+        self.targets
+            .iter()
+            .find(|(l, _)| l == label)
+            .map_or(self.algebra().never(), |(_, c)| *c)
+    }
+
+    /// The plain result, giving up the resolver.
+    pub fn into_result(self) -> AllConfigsResult {
+        AllConfigsResult {
+            algebra: self.sym.into_algebra(),
+            fixed: self.fixed,
+            targets: self.targets,
+            failures: self.failures,
+        }
+    }
+}
+
 impl Session {
     /// Finds the workspace around `dir` and loads every package.
     pub fn open(dir: &Path) -> Result<Session> {
@@ -160,6 +209,12 @@ impl Session {
     /// `sel cquery --all-configs`: the query for every configuration at once.
     /// Selectors the request sets stay fixed; the others range over their values.
     pub fn cquery_all(&self, expr: &str, request: &Request) -> Result<AllConfigsResult> {
+        Ok(self.all_configs(expr, request)?.into_result())
+    }
+
+    /// The evaluation behind [`Session::cquery_all`], keeping the symbolic
+    /// resolver for commands that look further into the graph (`why`, `check`).
+    pub fn all_configs(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
         let fixed: Vec<(Label, String)> = config
@@ -173,7 +228,10 @@ impl Session {
         let mut fixed_idx = Vec::new();
         let mut universe = alg.always();
         for (l, v) in &fixed {
-            let s = alg.space().index_of(l.as_str()).expect("fixed selectors exist");
+            let s = alg
+                .space()
+                .index_of(l.as_str())
+                .expect("fixed selectors exist");
             let i = alg.space().value_index(s, v).expect("values were checked");
             universe = alg.and(universe, alg.equals(s, i));
             fixed_idx.push((s, i));
@@ -183,28 +241,29 @@ impl Session {
         let failures = env.failures()?;
         drop(env);
         let failing = alg.or_all(failures.iter().map(|f| f.when));
-        let free = |c: Cond| {
-            fixed_idx
-                .iter()
-                .fold(c, |c, (s, i)| alg.restrict(c, *s, *i))
+        let run = AllConfigsRun {
+            sym,
+            fixed,
+            fixed_idx,
+            targets: Vec::new(),
+            failures: Vec::new(),
         };
         let targets: Vec<(Label, Cond)> = set
             .into_iter()
-            .map(|(l, c)| (l, free(alg.and_not(c, failing))))
-            .filter(|(_, c)| !alg.is_never(*c))
+            .map(|(l, c)| (l, run.free(run.algebra().and_not(c, failing))))
+            .filter(|(_, c)| !run.algebra().is_never(*c))
             .collect();
         let failures: Vec<Failure> = failures
             .into_iter()
             .map(|f| Failure {
-                when: free(f.when),
+                when: run.free(f.when),
                 ..f
             })
             .collect();
-        Ok(AllConfigsResult {
-            algebra: sym.into_algebra(),
-            fixed,
+        Ok(AllConfigsRun {
             targets,
             failures,
+            ..run
         })
     }
 }

@@ -25,7 +25,9 @@ pub use conditions::Conditions;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::target_graph::{Attr, Compare, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value};
+use crate::target_graph::{
+    Attr, Compare, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value,
+};
 use crate::workspace::NamedConfig;
 
 /// Where a selector's value in a configuration comes from.

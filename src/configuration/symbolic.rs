@@ -39,6 +39,17 @@ pub struct Failure {
     pub location: Option<Location>,
 }
 
+/// Where each branch of a select is taken, and where the select fails.
+#[derive(Clone, Debug)]
+pub struct Regions {
+    /// Each key with where its branch is taken: conditions in written order, the default last.
+    pub taken: Vec<(SelectKey, Cond)>,
+    /// Where several keys match, none wins and their values differ.
+    pub ambiguous: Cond,
+    /// Where no key matches and there is no default.
+    pub no_match: Cond,
+}
+
 /// What an attribute can be: each possible `T` with its condition, and the failures.
 pub type Outcomes<T> = (Vec<(T, Cond)>, Vec<Failure>);
 
@@ -92,46 +103,36 @@ impl<'g> SymbolicConfigurer<'g> {
         self.conditions.into_algebra()
     }
 
-    /// The outcomes of one select: `(value, when)` pairs and failures.
-    pub fn select(&self, target: &Label, attr: &str, select: &Select) -> Result<Outcomes<Value>> {
+    /// Where each branch of a select is taken (keys in written order, the
+    /// default last), and where the select is ambiguous or matches nothing.
+    pub fn regions(&self, select: &Select) -> Result<Regions> {
         let alg = self.algebra();
-        let mut keys: Vec<(Cond, &Value, &Label)> = Vec::new();
-        let mut default: Option<&Value> = None;
+        let mut keys: Vec<(Cond, &Value, &SelectKey)> = Vec::new();
+        let mut default: Option<&SelectKey> = None;
         for (k, v) in &select.branches {
             match k {
-                SelectKey::Default => default = Some(v),
-                SelectKey::Condition(c) => keys.push((self.conditions.of(c)?, v, c)),
+                SelectKey::Default => default = Some(k),
+                SelectKey::Condition(c) => keys.push((self.conditions.of(c)?, v, k)),
             }
         }
-        let mut outcomes: Vec<(Value, Cond)> = Vec::new();
-        let add = |v: &Value, c: Cond, outcomes: &mut Vec<(Value, Cond)>| {
-            if alg.is_never(c) {
-                return;
-            }
-            match outcomes.iter_mut().find(|(x, _)| x == v) {
-                Some((_, old)) => *old = alg.or(*old, c),
-                None => outcomes.push((v.clone(), c)),
-            }
-        };
+        let mut taken: Vec<(SelectKey, Cond)> = Vec::new();
         let mut wins = alg.never();
-        for (i, (ci, vi, _)) in keys.iter().enumerate() {
+        for (i, (ci, _, key)) in keys.iter().enumerate() {
             let mut win = *ci;
             for (j, (cj, _, _)) in keys.iter().enumerate() {
-                if i != j {
-                    let more_specific = alg.implies(*ci, *cj) && !alg.implies(*cj, *ci);
-                    if !more_specific {
-                        win = alg.and_not(win, *cj);
-                    }
+                let more_specific = alg.implies(*ci, *cj) && !alg.implies(*cj, *ci);
+                if i != j && !more_specific {
+                    win = alg.and_not(win, *cj);
                 }
             }
             wins = alg.or(wins, win);
-            add(vi, win, &mut outcomes);
+            taken.push(((*key).clone(), win));
         }
         let any = alg.or_all(keys.iter().map(|k| k.0));
         let undecided = alg.and_not(any, wins);
-        let mut failures = Vec::new();
+        let mut tied = alg.never();
         if !alg.is_never(undecided) {
-            let mut tied = alg.never();
+            // Where every matching key has the same value, that value is taken.
             let mut values: Vec<&Value> = Vec::new();
             for (_, v, _) in &keys {
                 if !values.contains(v) {
@@ -150,41 +151,70 @@ impl<'g> SymbolicConfigurer<'g> {
                 }
                 let tie = alg.and(undecided, alg.and(inside, outside));
                 tied = alg.or(tied, tie);
-                add(v, tie, &mut outcomes);
-            }
-            let ambiguous = alg.and_not(undecided, tied);
-            if !alg.is_never(ambiguous) {
-                failures.push(Failure {
-                    target: target.clone(),
-                    kind: ErrorKind::Ambiguous,
-                    message: format!(
-                        "configurable attribute `{attr}` of `{target}` is ambiguous: several keys match, none is more specific, and their values differ"
-                    ),
-                    when: ambiguous,
-                    location: select.location.clone(),
-                });
+                for (n, (c, kv, _)) in keys.iter().enumerate() {
+                    if *kv == v {
+                        taken[n].1 = alg.or(taken[n].1, alg.and(tie, *c));
+                    }
+                }
             }
         }
         let none = alg.not(any);
-        match default {
-            Some(v) => add(v, none, &mut outcomes),
-            None if !alg.is_never(none) => {
-                let why = if select.no_match_error.is_empty() {
-                    "no key matches and there is no //conditions:default".to_string()
-                } else {
-                    select.no_match_error.clone()
-                };
-                failures.push(Failure {
-                    target: target.clone(),
-                    kind: ErrorKind::NoMatch,
-                    message: format!(
-                        "configurable attribute `{attr}` of `{target}` doesn't match: {why}"
-                    ),
-                    when: none,
-                    location: select.location.clone(),
-                });
+        if let Some(d) = default {
+            taken.push((d.clone(), none));
+        }
+        Ok(Regions {
+            taken,
+            ambiguous: alg.and_not(undecided, tied),
+            no_match: if default.is_some() { alg.never() } else { none },
+        })
+    }
+
+    /// The outcomes of one select: `(value, when)` pairs and failures.
+    pub fn select(&self, target: &Label, attr: &str, select: &Select) -> Result<Outcomes<Value>> {
+        let alg = self.algebra();
+        let regions = self.regions(select)?;
+        let mut outcomes: Vec<(Value, Cond)> = Vec::new();
+        for (key, c) in &regions.taken {
+            let (_, v) = select
+                .branches
+                .iter()
+                .find(|(k, _)| k == key)
+                .expect("regions come from the select's own keys");
+            if alg.is_never(*c) {
+                continue;
             }
-            None => {}
+            match outcomes.iter_mut().find(|(x, _)| x == v) {
+                Some((_, old)) => *old = alg.or(*old, *c),
+                None => outcomes.push((v.clone(), *c)),
+            }
+        }
+        let mut failures = Vec::new();
+        if !alg.is_never(regions.ambiguous) {
+            failures.push(Failure {
+                target: target.clone(),
+                kind: ErrorKind::Ambiguous,
+                message: format!(
+                    "configurable attribute `{attr}` of `{target}` is ambiguous: several keys match, none is more specific, and their values differ"
+                ),
+                when: regions.ambiguous,
+                location: select.location.clone(),
+            });
+        }
+        if !alg.is_never(regions.no_match) {
+            let why = if select.no_match_error.is_empty() {
+                "no key matches and there is no //conditions:default".to_string()
+            } else {
+                select.no_match_error.clone()
+            };
+            failures.push(Failure {
+                target: target.clone(),
+                kind: ErrorKind::NoMatch,
+                message: format!(
+                    "configurable attribute `{attr}` of `{target}` doesn't match: {why}"
+                ),
+                when: regions.no_match,
+                location: select.location.clone(),
+            });
         }
         Ok((outcomes, failures))
     }

@@ -123,13 +123,16 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
                             }
                             names.push(d.to_string());
                             let location = self.sym.graph().target(&d)?.location.clone();
-                            self.edge_failures.entry(d.clone()).or_default().push(Failure {
-                                target: d.clone(),
-                                kind: ErrorKind::Cycle,
-                                message: format!("dependency cycle: {}", names.join(" -> ")),
-                                when,
-                                location,
-                            });
+                            self.edge_failures
+                                .entry(d.clone())
+                                .or_default()
+                                .push(Failure {
+                                    target: d.clone(),
+                                    kind: ErrorKind::Cycle,
+                                    message: format!("dependency cycle: {}", names.join(" -> ")),
+                                    when,
+                                    location,
+                                });
                         }
                         None => {
                             let e = self.edges(&d)?;
@@ -167,7 +170,9 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
             let mut changed = false;
             for n in order.iter().rev() {
                 let Some(&rn) = reach.get(n) else { continue };
-                let Some(edges) = edges_of.get(n) else { continue };
+                let Some(edges) = edges_of.get(n) else {
+                    continue;
+                };
                 for (d, e) in edges {
                     let through = alg.and(rn, *e);
                     if alg.is_never(through) {
@@ -190,6 +195,12 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
             self.visited.insert(n, alg.or(old, c));
         }
         Ok(())
+    }
+
+    /// Where a visited target exists (its and its dependencies'
+    /// `target_compatible_with` hold); `None` for a target not visited.
+    pub fn compatibility(&self, label: &Label) -> Option<Cond> {
+        self.compat.get(label).copied()
     }
 
     /// Every failure of the query, with the condition under which it happens.
@@ -276,7 +287,12 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
             return Ok(self.sym.attr_labels(label, attr, a)?.0);
         }
         Ok(fixed_attr(t, attr)
-            .map(|v| v.labels().into_iter().map(|l| (l.clone(), alg.always())).collect())
+            .map(|v| {
+                v.labels()
+                    .into_iter()
+                    .map(|l| (l.clone(), alg.always()))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 
@@ -292,11 +308,13 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
                     .map(|(_, c)| c),
             ));
         }
-        Ok(if fixed_attr(t, attr).is_some_and(|v| regex.is_match(&attr_text(&v))) {
-            alg.always()
-        } else {
-            alg.never()
-        })
+        Ok(
+            if fixed_attr(t, attr).is_some_and(|v| regex.is_match(&attr_text(&v))) {
+                alg.always()
+            } else {
+                alg.never()
+            },
+        )
     }
 
     fn relative_package(&self) -> &str {

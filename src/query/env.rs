@@ -38,12 +38,7 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
             Value::Dict(
                 flag_values
                     .iter()
-                    .map(|f| {
-                        (
-                            Value::Label(f.selector.clone()),
-                            Value::Str(f.text()),
-                        )
-                    })
+                    .map(|f| (Value::Label(f.selector.clone()), Value::Str(f.text())))
                     .collect(),
             )
         }

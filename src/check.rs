@@ -1,0 +1,193 @@
+//! `sel check`: a static check of every configuration at once.
+//!
+//! Errors are what would make some `cquery` fail: no-match and ambiguous
+//! regions, missing or invisible dependencies, cycles. Warnings are what is
+//! legal but almost certainly a mistake: select branches that can never be
+//! taken, conditions that can never match, dependencies that make a target
+//! incompatible somewhere. Each finding has the condition under which it
+//! happens, an example configuration, and the file and line.
+
+use crate::condition::{Algebra, Cond};
+use crate::error::{Location, Result};
+use crate::label::{Label, TargetPattern};
+use crate::query::all_configs::AllConfigsEnv;
+use crate::query::QueryEnv;
+use crate::target_graph::{Rule, SelectKey};
+use crate::{Request, Session};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Some configuration fails to evaluate.
+    Error,
+    /// Legal, but likely a mistake.
+    Warning,
+}
+
+/// One finding of `sel check`.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// Error or warning.
+    pub severity: Severity,
+    /// A stable code: an error kind's (`sel::no_match`) or a check's (`sel::never_taken`).
+    pub code: &'static str,
+    /// The target concerned.
+    pub target: Label,
+    /// For people.
+    pub message: String,
+    /// Where it happens.
+    pub when: Cond,
+    /// One configuration where it happens: the selectors that matter, with values.
+    pub example: Vec<(String, String)>,
+    /// The file and line.
+    pub location: Option<Location>,
+}
+
+/// The answer of `sel check`.
+pub struct Report {
+    /// The algebra the conditions live in.
+    pub algebra: Algebra,
+    /// Findings, errors first, then by target.
+    pub findings: Vec<Finding>,
+}
+
+impl Report {
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.findings.iter().any(|f| f.severity == Severity::Error)
+    }
+}
+
+impl Session {
+    /// `sel check PATTERN`: every configuration of the targets the pattern names.
+    pub fn check(&self, pattern: &str, request: &Request) -> Result<Report> {
+        let run = self.all_configs(pattern, request)?;
+        let sym = &run.sym;
+        let alg = sym.algebra();
+        let labels = self.graph.expand(
+            &TargetPattern::parse(pattern, &self.workspace.cwd_package)
+                .map_err(|e| crate::Error::new(crate::ErrorKind::Usage, e.0))?,
+        )?;
+        let mut env = AllConfigsEnv::new(sym, alg.always(), &self.workspace.cwd_package);
+        env.pattern(&TargetPattern::Subtree(String::new()))?;
+        let defaults: Vec<usize> = alg
+            .space()
+            .selectors()
+            .iter()
+            .map(|s| {
+                let t = self
+                    .graph
+                    .target(&Label::parse(&s.label).expect("selector labels parse"));
+                match t.map(|t| &t.rule) {
+                    Ok(Rule::Selector {
+                        default, values, ..
+                    }) => values.iter().position(|v| v == default).unwrap_or(0),
+                    _ => 0,
+                }
+            })
+            .collect();
+        let example = |c: Cond| -> Vec<(String, String)> {
+            let Some(point) = alg.example(c, &|s| defaults[s]) else {
+                return Vec::new();
+            };
+            alg.support(c)
+                .into_iter()
+                .map(|s| {
+                    let dim = &alg.space().selectors()[s];
+                    (dim.label.clone(), dim.values[point[s]].clone())
+                })
+                .collect()
+        };
+        let mut findings = Vec::new();
+        for f in &run.failures {
+            findings.push(Finding {
+                severity: Severity::Error,
+                code: f.kind.code(),
+                target: f.target.clone(),
+                message: f.message.clone(),
+                when: f.when,
+                example: example(f.when),
+                location: f.location.clone(),
+            });
+        }
+        for label in &labels {
+            let t = self.graph.target(label)?;
+            if t.rule.is_condition() {
+                let c = sym.conditions().of(label)?;
+                if alg.is_never(c) {
+                    findings.push(Finding {
+                        severity: Severity::Warning,
+                        code: "sel::never_matches",
+                        target: label.clone(),
+                        message: format!("condition `{label}` can never match"),
+                        when: alg.always(),
+                        example: Vec::new(),
+                        location: t.location.clone(),
+                    });
+                }
+            }
+            let attrs: Vec<(&str, &crate::target_graph::Attr)> = match &t.rule {
+                Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+                Rule::Alias { actual } => vec![("actual", actual)],
+                _ => Vec::new(),
+            };
+            for (name, attr) in attrs {
+                for select in attr.selects() {
+                    let regions = sym.regions(select)?;
+                    for (key, taken) in &regions.taken {
+                        if !alg.is_never(*taken) {
+                            continue;
+                        }
+                        let why = match key {
+                            SelectKey::Condition(c) if alg.is_never(sym.conditions().of(c)?) => {
+                                "its condition can never match"
+                            }
+                            SelectKey::Condition(_) => {
+                                "where it matches, a more specific key always matches too"
+                            }
+                            SelectKey::Default => "some key matches in every configuration",
+                        };
+                        findings.push(Finding {
+                            severity: Severity::Warning,
+                            code: "sel::never_taken",
+                            target: label.clone(),
+                            message: format!(
+                                "the branch `{key}` of the select of `{name}` in `{label}` is never taken: {why}"
+                            ),
+                            when: alg.always(),
+                            example: Vec::new(),
+                            location: select.location.clone().or(t.location.clone()),
+                        });
+                    }
+                }
+            }
+            let st = sym.target(label)?;
+            for (d, e) in &st.deps {
+                let Some(dc) = env.compatibility(d) else {
+                    continue;
+                };
+                let bad = alg.and(alg.and(*e, st.compatible_self), alg.not(dc));
+                if !alg.is_never(bad) {
+                    findings.push(Finding {
+                        severity: Severity::Warning,
+                        code: "sel::incompatible_dep",
+                        target: label.clone(),
+                        message: format!(
+                            "`{label}` depends on `{d}`, which is incompatible there, so `{label}` is incompatible too"
+                        ),
+                        when: bad,
+                        example: example(bad),
+                        location: t.location.clone(),
+                    });
+                }
+            }
+        }
+        findings
+            .sort_by(|a, b| (a.severity, &a.target, a.code).cmp(&(b.severity, &b.target, b.code)));
+        drop(env);
+        Ok(Report {
+            algebra: run.into_result().algebra,
+            findings,
+        })
+    }
+}
