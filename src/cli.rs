@@ -68,6 +68,34 @@ pub enum Command {
     /// Query the graph configured by selector values.
     #[command(after_help = CQUERY_EXAMPLES)]
     Cquery(CqueryArgs),
+    /// The distinct results of a query over every configuration: classes of
+    /// configurations that give the same answer.
+    #[command(after_help = "\
+How do I ...
+  see every distinct set of packages //spam can resolve to?
+    sel matrix 'deps(//spam)'
+  the same with CUDA fixed?
+    sel matrix 'deps(//spam)' --select cuda=12
+  feed it to a tool?
+    sel matrix 'deps(//spam)' --output=json")]
+    Matrix(MatrixArgs),
+    /// Why TO is in deps(FROM): the paths, the select keys on each edge, and the condition.
+    #[command(after_help = "\
+How do I ...
+  find which selector values pull a GPL package into //spam?
+    sel why //spam //third_party/fftw
+  ask for one CUDA version only?
+    sel why //spam //third_party/cuda:cudart-12 --select cuda=12")]
+    Why(WhyArgs),
+    /// Check every configuration statically: no-match and ambiguous selects,
+    /// missing or invisible dependencies, cycles, branches never taken.
+    #[command(after_help = "\
+How do I ...
+  check the whole workspace (exit status 1 on an error)?
+    sel check
+  check one package and what it depends on?
+    sel check //spam/...")]
+    Check(CheckArgs),
     /// Print a shell completion script.
     #[command(after_help = "\
 How do I ...
@@ -159,6 +187,54 @@ pub struct CqueryArgs {
     /// under which it is in the result. Selectors set with --select stay fixed.
     #[arg(long)]
     pub all_configs: bool,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// The formats of the all-configurations commands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// For people.
+    Text,
+    /// The documented JSON schema (docs/json.md).
+    Json,
+}
+
+/// Arguments of `sel matrix`.
+#[derive(Debug, Args)]
+pub struct MatrixArgs {
+    /// The query expression.
+    pub expr: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `sel why`.
+#[derive(Debug, Args)]
+pub struct WhyArgs {
+    /// The depending target.
+    pub from: String,
+    /// The dependency to explain.
+    pub to: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `sel check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The targets to check.
+    #[arg(default_value = "//...")]
+    pub pattern: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

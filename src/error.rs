@@ -110,6 +110,8 @@ pub enum ErrorKind {
     Query,
     /// The command line is wrong (exit status 2).
     Usage,
+    /// `sel check` found errors (they are its output).
+    Check,
 }
 
 impl ErrorKind {
@@ -136,6 +138,7 @@ impl ErrorKind {
             ErrorKind::Type => "sel::type",
             ErrorKind::Query => "sel::query",
             ErrorKind::Usage => "sel::usage",
+            ErrorKind::Check => "sel::check",
         }
     }
 

@@ -9,8 +9,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
-use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs};
+use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat};
 use sel::error::{Error, ErrorKind};
+use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
 use sel::{Request, Session};
 
@@ -63,7 +64,11 @@ fn run(cli: Cli) -> Result<String, Error> {
     match &cli.command {
         Command::Completions(args) => return Ok(completions(args.shell)),
         Command::Man(args) => return man(args),
-        Command::Query(_) | Command::Cquery(_) => {}
+        Command::Query(_)
+        | Command::Cquery(_)
+        | Command::Matrix(_)
+        | Command::Why(_)
+        | Command::Check(_) => {}
     }
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
@@ -83,6 +88,42 @@ fn run(cli: Cli) -> Result<String, Error> {
                 query: args.expr,
             };
             Ok(sel::output::render(&session.graph, &result, &options))
+        }
+        Command::Matrix(args) => {
+            let session = Session::open(&dir)?;
+            let request = request(&session, &args.config)?;
+            let result = session.cquery_all(&args.expr, &request)?;
+            let classes = sel::matrix::classes(&result);
+            Ok(match args.output {
+                ReportFormat::Text => all_configs::matrix_text(&result, &classes),
+                ReportFormat::Json => {
+                    json_text(&all_configs::matrix_json(&result, &classes, &args.expr))
+                }
+            })
+        }
+        Command::Why(args) => {
+            let session = Session::open(&dir)?;
+            let request = request(&session, &args.config)?;
+            let why = session.why(&args.from, &args.to, &request)?;
+            Ok(match args.output {
+                ReportFormat::Text => all_configs::why_text(&why),
+                ReportFormat::Json => json_text(&all_configs::why_json(&why)),
+            })
+        }
+        Command::Check(args) => {
+            let session = Session::open(&dir)?;
+            let request = request(&session, &args.config)?;
+            let report = session.check(&args.pattern, &request)?;
+            let text = match args.output {
+                ReportFormat::Text => all_configs::check_text(&report),
+                ReportFormat::Json => json_text(&all_configs::check_json(&report)),
+            };
+            if report.has_errors() {
+                // The findings are the answer; the exit status says they hold errors.
+                print!("{text}");
+                return Err(Error::new(ErrorKind::Check, "sel check found errors"));
+            }
+            Ok(text)
         }
         Command::Cquery(args) if args.all_configs => {
             let session = Session::open(&dir)?;
@@ -104,6 +145,10 @@ fn run(cli: Cli) -> Result<String, Error> {
         }
         Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
     }
+}
+
+fn json_text(v: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n"
 }
 
 /// Renders `cquery --all-configs`; failures go to stderr in the text formats.

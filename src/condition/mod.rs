@@ -102,6 +102,9 @@ const UNKNOWN: u32 = u32::MAX;
 pub struct Algebra {
     space: Space,
     store: RefCell<Store>,
+    /// Renderings already made: text output renders the same few conditions for many
+    /// targets, and building a cover is the dearest thing done here.
+    rendered: RefCell<HashMap<Cond, String>>,
 }
 
 impl std::fmt::Debug for Algebra {
@@ -125,6 +128,7 @@ impl Algebra {
         Algebra {
             space,
             store: RefCell::new(store),
+            rendered: RefCell::new(HashMap::new()),
         }
     }
 
@@ -160,16 +164,18 @@ impl Algebra {
     /// If `sel` or one of `values` is out of range.
     pub fn one_of(&self, sel: usize, values: &[usize]) -> Cond {
         let n = self.domain_size(sel);
-        let mut key = vec![NEVER; n + 1];
-        key[0] = sel as u32;
+        let mut store = self.store.borrow_mut();
+        let base = store.scratch.len();
+        store.scratch.push(sel as u32);
+        store.scratch.resize(base + n + 1, NEVER);
         for &value in values {
-            assert!(
-                value < n,
-                "value index {value} out of range for selector {sel}"
-            );
-            key[value + 1] = ALWAYS;
+            if value >= n {
+                store.scratch.truncate(base);
+                panic!("value index {value} out of range for selector {sel}");
+            }
+            store.scratch[base + value + 1] = ALWAYS;
         }
-        Cond(self.store.borrow_mut().mk(key))
+        Cond(store.mk(base))
     }
 
     /// Selector `sel` has value `value` (an index).
@@ -370,7 +376,31 @@ impl Algebra {
 
     /// Number of nodes in the arena, the two terminals included; nodes are never freed.
     pub fn node_count(&self) -> usize {
-        self.store.borrow().nodes.len()
+        self.store.borrow().len()
+    }
+
+    /// Whether every configuration of `cube` satisfies `c`, without building nodes.
+    fn cube_within(&self, cube: &Cube, c: Cond) -> bool {
+        fn within(store: &Store, node: u32, cube: &Cube, memo: &mut FxMap<u32, bool>) -> bool {
+            if node <= ALWAYS {
+                return node == ALWAYS;
+            }
+            if let Some(&known) = memo.get(&node) {
+                return known;
+            }
+            let children = store.children(node);
+            let holds = match cube.0.get(&(store.var(node) as usize)) {
+                Some(values) => values
+                    .iter()
+                    .all(|&v| within(store, children[v], cube, memo)),
+                None => children
+                    .iter()
+                    .all(|&child| within(store, child, cube, memo)),
+            };
+            memo.insert(node, holds);
+            holds
+        }
+        within(&self.store.borrow(), c.0, cube, &mut FxMap::default())
     }
 
     fn domain_size(&self, sel: usize) -> usize {
@@ -472,11 +502,15 @@ type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
 struct Store {
     /// Number of values of each selector.
     domain: Vec<u32>,
-    /// Node `i` is `[selector, child for value 0, child for value 1, ...]`; the terminals
-    /// are `[TERMINAL]`.
-    nodes: Vec<Rc<[u32]>>,
-    /// The unique table: node contents -> node, so a node is never stored twice.
-    unique: FxMap<Rc<[u32]>, u32>,
+    /// The nodes, one after the other: node `i` is `data[start[i]..start[i + 1]]`, that
+    /// is `[selector, child for value 0, child for value 1, ...]`; the terminals are
+    /// `[TERMINAL]`. One flat vector rather than an allocation per node.
+    data: Vec<u32>,
+    start: Vec<usize>,
+    /// The unique table, so that a node is never stored twice: the hash of a node's
+    /// contents -> the latest node with that hash; `next` chains the earlier ones.
+    unique: FxMap<u64, u32>,
+    next: Vec<u32>,
     /// `and` and `or` are commutative: keyed on (smaller, larger).
     and_cache: FxMap<(u32, u32), u32>,
     or_cache: FxMap<(u32, u32), u32>,
@@ -484,53 +518,92 @@ struct Store {
     not_cache: Vec<u32>,
     /// (node, selector, value) -> node.
     restrict_cache: FxMap<(u32, u32, u32), u32>,
+    /// The children being built, see `mk`.
+    scratch: Vec<u32>,
 }
+
+/// The end of a chain in `Store::next`.
+const NO_NODE: u32 = u32::MAX;
 
 impl Store {
     fn new(domain: Vec<u32>) -> Store {
-        let terminal: Rc<[u32]> = Rc::from(&[TERMINAL][..]);
         Store {
             domain,
-            nodes: vec![Rc::clone(&terminal), terminal],
+            data: vec![TERMINAL, TERMINAL],
+            start: vec![0, 1, 2],
             unique: FxMap::default(),
+            next: vec![NO_NODE, NO_NODE],
             and_cache: FxMap::default(),
             or_cache: FxMap::default(),
             not_cache: vec![ALWAYS, NEVER],
             restrict_cache: FxMap::default(),
+            scratch: Vec::new(),
         }
+    }
+
+    fn len(&self) -> usize {
+        self.start.len() - 1
+    }
+
+    #[inline]
+    fn node(&self, node: u32) -> &[u32] {
+        let node = node as usize;
+        &self.data[self.start[node]..self.start[node + 1]]
     }
 
     #[inline]
     fn var(&self, node: u32) -> u32 {
-        self.nodes[node as usize][0]
+        self.data[self.start[node as usize]]
     }
 
     #[inline]
     fn children(&self, node: u32) -> &[u32] {
-        &self.nodes[node as usize][1..]
+        &self.node(node)[1..]
     }
 
     #[inline]
     fn child(&self, node: u32, value: usize) -> u32 {
-        self.nodes[node as usize][value + 1]
+        self.data[self.start[node as usize] + 1 + value]
     }
 
-    /// The only constructor of internal nodes: `key` is `[selector, children...]`. Keeps
-    /// the diagram reduced (a node with equal children is its child) and hash-consed.
-    fn mk(&mut self, key: Vec<u32>) -> u32 {
+    /// The only constructor of internal nodes, from `[selector, children...]` at the top
+    /// of the scratch stack (from `base`), which it pops. Keeps the diagram reduced (a
+    /// node with equal children is its child) and hash-consed.
+    ///
+    /// The operations push their children on one shared stack rather than allocating a
+    /// vector per call: the recursion pops what it pushes, so frames never interleave.
+    fn mk(&mut self, base: usize) -> u32 {
+        let key = &self.scratch[base..];
         debug_assert_eq!(key.len(), self.domain[key[0] as usize] as usize + 1);
         let first = key[1];
         if key[2..].iter().all(|&child| child == first) {
+            self.scratch.truncate(base);
             return first;
         }
-        if let Some(&node) = self.unique.get(&key[..]) {
-            return node;
+        let mut hasher = FxHasher::default();
+        for &word in key {
+            hasher.add(u64::from(word));
         }
-        let node = u32::try_from(self.nodes.len()).expect("more than 2^32 condition nodes");
-        let key: Rc<[u32]> = key.into();
-        self.nodes.push(Rc::clone(&key));
-        self.unique.insert(key, node);
+        let hash = hasher.finish();
+        let head = self.unique.get(&hash).copied().unwrap_or(NO_NODE);
+        let mut candidate = head;
+        while candidate != NO_NODE {
+            if self.node(candidate) == key {
+                self.scratch.truncate(base);
+                return candidate;
+            }
+            candidate = self.next[candidate as usize];
+        }
+        let node = u32::try_from(self.len())
+            .ok()
+            .filter(|&node| node != NO_NODE)
+            .expect("more than 2^32 condition nodes");
+        self.data.extend_from_slice(key);
+        self.start.push(self.data.len());
+        self.next.push(head);
+        self.unique.insert(hash, node);
         self.not_cache.push(UNKNOWN);
+        self.scratch.truncate(base);
         node
     }
 
@@ -563,14 +636,15 @@ impl Store {
         }
         let (var, va, vb) = self.top(a, b);
         let n = self.domain[var as usize] as usize;
-        let mut children = Vec::with_capacity(n + 1);
-        children.push(var);
+        let base = self.scratch.len();
+        self.scratch.push(var);
         for value in 0..n {
             let ca = if va == var { self.child(a, value) } else { a };
             let cb = if vb == var { self.child(b, value) } else { b };
-            children.push(self.and(ca, cb));
+            let child = self.and(ca, cb);
+            self.scratch.push(child);
         }
-        let result = self.mk(children);
+        let result = self.mk(base);
         self.and_cache.insert(key, result);
         result
     }
@@ -595,14 +669,15 @@ impl Store {
         }
         let (var, va, vb) = self.top(a, b);
         let n = self.domain[var as usize] as usize;
-        let mut children = Vec::with_capacity(n + 1);
-        children.push(var);
+        let base = self.scratch.len();
+        self.scratch.push(var);
         for value in 0..n {
             let ca = if va == var { self.child(a, value) } else { a };
             let cb = if vb == var { self.child(b, value) } else { b };
-            children.push(self.or(ca, cb));
+            let child = self.or(ca, cb);
+            self.scratch.push(child);
         }
-        let result = self.mk(children);
+        let result = self.mk(base);
         self.or_cache.insert(key, result);
         result
     }
@@ -614,13 +689,14 @@ impl Store {
         }
         let var = self.var(a);
         let n = self.domain[var as usize] as usize;
-        let mut children = Vec::with_capacity(n + 1);
-        children.push(var);
+        let base = self.scratch.len();
+        self.scratch.push(var);
         for value in 0..n {
             let child = self.child(a, value);
-            children.push(self.not(child));
+            let child = self.not(child);
+            self.scratch.push(child);
         }
-        let result = self.mk(children);
+        let result = self.mk(base);
         self.not_cache[a as usize] = result;
         self.not_cache[result as usize] = a;
         result
@@ -640,13 +716,14 @@ impl Store {
             return result;
         }
         let n = self.domain[var as usize] as usize;
-        let mut children = Vec::with_capacity(n + 1);
-        children.push(var);
+        let base = self.scratch.len();
+        self.scratch.push(var);
         for v in 0..n {
             let child = self.child(node, v);
-            children.push(self.restrict(child, sel, value));
+            let child = self.restrict(child, sel, value);
+            self.scratch.push(child);
         }
-        let result = self.mk(children);
+        let result = self.mk(base);
         self.restrict_cache.insert(key, result);
         result
     }

@@ -385,7 +385,7 @@ fn render_for_people() {
                 alg.one_of(CUDA, &[1, 2]),
                 alg.and(cuda(0), alg.equals(DEBUG, 1)),
             ),
-            "cuda in {11, 12} or debug = true",
+            "cuda in {11, 12} or (cuda = none and debug = true)",
         ),
     ];
     for (c, text) in cases {
@@ -411,7 +411,7 @@ fn render_names_and_forms() {
     assert_eq!(render(1, &[1]), "//b:mode = y");
     assert_eq!(render(2, &[1, 2, 3]), "2 <= level <= 4");
     assert_eq!(render(2, &[0, 2]), "level in {1, 3}");
-    assert_eq!(render(2, &[0, 2, 4]), "level not in {2, 4}");
+    assert_eq!(render(2, &[0, 2, 4]), "level in {1, 3, 5}");
     assert_eq!(render(3, &[0, 1]), "color in {red, green}");
     assert_eq!(render(3, &[0, 1, 2]), "color not in {cyan, pink}");
     assert_eq!(render(4, &[0]), "odd = \"\"");
@@ -463,9 +463,10 @@ impl XorShift {
     }
 }
 
+/// A condition built from the config_settings, kept as an expression to check against.
 #[derive(Clone, Copy)]
 enum Made {
-    Leaf,
+    Setting(usize),
     And(usize, usize),
     Or(usize, usize),
     AndNot(usize, usize),
@@ -476,6 +477,7 @@ enum Made {
 fn benchmark_30_selectors_of_10_values() {
     const SELECTORS: usize = 30;
     const VALUES: usize = 10;
+    const SETTINGS: usize = 300;
     let space = Space::new(
         (0..SELECTORS)
             .map(|s| SelectorDim {
@@ -492,7 +494,7 @@ fn benchmark_30_selectors_of_10_values() {
     // 300 config_settings: conjunctions of 1-3 equalities on distinct selectors.
     let mut settings: Vec<Vec<(usize, usize)>> = Vec::new();
     let mut pool: Vec<(Cond, Made)> = Vec::new();
-    for _ in 0..300 {
+    for i in 0..SETTINGS {
         let mut terms: Vec<(usize, usize)> = Vec::new();
         for _ in 0..1 + rng.below(3) {
             let sel = rng.below(SELECTORS);
@@ -507,92 +509,141 @@ fn benchmark_30_selectors_of_10_values() {
                 .collect::<Vec<_>>(),
         );
         settings.push(terms);
-        pool.push((c, Made::Leaf));
+        pool.push((c, Made::Setting(i)));
     }
 
-    // 10,000 combinations, the way conditions meet along a graph: a node's condition is
-    // the OR over its incoming edges of (parent's condition AND the edge's key), and a
-    // select branch excludes the more specific keys.
+    // 10,000 combinations of them, as select() keys and config_setting_groups make:
+    // each combines a setting with a setting or an earlier combination.
     for _ in 0..10_000 {
-        let a = rng.below(pool.len());
-        let b = if rng.below(2) == 0 {
-            rng.below(300)
-        } else {
-            rng.below(pool.len())
-        };
-        let (c, made) = match rng.below(4) {
-            0 | 1 => (alg.and(pool[a].0, pool[b].0), Made::And(a, b)),
-            2 => (alg.or(pool[a].0, pool[b].0), Made::Or(a, b)),
-            _ => (alg.and_not(pool[a].0, pool[b].0), Made::AndNot(a, b)),
+        let a = rng.below(SETTINGS);
+        let b = rng.below(pool.len());
+        let (c, made) = match rng.below(3) {
+            0 => (alg.and(pool[a].0, pool[b].0), Made::And(a, b)),
+            1 => (alg.or(pool[a].0, pool[b].0), Made::Or(a, b)),
+            _ => (alg.and_not(pool[b].0, pool[a].0), Made::AndNot(b, a)),
         };
         pool.push((c, made));
     }
-    let built = start.elapsed();
-    let rendered: usize = pool[pool.len() - 50..]
+    let combined = start.elapsed();
+
+    // A 100,000-node graph (10,000 unoptimised): a node is present when one of its
+    // parents is and the edge's condition holds; a fifth of the edges are select()
+    // branches, keyed on a setting or one of the first thousand combinations.
+    let nodes = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
+    let mut parents: Vec<Vec<(usize, usize)>> = Vec::with_capacity(nodes);
+    let mut present: Vec<Cond> = Vec::with_capacity(nodes);
+    for i in 0..nodes {
+        if i < 100 {
+            parents.push(Vec::new());
+            present.push(alg.always());
+            continue;
+        }
+        let edges: Vec<(usize, usize)> = (0..1 + rng.below(3))
+            .map(|_| {
+                let parent = i - 1 - rng.below(i.min(1000));
+                let when = if rng.below(5) == 0 {
+                    rng.below(SETTINGS + 1000)
+                } else {
+                    usize::MAX
+                };
+                (parent, when)
+            })
+            .collect();
+        let c = alg.or_all(
+            edges
+                .iter()
+                .map(|&(parent, when)| match when {
+                    usize::MAX => present[parent],
+                    when => alg.and(present[parent], pool[when].0),
+                })
+                .collect::<Vec<_>>(),
+        );
+        parents.push(edges);
+        present.push(c);
+    }
+    let graph = start.elapsed();
+    let rendered: usize = pool[pool.len() - 100..]
         .iter()
         .map(|&(c, _)| alg.render(c).len() + alg.to_json(c).to_string().len())
         .sum();
+    let rendering = start.elapsed() - graph;
+    let cubes: usize = present[nodes - 100..]
+        .iter()
+        .map(|&c| alg.cubes(c).len())
+        .sum();
     eprintln!(
-        "benchmark: 300 settings + 10,000 combinations in {:?} ({} nodes); \
-         rendering 50 of them: {:?} in total ({rendered} bytes)",
-        built,
+        "benchmark: 300 settings and 10,000 combinations in {combined:?}, then a \
+         {nodes}-node graph: {graph:?} in total ({} nodes); rendering 100 combinations as \
+         text and JSON: {rendering:?} ({rendered} bytes); the last 100 graph nodes' \
+         conditions have {cubes} disjoint cubes",
         alg.node_count(),
-        start.elapsed(),
     );
 
-    // Correctness: the diagrams agree with the expressions at random configurations.
+    // Correctness: the diagrams agree with the expressions and with reachability in the
+    // graph configured at random configurations.
     fn truth(
         i: usize,
         pool: &[(Cond, Made)],
         settings: &[Vec<(usize, usize)>],
         config: &[usize],
-        memo: &mut HashMap<usize, bool>,
+        memo: &mut [Option<bool>],
     ) -> bool {
-        if let Some(&t) = memo.get(&i) {
+        if let Some(t) = memo[i] {
             return t;
         }
+        let mut go = |j| truth(j, pool, settings, config, memo);
         let t = match pool[i].1 {
-            Made::Leaf => settings[i].iter().all(|&(s, v)| config[s] == v),
-            Made::And(a, b) => {
-                truth(a, pool, settings, config, memo) && truth(b, pool, settings, config, memo)
-            }
-            Made::Or(a, b) => {
-                truth(a, pool, settings, config, memo) || truth(b, pool, settings, config, memo)
-            }
-            Made::AndNot(a, b) => {
-                truth(a, pool, settings, config, memo) && !truth(b, pool, settings, config, memo)
-            }
+            Made::Setting(s) => settings[s].iter().all(|&(s, v)| config[s] == v),
+            Made::And(a, b) => go(a) && go(b),
+            Made::Or(a, b) => go(a) || go(b),
+            Made::AndNot(a, b) => go(a) && !go(b),
         };
-        memo.insert(i, t);
+        memo[i] = Some(t);
         t
     }
-    for round in 0..200 {
+    for round in 0..40 {
         // Half the configurations are examples of some condition, so that both outcomes
         // are exercised.
-        let config: Vec<usize> = if round % 2 == 0 {
-            (0..SELECTORS).map(|_| rng.below(VALUES)).collect()
+        let defaults: Vec<usize> = (0..SELECTORS).map(|_| rng.below(VALUES)).collect();
+        let config = if round % 2 == 0 {
+            defaults
         } else {
             let target = pool[rng.below(pool.len())].0;
-            let defaults: Vec<usize> = (0..SELECTORS).map(|_| rng.below(VALUES)).collect();
-            match alg.example(target, &|s| defaults[s]) {
-                Some(config) => config,
-                None => defaults,
-            }
+            alg.example(target, &|s| defaults[s]).unwrap_or(defaults)
         };
-        let mut memo = HashMap::new();
-        for i in 0..pool.len() {
-            let expected = truth(i, &pool, &settings, &config, &mut memo);
-            assert_eq!(alg.eval(pool[i].0, &config), expected);
+        let mut memo = vec![None; pool.len()];
+        let holds: Vec<bool> = (0..pool.len())
+            .map(|i| truth(i, &pool, &settings, &config, &mut memo))
+            .collect();
+        for (i, &(c, _)) in pool.iter().enumerate() {
+            assert_eq!(alg.eval(c, &config), holds[i]);
+        }
+        let mut reached = vec![false; nodes];
+        for i in 0..nodes {
+            reached[i] = i < 100
+                || parents[i]
+                    .iter()
+                    .any(|&(parent, when)| reached[parent] && (when == usize::MAX || holds[when]));
+            assert_eq!(alg.eval(present[i], &config), reached[i]);
         }
     }
     for &(c, made) in &pool[pool.len() - 200..] {
         assert_eq!(alg.not(alg.not(c)), c);
-        if let Made::And(a, b) = made {
-            assert!(alg.implies(c, pool[a].0));
-            assert!(alg.implies(c, pool[b].0));
-        }
-        if let Made::AndNot(_, b) = made {
-            assert!(alg.disjoint(c, pool[b].0));
+        match made {
+            Made::And(a, b) => {
+                assert!(alg.implies(c, pool[a].0));
+                assert!(alg.implies(c, pool[b].0));
+            }
+            Made::Or(a, b) => {
+                assert!(alg.implies(pool[a].0, c));
+                assert!(alg.implies(pool[b].0, c));
+            }
+            Made::AndNot(_, b) => assert!(alg.disjoint(c, pool[b].0)),
+            Made::Setting(_) => {}
         }
         assert_eq!(alg.from_json(&alg.to_json(c)), Ok(c));
     }

@@ -67,19 +67,218 @@ pub fn json(result: &AllConfigsResult, query: &str) -> Json {
             "when_text": alg.render(*c),
         })).collect::<Vec<_>>(),
         "errors": result.failures.iter().map(|f| {
-            let mut e = json!({
+            let mut e = failure_json(alg, f);
+            e["when_text"] = json!(alg.render(f.when));
+            e
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// `sel matrix` as text: each class's condition, then its result or failure.
+pub fn matrix_text(result: &AllConfigsResult, classes: &[crate::matrix::Class]) -> String {
+    let alg = &result.algebra;
+    let mut out = String::new();
+    for (i, c) in classes.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(out, "when {}:", alg.render(c.when));
+        if c.failures.is_empty() {
+            for l in &c.targets {
+                let _ = writeln!(out, "  {l}");
+            }
+        } else {
+            for f in &c.failures {
+                let _ = writeln!(out, "  error [{}]: {}", f.kind.code(), f.message);
+            }
+        }
+    }
+    out
+}
+
+fn failure_json(
+    alg: &crate::condition::Algebra,
+    f: &crate::configuration::symbolic::Failure,
+) -> Json {
+    let mut e = json!({
+        "target": f.target.to_string(),
+        "kind": f.kind.name(),
+        "message": f.message,
+        "when": alg.to_json(f.when),
+    });
+    if let Some(loc) = &f.location {
+        if let Some((line, col)) = loc.line_col() {
+            e["location"] = json!({"file": loc.name(), "line": line, "column": col});
+        }
+    }
+    e
+}
+
+/// `sel matrix` as JSON: `{"classes": [{"when", "targets"} | {"when", "error"}]}`.
+pub fn matrix_json(
+    result: &AllConfigsResult,
+    classes: &[crate::matrix::Class],
+    query: &str,
+) -> Json {
+    let alg = &result.algebra;
+    json!({
+        "schema": "sel.matrix/v1",
+        "query": query,
+        "fixed": result.fixed.iter().map(|(l, v)| (l.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "classes": classes.iter().map(|c| {
+            let mut o = json!({"when": alg.to_json(c.when), "when_text": alg.render(c.when)});
+            if c.failures.is_empty() {
+                o["targets"] = json!(c.targets.iter().map(|l| l.to_string()).collect::<Vec<_>>());
+            } else {
+                o["error"] = failure_json(alg, &c.failures[0]);
+                o["errors"] = json!(c.failures.iter().map(|f| failure_json(alg, f)).collect::<Vec<_>>());
+            }
+            o
+        }).collect::<Vec<_>>(),
+    })
+}
+
+fn keys_text(keys: &[crate::target_graph::SelectKey]) -> String {
+    if keys.is_empty() {
+        "always (no select)".to_string()
+    } else {
+        format!(
+            "select key {}",
+            keys.iter()
+                .map(|k| k.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}
+
+/// `sel why` as text: the condition, the paths, and every edge with its keys.
+pub fn why_text(why: &crate::why::Why) -> String {
+    let alg = why.run.algebra();
+    let mut out = String::new();
+    if alg.is_never(why.when) {
+        let _ = writeln!(
+            out,
+            "{} is not in deps({}) in any configuration",
+            why.to, why.from
+        );
+        return out;
+    }
+    let _ = writeln!(
+        out,
+        "{} is in deps({}) when {}",
+        why.to,
+        why.from,
+        alg.render(why.when)
+    );
+    let _ = writeln!(out, "\npaths:");
+    for (path, c) in &why.paths {
+        let names: Vec<String> = path.iter().map(|l| l.to_string()).collect();
+        let _ = writeln!(out, "  {}\n    when {}", names.join(" -> "), alg.render(*c));
+    }
+    if why.paths.len() >= crate::why::MAX_PATHS {
+        let _ = writeln!(
+            out,
+            "  (the first {} paths; the edges below cover all of them)",
+            crate::why::MAX_PATHS
+        );
+    }
+    let _ = writeln!(out, "\nedges:");
+    for e in &why.edges {
+        let _ = writeln!(
+            out,
+            "  {} -> {}\n    via {}; when {}",
+            e.from,
+            e.to,
+            keys_text(&e.keys),
+            alg.render(e.when)
+        );
+    }
+    out
+}
+
+/// `sel why` as JSON.
+pub fn why_json(why: &crate::why::Why) -> Json {
+    let alg = why.run.algebra();
+    json!({
+        "schema": "sel.why/v1",
+        "from": why.from.to_string(),
+        "to": why.to.to_string(),
+        "when": alg.to_json(why.when),
+        "when_text": alg.render(why.when),
+        "paths": why.paths.iter().map(|(p, c)| json!({
+            "targets": p.iter().map(|l| l.to_string()).collect::<Vec<_>>(),
+            "when": alg.to_json(*c),
+        })).collect::<Vec<_>>(),
+        "edges": why.edges.iter().map(|e| json!({
+            "from": e.from.to_string(),
+            "to": e.to.to_string(),
+            "keys": e.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
+            "when": alg.to_json(e.when),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn example_text(example: &[(String, String)]) -> String {
+    example
+        .iter()
+        .map(|(s, v)| format!("--select {s}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `sel check` as text: one block a finding, then a count.
+pub fn check_text(report: &crate::check::Report) -> String {
+    use crate::check::Severity;
+    let alg = &report.algebra;
+    let mut out = String::new();
+    for f in &report.findings {
+        let sev = match f.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let _ = writeln!(out, "{sev}[{}]: {}", f.code, f.message);
+        if let Some(loc) = &f.location {
+            let _ = writeln!(out, "  --> {loc}");
+        }
+        if !alg.is_always(f.when) {
+            let _ = writeln!(out, "  when: {}", alg.render(f.when));
+        }
+        if !f.example.is_empty() {
+            let _ = writeln!(out, "  example: {}", example_text(&f.example));
+        }
+    }
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .count();
+    let warnings = report.findings.len() - errors;
+    let _ = writeln!(out, "{errors} error(s), {warnings} warning(s)");
+    out
+}
+
+/// `sel check` as JSON.
+pub fn check_json(report: &crate::check::Report) -> Json {
+    use crate::check::Severity;
+    let alg = &report.algebra;
+    json!({
+        "schema": "sel.check/v1",
+        "findings": report.findings.iter().map(|f| {
+            let mut o = json!({
+                "severity": match f.severity { Severity::Error => "error", Severity::Warning => "warning" },
+                "code": f.code,
                 "target": f.target.to_string(),
-                "kind": f.kind.name(),
                 "message": f.message,
                 "when": alg.to_json(f.when),
-                "when_text": alg.render(f.when),
+                "example": f.example.iter().map(|(s, v)| (s.clone(), json!(v))).collect::<serde_json::Map<_, _>>(),
             });
             if let Some(loc) = &f.location {
                 if let Some((line, col)) = loc.line_col() {
-                    e["location"] = json!({"file": loc.name(), "line": line, "column": col});
+                    o["location"] = json!({"file": loc.name(), "line": line, "column": col});
                 }
             }
-            e
+            o
         }).collect::<Vec<_>>(),
     })
 }
