@@ -409,6 +409,8 @@ snapshot!(err_platform_unknown: "spam", "cquery", "//spam", "--platform", "//pla
 snapshot!(err_platform_not_a_platform: "spam", "cquery", "//spam", "--platform", "//flags:cuda");
 snapshot!(err_platform_not_a_label: "spam", "cquery", "//spam", "--platform", "gpu-avx2");
 snapshot!(err_unknown_named_config: "spam", "cquery", "//spam", "--config", "gpo");
+snapshot!(err_named_config_bad_platform: "spam", "cquery", "//spam", "--config", "bad-platform");
+snapshot!(err_named_config_bad_value: "spam", "cquery", "//spam", "--config", "bad-value");
 snapshot!(err_unknown_output: "spam", "query", "//spam", "--output", "xml");
 snapshot!(err_missing_expression: "spam", "query");
 

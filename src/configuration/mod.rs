@@ -99,16 +99,26 @@ impl Configuration {
             }
         }
         if let Some(p) = platform {
-            let label = Label::parse(&p)
-                .map_err(|e| Error::new(ErrorKind::Usage, format!("--platform: {}", e.0)))?;
-            let target = graph
-                .target(&label)
-                .map_err(|e| e.with_kind(ErrorKind::Usage))?;
+            // Say where the platform was asked for: the command line (a usage
+            // error) or sel.toml (an error in the workspace).
+            let (from, kind) = match (&request.platform, &request.config) {
+                (None, Some((name, _))) => (
+                    format!("`platform` of [config.{name}] in sel.toml"),
+                    ErrorKind::Workspace,
+                ),
+                _ => ("--platform".to_string(), ErrorKind::Usage),
+            };
+            let label =
+                Label::parse(&p).map_err(|e| Error::new(kind, format!("{from}: {}", e.0)))?;
+            let target = graph.target(&label).map_err(|e| {
+                let message = format!("{from}: {}", e.message);
+                e.with_kind(kind).with_message(message)
+            })?;
             let Rule::Platform { flag_values } = &target.rule else {
                 return Err(Error::new(
-                    ErrorKind::Usage,
+                    kind,
                     format!(
-                        "--platform: `{label}` is a {}, not a platform",
+                        "{from}: `{label}` is a {}, not a platform",
                         target.rule.kind()
                     ),
                 ));
@@ -122,8 +132,10 @@ impl Configuration {
         }
         if let Some((name, named)) = &request.config {
             for (k, v) in &named.select {
-                let sel = find_selector(graph, k, &format!("[config.{name}] in sel.toml"))?;
-                check_value(graph, &sel, v)?;
+                let what = format!("[config.{name}] in sel.toml");
+                let in_workspace = |e: Error| e.with_kind(ErrorKind::Workspace);
+                let sel = find_selector(graph, k, &what).map_err(in_workspace)?;
+                check_value(graph, &sel, v, &what).map_err(in_workspace)?;
                 config
                     .values
                     .insert(sel, (v.clone(), Origin::Config(name.clone())));
@@ -137,7 +149,7 @@ impl Configuration {
                 ));
             };
             let sel = find_selector(graph, name.trim(), "--select")?;
-            check_value(graph, &sel, value.trim())?;
+            check_value(graph, &sel, value.trim(), &format!("--select {arg}"))?;
             config
                 .values
                 .insert(sel, (value.trim().to_string(), Origin::CommandLine));
@@ -216,7 +228,7 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
     }
 }
 
-fn check_value(graph: &TargetGraph, selector: &Label, value: &str) -> Result<()> {
+fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -> Result<()> {
     let target = graph.target(selector)?;
     let Rule::Selector { values, .. } = &target.rule else {
         unreachable!("find_selector returns selectors")
@@ -229,7 +241,7 @@ fn check_value(graph: &TargetGraph, selector: &Label, value: &str) -> Result<()>
         .unwrap_or_else(|| format!("allowed values: {}", values.join(", ")));
     Err(Error::new(
         ErrorKind::Usage,
-        format!("`{value}` is not a value of selector `{selector}`"),
+        format!("{what}: `{value}` is not a value of selector `{selector}`"),
     )
     .with_help(help))
 }
