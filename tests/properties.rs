@@ -4,6 +4,8 @@
 //! - At every configuration C, a target is in `cquery --select C` exactly when
 //!   its `--all-configs` condition holds at C, and `cquery` fails exactly where
 //!   a failure region of `--all-configs` holds.
+//! - `sel matrix` classes are disjoint, cover the space, and each class's
+//!   result is cquery's at every configuration inside it.
 //! - A configured result is inside the unconfigured one (for queries without `-`).
 //!
 //! The spaces are small, so every configuration is checked.
@@ -248,6 +250,17 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
             .query(q)
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         let failing = all.failing();
+        let classes = sel::matrix::classes(&all);
+        let union = alg.or_all(classes.iter().map(|c| c.when));
+        prop_assert!(
+            alg.is_always(union),
+            "{q}: matrix classes do not cover the space"
+        );
+        for (i, a) in classes.iter().enumerate() {
+            for b in &classes[i + 1..] {
+                prop_assert!(alg.disjoint(a.when, b.when), "{q}: matrix classes overlap");
+            }
+        }
         for config in &configs {
             let request = Request {
                 selects: config.clone(),
@@ -262,7 +275,31 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
                 .collect();
             // The algebra's selectors are sorted by label: //flags:s0, s1, s2 (fewer than 10).
             let fails_here = alg.eval(failing, &point);
-            match session.cquery(q, &request) {
+            let class = classes
+                .iter()
+                .find(|c| alg.eval(c.when, &point))
+                .expect("classes cover the space");
+            let answer = session.cquery(q, &request);
+            match &answer {
+                Ok(result) => {
+                    prop_assert!(
+                        class.failures.is_empty(),
+                        "{q} at {config:?}: the matrix class fails"
+                    );
+                    prop_assert_eq!(
+                        &result.targets,
+                        &class.targets,
+                        "{} at {:?}: matrix class",
+                        q,
+                        config
+                    );
+                }
+                Err(_) => prop_assert!(
+                    !class.failures.is_empty(),
+                    "{q} at {config:?}: the matrix class does not fail"
+                ),
+            }
+            match answer {
                 Ok(result) => {
                     prop_assert!(
                         !fails_here,
@@ -297,7 +334,7 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     #[test]
     fn all_configs_agrees_with_cquery_everywhere(ws in workspace()) {
