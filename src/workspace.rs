@@ -141,6 +141,20 @@ impl Workspace {
 
     fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<PackageDir>) -> Result<()> {
         if let Some(build_file) = build_file_in(dir) {
+            // A package whose path no label can spell (`my pkg`) would print as a
+            // label that does not parse: refuse it here, where the user can see why.
+            if let Err(e) = crate::label::check_package(rel) {
+                return Err(Error::new(
+                    ErrorKind::Workspace,
+                    format!(
+                        "`{}` would make `{rel}` a package, which no label can name: {e}",
+                        self.shown(&build_file)
+                    ),
+                )
+                .with_help(format!(
+                    "rename the directory, or add \"{rel}\" to `ignore` in `{MARKER}`"
+                )));
+            }
             out.push(PackageDir {
                 name: rel.to_string(),
                 build_file,
