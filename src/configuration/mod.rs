@@ -4,8 +4,10 @@
 //! Resolution follows SPEC: the matching keys are the conditions true in the
 //! configuration; a key more specific than every other matching key wins,
 //! where *more specific* is strict implication between conditions (decided with
-//! the condition algebra, so it holds for groups too); several matching keys
-//! with equal values are fine; otherwise the select is ambiguous. No match
+//! the condition algebra, so it holds for groups too); several most specific
+//! matching keys (none of which another matching key is more specific than)
+//! are fine when their values are equal, as in Bazel 6.2+; otherwise the
+//! select is ambiguous. No match
 //! takes the default or fails with `no_match_error`.
 //!
 //! A [`ConfiguredTarget`] holds only plain [`Value`]s: the type has no place for
@@ -556,22 +558,31 @@ impl<'g> Configurer<'g> {
                         SelectKey::Default => unreachable!("only conditions match"),
                     })
                     .collect();
+                // The most specific matching keys: those no other matching key
+                // is more specific than. One of them wins; several are a tie,
+                // fine when their values are equal (Bazel 6.2+ compares only
+                // these, so a less specific key's value does not matter).
+                let mut most_specific: Vec<usize> = Vec::new();
                 for (n, k) in keys.iter().enumerate() {
-                    let mut best = true;
+                    let mut beaten = false;
                     for (m, other) in keys.iter().enumerate() {
-                        if n != m && !self.conditions.more_specific(k, other)? {
-                            best = false;
+                        if n != m && self.conditions.more_specific(other, k)? {
+                            beaten = true;
                             break;
                         }
                     }
-                    if best {
-                        return Ok(branch(many[n]));
+                    if !beaten {
+                        most_specific.push(n);
                     }
                 }
-                let first = &select.branches[many[0]].1;
-                if many.iter().all(|i| select.branches[*i].1 == *first) {
-                    return Ok(branch(many[0]));
+                let first = &select.branches[many[most_specific[0]]].1;
+                if most_specific
+                    .iter()
+                    .all(|n| select.branches[many[*n]].1 == *first)
+                {
+                    return Ok(branch(many[most_specific[0]]));
                 }
+                let keys: Vec<&Label> = most_specific.iter().map(|n| keys[*n]).collect();
                 Err(self.ambiguous(target, attr, select, &keys))
             }
         }

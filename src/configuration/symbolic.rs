@@ -8,8 +8,10 @@
 //!
 //! - key `i` wins where it matches and every other matching key is one it is
 //!   strictly more specific than: `c_i ∧ ⋀_{j: ¬spec(i,j)} ¬c_j`;
-//! - where keys match but none wins, a value `v` is taken when every matching
-//!   key has value `v` (the equal-value tie); what remains is ambiguous;
+//! - where keys match but none wins, a value `v` is taken when every most
+//!   specific matching key (one no other matching key is more specific than)
+//!   has value `v` (the equal-value tie, as Bazel 6.2+); what remains is
+//!   ambiguous;
 //! - where no key matches, the default, else a no-match error.
 
 use std::cell::RefCell;
@@ -132,7 +134,21 @@ impl<'g> SymbolicConfigurer<'g> {
         let undecided = alg.and_not(any, wins);
         let mut tied = alg.never();
         if !alg.is_never(undecided) {
-            // Where every matching key has the same value, that value is taken.
+            // Where every most specific matching key (no more specific key
+            // matches) has the same value, that value is taken.
+            let most_specific: Vec<Cond> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, (ci, _, _))| {
+                    let mut m = *ci;
+                    for (j, (cj, _, _)) in keys.iter().enumerate() {
+                        if i != j && alg.implies(*cj, *ci) && !alg.implies(*ci, *cj) {
+                            m = alg.and_not(m, *cj);
+                        }
+                    }
+                    m
+                })
+                .collect();
             let mut values: Vec<&Value> = Vec::new();
             for (_, v, _) in &keys {
                 if !values.contains(v) {
@@ -142,18 +158,18 @@ impl<'g> SymbolicConfigurer<'g> {
             for v in values {
                 let mut inside = alg.never();
                 let mut outside = alg.always();
-                for (c, kv, _) in &keys {
+                for (n, (_, kv, _)) in keys.iter().enumerate() {
                     if *kv == v {
-                        inside = alg.or(inside, *c);
+                        inside = alg.or(inside, most_specific[n]);
                     } else {
-                        outside = alg.and_not(outside, *c);
+                        outside = alg.and_not(outside, most_specific[n]);
                     }
                 }
                 let tie = alg.and(undecided, alg.and(inside, outside));
                 tied = alg.or(tied, tie);
-                for (n, (c, kv, _)) in keys.iter().enumerate() {
+                for (n, (_, kv, _)) in keys.iter().enumerate() {
                     if *kv == v {
-                        taken[n].1 = alg.or(taken[n].1, alg.and(tie, *c));
+                        taken[n].1 = alg.or(taken[n].1, alg.and(tie, most_specific[n]));
                     }
                 }
             }

@@ -1,0 +1,1460 @@
+//! Differential testing of sel against Bazel.
+//!
+//! Random workspaces in the dialect sel and Bazel share (selector -> skylib
+//! `string_flag`, config_setting, config_setting_group -> skylib's
+//! `selects.config_setting_group`, package -> `filegroup` with `srcs = deps`,
+//! alias -> alias; the translation is `../shared/tools/sel2bazel.py`) are asked
+//! `deps(//x)` by `sel query` / `sel cquery --select` and by `bazel query` /
+//! `bazel cquery --//flags:NAME=VALUE`. The package sets must be equal, and
+//! sel must fail (no match / ambiguous) exactly where Bazel fails.
+//!
+//! Many independent random graphs live in one workspace (graph `k` is the
+//! packages `//gk` and `//gk/sub`, its selectors and conditions are
+//! `//flags:gk_*`), so one Bazel server answers everything, and one Bazel
+//! call answers a root of every graph at once (`--keep_going` keeps one
+//! graph's failure from hiding the others' answers).
+//!
+//! Some differences are by design (see sel2bazel.py's docstring). The test
+//! does not avoid them by luck: it carries a small model of both semantics
+//! (SPEC's and Bazel's, see [`Semantics`]) and compares sel with Bazel
+//! wherever the two models agree. Where they differ, it checks each tool
+//! against its own model instead, so a by-design difference that is not
+//! exactly the documented one still fails the test. The differences:
+//!
+//! - *Equal-value ties.* Several most specific matching keys with equal values:
+//!   sel (SPEC, like Bazel 6.2+) takes the value; older Bazel, such as
+//!   Debian's 4.2, rejects the select as ambiguous. The test probes which rule
+//!   the Bazel at hand follows.
+//! - *Group specialization.* skylib's `config_setting_group` is a chain of
+//!   aliases that resolves, in each configuration, to one member
+//!   config_setting, and Bazel compares that member's `flag_values` for
+//!   specialization. sel compares the groups' conditions (implication).
+//! - *Conditions in `deps()`.* Bazel's `deps()` also returns config_settings,
+//!   the group aliases and the flags; only package and alias labels are
+//!   compared. sel's output is taken whole: SPEC says `deps()` has no
+//!   conditions in it.
+//! - *Duplicate labels.* Bazel rejects a label listed twice in one attribute
+//!   (sel deduplicates); the generator never lists one twice, even across the
+//!   parts of a `+`.
+//!
+//! Without `bazel` on PATH the Bazel test skips; the model test and the
+//! regression cases below run anyway. `SEL_BAZEL_DIFF_SEED` and
+//! `SEL_BAZEL_DIFF_GRAPHS` explore other random workspaces.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+const SEL: &str = env!("CARGO_BIN_EXE_sel");
+
+// ---------------------------------------------------------------------------
+// A small deterministic PRNG (SplitMix64): reproducible workspaces, no crate.
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// 0..n (n > 0).
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    /// lo..=hi.
+    fn range(&mut self, lo: usize, hi: usize) -> usize {
+        lo + self.below(hi - lo + 1)
+    }
+
+    fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+
+    fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
+    }
+
+    /// `k` distinct numbers of 0..n, in random order.
+    fn sample(&mut self, n: usize, k: usize) -> Vec<usize> {
+        let mut all: Vec<usize> = (0..n).collect();
+        self.shuffle(&mut all);
+        all.truncate(k);
+        all
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The random workspace: one graph, as data, and as BUILD text.
+
+const VALUE_POOLS: &[&[&str]] = &[
+    &["a", "b", "c", "d"],
+    &["11", "12", "cpu", "rocm"],
+    &["linux", "macos", "windows"],
+    &["x86-64", "x86-64-v3", "arm64", "riscv64"],
+    &["gpl", "mit", "apache-2.0"],
+];
+
+struct Selector {
+    values: Vec<String>,
+    default: usize,
+}
+
+enum Cond {
+    /// A config_setting: (selector, value) pairs, one per selector, sorted.
+    Setting(Vec<(usize, usize)>),
+    /// A config_setting_group over earlier conditions (so no cycles).
+    Group { any: bool, members: Vec<usize> },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Cond(usize),
+    Default,
+}
+
+struct Select {
+    branches: Vec<(Key, Vec<usize>)>,
+    no_match_error: String,
+}
+
+enum Part {
+    Plain(Vec<usize>),
+    Select(Select),
+}
+
+enum Kind {
+    /// `deps`: a `+` of parts (none: no deps).
+    Package(Vec<Part>),
+    /// `actual`: a plain label or a select of single labels.
+    Alias(Part),
+}
+
+struct Target {
+    name: String,
+    /// In `//gk/sub` rather than `//gk`.
+    sub: bool,
+    kind: Kind,
+}
+
+struct Graph {
+    id: usize,
+    selectors: Vec<Selector>,
+    conds: Vec<Cond>,
+    /// Target `i` depends only on targets after it: no cycles.
+    targets: Vec<Target>,
+    /// For each condition, whether it holds in each configuration (by index).
+    truth: Vec<Vec<bool>>,
+}
+
+impl Graph {
+    fn generate(id: usize, rng: &mut Rng) -> Graph {
+        let n_sel = rng.range(2, 4);
+        let selectors: Vec<Selector> = (0..n_sel)
+            .map(|_| {
+                let pool = *rng.pick(VALUE_POOLS);
+                let k = rng.range(2, pool.len().min(4));
+                let values: Vec<String> = rng
+                    .sample(pool.len(), k)
+                    .into_iter()
+                    .map(|i| pool[i].to_string())
+                    .collect();
+                Selector {
+                    default: rng.below(k),
+                    values,
+                }
+            })
+            .collect();
+
+        let mut conds: Vec<Cond> = Vec::new();
+        for _ in 0..rng.range(3, 6) {
+            // Some settings extend an earlier one by a selector, so that
+            // specialization decides between them.
+            let extendable: Vec<usize> = (0..conds.len())
+                .filter(|&c| matches!(&conds[c], Cond::Setting(f) if f.len() < n_sel))
+                .collect();
+            let flags = if !extendable.is_empty() && rng.chance(0.4) {
+                let Cond::Setting(base) = &conds[*rng.pick(&extendable)] else {
+                    unreachable!()
+                };
+                let mut flags = base.clone();
+                let free: Vec<usize> = (0..n_sel)
+                    .filter(|s| !flags.iter().any(|(t, _)| t == s))
+                    .collect();
+                let s = *rng.pick(&free);
+                flags.push((s, rng.below(selectors[s].values.len())));
+                flags
+            } else {
+                let k = if rng.chance(0.7) { 1 } else { 2 };
+                rng.sample(n_sel, k)
+                    .into_iter()
+                    .map(|s| (s, rng.below(selectors[s].values.len())))
+                    .collect()
+            };
+            let mut flags = flags;
+            flags.sort();
+            conds.push(Cond::Setting(flags));
+        }
+        for _ in 0..rng.below(4) {
+            let k = rng.range(2, 3.min(conds.len()));
+            let members = rng.sample(conds.len(), k);
+            conds.push(Cond::Group {
+                any: rng.chance(0.5),
+                members,
+            });
+        }
+
+        let n = rng.range(6, 13);
+        let mut targets = Vec::new();
+        for i in 0..n {
+            let later: Vec<usize> = (i + 1..n).collect();
+            let alias = !later.is_empty() && rng.chance(0.2);
+            let kind = if alias {
+                if rng.chance(0.3) {
+                    Kind::Alias(Part::Plain(vec![*rng.pick(&later)]))
+                } else {
+                    Kind::Alias(Part::Select(gen_select(rng, conds.len(), &later, true)))
+                }
+            } else {
+                let n_selects = *rng.pick(&[0, 0, 1, 1, 1, 2]);
+                let plain = rng.chance(0.7);
+                let mut pools: Vec<Vec<usize>> = vec![Vec::new(); n_selects + plain as usize];
+                let mut candidates = later.clone();
+                rng.shuffle(&mut candidates);
+                candidates.truncate(6);
+                if !pools.is_empty() {
+                    // Each candidate goes to one part: no label twice in the attribute.
+                    for c in candidates {
+                        let p = rng.below(pools.len());
+                        pools[p].push(c);
+                    }
+                }
+                let mut parts = Vec::new();
+                for (p, pool) in pools.iter().enumerate() {
+                    if plain && p == 0 {
+                        let k = rng.range(0, pool.len().min(2));
+                        parts.push(Part::Plain(pool[..k].to_vec()));
+                    } else {
+                        parts.push(Part::Select(gen_select(rng, conds.len(), pool, false)));
+                    }
+                }
+                rng.shuffle(&mut parts);
+                Kind::Package(parts)
+            };
+            targets.push(Target {
+                name: format!("{}{i}", if alias { "a" } else { "p" }),
+                sub: rng.chance(0.3),
+                kind,
+            });
+        }
+
+        let mut graph = Graph {
+            id,
+            selectors,
+            conds,
+            targets,
+            truth: Vec::new(),
+        };
+        graph.truth = (0..graph.conds.len())
+            .map(|c| {
+                (0..graph.n_configs())
+                    .map(|i| graph.matches(c, &graph.config_at(i)))
+                    .collect()
+            })
+            .collect();
+        graph
+    }
+
+    fn selector_label(&self, s: usize) -> String {
+        format!("//flags:g{}_s{s}", self.id)
+    }
+
+    fn cond_label(&self, c: usize) -> String {
+        format!("//flags:g{}_c{c}", self.id)
+    }
+
+    fn package_of(&self, t: usize) -> String {
+        if self.targets[t].sub {
+            format!("g{}/sub", self.id)
+        } else {
+            format!("g{}", self.id)
+        }
+    }
+
+    fn label(&self, t: usize) -> String {
+        format!("//{}:{}", self.package_of(t), self.targets[t].name)
+    }
+
+    /// How target `from`'s BUILD file writes a reference to `to`, in any of the forms.
+    fn reference(&self, from: usize, to: usize, rng: &mut Rng) -> String {
+        if self.package_of(from) == self.package_of(to) && rng.chance(0.7) {
+            format!(":{}", self.targets[to].name)
+        } else {
+            self.label(to)
+        }
+    }
+
+    /// This graph's selectors and conditions, for `flags/BUILD`.
+    fn render_flags(&self, rng: &mut Rng) -> String {
+        let mut out = String::new();
+        for (s, sel) in self.selectors.iter().enumerate() {
+            let values: Vec<String> = sel.values.iter().map(|v| format!("\"{v}\"")).collect();
+            writeln!(
+                out,
+                "selector(name = \"g{}_s{s}\", values = [{}], default = \"{}\")",
+                self.id,
+                values.join(", "),
+                sel.values[sel.default]
+            )
+            .unwrap();
+        }
+        for (c, cond) in self.conds.iter().enumerate() {
+            match cond {
+                Cond::Setting(flags) => {
+                    let fv: Vec<String> = flags
+                        .iter()
+                        .map(|&(s, v)| {
+                            let label = if rng.chance(0.5) {
+                                format!(":g{}_s{s}", self.id)
+                            } else {
+                                self.selector_label(s)
+                            };
+                            format!("\"{label}\": \"{}\"", self.selectors[s].values[v])
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "config_setting(name = \"g{}_c{c}\", flag_values = {{{}}})",
+                        self.id,
+                        fv.join(", ")
+                    )
+                    .unwrap();
+                }
+                Cond::Group { any, members } => {
+                    let ms: Vec<String> = members
+                        .iter()
+                        .map(|&m| {
+                            if rng.chance(0.5) {
+                                format!("\":g{}_c{m}\"", self.id)
+                            } else {
+                                format!("\"{}\"", self.cond_label(m))
+                            }
+                        })
+                        .collect();
+                    writeln!(
+                        out,
+                        "config_setting_group(name = \"g{}_c{c}\", {} = [{}])",
+                        self.id,
+                        if *any { "match_any" } else { "match_all" },
+                        ms.join(", ")
+                    )
+                    .unwrap();
+                }
+            }
+        }
+        out
+    }
+
+    fn render_select(&self, from: usize, s: &Select, single: bool, rng: &mut Rng) -> String {
+        let branches: Vec<String> = s
+            .branches
+            .iter()
+            .map(|(k, v)| {
+                let key = match k {
+                    Key::Cond(c) => self.cond_label(*c),
+                    Key::Default => "//conditions:default".to_string(),
+                };
+                let refs: Vec<String> = v
+                    .iter()
+                    .map(|&t| format!("\"{}\"", self.reference(from, t, rng)))
+                    .collect();
+                if single {
+                    format!("\"{key}\": {}", refs[0])
+                } else {
+                    format!("\"{key}\": [{}]", refs.join(", "))
+                }
+            })
+            .collect();
+        if s.no_match_error.is_empty() {
+            format!("select({{{}}})", branches.join(", "))
+        } else {
+            format!(
+                "select({{{}}}, no_match_error = \"{}\")",
+                branches.join(", "),
+                s.no_match_error
+            )
+        }
+    }
+
+    /// The BUILD files of the graph's packages: (package path, text).
+    fn render_packages(&self, rng: &mut Rng) -> Vec<(String, String)> {
+        let mut files: BTreeMap<String, String> = BTreeMap::new();
+        files.insert(format!("g{}", self.id), String::new());
+        for (t, target) in self.targets.iter().enumerate() {
+            let line = match &target.kind {
+                Kind::Package(parts) if parts.is_empty() => {
+                    format!("package(name = \"{}\")", target.name)
+                }
+                Kind::Package(parts) => {
+                    let rendered: Vec<String> = parts
+                        .iter()
+                        .map(|p| match p {
+                            Part::Plain(v) => {
+                                let refs: Vec<String> = v
+                                    .iter()
+                                    .map(|&d| format!("\"{}\"", self.reference(t, d, rng)))
+                                    .collect();
+                                format!("[{}]", refs.join(", "))
+                            }
+                            Part::Select(s) => self.render_select(t, s, false, rng),
+                        })
+                        .collect();
+                    format!(
+                        "package(name = \"{}\", deps = {})",
+                        target.name,
+                        rendered.join(" + ")
+                    )
+                }
+                Kind::Alias(Part::Plain(v)) => format!(
+                    "alias(name = \"{}\", actual = \"{}\")",
+                    target.name,
+                    self.reference(t, v[0], rng)
+                ),
+                Kind::Alias(Part::Select(s)) => format!(
+                    "alias(name = \"{}\", actual = {})",
+                    target.name,
+                    self.render_select(t, s, true, rng)
+                ),
+            };
+            let file = files.entry(self.package_of(t)).or_default();
+            file.push_str(&line);
+            file.push('\n');
+        }
+        files.into_iter().collect()
+    }
+
+    // -- semantics ----------------------------------------------------------
+
+    fn n_configs(&self) -> usize {
+        self.selectors.iter().map(|s| s.values.len()).product()
+    }
+
+    /// The configuration with index `i` (mixed radix over the selectors' values).
+    fn config_at(&self, mut i: usize) -> Vec<usize> {
+        self.selectors
+            .iter()
+            .map(|s| {
+                let v = i % s.values.len();
+                i /= s.values.len();
+                v
+            })
+            .collect()
+    }
+
+    fn matches(&self, c: usize, cfg: &[usize]) -> bool {
+        match &self.conds[c] {
+            Cond::Setting(flags) => flags.iter().all(|&(s, v)| cfg[s] == v),
+            Cond::Group { any: true, members } => members.iter().any(|&m| self.matches(m, cfg)),
+            Cond::Group {
+                any: false,
+                members,
+            } => members.iter().all(|&m| self.matches(m, cfg)),
+        }
+    }
+
+    /// SPEC: `a` is more specific than `b` when `a` implies `b` and not the reverse.
+    fn more_specific(&self, a: usize, b: usize) -> bool {
+        let (ta, tb) = (&self.truth[a], &self.truth[b]);
+        let a_implies_b = ta.iter().zip(tb).all(|(x, y)| !x || *y);
+        let b_implies_a = ta.iter().zip(tb).all(|(x, y)| !y || *x);
+        a_implies_b && !b_implies_a
+    }
+
+    /// Bazel: the config_setting a condition resolves to through skylib's
+    /// alias chain. `match_any`: the first member (but the last) that matches,
+    /// else the last; `match_all`: the first member (but the last) that does
+    /// not match, else the last.
+    fn bazel_setting(&self, c: usize, cfg: &[usize]) -> usize {
+        match &self.conds[c] {
+            Cond::Setting(_) => c,
+            Cond::Group { any, members } => {
+                let (last, rest) = members.split_last().expect("groups have members");
+                for &m in rest {
+                    if self.matches(m, cfg) == *any {
+                        return self.bazel_setting(m, cfg);
+                    }
+                }
+                self.bazel_setting(*last, cfg)
+            }
+        }
+    }
+
+    /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of flag_values.
+    fn bazel_refines(&self, a: usize, b: usize) -> bool {
+        let (Cond::Setting(fa), Cond::Setting(fb)) = (&self.conds[a], &self.conds[b]) else {
+            unreachable!("bazel_setting returns settings")
+        };
+        fb.iter().all(|x| fa.contains(x)) && fa.len() > fb.len()
+    }
+
+    /// One select in one configuration: the maximal matching keys (none more
+    /// specific than them) decide; several are fine if their values are equal
+    /// and the semantics allows it.
+    fn resolve<'s>(
+        &self,
+        s: &'s Select,
+        cfg: &[usize],
+        sem: Semantics,
+    ) -> Result<&'s Vec<usize>, Failure> {
+        let cond = |i: usize| match s.branches[i].0 {
+            Key::Cond(c) => c,
+            Key::Default => unreachable!("only conditions match"),
+        };
+        let matching: Vec<usize> = (0..s.branches.len())
+            .filter(|&i| matches!(s.branches[i].0, Key::Cond(c) if self.matches(c, cfg)))
+            .collect();
+        if matching.is_empty() {
+            return s
+                .branches
+                .iter()
+                .find(|(k, _)| *k == Key::Default)
+                .map(|(_, v)| v)
+                .ok_or(Failure::NoMatch);
+        }
+        let beats = |a: usize, b: usize| match sem {
+            Semantics::Spec => self.more_specific(cond(a), cond(b)),
+            Semantics::Bazel { .. } => self.bazel_refines(
+                self.bazel_setting(cond(a), cfg),
+                self.bazel_setting(cond(b), cfg),
+            ),
+        };
+        let maximal: Vec<usize> = matching
+            .iter()
+            .copied()
+            .filter(|&m| !matching.iter().any(|&o| o != m && beats(o, m)))
+            .collect();
+        let equal_ok = match sem {
+            Semantics::Spec => true,
+            Semantics::Bazel { equal_values_ok } => equal_values_ok,
+        };
+        let first = &s.branches[maximal[0]].1;
+        if maximal.len() == 1 || (equal_ok && maximal.iter().all(|&m| s.branches[m].1 == *first)) {
+            Ok(first)
+        } else {
+            Err(Failure::Ambiguous)
+        }
+    }
+
+    /// `deps(root)`, unconfigured (`cfg` None: every branch) or configured,
+    /// with the selects met on the way (for [`Graph::differences`]).
+    fn deps(&self, root: usize, cfg: Option<&[usize]>, sem: Semantics) -> (Outcome, Vec<&Select>) {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![root];
+        let mut failures = BTreeSet::new();
+        let mut selects = Vec::new();
+        while let Some(t) = stack.pop() {
+            if !seen.insert(t) {
+                continue;
+            }
+            let parts = match &self.targets[t].kind {
+                Kind::Package(parts) => parts.as_slice(),
+                Kind::Alias(actual) => std::slice::from_ref(actual),
+            };
+            let mut deps: Vec<usize> = Vec::new();
+            let mut failed = false;
+            for part in parts {
+                match (part, cfg) {
+                    (Part::Plain(v), _) => deps.extend(v),
+                    (Part::Select(s), None) => s.branches.iter().for_each(|(_, v)| deps.extend(v)),
+                    (Part::Select(s), Some(cfg)) => {
+                        selects.push(s);
+                        match self.resolve(s, cfg, sem) {
+                            Ok(v) => deps.extend(v),
+                            // Both tools resolve the parts of a `+` in order
+                            // and report the first failure of a target.
+                            Err(f) => {
+                                failures.insert(f);
+                                failed = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+            if !failed {
+                stack.extend(deps);
+            }
+        }
+        let outcome = if failures.is_empty() {
+            Outcome::Targets(seen.iter().map(|&t| self.label(t)).collect())
+        } else {
+            Outcome::Fails(failures)
+        };
+        (outcome, selects)
+    }
+
+    /// Why SPEC's and Bazel's answers differ in `cfg`: the by-design cause of
+    /// each select met whose resolution differs.
+    fn differences(
+        &self,
+        selects: &[&Select],
+        cfg: &[usize],
+        bazel: Semantics,
+    ) -> BTreeSet<&'static str> {
+        let mut causes = BTreeSet::new();
+        for s in selects {
+            if self.resolve(s, cfg, Semantics::Spec) != self.resolve(s, cfg, bazel) {
+                let group = s.branches.iter().any(|(k, _)| {
+                    matches!(k, Key::Cond(c) if self.matches(*c, cfg) && matches!(self.conds[*c], Cond::Group { .. }))
+                });
+                causes.insert(if group {
+                    "group specialization"
+                } else {
+                    "equal-value tie"
+                });
+            }
+        }
+        causes
+    }
+}
+
+fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Select {
+    let value = |rng: &mut Rng| -> Vec<usize> {
+        if single {
+            vec![*rng.pick(pool)]
+        } else {
+            let mut v = pool.to_vec();
+            rng.shuffle(&mut v);
+            v.truncate(rng.range(0, pool.len().min(2)));
+            v
+        }
+    };
+    let mut branches: Vec<(Key, Vec<usize>)> = Vec::new();
+    let k = rng.range(1, n_conds.min(4));
+    for c in rng.sample(n_conds, k) {
+        // Now and then a value equal to another branch's: equal-value ties.
+        let v = if !branches.is_empty() && rng.chance(0.15) {
+            branches[rng.below(branches.len())].1.clone()
+        } else {
+            value(rng)
+        };
+        branches.push((Key::Cond(c), v));
+    }
+    let default = rng.chance(0.7);
+    if default {
+        let at = rng.range(0, branches.len());
+        let v = value(rng);
+        branches.insert(at, (Key::Default, v));
+    }
+    let no_match_error = if !default && rng.chance(0.3) {
+        "no variant for this configuration".to_string()
+    } else {
+        String::new()
+    };
+    Select {
+        branches,
+        no_match_error,
+    }
+}
+
+/// Which select semantics.
+#[derive(Clone, Copy, Debug)]
+enum Semantics {
+    /// sel's SPEC: specialization is implication; equal-value ties are fine.
+    Spec,
+    /// Bazel: specialization compares the flag_values of the config_settings
+    /// the keys resolve to; ties are fine from Bazel 6.2.
+    Bazel { equal_values_ok: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Failure {
+    NoMatch,
+    Ambiguous,
+}
+
+/// What `deps(x)` gives: the package and alias labels, or the failures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Outcome {
+    Targets(BTreeSet<String>),
+    Fails(BTreeSet<Failure>),
+}
+
+impl Outcome {
+    /// Whether `self` (what a tool reported) fits `expected`: the same
+    /// targets, or a failure of a kind that `expected` has (a tool may report
+    /// only the first of several failures).
+    fn fits(&self, expected: &Outcome) -> bool {
+        match (self, expected) {
+            (Outcome::Targets(a), Outcome::Targets(b)) => a == b,
+            (Outcome::Fails(a), Outcome::Fails(b)) => !a.is_empty() && a.is_subset(b),
+            _ => false,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The workspace on disk, and the questions asked.
+
+struct Workspace {
+    graphs: Vec<Graph>,
+    /// Each graph's part of `flags/BUILD`, and its packages' BUILD files.
+    files: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// The probe: two identical config_settings keying equal values. sel accepts
+/// it (SPEC); Bazel before 6.2 calls it ambiguous.
+const PROBE_FLAGS: &str = r#"selector(name = "probe_s", values = ["a", "b"], default = "a")
+config_setting(name = "probe_c1", flag_values = {":probe_s": "a"})
+config_setting(name = "probe_c2", flag_values = {":probe_s": "a"})
+"#;
+const PROBE_BUILD: &str = r#"package(name = "p", deps = select({"//flags:probe_c1": [":q"], "//flags:probe_c2": [":q"]}))
+package(name = "q")
+"#;
+
+impl Workspace {
+    fn generate(seed: u64, n_graphs: usize) -> Workspace {
+        let mut rng = Rng(seed);
+        let graphs: Vec<Graph> = (0..n_graphs)
+            .map(|k| Graph::generate(k, &mut rng))
+            .collect();
+        let files = graphs
+            .iter()
+            .map(|g| (g.render_flags(&mut rng), g.render_packages(&mut rng)))
+            .collect();
+        Workspace { graphs, files }
+    }
+
+    /// Graph `k`'s BUILD text, for reproducers.
+    fn text(&self, k: usize) -> String {
+        let (flags, packages) = &self.files[k];
+        let mut text = format!("# flags/BUILD\n{flags}");
+        for (pkg, build) in packages {
+            write!(text, "# {pkg}/BUILD\n{build}").unwrap();
+        }
+        text
+    }
+
+    /// Every graph and the probe in one workspace: what Bazel gets.
+    fn write_all(&self, dir: &Path) {
+        let mut flags = String::from(PROBE_FLAGS);
+        for (f, packages) in &self.files {
+            flags.push_str(f);
+            write_packages(dir, packages);
+        }
+        write_packages(
+            dir,
+            &[
+                ("flags".to_string(), flags),
+                ("probe".to_string(), PROBE_BUILD.to_string()),
+            ],
+        );
+        std::fs::write(dir.join("sel.toml"), "").unwrap();
+    }
+
+    /// Graph `k` alone, with the same labels: what sel gets (a small workspace
+    /// loads faster, and sel starts once per question).
+    fn write_one(&self, dir: &Path, k: usize) {
+        let (flags, packages) = &self.files[k];
+        write_packages(dir, packages);
+        write_packages(dir, &[("flags".to_string(), flags.clone())]);
+        std::fs::write(dir.join("sel.toml"), "").unwrap();
+    }
+}
+
+fn write_packages(dir: &Path, packages: &[(String, String)]) {
+    for (pkg, build) in packages {
+        let d = dir.join(pkg);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("BUILD"), build).unwrap();
+    }
+}
+
+/// One question: `deps(root)` of one graph, unconfigured or in a configuration.
+struct Case {
+    graph: usize,
+    root: usize,
+    /// None: `query`. Some: `cquery`, each selector set (Some) or left at its default.
+    config: Option<Vec<Option<usize>>>,
+    /// `--select` by short name rather than by label.
+    short_names: bool,
+}
+
+impl Case {
+    fn random(ws: &Workspace, graph: usize, configured: bool, rng: &mut Rng) -> Case {
+        let g = &ws.graphs[graph];
+        // Early targets have the most below them.
+        let root = rng.below(g.targets.len().div_ceil(2));
+        let config = configured.then(|| {
+            g.selectors
+                .iter()
+                .map(|s| rng.chance(0.6).then(|| rng.below(s.values.len())))
+                .collect()
+        });
+        Case {
+            graph,
+            root,
+            config,
+            short_names: rng.chance(0.3),
+        }
+    }
+
+    fn effective(&self, g: &Graph) -> Option<Vec<usize>> {
+        self.config.as_ref().map(|c| {
+            c.iter()
+                .zip(&g.selectors)
+                .map(|(v, s)| v.unwrap_or(s.default))
+                .collect()
+        })
+    }
+
+    fn expr(&self, g: &Graph) -> String {
+        format!("deps({})", g.label(self.root))
+    }
+
+    fn sel_args(&self, g: &Graph) -> Vec<String> {
+        let mut args = vec![
+            if self.config.is_some() {
+                "cquery"
+            } else {
+                "query"
+            }
+            .to_string(),
+            self.expr(g),
+        ];
+        for (s, v) in self.config.iter().flatten().enumerate() {
+            if let Some(v) = v {
+                let name = if self.short_names {
+                    format!("g{}_s{s}", g.id)
+                } else {
+                    g.selector_label(s)
+                };
+                args.push("--select".into());
+                args.push(format!("{name}={}", g.selectors[s].values[*v]));
+            }
+        }
+        args
+    }
+
+    fn bazel_flags(&self, g: &Graph) -> Vec<String> {
+        let mut flags = Vec::new();
+        for (s, v) in self.config.iter().flatten().enumerate() {
+            if let Some(v) = v {
+                flags.push(format!(
+                    "--{}={}",
+                    g.selector_label(s),
+                    g.selectors[s].values[*v]
+                ));
+            }
+        }
+        flags
+    }
+}
+
+fn run_sel(dir: &Path, args: &[String]) -> Result<Outcome, String> {
+    let out = Command::new(SEL)
+        .arg("-C")
+        .arg(dir)
+        .args(["--color", "never"])
+        .args(args)
+        .output()
+        .map_err(|e| format!("cannot run sel: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => Ok(Outcome::Targets(
+            stdout.lines().map(str::to_string).collect(),
+        )),
+        Some(1) if stderr.contains("sel::no_match") => {
+            Ok(Outcome::Fails([Failure::NoMatch].into()))
+        }
+        Some(1) if stderr.contains("sel::ambiguous") => {
+            Ok(Outcome::Fails([Failure::Ambiguous].into()))
+        }
+        code => Err(format!("sel {args:?} exited with {code:?}:\n{stderr}")),
+    }
+}
+
+/// Runs `f` over `items` on a few threads, keeping the order.
+fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get().min(4));
+    let next = AtomicUsize::new(0);
+    let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= items.len() {
+                    break;
+                }
+                let r = f(&items[i]);
+                results.lock().unwrap()[i] = Some(r);
+            });
+        }
+    });
+    results
+        .into_inner()
+        .unwrap()
+        .into_iter()
+        .map(|r| r.expect("every item ran"))
+        .collect()
+}
+
+/// What the SPEC model says about a case.
+fn spec_answer(g: &Graph, case: &Case) -> Outcome {
+    g.deps(case.root, case.effective(g).as_deref(), Semantics::Spec)
+        .0
+}
+
+// ---------------------------------------------------------------------------
+// Bazel.
+
+/// A Bazel server on a translated workspace, with its own output root; shut
+/// down on drop (and it exits by itself when idle, should the test die).
+struct Bazel {
+    workspace: PathBuf,
+    user_root: PathBuf,
+}
+
+impl Bazel {
+    fn command(&self, command: &str) -> Command {
+        let mut c = Command::new("bazel");
+        // The system bazelrc stays: Debian's points Bazel at its install base.
+        c.arg("--nohome_rc")
+            .arg("--noworkspace_rc")
+            .arg(format!("--output_user_root={}", self.user_root.display()))
+            .arg("--max_idle_secs=300")
+            .arg(command)
+            .current_dir(&self.workspace);
+        if command != "shutdown" {
+            c.args([
+                "--noshow_progress",
+                "--color=no",
+                "--curses=no",
+                "--ui_event_filters=-info",
+            ]);
+        }
+        c
+    }
+
+    fn run(&self, command: &str, expr: &str, flags: &[String]) -> Output {
+        self.command(command)
+            .arg(expr)
+            .args(flags)
+            .output()
+            .expect("bazel runs")
+    }
+}
+
+impl Drop for Bazel {
+    fn drop(&mut self) {
+        let _ = self.command("shutdown").output();
+    }
+}
+
+/// Bazel's answer for each graph of one call: `graph -> outcome`, plus lines
+/// it could not place.
+struct BazelAnswers {
+    by_graph: BTreeMap<usize, Outcome>,
+    unexpected: Vec<String>,
+}
+
+/// The graph a label or a package path belongs to: `//g3:x`, `g3/sub`.
+fn graph_of(package_or_label: &str) -> Option<usize> {
+    let rest = package_or_label
+        .trim_start_matches("//")
+        .strip_prefix('g')?;
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
+
+fn parse_bazel(
+    out: &Output,
+    workspace: &Path,
+    cases: &[&Case],
+    known: &BTreeMap<String, usize>,
+) -> BazelAnswers {
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let mut targets: BTreeMap<usize, BTreeSet<String>> =
+        cases.iter().map(|c| (c.graph, BTreeSet::new())).collect();
+    for line in stdout.lines() {
+        // cquery: `//g0:p1 (f5527a6)`.
+        let label = line.split(" (").next().unwrap_or(line).trim();
+        if let Some(&g) = known.get(label) {
+            targets.entry(g).or_default().insert(label.to_string());
+        }
+    }
+    let mut failures: BTreeMap<usize, BTreeSet<Failure>> = BTreeMap::new();
+    let mut failed_roots: BTreeSet<usize> = BTreeSet::new();
+    let mut unexpected = Vec::new();
+    let prefix = format!("ERROR: {}/", workspace.display());
+    for line in stderr.lines() {
+        if let Some(rest) = line.strip_prefix(&prefix) {
+            let kind = if line.contains("Illegal ambiguous match") {
+                Failure::Ambiguous
+            } else if line.contains("doesn't match this configuration") {
+                Failure::NoMatch
+            } else {
+                unexpected.push(line.to_string());
+                continue;
+            };
+            match graph_of(rest) {
+                Some(g) => {
+                    failures.entry(g).or_default().insert(kind);
+                }
+                None => unexpected.push(line.to_string()),
+            }
+        } else if let Some(rest) =
+            line.strip_prefix("WARNING: errors encountered while analyzing target '")
+        {
+            match graph_of(rest) {
+                Some(g) => {
+                    failed_roots.insert(g);
+                }
+                None => unexpected.push(line.to_string()),
+            }
+        } else if line.starts_with("ERROR: ") && !line.contains("not all targets were analyzed") {
+            unexpected.push(line.to_string());
+        }
+    }
+    if !matches!(out.status.code(), Some(0) | Some(1)) {
+        unexpected.push(format!("bazel exited with {:?}", out.status.code()));
+    }
+    let mut by_graph = BTreeMap::new();
+    for case in cases {
+        let g = case.graph;
+        let outcome = match (failures.remove(&g), failed_roots.contains(&g)) {
+            (None, false) => Outcome::Targets(targets.remove(&g).unwrap_or_default()),
+            (Some(f), true) => Outcome::Fails(f),
+            (f, r) => {
+                unexpected.push(format!("graph {g}: errors {f:?} but root failed: {r}"));
+                Outcome::Fails(f.unwrap_or_default())
+            }
+        };
+        by_graph.insert(g, outcome);
+    }
+    if !unexpected.is_empty() {
+        unexpected.push(format!("(whole stderr:)\n{stderr}"));
+    }
+    BazelAnswers {
+        by_graph,
+        unexpected,
+    }
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Default)]
+struct Tally {
+    /// Cases where sel's answer was compared with Bazel's, by what Bazel said.
+    compared: BTreeMap<String, usize>,
+    /// Cases where the semantics differ by design, by cause.
+    by_design: BTreeMap<&'static str, usize>,
+    problems: Vec<String>,
+}
+
+impl Tally {
+    fn problem(&mut self, ws: &Workspace, case: &Case, what: &str, details: String) {
+        let g = &ws.graphs[case.graph];
+        let mut cmd = format!("sel {}", case.sel_args(g).join(" "));
+        if case.config.is_some() {
+            write!(
+                cmd,
+                "   /   bazel cquery '{}' {}",
+                case.expr(g),
+                case.bazel_flags(g).join(" ")
+            )
+            .unwrap();
+        }
+        self.problems.push(format!(
+            "{what}\n  {cmd}\n{details}\n--- graph {} ---\n{}",
+            case.graph,
+            ws.text(case.graph)
+        ));
+    }
+}
+
+#[test]
+fn sel_agrees_with_bazel_on_random_workspaces() {
+    let Some(bazel_path) = find_on_path("bazel") else {
+        println!("bazel not found, skipping");
+        return;
+    };
+    let translator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sel2bazel.py");
+    if !translator.is_file() {
+        println!("{} not found, skipping", translator.display());
+        return;
+    }
+    if find_on_path("python3").is_none() {
+        println!("python3 not found (sel2bazel.py needs it), skipping");
+        return;
+    }
+    let start = Instant::now();
+    let seed = env_number("SEL_BAZEL_DIFF_SEED", 20240601);
+    let n_graphs = env_number("SEL_BAZEL_DIFF_GRAPHS", 50) as usize;
+    let (query_rounds, cquery_rounds) = (3, 27);
+
+    let tmpdir = tempfile::tempdir().unwrap();
+    // SEL_BAZEL_DIFF_KEEP=DIR keeps both workspaces there, for reproducing.
+    let tmp_path = match std::env::var_os("SEL_BAZEL_DIFF_KEEP") {
+        Some(dir) => PathBuf::from(dir),
+        None => tmpdir.path().to_path_buf(),
+    };
+    let tmp = tmp_path.as_path();
+    let sel_dir = tmp.join("sel");
+    let bazel_dir = tmp.join("bazel");
+    let ws = Workspace::generate(seed, n_graphs);
+    ws.write_all(&sel_dir);
+    let one_dir = |k: usize| tmp.join(format!("sel-g{k}"));
+    for k in 0..n_graphs {
+        ws.write_one(&one_dir(k), k);
+    }
+    let status = Command::new("python3")
+        .arg(&translator)
+        .arg(&sel_dir)
+        .arg(&bazel_dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "sel2bazel.py failed");
+    let bazel = Bazel {
+        workspace: bazel_dir.canonicalize().unwrap(),
+        user_root: tmp.join("bazel-root"),
+    };
+    let version = Command::new(&bazel_path).arg("--version").output().unwrap();
+    println!(
+        "bazel: {} ({})",
+        String::from_utf8_lossy(&version.stdout).trim(),
+        bazel_path.display()
+    );
+
+    // Which tie rule does this Bazel follow?
+    let probe = bazel.run("cquery", "deps(//probe:p)", &[]);
+    let equal_values_ok = probe.status.success();
+    println!(
+        "bazel {} equal-value ties (the 6.2+ rule)",
+        if equal_values_ok {
+            "accepts"
+        } else {
+            "rejects"
+        }
+    );
+    assert_eq!(
+        run_sel(&sel_dir, &["cquery".into(), "deps(//probe:p)".into()]),
+        Ok(Outcome::Targets(
+            ["//probe:p".to_string(), "//probe:q".to_string()].into()
+        )),
+        "sel accepts an equal-value tie (SPEC)"
+    );
+    let bazel_sem = Semantics::Bazel { equal_values_ok };
+
+    let known: BTreeMap<String, usize> = ws
+        .graphs
+        .iter()
+        .flat_map(|g| (0..g.targets.len()).map(move |t| (g.label(t), g.id)))
+        .collect();
+    let mut rng = Rng(seed ^ 0xca5e);
+    let mut tally = Tally::default();
+    let mut bazel_calls = 0;
+    let (mut bazel_time, mut sel_time) = (0.0, 0.0);
+    for round in 0..query_rounds + cquery_rounds {
+        let configured = round >= query_rounds;
+        let cases: Vec<Case> = (0..ws.graphs.len())
+            .map(|g| Case::random(&ws, g, configured, &mut rng))
+            .collect();
+        // One Bazel call for a root of every graph.
+        let expr = cases
+            .iter()
+            .map(|c| c.expr(&ws.graphs[c.graph]))
+            .collect::<Vec<_>>()
+            .join(" + ");
+        let mut flags: Vec<String> = cases
+            .iter()
+            .flat_map(|c| c.bazel_flags(&ws.graphs[c.graph]))
+            .collect();
+        if configured {
+            flags.push("--keep_going".into());
+        }
+        let t = Instant::now();
+        let out = bazel.run(if configured { "cquery" } else { "query" }, &expr, &flags);
+        bazel_time += t.elapsed().as_secs_f64();
+        bazel_calls += 1;
+        let refs: Vec<&Case> = cases.iter().collect();
+        let answers = parse_bazel(&out, &bazel.workspace, &refs, &known);
+        if !answers.unexpected.is_empty() {
+            tally.problems.push(format!(
+                "bazel {} '{expr}' {}: unexpected output:\n{}",
+                if configured { "cquery" } else { "query" },
+                flags.join(" "),
+                answers.unexpected.join("\n")
+            ));
+            continue;
+        }
+        let t = Instant::now();
+        let sel_answers = par_map(&cases, |c| {
+            run_sel(&one_dir(c.graph), &c.sel_args(&ws.graphs[c.graph]))
+        });
+        sel_time += t.elapsed().as_secs_f64();
+        for (case, sel) in cases.iter().zip(sel_answers) {
+            let g = &ws.graphs[case.graph];
+            let bz = &answers.by_graph[&case.graph];
+            let sel = match sel {
+                Ok(o) => o,
+                Err(e) => {
+                    tally.problem(&ws, case, "sel failed unexpectedly", e);
+                    continue;
+                }
+            };
+            let spec = spec_answer(g, case);
+            let cfg = case.effective(g);
+            let (bazel_model, selects) = g.deps(case.root, cfg.as_deref(), bazel_sem);
+            let details = format!(
+                "  sel:   {sel:?}\n  bazel: {bz:?}\n  SPEC model:  {spec:?}\n  Bazel model: {bazel_model:?}"
+            );
+            if !sel.fits(&spec) {
+                tally.problem(
+                    &ws,
+                    case,
+                    "sel differs from the SPEC model",
+                    details.clone(),
+                );
+            }
+            if spec.fits(&bazel_model) {
+                // The semantics agree here: so must the tools.
+                let what = match (&case.config, bz) {
+                    (None, _) => "query".to_string(),
+                    (Some(_), Outcome::Targets(_)) => "cquery ok".to_string(),
+                    (Some(_), Outcome::Fails(f)) => format!("cquery fails {f:?}"),
+                };
+                *tally.compared.entry(what).or_default() += 1;
+                if !sel.fits(bz) {
+                    tally.problem(&ws, case, "sel and bazel disagree", details);
+                }
+            } else {
+                // By design: each tool must still give its own semantics' answer.
+                let cfg = cfg.expect("unconfigured answers never differ");
+                for cause in g.differences(&selects, &cfg, bazel_sem) {
+                    *tally.by_design.entry(cause).or_default() += 1;
+                }
+                if !bz.fits(&bazel_model) {
+                    tally.problem(
+                        &ws,
+                        case,
+                        "bazel differs from the model of Bazel (a by-design difference not understood)",
+                        details,
+                    );
+                }
+            }
+        }
+    }
+    println!(
+        "compared {} cases with bazel {:?}, {} graphs, {} bazel calls; \
+         by design, not compared: {:?}; {:.1}s (bazel calls {:.1}s, sel {:.1}s)",
+        tally.compared.values().sum::<usize>(),
+        tally.compared,
+        ws.graphs.len(),
+        bazel_calls,
+        tally.by_design,
+        start.elapsed().as_secs_f64(),
+        bazel_time,
+        sel_time
+    );
+    if !tally.problems.is_empty() {
+        for p in tally.problems.iter().take(8) {
+            println!("\n{p}");
+        }
+        panic!(
+            "{} disagreements (seed {seed}); the first are above",
+            tally.problems.len()
+        );
+    }
+}
+
+/// sel against the SPEC model alone, on random workspaces: no Bazel needed.
+#[test]
+fn sel_agrees_with_the_spec_model_on_random_workspaces() {
+    let seed = env_number("SEL_BAZEL_DIFF_SEED", 20240601) ^ 0x0de1;
+    let tmp = tempfile::tempdir().unwrap();
+    let ws = Workspace::generate(seed, 12);
+    let one_dir = |k: usize| tmp.path().join(format!("g{k}"));
+    for k in 0..ws.graphs.len() {
+        ws.write_one(&one_dir(k), k);
+    }
+    let mut rng = Rng(seed);
+    let cases: Vec<Case> = (0..10)
+        .flat_map(|round| {
+            (0..ws.graphs.len())
+                .map(|g| Case::random(&ws, g, round >= 2, &mut rng))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let answers = par_map(&cases, |c| {
+        run_sel(&one_dir(c.graph), &c.sel_args(&ws.graphs[c.graph]))
+    });
+    let mut tally = Tally::default();
+    for (case, sel) in cases.iter().zip(answers) {
+        let spec = spec_answer(&ws.graphs[case.graph], case);
+        match sel {
+            Ok(sel) if sel.fits(&spec) => {}
+            other => tally.problem(
+                &ws,
+                case,
+                "sel differs from the SPEC model",
+                format!("  sel: {other:?}\n  SPEC model: {spec:?}"),
+            ),
+        }
+    }
+    for p in tally.problems.iter().take(5) {
+        println!("\n{p}");
+    }
+    assert!(
+        tally.problems.is_empty(),
+        "{} cases differ",
+        tally.problems.len()
+    );
+}
+
+// ---------------------------------------------------------------------------
+// Minimized cases: sel's own answers, no Bazel needed. Each says what Bazel
+// answers on the translated workspace.
+
+/// sel's answer to `args` in a workspace of `files` (path, text).
+fn sel_on(files: &[(&str, &str)], args: &[&str]) -> Outcome {
+    let tmp = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = tmp.path().join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    std::fs::write(tmp.path().join("sel.toml"), "").unwrap();
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    run_sel(tmp.path(), &args).unwrap()
+}
+
+fn targets(labels: &[&str]) -> Outcome {
+    Outcome::Targets(labels.iter().map(|l| l.to_string()).collect())
+}
+
+fn fails(f: Failure) -> Outcome {
+    Outcome::Fails([f].into())
+}
+
+const TWO_SELECTORS: &str = r#"
+selector(name = "cuda", values = ["11", "12"], default = "12")
+selector(name = "cpu", values = ["x86-64", "arm64"], default = "x86-64")
+config_setting(name = "x86", flag_values = {":cpu": "x86-64"})
+config_setting(name = "arm", flag_values = {":cpu": "arm64"})
+config_setting(name = "cuda12", flag_values = {":cuda": "12"})
+config_setting(name = "cuda12_x86", flag_values = {":cuda": "12", ":cpu": "x86-64"})
+config_setting(name = "cuda12_x86_again", flag_values = {":cpu": "x86-64", ":cuda": "12"})
+config_setting_group(name = "cuda12_and_x86", match_all = [":cuda12", ":x86"])
+config_setting_group(name = "x86_or_arm", match_any = [":x86", ":arm"])
+config_setting_group(name = "x86_all", match_all = [":cuda12_x86", ":x86"])
+"#;
+
+/// Found by the Bazel comparison (seed 20240601, graph 7): the two most
+/// specific matching keys tie with equal values, and a less specific key has
+/// another value. The tie decides; the less specific key's value does not make
+/// it ambiguous. Bazel agrees (4.2 because `x86_all` resolves to `:x86`, which
+/// `:cuda12_x86` refines; 6.2+ because it compares the most specific keys).
+#[test]
+fn regression_tie_between_most_specific_keys_ignores_less_specific_ones() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:x86": [":generic"],
+    "//flags:cuda12_x86": [":special"],
+    "//flags:x86_all": [":special"],
+}))
+package(name = "generic")
+package(name = "special")
+"#;
+    let files = [("flags/BUILD", TWO_SELECTORS), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:special"])
+    );
+}
+
+/// By design: two matching keys, neither more specific, equal values. sel
+/// (SPEC, Bazel 6.2+) takes the value; Bazel 4.2 says "Illegal ambiguous match".
+#[test]
+fn by_design_equal_value_tie_is_accepted() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:cuda12_x86": [":q"],
+    "//flags:cuda12_x86_again": [":q"],
+}))
+package(name = "q")
+"#;
+    let files = [("flags/BUILD", TWO_SELECTORS), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:q"])
+    );
+}
+
+/// By design: a match_all group and a config_setting with the same flags are
+/// the same condition to sel, so neither is more specific: ambiguous. In
+/// Bazel the group is skylib's alias chain, which resolves to its last member
+/// `:x86`; `:cuda12_x86` refines that, so Bazel takes `:setting`.
+#[test]
+fn by_design_group_equal_to_a_setting_is_ambiguous() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:cuda12_and_x86": [":group"],
+    "//flags:cuda12_x86": [":setting"],
+}))
+package(name = "group")
+package(name = "setting")
+"#;
+    let files = [("flags/BUILD", TWO_SELECTORS), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        fails(Failure::Ambiguous)
+    );
+}
+
+/// By design: a member is more specific than a match_any group holding it, so
+/// sel takes the member's value. In Bazel the group resolves to that very
+/// member (`:x86`, the first that matches), neither refines the other, and the
+/// values differ: "Illegal ambiguous match".
+#[test]
+fn by_design_member_beats_match_any_group() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:x86_or_arm": [":group"],
+    "//flags:x86": [":member"],
+}))
+package(name = "group")
+package(name = "member")
+"#;
+    let files = [("flags/BUILD", TWO_SELECTORS), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:member", "//pkg:p"])
+    );
+}
