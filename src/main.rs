@@ -15,6 +15,9 @@ use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
 use sel::{Request, Session};
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let color = match cli.color {
