@@ -8,9 +8,24 @@ use std::fmt;
 use std::sync::Arc;
 
 /// A target's name: package path and target name, printed `//pkg:name`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+///
+/// Labels order by package, then name, as Bazel sorts them: `//spam:spam`
+/// before `//spam/core:x`.
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Label {
     text: Arc<str>,
+}
+
+impl Ord for Label {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (self.package(), self.name()).cmp(&(other.package(), other.name()))
+    }
+}
+
+impl PartialOrd for Label {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 /// A label that does not parse, with the reason.
@@ -284,7 +299,7 @@ mod tests {
     }
 
     #[test]
-    fn ordering_is_canonical_text() {
+    fn ordering_is_package_then_name() {
         let mut v = [
             Label::parse("//b:a").unwrap(),
             Label::parse("//a:b").unwrap(),
@@ -292,7 +307,7 @@ mod tests {
         ];
         v.sort();
         let s: Vec<_> = v.iter().map(|l| l.to_string()).collect();
-        assert_eq!(s, ["//a/b:c", "//a:b", "//b:a"]);
+        assert_eq!(s, ["//a:b", "//a/b:c", "//b:a"]);
     }
 
     #[test]

@@ -19,6 +19,13 @@ use sel::{Request, Session};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    // Panics inside BUILD evaluation become errors (sel::eval); say nothing twice.
+    let report_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !sel::build_file::is_evaluating() {
+            report_panic(info)
+        }
+    }));
     let cli = Cli::parse();
     let color = match cli.color {
         Color::Always => true,

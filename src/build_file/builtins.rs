@@ -223,17 +223,24 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
         match (ty, v) {
             (AttrType::String, Value::Str(s)) => Ok(Value::Str(s)),
             (AttrType::Label, Value::Str(s)) => Ok(Value::Label(label_in(&s, package)?)),
-            (AttrType::LabelList, Value::List(items)) => items
-                .into_iter()
-                .map(|i| match i {
-                    Value::Str(s) => Ok(Value::Label(label_in(&s, package)?)),
-                    other => Err(attr_err(format!(
-                        "`{name}` must be a list of labels, but holds a {}",
-                        other.type_name()
-                    ))),
-                })
-                .collect::<anyhow::Result<_>>()
-                .map(Value::List),
+            (AttrType::LabelList, Value::List(items)) => {
+                let mut labels: Vec<Value> = Vec::with_capacity(items.len());
+                for i in items {
+                    let Value::Str(s) = i else {
+                        return Err(attr_err(format!(
+                            "`{name}` must be a list of labels, but holds a {}",
+                            i.type_name()
+                        )));
+                    };
+                    let l = Value::Label(label_in(&s, package)?);
+                    // As Bazel: a label twice in one list is a mistake, not a no-op.
+                    if labels.contains(&l) {
+                        return Err(attr_err(format!("`{name}` lists `{}` twice", s)));
+                    }
+                    labels.push(l);
+                }
+                Ok(Value::List(labels))
+            }
             (AttrType::Dict, Value::Dict(d)) => Ok(Value::Dict(d)),
             (ty, other) => Err(attr_err(format!(
                 "`{name}` must be {}, not {}",

@@ -58,6 +58,16 @@ fn dialect(allow_def: bool) -> Dialect {
     }
 }
 
+thread_local! {
+    static EVALUATING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether this thread is evaluating a BUILD file: a panic there is turned
+/// into an error, so a panic hook may stay quiet about it.
+pub fn is_evaluating() -> bool {
+    EVALUATING.with(|e| e.get())
+}
+
 /// Loads every package of the workspace, in parallel, and checks the result.
 pub fn load_workspace(ws: &Workspace) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
@@ -96,7 +106,29 @@ impl<'w> Loader<'w> {
             build_file: shown.clone(),
             targets: RefCell::new(IndexMap::new()),
         };
-        self.eval_file(&dir.build_file, &dir.name, Kind::Build, &ctx, &[])?;
+        // The interpreter panics on some pathological inputs (a list doubled
+        // past 2^32 elements before the heap limit is checked): an error, not a crash.
+        EVALUATING.with(|e| e.set(true));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.eval_file(&dir.build_file, &dir.name, Kind::Build, &ctx, &[])
+        }));
+        EVALUATING.with(|e| e.set(false));
+        match outcome {
+            Ok(result) => {
+                result?;
+            }
+            Err(payload) => {
+                let why = payload
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                return Err(Error::new(
+                    ErrorKind::Eval,
+                    format!("evaluation of `{shown}` exceeded what the Starlark interpreter can hold ({why})"),
+                ));
+            }
+        }
         Ok(Package {
             name: dir.name.clone(),
             build_file: shown,

@@ -190,7 +190,16 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
             format!("{what}: `{label}` is not a selector"),
         )
         .with_help(
-            did_you_mean(label.as_str(), all.iter().map(|s| s.as_str()))
+            // Compare names only: the shared `//flags:` prefix says nothing.
+            did_you_mean(label.name(), selectors.iter().map(|t| t.label.name()))
+                .and_then(|_| {
+                    let closest = selectors.iter().max_by(|a, b| {
+                        let score =
+                            |t: &&Target| strsim::jaro_winkler(label.name(), t.label.name());
+                        score(a).total_cmp(&score(b))
+                    })?;
+                    Some(format!("did you mean `{}`?", closest.label))
+                })
                 .unwrap_or_else(|| format!("the selectors are: {}", all.join(", "))),
         ));
     }
