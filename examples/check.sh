@@ -65,7 +65,7 @@ cp BUILD.example "$ws/example/BUILD"
 ex="-C $ws"
 
 out=$(sel $ex query 'deps(//example:ham)')
-for t in openssl rustls libuv winsock-shim ham-core; do
+for t in openssl rustls libuv winsock-shim ham-core tomli certifi; do
     has "$out" "//example:$t" "BUILD.example query"
 done
 has "$out" //spam:spam "BUILD.example query"
@@ -80,6 +80,13 @@ out=$(sel $ex cquery 'deps(//example:ham)' --select os=windows --select tls=rust
 has "$out" //example:winsock-shim "BUILD.example windows"
 has "$out" //example:rustls "BUILD.example windows"
 lacks "$out" //example:libuv "BUILD.example windows"
+
+# Ordered selector: tomli only before Python 3.11.
+out=$(sel $ex cquery 'deps(//example:ham)')
+lacks "$out" //example:tomli "BUILD.example python default"
+has "$out" //example:certifi "BUILD.example certifi"
+out=$(sel $ex cquery 'deps(//example:ham)' --select python=3.10)
+has "$out" //example:tomli "BUILD.example python=3.10"
 
 out=$(sel $ex cquery 'deps(//example:ham-simd)' --platform //example:linux-arm64)
 has "$out" //example:simd-neon "BUILD.example specialization"
