@@ -96,7 +96,21 @@ How do I ...
   check one package and what it depends on?
     sel check //spam/...")]
     Check(CheckArgs),
-    /// Print a shell completion script.
+    /// Write a sel workspace from a Python lock file (uv.lock or pylock.toml):
+    /// a package per distribution, PEP 508 markers as selectors and conditions.
+    #[command(after_help = "\
+How do I ...
+  turn my project's uv.lock into a workspace, and query it?
+    sel import uv.lock --out lock-graph
+    sel -C lock-graph cquery 'deps(//:root)' --platform //platforms:linux-x86_64 --select python_full_version=3.12
+  see under which markers each package is installed?
+    sel -C lock-graph cquery 'deps(//:root)' --all-configs
+
+The mapping from markers to selectors is described in docs/import.md.")]
+    Import(ImportArgs),
+    /// Export the packages of a query in another format.
+    #[command(subcommand)]
+    Export(ExportCommand),
     #[command(after_help = "\
 How do I ...
   complete sel in bash?
@@ -235,6 +249,45 @@ pub struct CheckArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `sel import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The lock file: uv.lock, pylock.toml or pylock.NAME.toml.
+    pub lockfile: PathBuf,
+    /// The directory to write the workspace into (created if needed). Files that
+    /// `sel import` did not write are never overwritten.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+}
+
+/// The formats of `sel export`.
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A requirements file in the format of `uv export`: `name==version ; marker`.
+    #[command(after_help = "\
+How do I ...
+  get the requirements of one environment?
+    sel export requirements 'deps(//:root)' --platform //platforms:linux-x86_64 --select python_full_version=3.12
+  get them for every environment, each with its PEP 508 marker?
+    sel export requirements 'deps(//:root)' --all-configs
+  with the extra `cuda` on, for every environment?
+    sel export requirements 'deps(//:root)' --all-configs --select cuda=on")]
+    Requirements(RequirementsArgs),
+}
+
+/// Arguments of `sel export requirements`.
+#[derive(Debug, Args)]
+pub struct RequirementsArgs {
+    /// The query expression whose packages to list, e.g. 'deps(//:root)'.
+    pub expr: String,
+    /// Every configuration at once: each line with the PEP 508 marker under which
+    /// the package is present. Selectors set with --select stay fixed.
+    #[arg(long)]
+    pub all_configs: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

@@ -112,6 +112,10 @@ pub enum ErrorKind {
     Usage,
     /// `sel check` found errors (they are its output).
     Check,
+    /// A lock file sel cannot read, or a marker it cannot write exactly (`sel import`).
+    Import,
+    /// A result that cannot be written as requirements (`sel export`).
+    Export,
 }
 
 impl ErrorKind {
@@ -139,6 +143,8 @@ impl ErrorKind {
             ErrorKind::Query => "sel::query",
             ErrorKind::Usage => "sel::usage",
             ErrorKind::Check => "sel::check",
+            ErrorKind::Import => "sel::import",
+            ErrorKind::Export => "sel::export",
         }
     }
 

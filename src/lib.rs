@@ -43,6 +43,7 @@ pub mod error;
 pub mod label;
 pub mod matrix;
 pub mod output;
+pub mod python;
 pub mod query;
 pub mod target_graph;
 pub mod why;

@@ -10,6 +10,7 @@ use clap::{CommandFactory, Parser};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
 use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat};
+use sel::cli::{ExportCommand, ImportArgs};
 use sel::error::{Error, ErrorKind};
 use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
@@ -74,6 +75,8 @@ fn run(cli: Cli) -> Result<String, Error> {
     match &cli.command {
         Command::Completions(args) => return Ok(completions(args.shell)),
         Command::Man(args) => return man(args),
+        Command::Import(args) => return import(cli.directory.as_deref(), args),
+        Command::Export(_) => {}
         Command::Query(_)
         | Command::Cquery(_)
         | Command::Matrix(_)
@@ -153,7 +156,19 @@ fn run(cli: Cli) -> Result<String, Error> {
             };
             Ok(sel::output::render(&session.graph, &result, &options))
         }
-        Command::Completions(_) | Command::Man(_) => unreachable!("handled above"),
+        Command::Export(ExportCommand::Requirements(args)) => {
+            let session = Session::open(&dir)?;
+            let request = request(&session, &args.config)?;
+            let requirements = if args.all_configs {
+                sel::python::export::requirements_all(&session, &args.expr, &request)?
+            } else {
+                sel::python::export::requirements(&session, &args.expr, &request)?
+            };
+            Ok(sel::python::export::render(&requirements, &command_line()))
+        }
+        Command::Completions(_) | Command::Man(_) | Command::Import(_) => {
+            unreachable!("handled above")
+        }
     }
 }
 
@@ -280,6 +295,37 @@ fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {
         platform: args.platform.clone(),
         config,
     })
+}
+
+/// `sel import LOCKFILE --out DIR`: paths are relative to `-C DIR` when given.
+fn import(directory: Option<&std::path::Path>, args: &ImportArgs) -> Result<String, Error> {
+    let base = directory.unwrap_or(std::path::Path::new("."));
+    let (lockfile, out) = (base.join(&args.lockfile), base.join(&args.out));
+    let written = sel::python::import(&lockfile, &out)?;
+    let mut text = String::new();
+    for path in written {
+        text.push_str(&format!("{}\n", out.join(path).display()));
+    }
+    Ok(text)
+}
+
+/// The command line as typed, for headers of generated files.
+fn command_line() -> String {
+    let quote = |arg: String| {
+        if !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "/_:.=-,@+%".contains(c))
+        {
+            arg
+        } else {
+            format!("'{}'", arg.replace('\'', "'\\''"))
+        }
+    };
+    std::iter::once("sel".to_string())
+        .chain(std::env::args().skip(1).map(quote))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A sel error as a miette report, with the source text and a caret where there is one.

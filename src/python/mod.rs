@@ -1,0 +1,135 @@
+//! Python lock files as sel workspaces, and back.
+//!
+//! `sel import` reads a lock file (uv's `uv.lock`, or a PEP 751
+//! `pylock.toml`) into a [`Lock`]: distributions, and dependency edges that
+//! hold under PEP 508 markers. [`generate`] writes it as a sel workspace: the
+//! marker variables become selectors (`python_full_version` one *ordered*
+//! selector whose values are exactly the version ranges the lock's markers tell
+//! apart; `sys_platform` and the other strings the values the lock mentions
+//! plus `other`; the project's extras and dependency groups on/off), each
+//! marker becomes a `config_setting` or a `config_setting_group`, each
+//! conditional edge a `select()`. Nothing is approximated: a marker sel cannot
+//! write exactly is an error that names it. docs/import.md has the mapping and
+//! why it is exact.
+//!
+//! [`export`] goes the other way: the packages of a query, with the condition
+//! under which each is present written back as a PEP 508 marker (`sel export
+//! requirements`).
+
+pub mod export;
+pub mod generate;
+pub mod marker;
+pub mod pylock;
+pub mod uv_lock;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, ErrorKind, Result};
+use marker::Marker;
+
+/// The lock file formats sel imports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockFormat {
+    /// uv's `uv.lock`.
+    UvLock,
+    /// PEP 751's `pylock.toml`.
+    Pylock,
+}
+
+impl LockFormat {
+    /// The format's usual file name.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            LockFormat::UvLock => "uv.lock",
+            LockFormat::Pylock => "pylock.toml",
+        }
+    }
+}
+
+/// A lock file as sel reads it: a graph of distributions whose edges hold
+/// under markers.
+#[derive(Clone, Debug)]
+pub struct Lock {
+    /// Where it came from.
+    pub format: LockFormat,
+    /// The Python versions the lock is for (`>=3.10`).
+    pub requires_python: Option<String>,
+    /// The project: an index into `dists`.
+    pub root: usize,
+    /// Every distribution, the project included.
+    pub dists: Vec<Dist>,
+    /// The project's extras (normalized names).
+    pub extras: Vec<String>,
+    /// The project's dependency groups (normalized names).
+    pub groups: Vec<String>,
+    /// The groups installed when none is asked for.
+    pub default_groups: Vec<String>,
+}
+
+/// One locked distribution.
+#[derive(Clone, Debug)]
+pub struct Dist {
+    /// Its normalized name.
+    pub name: String,
+    /// Its version, if the lock gives one.
+    pub version: Option<String>,
+    /// The kind of source: `registry`, `git`, `url`, `path`, `directory`, `editable`, `virtual`.
+    pub source: String,
+    /// Whether it is a project of the workspace rather than a third-party distribution.
+    pub project: bool,
+    /// Its dependencies.
+    pub deps: Vec<Edge>,
+    /// The dependencies of each of its extras.
+    pub extras: BTreeMap<String, Vec<Edge>>,
+}
+
+/// A dependency: a distribution, with extras, under a marker.
+#[derive(Clone, Debug)]
+pub struct Edge {
+    /// The distribution depended on (an index into `Lock::dists`).
+    pub dist: usize,
+    /// The extras of it that are requested.
+    pub extras: Vec<String>,
+    /// When the edge holds.
+    pub marker: Marker,
+}
+
+/// Reads a lock file, telling the format by its name (`uv.lock`, `pylock.toml`,
+/// `pylock.NAME.toml`) or else by its contents.
+pub fn read_lock(path: &Path) -> Result<Lock> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::new(ErrorKind::Import, format!("cannot read {shown}: {e}")))?;
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let pylock = if name == "uv.lock" {
+        false
+    } else if name == "pylock.toml" || (name.starts_with("pylock.") && name.ends_with(".toml")) {
+        true
+    } else {
+        text.lines()
+            .any(|l| l.trim_start().starts_with("lock-version"))
+    };
+    if pylock {
+        pylock::parse(&text, &shown)
+    } else {
+        uv_lock::parse(&text, &shown)
+    }
+}
+
+/// A generated file: its path relative to the workspace root, and its text.
+pub type File = (PathBuf, String);
+
+/// `sel import`: reads the lock file and writes the workspace into `out`.
+/// Returns the files written, relative to `out`.
+pub fn import(lockfile: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    let lock = read_lock(lockfile)?;
+    let source_name = lockfile
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(lock.format.file_name())
+        .to_string();
+    let files = generate::workspace(&lock, &source_name)?;
+    generate::write(&files, out)?;
+    Ok(files.into_iter().map(|(p, _)| p).collect())
+}

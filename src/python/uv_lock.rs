@@ -1,0 +1,278 @@
+//! Reading uv's `uv.lock` (lock format version 1) into a [`Lock`].
+//!
+//! A `uv.lock` is a graph: every `[[package]]` lists its `dependencies`, its
+//! extras' dependencies (`optional-dependencies`) and, for workspace members,
+//! its dependency groups (`dev-dependencies`); every edge may carry a PEP 508
+//! `marker`. A dependency names its package by `name`, adding `version` and
+//! `source` only where the name alone is ambiguous (a package locked at several
+//! versions, "forks"). Wheel and sdist URLs, hashes and `[package.metadata]`
+//! are not read.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::marker::{Atom, Marker};
+use super::{Dist, Edge, Lock, LockFormat};
+use crate::error::{Error, ErrorKind, Result};
+
+#[derive(Deserialize)]
+struct UvLock {
+    version: Option<i64>,
+    #[serde(rename = "requires-python")]
+    requires_python: Option<String>,
+    #[serde(default)]
+    package: Vec<UvPackage>,
+    #[serde(default)]
+    manifest: Manifest,
+}
+
+#[derive(Deserialize, Default)]
+struct Manifest {
+    #[serde(default)]
+    members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct UvPackage {
+    name: String,
+    version: Option<String>,
+    #[serde(default)]
+    source: toml::Table,
+    #[serde(default)]
+    dependencies: Vec<UvDep>,
+    #[serde(default, rename = "optional-dependencies")]
+    optional_dependencies: BTreeMap<String, Vec<UvDep>>,
+    #[serde(default, rename = "dev-dependencies")]
+    dev_dependencies: BTreeMap<String, Vec<UvDep>>,
+}
+
+#[derive(Deserialize)]
+struct UvDep {
+    name: String,
+    version: Option<String>,
+    source: Option<toml::Table>,
+    #[serde(default)]
+    extra: Vec<String>,
+    marker: Option<String>,
+}
+
+fn import_error(message: impl Into<String>) -> Error {
+    Error::new(ErrorKind::Import, message)
+}
+
+/// Reads a `uv.lock`; `shown` names the file in errors.
+pub fn parse(text: &str, shown: &str) -> Result<Lock> {
+    let lock: UvLock = toml::from_str(text)
+        .map_err(|e| import_error(format!("{shown} is not a valid uv.lock: {}", e.message())))?;
+    match lock.version {
+        Some(1) => {}
+        Some(v) => {
+            return Err(import_error(format!(
+                "{shown}: lock format version {v} is not supported (sel reads version 1)"
+            )))
+        }
+        None => {
+            return Err(import_error(format!(
+                "{shown}: no `version`: is it a uv.lock?"
+            )))
+        }
+    }
+    let source_kind = |source: &toml::Table| -> String {
+        source
+            .keys()
+            .next()
+            .cloned()
+            .unwrap_or_else(|| "unknown".to_string())
+    };
+    let is_local_project = |p: &UvPackage| {
+        ["virtual", "editable"]
+            .iter()
+            .any(|k| p.source.get(*k).and_then(|v| v.as_str()) == Some("."))
+    };
+    let mut dists: Vec<Dist> = lock
+        .package
+        .iter()
+        .map(|p| Dist {
+            name: p.name.clone(),
+            version: p.version.clone(),
+            source: source_kind(&p.source),
+            project: ["virtual", "editable"]
+                .iter()
+                .any(|k| p.source.contains_key(*k)),
+            deps: Vec::new(),
+            extras: BTreeMap::new(),
+        })
+        .collect();
+    let find = |dep: &UvDep, from: &str| -> Result<usize> {
+        let candidates: Vec<usize> = lock
+            .package
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| {
+                p.name == dep.name
+                    && dep
+                        .version
+                        .as_ref()
+                        .is_none_or(|v| p.version.as_ref() == Some(v))
+                    && dep.source.as_ref().is_none_or(|s| *s == p.source)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        match candidates[..] {
+            [one] => Ok(one),
+            [] => Err(import_error(format!(
+                "{shown}: `{from}` depends on `{}`{}, which the lock does not hold",
+                dep.name,
+                dep.version
+                    .as_ref()
+                    .map(|v| format!(" {v}"))
+                    .unwrap_or_default()
+            ))),
+            _ => Err(import_error(format!(
+                "{shown}: `{from}` depends on `{}`, which the lock holds several times; the dependency does not say which",
+                dep.name
+            ))),
+        }
+    };
+    let edge = |dep: &UvDep, from: &str, extra: Option<Atom>| -> Result<Edge> {
+        let mut marker = match &dep.marker {
+            None => Marker::always(),
+            Some(text) => Marker::parse(text).map_err(|e| {
+                import_error(format!(
+                    "{shown}: the dependency of `{from}` on `{}`: {e}",
+                    dep.name
+                ))
+            })?,
+        };
+        if let Some(a) = extra {
+            marker = Marker::Atom(a).and(marker);
+        }
+        Ok(Edge {
+            dist: find(dep, from)?,
+            extras: dep
+                .extra
+                .iter()
+                .map(|e| super::marker::normalize_name(e))
+                .collect(),
+            marker,
+        })
+    };
+
+    let roots: Vec<usize> = lock
+        .package
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| is_local_project(p))
+        .map(|(i, _)| i)
+        .collect();
+    let root = match roots[..] {
+        [one] => Some(one),
+        [] => None,
+        _ => {
+            return Err(import_error(format!(
+                "{shown}: several packages are the project at `.`"
+            )))
+        }
+    };
+
+    let mut root_extras = Vec::new();
+    let mut root_groups = Vec::new();
+    for (i, p) in lock.package.iter().enumerate() {
+        let from = format!("{} {}", p.name, p.version.as_deref().unwrap_or(""));
+        let from = from.trim_end();
+        let mut deps = Vec::new();
+        for d in &p.dependencies {
+            deps.push(edge(d, from, None)?);
+        }
+        let mut extras = BTreeMap::new();
+        for (name, list) in &p.optional_dependencies {
+            let name = super::marker::normalize_name(name);
+            let mut edges = Vec::new();
+            for d in list {
+                edges.push(edge(d, from, None)?);
+            }
+            if Some(i) == root {
+                // The project's own extras are selectors: `extra == 'x'` on each edge.
+                let atom = Atom::Extra {
+                    name: name.clone(),
+                    negated: false,
+                };
+                for d in list {
+                    deps.push(edge(d, from, Some(atom.clone()))?);
+                }
+                root_extras.push(name.clone());
+            }
+            extras.insert(name, edges);
+        }
+        if Some(i) == root {
+            for (name, list) in &p.dev_dependencies {
+                let name = super::marker::normalize_name(name);
+                let atom = Atom::Group {
+                    name: name.clone(),
+                    negated: false,
+                };
+                for d in list {
+                    deps.push(edge(d, from, Some(atom.clone()))?);
+                }
+                root_groups.push(name);
+            }
+        }
+        dists[i].deps = deps;
+        dists[i].extras = extras;
+    }
+
+    let root = match root {
+        Some(r) => r,
+        None => {
+            // A virtual workspace root: no project at `.`; the root depends on every member.
+            let members: Vec<usize> = lock
+                .manifest
+                .members
+                .iter()
+                .map(|m| {
+                    dists
+                        .iter()
+                        .position(|d| d.project && d.name == *m)
+                        .ok_or_else(|| {
+                            import_error(format!(
+                                "{shown}: the workspace member `{m}` is not in the lock"
+                            ))
+                        })
+                })
+                .collect::<Result<_>>()?;
+            if members.is_empty() {
+                return Err(import_error(format!(
+                    "{shown}: no package is the project at `.` and there are no workspace members"
+                )));
+            }
+            dists.push(Dist {
+                name: "root".to_string(),
+                version: None,
+                source: "virtual".to_string(),
+                project: true,
+                deps: members
+                    .into_iter()
+                    .map(|dist| Edge {
+                        dist,
+                        extras: Vec::new(),
+                        marker: Marker::always(),
+                    })
+                    .collect(),
+                extras: BTreeMap::new(),
+            });
+            dists.len() - 1
+        }
+    };
+    Ok(Lock {
+        format: LockFormat::UvLock,
+        requires_python: lock.requires_python,
+        root,
+        dists,
+        extras: root_extras,
+        groups: root_groups.clone(),
+        // uv installs the `dev` group unless told otherwise; uv.lock does not
+        // record `default-groups`.
+        default_groups: root_groups.into_iter().filter(|g| g == "dev").collect(),
+    })
+}
