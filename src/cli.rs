@@ -15,6 +15,10 @@ pub struct Cli {
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
 
+    /// Evaluate every BUILD file; neither read nor write the cache (.sel-cache/).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
     /// When to colour diagnostics.
     #[arg(long, value_enum, default_value_t = Color::Auto, global = true)]
     pub color: Color,
@@ -96,6 +100,35 @@ How do I ...
   check one package and what it depends on?
     sel check //spam/...")]
     Check(CheckArgs),
+    /// The packages of a configured result with their licenses, grouped by
+    /// license; with --check, the violations of sel.toml's [licenses] policy.
+    #[command(after_help = "\
+How do I ...
+  list the licenses //spam ships with by default?
+    sel licenses 'deps(//spam)'
+  with CUDA 12, as JSON?
+    sel licenses 'deps(//spam)' --select cuda=12 --output=json
+  check them against the policy of sel.toml (exit status 1 on a violation)?
+    sel licenses 'deps(//spam)' --check
+  check every configuration at once, with the condition of each violation?
+    sel licenses 'deps(//spam)' --check --all-configs
+
+The policy is the [licenses] table of sel.toml (docs/licenses.md).")]
+    Licenses(LicensesArgs),
+    /// A software bill of materials of a configured result: CycloneDX 1.6 or SPDX 2.3 JSON.
+    #[command(after_help = "\
+How do I ...
+  get a CycloneDX SBOM of //spam on the GPU platform?
+    sel sbom 'deps(//spam)' --platform //platforms:linux-gpu > spam.cdx.json
+  get SPDX instead?
+    sel sbom 'deps(//spam)' --format spdx > spam.spdx.json
+  one document for every configuration, conditional packages marked?
+    sel sbom 'deps(//spam)' --all-configs
+  a creation time in the document?
+    SOURCE_DATE_EPOCH=$(date +%s) sel sbom 'deps(//spam)'
+
+The documents are described in docs/sbom.md.")]
+    Sbom(SbomArgs),
     /// Write a sel workspace from a Python lock file (uv.lock or pylock.toml):
     /// a package per distribution, PEP 508 markers as selectors and conditions.
     #[command(after_help = "\
@@ -249,6 +282,51 @@ pub struct CheckArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `sel licenses`.
+#[derive(Debug, Args)]
+pub struct LicensesArgs {
+    /// The query expression whose packages to list, e.g. 'deps(//spam)'.
+    pub expr: String,
+    /// Check the licenses against the [licenses] policy of sel.toml; exit
+    /// status 1 on a violation.
+    #[arg(long)]
+    pub check: bool,
+    /// Answer for every configuration at once, each package and violation
+    /// with its condition. Selectors set with --select stay fixed.
+    #[arg(long)]
+    pub all_configs: bool,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// The SBOM formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SbomFormat {
+    /// CycloneDX 1.6 JSON.
+    Cyclonedx,
+    /// SPDX 2.3 JSON.
+    Spdx,
+}
+
+/// Arguments of `sel sbom`.
+#[derive(Debug, Args)]
+pub struct SbomArgs {
+    /// The query expression whose packages the document lists, e.g. 'deps(//spam)'.
+    pub expr: String,
+    /// The document format.
+    #[arg(long, value_enum, default_value_t = SbomFormat::Cyclonedx)]
+    pub format: SbomFormat,
+    /// One document for every configuration: components present only in some
+    /// carry their condition. Selectors set with --select stay fixed.
+    #[arg(long)]
+    pub all_configs: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

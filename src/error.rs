@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 /// Where an error points: a byte range in a file of the workspace or in the query.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Location {
     /// What the byte range indexes into.
     pub source: Source,
@@ -18,7 +18,7 @@ pub struct Location {
 }
 
 /// The text a [`Location`] points into.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
     /// A file, by its path (as shown to the user: relative to the workspace root
     /// when it is inside it) and the absolute path to read it from.
@@ -116,6 +116,10 @@ pub enum ErrorKind {
     Import,
     /// A result that cannot be written as requirements (`sel export`).
     Export,
+    /// A `license` that is not an SPDX expression, or a bad `[licenses]` policy.
+    License,
+    /// `sel licenses --check` found violations of the policy (they are its output).
+    LicenseViolation,
 }
 
 impl ErrorKind {
@@ -145,6 +149,8 @@ impl ErrorKind {
             ErrorKind::Check => "sel::check",
             ErrorKind::Import => "sel::import",
             ErrorKind::Export => "sel::export",
+            ErrorKind::License => "sel::license",
+            ErrorKind::LicenseViolation => "sel::license_violation",
         }
     }
 

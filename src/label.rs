@@ -11,9 +11,25 @@ use std::sync::Arc;
 ///
 /// Labels order by package, then name, as Bazel sorts them: `//spam:spam`
 /// before `//spam/core:x`.
-#[derive(Clone, PartialEq, Eq, Hash)]
+#[derive(Clone)]
 pub struct Label {
     text: Arc<str>,
+    /// Where the `:` is in `text`: labels are compared and split often.
+    colon: u32,
+}
+
+impl PartialEq for Label {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Label {}
+
+impl std::hash::Hash for Label {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.text.hash(state)
+    }
 }
 
 impl Ord for Label {
@@ -43,6 +59,7 @@ impl Label {
     pub fn new(package: &str, name: &str) -> Label {
         Label {
             text: format!("//{package}:{name}").into(),
+            colon: package.len() as u32 + 2,
         }
     }
 
@@ -87,14 +104,12 @@ impl Label {
 
     /// The package path, `""` for the root package.
     pub fn package(&self) -> &str {
-        let colon = self.text.find(':').expect("a label always has a colon");
-        &self.text[2..colon]
+        &self.text[2..self.colon as usize]
     }
 
     /// The target name.
     pub fn name(&self) -> &str {
-        let colon = self.text.find(':').expect("a label always has a colon");
-        &self.text[colon + 1..]
+        &self.text[self.colon as usize + 1..]
     }
 
     /// The canonical text `//pkg:name`.
@@ -122,6 +137,13 @@ impl fmt::Display for Label {
 impl fmt::Debug for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Label {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Label::parse(&text).map_err(|e| serde::de::Error::custom(e.0))
     }
 }
 

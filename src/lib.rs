@@ -41,10 +41,12 @@ pub mod condition;
 pub mod configuration;
 pub mod error;
 pub mod label;
+pub mod license;
 pub mod matrix;
 pub mod output;
 pub mod python;
 pub mod query;
+pub mod sbom;
 pub mod target_graph;
 pub mod why;
 pub mod workspace;
@@ -165,10 +167,17 @@ impl AllConfigsRun<'_> {
 }
 
 impl Session {
-    /// Finds the workspace around `dir` and loads every package.
+    /// Finds the workspace around `dir` and loads every package, using and
+    /// refreshing the cache of evaluated packages (`.sel-cache/`).
     pub fn open(dir: &Path) -> Result<Session> {
+        Session::open_with(dir, true)
+    }
+
+    /// Like [`Session::open`]; `use_cache = false` evaluates every BUILD file
+    /// and leaves the cache alone (`--no-cache`).
+    pub fn open_with(dir: &Path, use_cache: bool) -> Result<Session> {
         let workspace = Workspace::discover(dir)?;
-        let graph = build_file::load_workspace(&workspace)?;
+        let graph = build_file::load_workspace(&workspace, use_cache)?;
         Ok(Session { workspace, graph })
     }
 

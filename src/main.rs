@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
-use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat};
+use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat, SbomFormat};
 use sel::cli::{ExportCommand, ImportArgs};
 use sel::error::{Error, ErrorKind};
 use sel::output::all_configs;
@@ -81,7 +81,9 @@ fn run(cli: Cli) -> Result<String, Error> {
         | Command::Cquery(_)
         | Command::Matrix(_)
         | Command::Why(_)
-        | Command::Check(_) => {}
+        | Command::Check(_)
+        | Command::Licenses(_)
+        | Command::Sbom(_) => {}
     }
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
     if !dir.is_dir() {
@@ -90,9 +92,10 @@ fn run(cli: Cli) -> Result<String, Error> {
             format!("-C {}: no such directory", dir.display()),
         ));
     }
+    let use_cache = !cli.no_cache;
     match cli.command {
         Command::Query(args) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let result = session.query(&args.expr)?;
             let options = Options {
                 format: args.output,
@@ -103,7 +106,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Matrix(args) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
             let classes = sel::matrix::classes(&result);
@@ -115,7 +118,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             })
         }
         Command::Why(args) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let why = session.why(&args.from, &args.to, &request)?;
             Ok(match args.output {
@@ -124,7 +127,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             })
         }
         Command::Check(args) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let report = session.check(&args.pattern, &request)?;
             let text = match args.output {
@@ -138,14 +141,62 @@ fn run(cli: Cli) -> Result<String, Error> {
             }
             Ok(text)
         }
+        Command::Licenses(args) => {
+            let session = Session::open_with(&dir, use_cache)?;
+            let request = request(&session, &args.config)?;
+            let report = if args.all_configs {
+                session.licenses_all(&args.expr, &request, args.check)?
+            } else {
+                session.licenses(&args.expr, &request, args.check)?
+            };
+            let text = match args.output {
+                ReportFormat::Text => sel::license::render::text(&report),
+                ReportFormat::Json => json_text(&sel::license::render::json(&report)),
+            };
+            if report.failed() {
+                // The violations are the answer; the exit status says there are some.
+                print!("{text}");
+                return Err(Error::new(
+                    ErrorKind::LicenseViolation,
+                    "the licenses break the policy of sel.toml",
+                ));
+            }
+            Ok(text)
+        }
+        Command::Sbom(args) => {
+            let session = Session::open_with(&dir, use_cache)?;
+            let request = request(&session, &args.config)?;
+            let sbom = if args.all_configs {
+                session.sbom_all(&args.expr, &request)?
+            } else {
+                session.sbom(&args.expr, &request)?
+            };
+            let options = sel::sbom::Options {
+                created: source_date_epoch()?,
+            };
+            if let Some(alg) = &sbom.algebra {
+                for f in &sbom.failures {
+                    eprintln!(
+                        "warning: evaluation fails where {}: {} [{}]",
+                        alg.render(f.when),
+                        f.message,
+                        f.kind.code()
+                    );
+                }
+            }
+            Ok(json_text(&match args.format {
+                SbomFormat::Cyclonedx => sel::sbom::cyclonedx::document(&sbom, &options),
+                SbomFormat::Spdx => sel::sbom::spdx::document(&sbom, &options),
+            }))
+        }
         Command::Cquery(args) if args.all_configs => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
             all_configs_output(&result, args.output, &args.expr)
         }
         Command::Cquery(args) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let result = session.cquery(&args.expr, &request)?;
             let options = Options {
@@ -169,6 +220,20 @@ fn run(cli: Cli) -> Result<String, Error> {
         Command::Completions(_) | Command::Man(_) | Command::Import(_) => {
             unreachable!("handled above")
         }
+    }
+}
+
+/// `SOURCE_DATE_EPOCH` (reproducible-builds.org): the time to write into documents.
+fn source_date_epoch() -> Result<Option<i64>, Error> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Err(_) => Ok(None),
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+            Error::new(
+                ErrorKind::Usage,
+                format!("SOURCE_DATE_EPOCH=`{v}`: expected a number of seconds since 1970-01-01"),
+            )
+        }),
     }
 }
 

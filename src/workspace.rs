@@ -32,18 +32,52 @@ pub struct Settings {
     /// Named configurations: `[config.gpu] select = { cuda = "12" }`, used as `--config gpu`.
     #[serde(default)]
     pub config: BTreeMap<String, NamedConfig>,
+    /// The license policy of `sel licenses --check` (docs/licenses.md).
+    #[serde(default)]
+    pub licenses: Option<crate::license::PolicyConfig>,
 }
 
 /// A named configuration of `sel.toml`, like a `.bazelrc` `--config`.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamedConfig {
-    /// Selector values, by label or unique short name.
-    #[serde(default)]
+    /// Selector values, by label or unique short name. A TOML integer is
+    /// taken as its text (`cuda = 12` is `cuda = "12"`).
+    #[serde(default, deserialize_with = "selector_values")]
     pub select: BTreeMap<String, String>,
     /// A platform label.
     #[serde(default)]
     pub platform: Option<String>,
+}
+
+/// `{ cuda = "12", cpu = 3 }`: values are strings, or integers taken as their text.
+fn selector_values<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<BTreeMap<String, String>, D::Error> {
+    struct Text(String);
+    impl<'de> Deserialize<'de> for Text {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+            struct Visitor;
+            impl serde::de::Visitor<'_> for Visitor {
+                type Value = Text;
+                fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                    f.write_str("a selector value: a string, such as \"12\"")
+                }
+                fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Text, E> {
+                    Ok(Text(v.to_string()))
+                }
+                fn visit_i64<E: serde::de::Error>(self, v: i64) -> std::result::Result<Text, E> {
+                    Ok(Text(v.to_string()))
+                }
+                fn visit_u64<E: serde::de::Error>(self, v: u64) -> std::result::Result<Text, E> {
+                    Ok(Text(v.to_string()))
+                }
+            }
+            d.deserialize_any(Visitor)
+        }
+    }
+    let map = BTreeMap::<String, Text>::deserialize(d)?;
+    Ok(map.into_iter().map(|(k, Text(v))| (k, v)).collect())
 }
 
 /// A package found on disk.

@@ -9,6 +9,7 @@
 //! file. What leaves this module is plain data: [`Package`]s of [`Target`]s.
 
 mod builtins;
+pub mod cache;
 mod value;
 
 use std::cell::RefCell;
@@ -69,20 +70,69 @@ pub fn is_evaluating() -> bool {
 }
 
 /// Loads every package of the workspace, in parallel, and checks the result.
-pub fn load_workspace(ws: &Workspace) -> Result<TargetGraph> {
+/// With `use_cache`, packages whose files are unchanged come from `.sel-cache/`
+/// and the cache is brought up to date.
+pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
     let loader = Loader::new(ws);
-    let packages: Vec<Result<Package>> = dirs.par_iter().map(|d| loader.package(d)).collect();
-    let packages = packages.into_iter().collect::<Result<Vec<_>>>()?;
-    let graph = TargetGraph::new(packages);
+    let hashes = cache::Hashes::default();
+    let cached = if use_cache {
+        cache::Cache::read(&ws.root)
+    } else {
+        cache::Cache::empty()
+    };
+    let loaded: Vec<Result<Loaded>> = dirs
+        .par_iter()
+        .map(|d| {
+            let build = use_cache.then(|| hashes.of(&d.build_file)).flatten();
+            if let Some(entry) = build.and_then(|h| cached.take(&d.name, &h, &hashes)) {
+                return Ok(Loaded {
+                    build: entry.build,
+                    loads: entry.loads,
+                    package: entry.package,
+                    evaluated: false,
+                });
+            }
+            let (package, read) = loader.package(d)?;
+            let loads = read
+                .into_iter()
+                .filter_map(|p| hashes.of(&p).map(|h| (p, h)))
+                .collect();
+            Ok(Loaded {
+                build: build.unwrap_or_default(),
+                loads,
+                package,
+                evaluated: true,
+            })
+        })
+        .collect();
+    let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
+    if use_cache && (loaded.iter().any(|l| l.evaluated) || cached.has_leftovers()) {
+        let entries: Vec<_> = loaded
+            .iter()
+            .map(|l| (&l.package, &l.build, l.loads.as_slice()))
+            .collect();
+        cache::write(&ws.root, &entries);
+    }
+    let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
     crate::configuration::validate(&graph)?;
+    crate::license::validate(&graph)?;
     Ok(graph)
+}
+
+/// A package as loaded, with what the cache needs to know of it.
+struct Loaded {
+    build: cache::Hash,
+    loads: Vec<(PathBuf, cache::Hash)>,
+    package: Package,
+    evaluated: bool,
 }
 
 /// Evaluates files of one workspace, sharing frozen .bzl modules.
 struct Loader<'w> {
     ws: &'w Workspace,
-    bzl: Mutex<HashMap<PathBuf, FrozenModule>>,
+    /// Frozen .bzl modules, with every .bzl file each one read (itself included).
+    bzl: Mutex<HashMap<PathBuf, (FrozenModule, Vec<PathBuf>)>>,
 }
 
 enum Kind {
@@ -98,7 +148,7 @@ impl<'w> Loader<'w> {
         }
     }
 
-    fn package(&self, dir: &PackageDir) -> Result<Package> {
+    fn package(&self, dir: &PackageDir) -> Result<(Package, Vec<PathBuf>)> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext {
             package: Some(dir.name.clone()),
@@ -113,10 +163,8 @@ impl<'w> Loader<'w> {
             self.eval_file(&dir.build_file, &dir.name, Kind::Build, &ctx, &[])
         }));
         EVALUATING.with(|e| e.set(false));
-        match outcome {
-            Ok(result) => {
-                result?;
-            }
+        let read = match outcome {
+            Ok(result) => result?.1,
             Err(payload) => {
                 let why = payload
                     .downcast_ref::<String>()
@@ -128,12 +176,13 @@ impl<'w> Loader<'w> {
                     format!("evaluation of `{shown}` exceeded what the Starlark interpreter can hold ({why})"),
                 ));
             }
-        }
-        Ok(Package {
+        };
+        let package = Package {
             name: dir.name.clone(),
             build_file: shown,
             targets: ctx.targets.into_inner(),
-        })
+        };
+        Ok((package, read))
     }
 
     /// Parses and evaluates one file; for a .bzl file returns its frozen module.
@@ -144,7 +193,7 @@ impl<'w> Loader<'w> {
         kind: Kind,
         ctx: &BuildContext,
         chain: &[PathBuf],
-    ) -> Result<Option<FrozenModule>> {
+    ) -> Result<(Option<FrozenModule>, Vec<PathBuf>)> {
         let shown = self.ws.shown(path);
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))?;
@@ -161,9 +210,11 @@ impl<'w> Loader<'w> {
         let mut chain = chain.to_vec();
         chain.push(path.to_path_buf());
         let mut loaded: Vec<(String, FrozenModule)> = Vec::new();
+        let mut files: Vec<PathBuf> = Vec::new();
         for load in ast.loads() {
             let at = location_of(&self.ws.root, &load.span);
-            let module = self.bzl_module(load.module_id, package, &chain, &at)?;
+            let (module, read) = self.bzl_module(load.module_id, package, &chain, &at)?;
+            files.extend(read);
             for theirs in load.symbols.values() {
                 if module.get_option(theirs).ok().flatten().is_none() {
                     let names: Vec<String> =
@@ -181,7 +232,9 @@ impl<'w> Loader<'w> {
         let modules: HashMap<&str, &FrozenModule> =
             loaded.iter().map(|(k, m)| (k.as_str(), m)).collect();
         let loader = ReturnFileLoader { modules: &modules };
-        Module::with_temp_heap(|module| {
+        files.sort();
+        files.dedup();
+        let module = Module::with_temp_heap(|module| {
             {
                 let mut eval = Evaluator::new(&module);
                 eval.set_loader(&loader);
@@ -200,7 +253,8 @@ impl<'w> Loader<'w> {
             } else {
                 Ok(None)
             }
-        })
+        })?;
+        Ok((module, files))
     }
 
     /// The frozen module of a .bzl file named by a load() label.
@@ -210,7 +264,7 @@ impl<'w> Loader<'w> {
         package: &str,
         chain: &[PathBuf],
         at: &Location,
-    ) -> Result<FrozenModule> {
+    ) -> Result<(FrozenModule, Vec<PathBuf>)> {
         let label = Label::parse_relative(module_id, Some(package)).map_err(|e| {
             Error::new(ErrorKind::Load, format!("bad load() label: {}", e.0)).at(Some(at.clone()))
         })?;
@@ -250,15 +304,15 @@ impl<'w> Loader<'w> {
             build_file: String::new(),
             targets: RefCell::new(IndexMap::new()),
         };
-        let module = self
-            .eval_file(&path, label.package(), Kind::Bzl, &ctx, chain)?
-            .expect("a .bzl file gives a module");
+        let (module, mut read) = self.eval_file(&path, label.package(), Kind::Bzl, &ctx, chain)?;
+        let module = module.expect("a .bzl file gives a module");
+        read.push(path.clone());
         // Another thread may have evaluated it meanwhile; both results are equal.
         self.bzl
             .lock()
             .expect("no panics while locked")
-            .insert(path, module.clone());
-        Ok(module)
+            .insert(path, (module.clone(), read.clone()));
+        Ok((module, read))
     }
 
     /// A Starlark error as a sel error: sel's own errors keep their kind.

@@ -98,12 +98,15 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
             values,
             default,
             doc,
-            ..
+            ordered,
         } => {
             attrs.push(("values".into(), value_text(&strings(values), 1)));
             attrs.push(("default".into(), quote(default)));
             if !doc.is_empty() {
                 attrs.push(("doc".into(), quote(doc)));
+            }
+            if *ordered {
+                attrs.push(("ordered".into(), "True".into()));
             }
         }
         Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
@@ -111,12 +114,7 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
                 let dict = Value::Dict(
                     flag_values
                         .iter()
-                        .map(|f| {
-                            (
-                                Value::Label(f.selector.clone()),
-                                Value::Str(f.value.clone()),
-                            )
-                        })
+                        .map(|f| (Value::Label(f.selector.clone()), Value::Str(f.text())))
                         .collect(),
                 );
                 attrs.push(("flag_values".into(), value_text(&dict, 1)));

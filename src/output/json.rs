@@ -70,16 +70,17 @@ fn fixed(t: &Target) -> Map<String, Json> {
             values,
             default,
             doc,
-            ..
+            ordered,
         } => {
             put("values", json!(values));
             put("default", json!(default));
             put("doc", json!(doc));
+            put("ordered", json!(ordered));
         }
         Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
             let fv: Map<String, Json> = flag_values
                 .iter()
-                .map(|f| (f.selector.to_string(), json!(f.value)))
+                .map(|f| (f.selector.to_string(), json!(f.text())))
                 .collect();
             put("flag_values", Json::Object(fv));
         }

@@ -28,9 +28,11 @@
 //! to the highest cut (at least 3.14). The values of `python_full_version` are
 //! the intervals between consecutive cuts inside `requires-python`; no marker
 //! changes its truth inside one, so a value stands for any version in it. A
-//! value is named by its lower end: `3.12` when it holds the whole 3.12 series
-//! (or, for the last value, 3.12 and every later version), `3.9.1` when it
-//! starts mid-series.
+//! value is named by its lower end, written as PEP 440 would (`3.12` for
+//! 3.12.0, `3.9.1`): `3.12` stands for 3.12.0 and every version up to the next
+//! value, which is the whole 3.12 series unless the lock's markers split it
+//! (`python_full_version > '3.9'` splits 3.9 into `3.9` = 3.9.0 and `3.9.1` =
+//! 3.9.1 and later 3.9 releases); the last value stands for every later version.
 //!
 //! `and` and `or` become `config_setting_group(match_all / match_any)`;
 //! there is no `not` in PEP 508 to translate. An edge to `foo[bar]` becomes an
@@ -448,12 +450,8 @@ impl Gen<'_> {
             if !domain.contains(lo) {
                 continue;
             }
-            let whole_series = lo.2 == 0 && hi.is_none_or(|h| h >= lo.next_minor());
-            let name = if whole_series {
-                format!("{}.{}", lo.0, lo.1)
-            } else {
-                format!("{}.{}.{}", lo.0, lo.1, lo.2)
-            };
+            // Named by its lower end: `3.12` is 3.12.0, and stands for every version up to the next value.
+            let name = lo.to_string();
             self.python.push(PyValue { lo, hi, name });
         }
         for (var, mentioned) in strings {

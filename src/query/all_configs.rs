@@ -32,6 +32,8 @@ pub struct AllConfigsEnv<'s, 'g> {
     edge_failures: HashMap<Label, Vec<Failure>>,
     /// Failures of patterns naming an incompatible target.
     pattern_failures: Vec<Failure>,
+    /// The followed edges of each target, computed once.
+    edge_cache: HashMap<Label, Vec<(Label, Cond)>>,
 }
 
 impl<'s, 'g> AllConfigsEnv<'s, 'g> {
@@ -45,6 +47,7 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
             visited: HashMap::new(),
             edge_failures: HashMap::new(),
             pattern_failures: Vec::new(),
+            edge_cache: HashMap::new(),
         }
     }
 
@@ -55,6 +58,9 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
     /// The edges of a target that a configured query follows: the target
     /// exists and is visible; the others are failures, recorded once.
     fn edges(&mut self, label: &Label) -> Result<Vec<(Label, Cond)>> {
+        if let Some(e) = self.edge_cache.get(label) {
+            return Ok(e.clone());
+        }
         let t = self.sym.target(label)?;
         let graph = self.sym.graph();
         let from = graph.target(label)?;
@@ -85,6 +91,7 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
         if !failures.is_empty() {
             self.edge_failures.entry(label.clone()).or_insert(failures);
         }
+        self.edge_cache.insert(label.clone(), out.clone());
         Ok(out)
     }
 

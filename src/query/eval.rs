@@ -329,6 +329,9 @@ impl<E: QueryEnv> Evaluator<'_, E> {
         start: TargetSet<E::Cond>,
         depth: Option<u32>,
     ) -> Result<TargetSet<E::Cond>> {
+        if depth.is_none() {
+            return self.closure(start);
+        }
         let mut result = start.clone();
         let mut frontier: Vec<(Label, E::Cond)> = start.into_iter().collect();
         let mut level = 0;
@@ -365,6 +368,34 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                 }
             }
         }
+        if depth.is_none() {
+            let mut graph = Indexed::default();
+            for (m, edges) in &reverse {
+                let to = graph.id(m);
+                for (n, c) in edges {
+                    let from = graph.id(n);
+                    graph.edge(to, from, *c);
+                }
+            }
+            let mut init = vec![None; graph.nodes.len()];
+            for (l, c) in &x {
+                if let (Some(uc), Some(i)) = (universe.get(l), graph.index.get(l)) {
+                    init[*i] = Some(self.env.and(*c, *uc));
+                }
+            }
+            let mut result = TargetSet::new();
+            for (l, c) in &x {
+                if let Some(uc) = universe.get(l) {
+                    self.insert(&mut result, l.clone(), self.env.and(*c, *uc));
+                }
+            }
+            for (i, c) in propagate(self.env, &graph, init).into_iter().enumerate() {
+                if let Some(c) = c {
+                    self.insert(&mut result, graph.nodes[i].clone(), c);
+                }
+            }
+            return Ok(result);
+        }
         let mut result = TargetSet::new();
         let mut frontier = Vec::new();
         for (l, c) in x {
@@ -390,6 +421,47 @@ impl<E: QueryEnv> Evaluator<'_, E> {
             frontier = next.into_iter().collect();
         }
         Ok(result)
+    }
+
+    /// The whole transitive closure: collected once, then conditions flow
+    /// along it in topological order (strongly connected components iterate
+    /// to a fixpoint), so each edge is followed a bounded number of times
+    /// however many paths reach a target.
+    fn closure(&mut self, start: TargetSet<E::Cond>) -> Result<TargetSet<E::Cond>> {
+        let mut graph = Indexed::default();
+        let mut todo: Vec<usize> = start.keys().map(|l| graph.id(l)).collect();
+        let mut expanded = vec![false; graph.nodes.len()];
+        while let Some(i) = todo.pop() {
+            if expanded.len() <= i {
+                expanded.resize(i + 1, false);
+            }
+            if expanded[i] {
+                continue;
+            }
+            expanded[i] = true;
+            let label = graph.nodes[i].clone();
+            for (m, e) in self.env.deps(&label)? {
+                if self.env.is_never(e) {
+                    continue;
+                }
+                let j = graph.id(&m);
+                graph.edge(i, j, e);
+                if expanded.len() <= j || !expanded[j] {
+                    todo.push(j);
+                }
+            }
+        }
+        let mut init = vec![None; graph.nodes.len()];
+        for (l, c) in &start {
+            init[graph.index[l]] = Some(*c);
+        }
+        let conds = propagate(self.env, &graph, init);
+        Ok(graph
+            .nodes
+            .into_iter()
+            .zip(conds)
+            .filter_map(|(l, c)| c.filter(|c| !self.env.is_never(*c)).map(|c| (l, c)))
+            .collect())
     }
 
     /// One shortest path from a target of `a` to a target of `b` (breadth-first,
@@ -432,4 +504,94 @@ impl<E: QueryEnv> Evaluator<'_, E> {
         }
         Ok(TargetSet::new())
     }
+}
+
+/// A graph over dense indices, for propagation.
+struct Indexed<C> {
+    nodes: Vec<Label>,
+    index: HashMap<Label, usize>,
+    edges: Vec<Vec<(usize, C)>>,
+}
+
+impl<C> Default for Indexed<C> {
+    fn default() -> Self {
+        Indexed {
+            nodes: Vec::new(),
+            index: HashMap::new(),
+            edges: Vec::new(),
+        }
+    }
+}
+
+impl<C> Indexed<C> {
+    fn id(&mut self, l: &Label) -> usize {
+        if let Some(i) = self.index.get(l) {
+            return *i;
+        }
+        let i = self.nodes.len();
+        self.nodes.push(l.clone());
+        self.index.insert(l.clone(), i);
+        self.edges.push(Vec::new());
+        i
+    }
+
+    fn edge(&mut self, from: usize, to: usize, c: C) {
+        self.edges[from].push((to, c));
+    }
+}
+
+/// Conditions flowing from `init` along the edges: each node's condition is
+/// its initial one or-ed with (predecessor's condition and edge condition).
+fn propagate<E: QueryEnv>(
+    env: &E,
+    graph: &Indexed<E::Cond>,
+    mut cond: Vec<Option<E::Cond>>,
+) -> Vec<Option<E::Cond>> {
+    let mut g = petgraph::graph::DiGraph::<(), ()>::with_capacity(graph.nodes.len(), 0);
+    for _ in &graph.nodes {
+        g.add_node(());
+    }
+    for (from, edges) in graph.edges.iter().enumerate() {
+        for (to, _) in edges {
+            g.add_edge((from as u32).into(), (*to as u32).into(), ());
+        }
+    }
+    // Kosaraju (iterative, graphs are deep) lists components in reverse topological order.
+    let components = petgraph::algo::kosaraju_scc(&g);
+    let flow = |n: usize, cond: &mut Vec<Option<E::Cond>>| -> bool {
+        let Some(c) = cond[n] else { return false };
+        let mut changed = false;
+        for (m, e) in &graph.edges[n] {
+            let through = env.and(c, *e);
+            if env.is_never(through) {
+                continue;
+            }
+            let new = match cond[*m] {
+                Some(old) => env.or(old, through),
+                None => through,
+            };
+            if cond[*m] != Some(new) {
+                cond[*m] = Some(new);
+                changed = true;
+            }
+        }
+        changed
+    };
+    for component in components.iter().rev() {
+        if component.len() == 1 {
+            flow(component[0].index(), &mut cond);
+            // A self-loop changes nothing: c | (c & e) == c.
+            continue;
+        }
+        loop {
+            let mut changed = false;
+            for n in component {
+                changed |= flow(n.index(), &mut cond);
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+    cond
 }

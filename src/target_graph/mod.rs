@@ -6,7 +6,7 @@
 //! (`deps`, `actual`, `target_compatible_with`) already hold [`Value::Label`]s,
 //! in every select branch too, so a bad label is reported where it is written.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use indexmap::IndexMap;
@@ -15,7 +15,7 @@ use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::{package_in_subtree, Label, TargetPattern};
 
 /// A plain attribute value: what a select resolves to.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// Starlark's `None`.
     None,
@@ -128,7 +128,9 @@ pub fn quote(s: &str) -> String {
 }
 
 /// The key of one select branch.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum SelectKey {
     /// `//conditions:default`.
     Default,
@@ -146,7 +148,7 @@ impl fmt::Display for SelectKey {
 }
 
 /// `select({key: value, ...}, no_match_error = "...")`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Select {
     /// The branches in the order written.
     pub branches: Vec<(SelectKey, Value)>,
@@ -157,7 +159,7 @@ pub struct Select {
 }
 
 /// A configurable attribute: plain, a select, or a `+` of those.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Attr {
     /// A value that is the same in every configuration.
     Plain(Value),
@@ -231,7 +233,7 @@ impl Attr {
 
 /// How a config_setting constrains one selector: `{":cuda": "12"}`, or for an
 /// ordered selector a comparison, `{":cuda": ">=12"}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FlagValue {
     /// The selector.
     pub selector: Label,
@@ -288,7 +290,7 @@ impl FlagValue {
 }
 
 /// A comparison in a `flag_values` entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Compare {
     /// `value` (or `==value`).
     Eq,
@@ -337,7 +339,7 @@ impl Compare {
 }
 
 /// `config_setting_group`'s mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum GroupMode {
     /// `match_any`: any listed condition.
     Any,
@@ -346,7 +348,7 @@ pub enum GroupMode {
 }
 
 /// What a target is, with its kind-specific attributes.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rule {
     /// `selector(name, values, default, doc)`: a dimension of the configuration.
     Selector {
@@ -454,7 +456,7 @@ impl Rule {
 }
 
 /// One target of a package.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Its label.
     pub label: Label,
@@ -513,7 +515,7 @@ impl Target {
 }
 
 /// One package: a directory with a BUILD file, and its targets.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Package {
     /// The package path, `""` for the root.
     pub name: String,
@@ -526,36 +528,69 @@ pub struct Package {
 /// The unconfigured graph: every package of the workspace and its targets.
 #[derive(Clone, Debug, Default)]
 pub struct TargetGraph {
-    packages: BTreeMap<String, Package>,
+    /// Sorted by path.
+    packages: Vec<Package>,
+    by_name: HashMap<String, usize>,
+    /// Label -> (package, index in it): lookups are the queries' hot path.
+    index: HashMap<Label, (u32, u32)>,
+    selectors: Vec<Label>,
 }
 
 impl TargetGraph {
     /// A graph of these packages.
     pub fn new(packages: impl IntoIterator<Item = Package>) -> Self {
+        let mut packages: Vec<Package> = packages.into_iter().collect();
+        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        let by_name = packages
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.clone(), i))
+            .collect();
+        let mut index = HashMap::with_capacity(packages.iter().map(|p| p.targets.len()).sum());
+        let mut selectors = Vec::new();
+        for (n, p) in packages.iter().enumerate() {
+            for (i, t) in p.targets.values().enumerate() {
+                index.insert(t.label.clone(), (n as u32, i as u32));
+                if matches!(t.rule, Rule::Selector { .. }) {
+                    selectors.push(t.label.clone());
+                }
+            }
+        }
+        selectors.sort();
         TargetGraph {
-            packages: packages.into_iter().map(|p| (p.name.clone(), p)).collect(),
+            packages,
+            by_name,
+            index,
+            selectors,
         }
     }
 
     /// The packages, sorted by path.
     pub fn packages(&self) -> impl Iterator<Item = &Package> {
-        self.packages.values()
+        self.packages.iter()
     }
 
     /// One package by path.
     pub fn package(&self, name: &str) -> Option<&Package> {
-        self.packages.get(name)
+        self.by_name.get(name).map(|i| &self.packages[*i])
     }
 
     /// Every target, in package order then declaration order.
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
-        self.packages.values().flat_map(|p| p.targets.values())
+        self.packages.iter().flat_map(|p| p.targets.values())
     }
 
     /// A target by label, or an error naming what is missing, with a suggestion.
     pub fn target(&self, label: &Label) -> Result<&Target> {
-        let Some(pkg) = self.packages.get(label.package()) else {
-            let names: Vec<String> = self.packages.keys().map(|p| format!("//{p}")).collect();
+        if let Some((pkg, i)) = self.index.get(label) {
+            return Ok(&self.packages[*pkg as usize].targets[*i as usize]);
+        }
+        let Some(pkg) = self.package(label.package()) else {
+            let names: Vec<String> = self
+                .packages
+                .iter()
+                .map(|p| format!("//{}", p.name))
+                .collect();
             let wanted = format!("//{}", label.package());
             let help = did_you_mean(&wanted, names.iter().map(|s| s.as_str()));
             return Err(Error::new(
@@ -587,7 +622,7 @@ impl TargetGraph {
         match pattern {
             TargetPattern::Target(l) => self.target(l).map(|t| vec![t.label.clone()]),
             TargetPattern::Package(p) => {
-                let pkg = self.packages.get(p).ok_or_else(|| {
+                let pkg = self.package(p).ok_or_else(|| {
                     Error::new(
                         ErrorKind::UnknownPackage,
                         format!("no such package `//{p}`: no BUILD or BUILD.sel file there"),
@@ -600,7 +635,7 @@ impl TargetGraph {
             TargetPattern::Subtree(root) => {
                 let mut v: Vec<Label> = self
                     .packages
-                    .values()
+                    .iter()
                     .filter(|p| package_in_subtree(&p.name, root))
                     .flat_map(|p| p.targets.values().map(|t| t.label.clone()))
                     .collect();
@@ -618,17 +653,15 @@ impl TargetGraph {
 
     /// Every selector of the workspace, sorted by label.
     pub fn selectors(&self) -> Vec<&Target> {
-        let mut v: Vec<&Target> = self
-            .targets()
-            .filter(|t| matches!(t.rule, Rule::Selector { .. }))
-            .collect();
-        v.sort_by(|a, b| a.label.cmp(&b.label));
-        v
+        self.selectors
+            .iter()
+            .map(|l| self.target(l).expect("indexed selectors exist"))
+            .collect()
     }
 
     /// The number of targets.
     pub fn len(&self) -> usize {
-        self.packages.values().map(|p| p.targets.len()).sum()
+        self.index.len()
     }
 
     /// Whether the workspace has no targets.

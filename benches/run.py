@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""sel's benchmark: cold and warm query/cquery on generated workspaces, with Bazel beside it.
+
+    benches/run.py [--sizes 10000,100000] [--runs 5] [--bazel] [--work DIR]
+
+Builds sel in release mode (cargo build --release), generates workspaces with
+benches/generate.py, and prints for each size the median wall time and the peak
+memory (max RSS) of:
+  - sel query  'deps(ROOT)'                 (cold: --no-cache, every run loads everything)
+  - sel cquery 'deps(ROOT)' --select s1=b   (cold)
+  - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache)
+  - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
+and how time and memory grow with size. With --bazel (and `bazel` on PATH, Debian's
+bazel-bootstrap + bazel-skylib), it translates each workspace with
+../shared/tools/sel2bazel.py and prints Bazel's cold (fresh server) and warm
+(running server) times for the same queries, and the ratios. Figures are medians:
+these machines are shared and noisy. See docs/benchmarks.md.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+SEL = os.path.join(ROOT, "target", "release", "sel")
+QUERY_ROOT = "//g0/p0:t0"
+
+
+def run_measured(cmd, cwd=None):
+    """Runs cmd with os.wait4 to get its own peak RSS; returns (seconds, MiB, lines)."""
+    start = time.perf_counter()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(w, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(r)
+        if cwd:
+            os.chdir(cwd)
+        os.execvp(cmd[0], cmd)
+    os.close(w)
+    lines = 0
+    with os.fdopen(r, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            lines += chunk.count(b"\n")
+    _, status, usage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"command failed ({status}): {' '.join(cmd)}")
+    return elapsed, usage.ru_maxrss / 1024, lines
+
+
+def median_of(runs, cmd, cwd=None, before=None):
+    times, mems, lines = [], [], 0
+    for _ in range(runs):
+        if before:
+            before()
+        t, m, lines = run_measured(cmd, cwd)
+        times.append(t)
+        mems.append(m)
+    return statistics.median(times), max(mems), lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="10000,100000")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--bazel", action="store_true")
+    ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
+    args = ap.parse_args()
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    rows = []
+    for n in sizes:
+        ws = os.path.join(args.work, f"ws{n}")
+        if not os.path.exists(os.path.join(ws, "sel.toml")):
+            subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), ws], check=True, stdout=subprocess.DEVNULL)
+        cache = os.path.join(ws, ".sel-cache")
+        drop_cache = lambda: shutil.rmtree(cache, ignore_errors=True)
+        q = ["deps(" + QUERY_ROOT + ")"]
+        row = {"n": n}
+        row["query"] = median_of(args.runs, [SEL, "-C", ws, "query", *q, "--no-cache"])
+        row["cquery"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b", "--no-cache"])
+        drop_cache()
+        run_measured([SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
+        row["cquery_warm"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
+        row["all_configs"] = median_of(max(1, args.runs // 2), [SEL, "-C", ws, "cquery", *q, "--all-configs", "--no-cache"])
+        if args.bazel and shutil.which("bazel"):
+            row.update(bazel(ws, args.runs))
+        rows.append(row)
+        print_row(row)
+    print_growth(rows)
+
+
+def bazel(ws, runs):
+    out = ws + "-bazel"
+    tool = os.path.join(ROOT, "..", "shared", "tools", "sel2bazel.py")
+    if not os.path.exists(os.path.join(out, "WORKSPACE")):
+        subprocess.run([sys.executable, tool, ws, out], check=True)
+    base = ["bazel", "--output_user_root=" + out + "-root"]
+    q = "deps(" + QUERY_ROOT + ")"
+    shutdown = lambda: subprocess.run(base + ["shutdown"], cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    flags = ["--noshow_progress", "--ui_event_filters=-info"]
+    res = {}
+    res["bazel_query_cold"] = median_of(runs, base + ["query", q] + flags, cwd=out, before=shutdown)
+    subprocess.run(base + ["query", q] + flags, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res["bazel_query_warm"] = median_of(runs, base + ["query", q] + flags, cwd=out)
+    cq = base + ["cquery", q, "--//flags:s1=b"] + flags
+    res["bazel_cquery_cold"] = median_of(runs, cq, cwd=out, before=shutdown)
+    subprocess.run(cq, cwd=out, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res["bazel_cquery_warm"] = median_of(runs, cq, cwd=out)
+    shutdown()
+    return res
+
+
+def print_row(row):
+    n = row["n"]
+    print(f"\n== {n} targets ==")
+    for key, (t, m, lines) in [(k, v) for k, v in row.items() if k != "n"]:
+        print(f"  {key:<20} median {t:7.3f} s   peak {m:7.1f} MiB ({m * 1024 * 1024 / n:6.0f} B/target)   {lines} lines")
+    if "bazel_cquery_warm" in row:
+        for sel_key, bz in [("query", "bazel_query_cold"), ("query", "bazel_query_warm"), ("cquery", "bazel_cquery_cold"), ("cquery", "bazel_cquery_warm"), ("cquery_warm", "bazel_cquery_warm")]:
+            print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
+
+
+def print_growth(rows):
+    if len(rows) < 2:
+        return
+    print("\n== growth (time and memory ratio per 10x targets) ==")
+    for a, b in zip(rows, rows[1:]):
+        f = b["n"] / a["n"]
+        for key in ["query", "cquery", "cquery_warm", "all_configs"]:
+            print(f"  {key:<12} {a['n']}->{b['n']} ({f:.0f}x): time {b[key][0] / a[key][0]:.1f}x, memory {b[key][1] / a[key][1]:.1f}x")
+
+
+if __name__ == "__main__":
+    main()
