@@ -83,7 +83,7 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
             marker: None,
         });
     }
-    out.sort();
+    sort(&mut out);
     Ok(out)
 }
 
@@ -137,8 +137,28 @@ pub fn requirements_all(
             marker,
         });
     }
-    out.sort();
+    sort(&mut out);
     Ok(out)
+}
+
+/// Sorts by name, then by version in PEP 440's order of release numbers (`3.9.4`
+/// before `3.10.0`), as `uv export` does.
+fn sort(requirements: &mut [Requirement]) {
+    fn release(v: &Option<String>) -> (Vec<u64>, String) {
+        let v = v.as_deref().unwrap_or("");
+        let v = v.split_once('!').map_or(v, |(_, rest)| rest);
+        let end = v
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(v.len());
+        let mut numbers: Vec<u64> = v[..end].split('.').filter_map(|n| n.parse().ok()).collect();
+        while numbers.last() == Some(&0) {
+            numbers.pop();
+        }
+        (numbers, v[end..].to_string())
+    }
+    requirements.sort_by(|a, b| {
+        (&a.name, release(&a.version), &a.marker).cmp(&(&b.name, release(&b.version), &b.marker))
+    });
 }
 
 /// The distribution name and version: from a `pkg:pypi/NAME@VERSION` purl, else the
@@ -226,11 +246,13 @@ impl Meanings {
         for cube in &cubes {
             let terms = self.cube(alg, cube, label)?;
             let text = terms.join(" and ");
-            parts.push(if several && (terms.len() > 1 || text.contains(" or ")) {
-                format!("({text})")
-            } else {
-                text
-            });
+            parts.push(
+                if several && (text.contains(" and ") || text.contains(" or ")) {
+                    format!("({text})")
+                } else {
+                    text
+                },
+            );
         }
         Ok(parts.join(" or "))
     }

@@ -1,0 +1,620 @@
+//! `sel import` of real lock files, judged by uv and PyPA's `packaging`.
+//!
+//! The fixtures (tests/fixtures/import-*) are locks uv made for real projects:
+//! a GPU stack (torch, with nvidia-* packages behind `sys_platform` and
+//! `platform_machine` markers and three forks by Python version), a
+//! scientific stack (Windows, emscripten and PyPy markers, Python-version
+//! forks), a web stack (patch-level Python markers such as `> '3.9'`, extras
+//! of dependencies), and uv's PEP 751 export of the web stack. Their wheel and
+//! sdist lists are stripped and their hosts are `index.invalid`
+//! (`tests/import_helper.py strip`).
+//!
+//! The expected answers are not computed by sel: `tests/import_helper.py
+//! regen` ran `uv export` on each lock and evaluated every exported marker
+//! with `packaging` in 4 platforms x every supported Python (3.Y.0, 3.Y.1 and
+//! 3.Y.20 of each minor version up to 3.16), with uv's default groups and with
+//! every extra and group. The results are committed (expected.json), so
+//! [`every_environment_matches_uv`] needs no Python. The equivalence tests of
+//! markers run the helper with python3 and `packaging` when they are installed,
+//! and say they are skipped otherwise.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+use serde_json::{json, Value};
+
+use sel::python::marker::PyVersion;
+use sel::target_graph::{Rule, Value as AttrValue};
+use sel::{ErrorKind, Request, Session};
+
+const FIXTURES: &[&str] = &["import-gpu", "import-sci", "import-web", "import-pylock"];
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn lockfile(name: &str) -> PathBuf {
+    let dir = fixture(name);
+    if dir.join("uv.lock").exists() {
+        dir.join("uv.lock")
+    } else {
+        dir.join("pylock.toml")
+    }
+}
+
+/// Imports a fixture into a fresh directory and loads it.
+fn imported(name: &str) -> (tempfile::TempDir, Session) {
+    let dir = tempfile::tempdir().unwrap();
+    sel::python::import(&lockfile(name), dir.path()).unwrap();
+    let session = Session::open(dir.path()).unwrap();
+    (dir, session)
+}
+
+fn expected(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture(name).join("expected.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The value of the Python selector that stands for `version`: the last one not above it.
+fn python_value(session: &Session, version: &str) -> String {
+    let label = sel::Label::parse("//markers:python_full_version").unwrap();
+    let Rule::Selector { values, .. } = &session.graph.target(&label).unwrap().rule else {
+        panic!("not a selector")
+    };
+    let v = PyVersion::parse(version).unwrap().0;
+    values
+        .iter()
+        .rev()
+        .find(|name| PyVersion::parse(name).unwrap().0 <= v)
+        .unwrap_or_else(|| panic!("no value for {version} in {values:?}"))
+        .clone()
+}
+
+/// `name==version` of every distribution in a configured result.
+fn requirements(result: &sel::QueryResult) -> Vec<String> {
+    let mut out: Vec<String> = result
+        .configured
+        .iter()
+        .filter(|t| t.kind == "package")
+        .filter_map(|t| match t.attrs.get("purl") {
+            Some(AttrValue::Str(purl)) if t.label.package() == "pypi" => {
+                let (name, version) = purl
+                    .strip_prefix("pkg:pypi/")
+                    .unwrap()
+                    .split_once('@')
+                    .unwrap();
+                Some(format!("{name}=={version}"))
+            }
+            _ => None,
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn every_environment_matches_uv() {
+    let mut environments = 0;
+    let mut packages = std::collections::BTreeSet::new();
+    for name in FIXTURES {
+        let (_dir, session) = imported(name);
+        let expected = expected(name);
+        for (variant, v) in expected["variants"].as_object().unwrap() {
+            let selects: Vec<String> = v["select"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+            let sets = v["sets"].as_array().unwrap();
+            for env in v["environments"].as_array().unwrap() {
+                let platform = env["platform"].as_str().unwrap();
+                let python = env["python"].as_str().unwrap();
+                let mut selects = selects.clone();
+                selects.push(format!(
+                    "python_full_version={}",
+                    python_value(&session, python)
+                ));
+                let request = Request {
+                    selects,
+                    platform: Some(format!("//platforms:{platform}")),
+                    config: None,
+                };
+                let result = session.cquery("deps(//:root)", &request).unwrap();
+                let got = requirements(&result);
+                let want: Vec<String> = sets[env["set"].as_u64().unwrap() as usize]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| s.as_str().unwrap().to_string())
+                    .collect();
+                assert_eq!(
+                    got, want,
+                    "{name} ({variant}): {platform}, Python {python}: sel (left) and uv + packaging (right) disagree"
+                );
+                environments += 1;
+                packages.extend(got);
+            }
+        }
+    }
+    // 4 fixtures, 4 platforms, every Python from 3.9 or 3.10 to 3.16 at three patch levels.
+    assert!(
+        environments >= 4 * 4 * 7 * 3,
+        "only {environments} environments"
+    );
+    eprintln!(
+        "compared {environments} environments, {} distinct name==version",
+        packages.len()
+    );
+}
+
+/// Whether `python3 -c 'import packaging'` works.
+fn have_packaging() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import packaging.markers"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipped: python3 with `packaging` is not installed (pip install packaging)");
+    }
+    ok
+}
+
+fn helper(args: &[&Path]) -> (bool, String) {
+    let out = Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/import_helper.py"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
+/// The variants of a fixture: (name, the export they are judged against, the --select list).
+fn variants(name: &str) -> Vec<(String, PathBuf, Vec<String>)> {
+    let expected = expected(name);
+    expected["variants"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(variant, v)| {
+            let selects = v["select"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_string())
+                .collect();
+            (
+                variant.clone(),
+                fixture(name).join(v["export"].as_str().unwrap()),
+                selects,
+            )
+        })
+        .collect()
+}
+
+/// For a pylock fixture, its packages' markers in requirements form.
+fn pylock_requirements(path: &Path) -> String {
+    let lock: toml::Table = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut out = String::new();
+    for p in lock["packages"].as_array().unwrap() {
+        let p = p.as_table().unwrap();
+        out.push_str(&format!(
+            "{}=={}",
+            p["name"].as_str().unwrap(),
+            p["version"].as_str().unwrap()
+        ));
+        if let Some(m) = p.get("marker") {
+            out.push_str(&format!(" ; {}", m.as_str().unwrap()));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn reference_export(export: &Path, dir: &Path) -> PathBuf {
+    if export.extension().is_some_and(|e| e == "toml") {
+        let path = dir.join("pylock-requirements.txt");
+        std::fs::write(&path, pylock_requirements(export)).unwrap();
+        path
+    } else {
+        export.to_path_buf()
+    }
+}
+
+#[test]
+fn all_configs_conditions_are_uv_markers() {
+    if !have_packaging() {
+        return;
+    }
+    for name in FIXTURES {
+        let (dir, session) = imported(name);
+        for (variant, export, selects) in variants(name) {
+            let request = Request {
+                selects,
+                ..Default::default()
+            };
+            let result = session.cquery_all("deps(//:root)", &request).unwrap();
+            assert!(
+                result.failures.is_empty(),
+                "{name}: evaluation fails somewhere"
+            );
+            let alg = &result.algebra;
+            let mut selectors = serde_json::Map::new();
+            for dim in alg.space().selectors() {
+                let label = sel::Label::parse(&dim.label).unwrap();
+                let target = session.graph.target(&label).unwrap();
+                let tag = |prefix: &str| {
+                    target
+                        .tags
+                        .iter()
+                        .find_map(|t| t.strip_prefix(prefix).map(str::to_string))
+                };
+                selectors.insert(
+                    dim.label.clone(),
+                    json!({
+                        "meaning": tag("pep508:"),
+                        "values": dim.values,
+                        "other": tag("pep508-other:"),
+                    }),
+                );
+            }
+            let mut packages = serde_json::Map::new();
+            for (label, when) in &result.targets {
+                if label.package() != "pypi" {
+                    continue;
+                }
+                let target = session.graph.target(label).unwrap();
+                let Rule::Package { attrs } = &target.rule else {
+                    continue;
+                };
+                let purl = attrs["purl"].all_values()[0].as_str().unwrap().to_string();
+                let (n, v) = purl
+                    .strip_prefix("pkg:pypi/")
+                    .unwrap()
+                    .split_once('@')
+                    .unwrap();
+                packages.insert(format!("{n}=={v}"), alg.to_json(*when));
+            }
+            let reference = reference_export(&export, dir.path());
+            let doc = json!({
+                "requires-python": expected(name)["requires-python"],
+                "selectors": selectors,
+                "packages": packages,
+                "export": reference,
+            });
+            let path = dir.path().join(format!("conditions-{variant}.json"));
+            std::fs::write(&path, serde_json::to_string(&doc).unwrap()).unwrap();
+            let (ok, text) = helper(&[Path::new("conditions"), &path]);
+            assert!(
+                ok,
+                "{name} ({variant}): --all-configs conditions differ from uv's markers:\n{text}"
+            );
+        }
+    }
+}
+
+fn sel(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("sel")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn export_requirements_round_trip() {
+    let python = have_packaging();
+    for name in FIXTURES {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = lockfile(name);
+        let out = sel(
+            dir.path(),
+            &["import", lock.to_str().unwrap(), "--out", "ws"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ws = dir.path().join("ws");
+        for (variant, export, selects) in variants(name) {
+            let mut args = vec!["export", "requirements", "deps(//:root)", "--all-configs"];
+            for s in &selects {
+                args.extend(["--select", s]);
+            }
+            let out = sel(&ws, &args);
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.starts_with("# This file was autogenerated by sel"));
+            let ours = dir.path().join(format!("sel-export-{variant}.txt"));
+            std::fs::write(&ours, &text).unwrap();
+            if python {
+                let reference = reference_export(&export, dir.path());
+                let requires = expected(name)["requires-python"]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
+                let (ok, diff) = helper(&[
+                    Path::new("markers"),
+                    &ours,
+                    &reference,
+                    Path::new(&requires),
+                ]);
+                assert!(
+                    ok,
+                    "{name} ({variant}): sel export requirements differs from uv's export:\n{diff}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn export_requirements_of_one_environment() {
+    let (dir, _session) = imported("import-gpu");
+    let out = sel(
+        dir.path(),
+        &[
+            "export",
+            "requirements",
+            "deps(//:root)",
+            "--platform",
+            "//platforms:linux-x86_64",
+            "--select",
+            "python_full_version=3.12",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    assert!(lines.contains(&"torch==2.15.0"), "{text}");
+    assert!(lines.contains(&"nvidia-cublas==13.4.1.3"), "{text}");
+    assert!(!lines.contains(&"colorama==0.4.6"), "{text}");
+    assert!(lines.iter().all(|l| !l.contains(';')), "{text}");
+    // The same set as cquery, which every_environment_matches_uv checks against uv.
+    let expected = expected("import-gpu");
+    let v = &expected["variants"]["default"];
+    let env = v["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["platform"] == "linux-x86_64" && e["python"] == "3.12.0")
+        .unwrap();
+    let want: Vec<&str> = v["sets"][env["set"].as_u64().unwrap() as usize]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(lines, want);
+}
+
+#[test]
+fn cli_reads_naturally() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = lockfile("import-gpu");
+    let out = sel(dir.path(), &["import", lock.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = sel(
+        dir.path(),
+        &[
+            "cquery",
+            "deps(//:root)",
+            "--platform",
+            "//platforms:macos-arm64",
+            "--select",
+            "python_full_version=3.12",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("//pypi:torch@2.15.0\n"), "{text}");
+    assert!(!text.contains("nvidia"), "{text}");
+    // Importing again overwrites what sel import wrote...
+    let out = sel(dir.path(), &["import", lock.to_str().unwrap()]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ... but nothing else.
+    let other = tempfile::tempdir().unwrap();
+    std::fs::write(other.path().join("BUILD"), "package(name = \"mine\")\n").unwrap();
+    let out = sel(
+        other.path(),
+        &["import", lock.to_str().unwrap(), "--out", "."],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sel::import") && err.contains("not written by `sel import`"),
+        "{err}"
+    );
+}
+
+fn import_text(name: &str, text: &str) -> sel::Result<Session> {
+    let dir = tempfile::tempdir().unwrap();
+    let lock = dir.path().join(name);
+    std::fs::write(&lock, text).unwrap();
+    let out = dir.path().join("ws");
+    sel::python::import(&lock, &out)?;
+    let session = Session::open(&out)?;
+    std::mem::forget(dir);
+    Ok(session)
+}
+
+fn labels(session: &Session, selects: &[&str]) -> Vec<String> {
+    let request = Request {
+        selects: selects.iter().map(|s| s.to_string()).collect(),
+        ..Default::default()
+    };
+    session.cquery("deps(//:root)", &request).unwrap().labels()
+}
+
+#[test]
+fn pylock_extras_and_groups_are_switches() {
+    let session = import_text(
+        "pylock.toml",
+        r#"
+lock-version = "1.0"
+requires-python = ">=3.11"
+extras = ["cuda"]
+dependency-groups = ["dev", "docs"]
+default-groups = ["dev"]
+created-by = "hand"
+
+[[packages]]
+name = "numpy"
+version = "2.1.0"
+
+[[packages]]
+name = "cupy"
+version = "13.0.0"
+marker = "'cuda' in extras and sys_platform == 'linux'"
+
+[[packages]]
+name = "pytest"
+version = "8.0.0"
+marker = "'dev' in dependency_groups"
+
+[[packages]]
+name = "sphinx"
+version = "7.0.0"
+marker = "'docs' in dependency_groups or python_version >= '3.13'"
+"#,
+    )
+    .unwrap();
+    assert_eq!(
+        labels(&session, &["sys_platform=linux"]),
+        ["//:root", "//pypi:numpy", "//pypi:pytest"]
+    );
+    assert_eq!(
+        labels(&session, &["cuda=on", "sys_platform=linux", "dev=off"]),
+        ["//:root", "//pypi:cupy", "//pypi:numpy"]
+    );
+    assert_eq!(
+        labels(
+            &session,
+            &["cuda=on", "sys_platform=win32", "python_full_version=3.13"]
+        ),
+        ["//:root", "//pypi:numpy", "//pypi:pytest", "//pypi:sphinx"]
+    );
+}
+
+#[test]
+fn python_version_boundaries_are_values() {
+    // `> '3.9'` and `<= '3.9'` split 3.9 at 3.9.1; `python_version` compares X.Y.
+    let session = import_text(
+        "uv.lock",
+        r#"
+version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "proj"
+version = "1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "a", marker = "python_full_version > '3.9'" },
+    { name = "b", marker = "python_version > '3.9'" },
+    { name = "c", marker = "python_version in '3.10 3.12'" },
+    { name = "d", marker = "python_full_version ~= '3.11.2'" },
+]
+
+[[package]]
+name = "a"
+version = "1"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "b"
+version = "1"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "c"
+version = "1"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "d"
+version = "1"
+source = { registry = "https://index.invalid/simple" }
+"#,
+    )
+    .unwrap();
+    let py = |v: &str| {
+        labels(&session, &[&format!("python_full_version={v}")])
+            .into_iter()
+            .filter(|l| l.starts_with("//pypi:"))
+            .map(|l| l.trim_start_matches("//pypi:").to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(py("3.9"), Vec::<String>::new());
+    assert_eq!(py("3.9.1"), ["a"]);
+    assert_eq!(py("3.10"), ["a", "b", "c"]);
+    assert_eq!(py("3.11"), ["a", "b"]);
+    assert_eq!(py("3.11.2"), ["a", "b", "d"]);
+    assert_eq!(py("3.12"), ["a", "b", "c"]);
+    assert_eq!(py("3.14"), ["a", "b"]);
+}
+
+#[test]
+fn markers_sel_cannot_write_are_errors_naming_them() {
+    let lock = |marker: &str| {
+        format!(
+            r#"
+version = 1
+requires-python = ">=3.9"
+
+[[package]]
+name = "proj"
+version = "1.0"
+source = {{ virtual = "." }}
+dependencies = [{{ name = "a", marker = "{marker}" }}]
+
+[[package]]
+name = "a"
+version = "1"
+source = {{ registry = "https://index.invalid/simple" }}
+"#
+        )
+    };
+    for marker in [
+        "platform_release >= '5.0'",
+        "sys_platform in 'linux darwin'",
+        "python_full_version >= '3.13.0rc1'",
+        "platform_version == 'x'",
+    ] {
+        let e = import_text("uv.lock", &lock(marker))
+            .err()
+            .expect("an error");
+        assert_eq!(e.kind, ErrorKind::Import);
+        assert!(e.message.contains(marker), "{}", e.message);
+        assert!(e.message.contains("`proj 1.0`"), "{}", e.message);
+    }
+}
