@@ -28,7 +28,13 @@ use sel::python::marker::PyVersion;
 use sel::target_graph::{Rule, Value as AttrValue};
 use sel::{ErrorKind, Request, Session};
 
-const FIXTURES: &[&str] = &["import-gpu", "import-sci", "import-web", "import-pylock"];
+const FIXTURES: &[&str] = &[
+    "import-gpu",
+    "import-sci",
+    "import-web",
+    "import-pylock",
+    "import-conflicts",
+];
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

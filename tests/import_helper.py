@@ -170,6 +170,11 @@ def regen(dirs):
                 "default": ([], [], ["dev"] if "dev" in groups else []),
                 "all": (["--all-extras", "--all-groups"], extras, groups),
             }
+            if "conflicts" in (d / "pyproject.toml").read_text():
+                # Conflicting extras cannot all be on: one variant per extra.
+                del variants["all"]
+                for e in extras:
+                    variants[f"extra-{e}"] = (["--extra", e, "--all-groups"], [e], groups)
             out = {"lock": "uv.lock", "requires-python": lock.get("requires-python"), "variants": {}}
             for name, (flags, on_extras, on_groups) in variants.items():
                 export = d / ("uv-export.txt" if name == "default" else f"uv-export-{name}.txt")

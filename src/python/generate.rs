@@ -418,7 +418,7 @@ impl Gen<'_> {
                     strings.entry(*var).or_default().insert(value.clone());
                 }
                 Atom::Extra { name, .. } => {
-                    self.extras.insert(self.decode(name)?);
+                    self.extras.insert(name.clone());
                 }
                 Atom::Group { name, .. } => {
                     self.groups.insert(name.clone());
@@ -473,22 +473,6 @@ impl Gen<'_> {
             self.strings.insert(var, (values, other));
         }
         Ok(())
-    }
-
-    /// Checks an extra named in a marker. uv writes the extras and groups of a
-    /// project that conflict with each other as `extra == 'extra-N-PROJECT-NAME'`;
-    /// sel does not model conflicts.
-    fn decode(&self, name: &str) -> Result<String> {
-        let project = &self.lock.dists[self.lock.root].name;
-        for prefix in ["extra-", "group-"] {
-            let encoded = format!("{prefix}{}-{project}-", project.len());
-            if name.starts_with(&encoded) && !self.lock.extras.iter().any(|e| e == name) {
-                return Err(import_error(format!(
-                    "the marker `extra == '{name}'` is uv's encoding of conflicting extras or groups of the project; sel cannot import a lock with conflicts"
-                )));
-            }
-        }
-        Ok(name.to_string())
     }
 
     /// The `package()` of a distribution.

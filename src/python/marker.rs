@@ -210,6 +210,28 @@ impl Marker {
         }
     }
 
+    /// The marker with every atom replaced by `f`'s answer.
+    pub fn try_map_atoms<E>(
+        self,
+        f: &mut impl FnMut(Atom) -> Result<Atom, E>,
+    ) -> Result<Marker, E> {
+        Ok(match self {
+            Marker::Atom(a) => Marker::Atom(f(a)?),
+            Marker::And(parts) => Marker::And(
+                parts
+                    .into_iter()
+                    .map(|p| p.try_map_atoms(f))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Marker::Or(parts) => Marker::Or(
+                parts
+                    .into_iter()
+                    .map(|p| p.try_map_atoms(f))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+
     /// Every atom of the marker, in written order.
     pub fn atoms(&self) -> Vec<&Atom> {
         let mut out = Vec::new();

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::marker::{Atom, Marker};
+use super::marker::{normalize_name, Atom, Marker, MarkerError};
 use super::{Dist, Edge, Lock, LockFormat};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -135,30 +135,6 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             ))),
         }
     };
-    let edge = |dep: &UvDep, from: &str, extra: Option<Atom>| -> Result<Edge> {
-        let mut marker = match &dep.marker {
-            None => Marker::always(),
-            Some(text) => Marker::parse(text).map_err(|e| {
-                import_error(format!(
-                    "{shown}: the dependency of `{from}` on `{}`: {e}",
-                    dep.name
-                ))
-            })?,
-        };
-        if let Some(a) = extra {
-            marker = Marker::Atom(a).and(marker);
-        }
-        Ok(Edge {
-            dist: find(dep, from)?,
-            extras: dep
-                .extra
-                .iter()
-                .map(|e| super::marker::normalize_name(e))
-                .collect(),
-            marker,
-        })
-    };
-
     let roots: Vec<usize> = lock
         .package
         .iter()
@@ -175,6 +151,34 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             )))
         }
     };
+    let project = root.map(|r| normalize_name(&lock.package[r].name));
+    let edge = |dep: &UvDep, from: &str, extra: Option<Atom>| -> Result<Edge> {
+        let mut marker = match &dep.marker {
+            None => Marker::always(),
+            Some(text) => Marker::parse(text)
+                .and_then(|m| {
+                    m.try_map_atoms(&mut |a| conflict(a, project.as_deref()))
+                        .map_err(|message| MarkerError {
+                            marker: text.clone(),
+                            message,
+                        })
+                })
+                .map_err(|e| {
+                    import_error(format!(
+                        "{shown}: the dependency of `{from}` on `{}`: {e}",
+                        dep.name
+                    ))
+                })?,
+        };
+        if let Some(a) = extra {
+            marker = Marker::Atom(a).and(marker);
+        }
+        Ok(Edge {
+            dist: find(dep, from)?,
+            extras: dep.extra.iter().map(|e| normalize_name(e)).collect(),
+            marker,
+        })
+    };
 
     let mut root_extras = Vec::new();
     let mut root_groups = Vec::new();
@@ -187,7 +191,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         }
         let mut extras = BTreeMap::new();
         for (name, list) in &p.optional_dependencies {
-            let name = super::marker::normalize_name(name);
+            let name = normalize_name(name);
             let mut edges = Vec::new();
             for d in list {
                 edges.push(edge(d, from, None)?);
@@ -207,7 +211,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         }
         if Some(i) == root {
             for (name, list) in &p.dev_dependencies {
-                let name = super::marker::normalize_name(name);
+                let name = normalize_name(name);
                 let atom = Atom::Group {
                     name: name.clone(),
                     negated: false,
@@ -275,4 +279,45 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         // record `default-groups`.
         default_groups: root_groups.into_iter().filter(|g| g == "dev").collect(),
     })
+}
+
+/// uv writes the extras and dependency groups of the project that conflict with
+/// each other (`[tool.uv] conflicts`) as `extra == 'extra-N-PROJECT-NAME'` and
+/// `extra == 'group-N-PROJECT-NAME'` (N the length of PROJECT): they are the
+/// project's extra or group NAME being on. sel does not forbid the combinations
+/// uv refuses to install; it answers for them as for any other.
+fn conflict(atom: Atom, project: Option<&str>) -> std::result::Result<Atom, String> {
+    let Atom::Extra { name, negated } = &atom else {
+        return Ok(atom);
+    };
+    for (prefix, group) in [("extra-", false), ("group-", true)] {
+        let Some((len, rest)) = name
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once('-'))
+        else {
+            continue;
+        };
+        let Ok(len) = len.parse::<usize>() else {
+            continue;
+        };
+        let (Some(owner), Some(local)) = (rest.get(..len), rest.get(len + 1..)) else {
+            continue;
+        };
+        if rest.as_bytes().get(len) != Some(&b'-') || local.is_empty() {
+            continue;
+        }
+        if Some(owner) != project {
+            return Err(format!(
+                "`extra == '{name}'` is uv's marker for a conflicting extra or group of the workspace member `{owner}`; sel imports conflicts of the project only"
+            ));
+        }
+        let name = local.to_string();
+        let negated = *negated;
+        return Ok(if group {
+            Atom::Group { name, negated }
+        } else {
+            Atom::Extra { name, negated }
+        });
+    }
+    Ok(atom)
 }
