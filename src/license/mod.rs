@@ -153,7 +153,7 @@ fn help(text: &str, e: &spdx::ParseError) -> String {
             }
         }
         Reason::UnknownTerm | Reason::UnknownLicense => {
-            let names = spdx::identifiers::LICENSES.iter().filter(|l| !l.flags_deprecated()).map(|l| l.name);
+            let names = spdx::identifiers::LICENSES.iter().filter(|l| l.flags & spdx::flags::IS_DEPRECATED == 0).map(|l| l.name);
             match crate::error::did_you_mean(term, names) {
                 Some(h) => h,
                 None if spdx::imprecise_license_id(term).is_some() => format!(

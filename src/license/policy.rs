@@ -214,17 +214,32 @@ fn entries(ws: &Workspace, list: &[Spanned<String>], key: &str) -> Result<Vec<En
                     })
                 }
                 Err(e) => {
-                    let help = if spdx::Expression::parse(text).is_ok() {
-                        "an entry names one license, optionally `WITH` an exception; list the licenses of an expression separately".to_string()
+                    let expression = spdx::Expression::parse(text).is_ok();
+                    let (why, help) = if expression {
+                        (
+                            "is an expression, not one license".to_string(),
+                            "an entry names one license, optionally `WITH` an exception; list the licenses of an expression separately",
+                        )
                     } else {
-                        "entries are SPDX license ids (https://spdx.org/licenses/), `LicenseRef-...`, or `ID WITH EXCEPTION`".to_string()
+                        (
+                            format!("is not a license: {}", e.reason),
+                            "entries are SPDX license ids (https://spdx.org/licenses/), `LicenseRef-...`, or `ID WITH EXCEPTION`",
+                        )
+                    };
+                    // Point into the TOML string when it is written plainly.
+                    let span = s.span();
+                    let inner = span.start + 1 + e.span.start;
+                    let precise = if !expression && text == s.get_ref().as_str() {
+                        inner..(span.start + 1 + e.span.end).max(inner + 1)
+                    } else {
+                        span
                     };
                     Err(toml_error(
                         ws,
-                        s.span(),
-                        format!("`{key}` in [licenses] of {MARKER}: `{text}` is not a license: {}", e.reason),
+                        precise,
+                        format!("`{key}` in [licenses] of {MARKER}: `{text}` {why}"),
                     )
-                    .with_label(e.reason.to_string())
+                    .with_label(if expression { "one license per entry".to_string() } else { e.reason.to_string() })
                     .with_help(help))
                 }
             }
@@ -306,7 +321,8 @@ impl Policy {
         }
         let best = |list: &[Entry]| list.iter().filter(|e| e.matches(req)).map(|e| e.with).max();
         match (best(&self.allow), best(&self.deny)) {
-            (Some(a), Some(d)) if a > d => Ok(()),
+            // An allow entry with `WITH` beats a deny entry without.
+            (Some(true), Some(false)) => Ok(()),
             (_, Some(_)) => Err(true),
             (Some(_), None) => Ok(()),
             (None, None) if self.unlisted == Verdict::Allow => Ok(()),

@@ -201,18 +201,23 @@ impl Session {
             }
             let names = ["version", "license", "purl", "metadata", "description"];
             let variants = crate::license::report::variants(&run, label, *when, &names)?;
-            // Variants differing only in what the document does not show are one component.
+            // One component per distinct (version, license, purl): a
+            // description that differs between configurations is left out
+            // rather than splitting a package into several components.
             let mut mine: Vec<usize> = Vec::new();
             for (attrs, c) in variants {
                 let new = component(label, &attrs, Some(c));
                 let same = mine.iter().copied().find(|&i| {
                     let o = &components[i];
-                    (&o.version, &o.license, &o.purl, &o.description)
-                        == (&new.version, &new.license, &new.purl, &new.description)
+                    (&o.version, &o.license, &o.purl) == (&new.version, &new.license, &new.purl)
                 });
                 match same {
                     Some(i) => {
-                        components[i].when = Some(alg.or(components[i].when.expect("set"), c))
+                        let o = &mut components[i];
+                        o.when = Some(alg.or(o.when.expect("set"), c));
+                        if o.description != new.description {
+                            o.description.clear();
+                        }
                     }
                     None => {
                         mine.push(components.len());
