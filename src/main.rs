@@ -364,8 +364,10 @@ fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {
 
 /// `sel import LOCKFILE --out DIR`: paths are relative to `-C DIR` when given.
 fn import(directory: Option<&std::path::Path>, args: &ImportArgs) -> Result<String, Error> {
-    let base = directory.unwrap_or(std::path::Path::new("."));
-    let (lockfile, out) = (base.join(&args.lockfile), base.join(&args.out));
+    let (lockfile, out) = match directory {
+        Some(base) => (base.join(&args.lockfile), base.join(&args.out)),
+        None => (args.lockfile.clone(), args.out.clone()),
+    };
     let written = sel::python::import(&lockfile, &out)?;
     let mut text = String::new();
     for path in written {

@@ -209,7 +209,11 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
         PathBuf::from("sel.toml"),
         format!(
             "{header}# The workspace of a Python lock file: see docs/import.md.\n# Try: sel cquery 'deps(//:root)' --platform //platforms:linux-x86_64 --select {PYTHON}={}\n",
-            gen.python.last().map_or("3.12", |v| v.name.as_str())
+            gen.python
+                .iter()
+                .find(|v| v.name == "3.12")
+                .or(gen.python.last())
+                .map_or("3.12", |v| v.name.as_str())
         ),
     ));
 
@@ -1069,7 +1073,13 @@ pub fn render_marker(marker: &Marker, lowest: Option<PyVersion>) -> String {
             Marker::Or(parts) => {
                 let text = parts
                     .iter()
-                    .map(|p| go(p, lowest, false))
+                    .map(|p| match p {
+                        // `and` binds tighter, but parentheses read better.
+                        Marker::And(inner) if inner.len() > 1 => {
+                            format!("({})", go(p, lowest, false))
+                        }
+                        _ => go(p, lowest, false),
+                    })
                     .collect::<Vec<_>>()
                     .join(" or ");
                 if inside_and && parts.len() > 1 {

@@ -151,7 +151,11 @@ pub struct MarkerError {
 
 impl fmt::Display for MarkerError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "marker `{}`: {}", self.marker, self.message)
+        // Messages about one comparison start with it; for a marker of one
+        // comparison, say it once.
+        let own = format!("`{}`: ", self.marker.trim());
+        let message = self.message.strip_prefix(&own).unwrap_or(&self.message);
+        write!(f, "marker `{}`: {}", self.marker, message)
     }
 }
 
