@@ -200,15 +200,31 @@ impl Session {
 
     /// `sel cquery`: the graph configured by the request's selector values.
     pub fn cquery(&self, expr: &str, request: &Request) -> Result<QueryResult> {
+        self.cquery_with(expr, request, true)
+    }
+
+    /// `sel cquery`; with `attributes = false` the result's `configured` is
+    /// left empty (the labels are all that label output needs, and copying
+    /// every resolved attribute of a large result costs memory and time).
+    /// The answer and its errors are the same either way.
+    pub fn cquery_with(
+        &self,
+        expr: &str,
+        request: &Request,
+        attributes: bool,
+    ) -> Result<QueryResult> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
         let cfg = Configurer::new(&self.graph, config.clone());
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
-        let configured = set
-            .keys()
-            .map(|l| cfg.configure(l).map(|c| (*c).clone()))
-            .collect::<Result<Vec<_>>>()?;
+        let configured = if attributes {
+            set.keys()
+                .map(|l| cfg.configure(l).map(|c| (*c).clone()))
+                .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         Ok(QueryResult {
             targets: set.into_keys().collect(),
             configuration: Some(config),

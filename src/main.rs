@@ -198,7 +198,14 @@ fn run(cli: Cli) -> Result<String, Error> {
         Command::Cquery(args) => {
             let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
-            let result = session.cquery(&args.expr, &request)?;
+            // Label-only outputs need no resolved attributes.
+            let labels_only = matches!(
+                args.output,
+                sel::output::Format::Label
+                    | sel::output::Format::LabelKind
+                    | sel::output::Format::Package
+            ) && args.order == sel::output::Order::Sorted;
+            let result = session.cquery_with(&args.expr, &request, !labels_only)?;
             let options = Options {
                 format: args.output,
                 order: args.order,
@@ -208,7 +215,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Export(ExportCommand::Requirements(args)) => {
-            let session = Session::open(&dir)?;
+            let session = Session::open_with(&dir, use_cache)?;
             let request = request(&session, &args.config)?;
             let requirements = if args.all_configs {
                 sel::python::export::requirements_all(&session, &args.expr, &request)?

@@ -462,8 +462,18 @@ pub struct Configurer<'g> {
     graph: &'g TargetGraph,
     config: Configuration,
     conditions: Conditions<'g>,
-    matches: RefCell<HashMap<Label, bool>>,
-    configured: RefCell<HashMap<Label, Rc<ConfiguredTarget>>>,
+    matches: RefCell<rustc_hash::FxHashMap<Label, bool>>,
+    configured: RefCell<rustc_hash::FxHashMap<Label, Rc<ConfiguredTarget>>>,
+    edges: RefCell<rustc_hash::FxHashMap<Label, Rc<Edges>>>,
+}
+
+/// A target's configured dependencies and compatibility conditions.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edges {
+    /// Direct dependencies (`deps`, `actual`), deduplicated, in written order.
+    pub deps: Vec<Label>,
+    /// The conditions of `target_compatible_with`.
+    pub compatible_with: Vec<Label>,
 }
 
 impl<'g> Configurer<'g> {
@@ -473,8 +483,9 @@ impl<'g> Configurer<'g> {
             graph,
             config,
             conditions: Conditions::new(graph),
-            matches: RefCell::new(HashMap::new()),
-            configured: RefCell::new(HashMap::new()),
+            matches: RefCell::default(),
+            configured: RefCell::default(),
+            edges: RefCell::default(),
         }
     }
 
@@ -538,6 +549,12 @@ impl<'g> Configurer<'g> {
         attr: &str,
         select: &Select,
     ) -> Result<(Value, SelectKey)> {
+        let i = self.choose(target, attr, select)?;
+        Ok((select.branches[i].1.clone(), select.branches[i].0.clone()))
+    }
+
+    /// The index of the branch a select takes, or why it takes none.
+    pub fn choose(&self, target: &Label, attr: &str, select: &Select) -> Result<usize> {
         let mut matching: Vec<usize> = Vec::new();
         for (i, (key, _)) in select.branches.iter().enumerate() {
             if let SelectKey::Condition(c) = key {
@@ -546,7 +563,7 @@ impl<'g> Configurer<'g> {
                 }
             }
         }
-        let branch = |i: usize| (select.branches[i].1.clone(), select.branches[i].0.clone());
+        let branch = |i: usize| i;
         match matching.as_slice() {
             [] => {
                 if let Some(i) = select
@@ -679,6 +696,69 @@ impl<'g> Configurer<'g> {
                 Ok((value.unwrap_or(Value::List(Vec::new())), keys))
             }
         }
+    }
+
+    /// What a configured query needs of a target: its dependencies and its
+    /// `target_compatible_with` conditions. Every other attribute's selects
+    /// are resolved too (a no-match anywhere fails, as in `configure`), but
+    /// their values are not copied.
+    pub fn edges(&self, label: &Label) -> Result<Rc<Edges>> {
+        if let Some(e) = self.edges.borrow().get(label) {
+            return Ok(e.clone());
+        }
+        let target = self.graph.target(label)?;
+        let mut deps: Vec<Label> = Vec::new();
+        let mut compatible_with: Vec<Label> = Vec::new();
+        let attrs: Vec<(&str, &Attr)> = match &target.rule {
+            Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            Rule::Alias { actual } => vec![("actual", actual)],
+            _ => Vec::new(),
+        };
+        for (name, attr) in attrs {
+            let into = if target.rule.dep_attrs().contains(&name) {
+                &mut deps
+            } else if name == "target_compatible_with" {
+                &mut compatible_with
+            } else {
+                for s in attr.selects() {
+                    self.choose(label, name, s)?;
+                }
+                continue;
+            };
+            self.labels_of(label, name, attr, into)?;
+        }
+        let e = Rc::new(Edges {
+            deps,
+            compatible_with,
+        });
+        self.edges.borrow_mut().insert(label.clone(), e.clone());
+        Ok(e)
+    }
+
+    fn labels_of(
+        &self,
+        target: &Label,
+        name: &str,
+        attr: &Attr,
+        into: &mut Vec<Label>,
+    ) -> Result<()> {
+        let mut push = |v: &Value| {
+            for l in v.labels() {
+                if !into.contains(l) {
+                    into.push(l.clone());
+                }
+            }
+        };
+        match attr {
+            Attr::Plain(v) => push(v),
+            Attr::Select(s) => push(&s.branches[self.choose(target, name, s)?].1),
+            Attr::Concat(parts) => {
+                for p in parts {
+                    self.labels_of(target, name, p, into)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The target with its selects resolved (cached).

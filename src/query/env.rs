@@ -155,7 +155,7 @@ enum Compat {
 pub struct ConfiguredEnv<'c, 'g> {
     cfg: &'c Configurer<'g>,
     relative: String,
-    compat: HashMap<Label, Compat>,
+    compat: rustc_hash::FxHashMap<Label, Compat>,
 }
 
 impl<'c, 'g> ConfiguredEnv<'c, 'g> {
@@ -164,7 +164,7 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
         ConfiguredEnv {
             cfg,
             relative: relative.to_string(),
-            compat: HashMap::new(),
+            compat: Default::default(),
         }
     }
 
@@ -172,7 +172,7 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
     fn checked_deps(&self, label: &Label) -> Result<Vec<Label>> {
         let graph = self.cfg.graph();
         let t = graph.target(label)?;
-        let c = self.cfg.configure(label)?;
+        let c = self.cfg.edges(label)?;
         for d in &c.deps {
             if let Some(e) = missing_dep(graph, t, d) {
                 return Err(e);
@@ -206,13 +206,11 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
 
     /// The conditions of `target_compatible_with` that fail in the configuration.
     fn failing_conditions(&self, label: &Label) -> Result<Vec<Label>> {
-        let c = self.cfg.configure(label)?;
+        let c = self.cfg.edges(label)?;
         let mut failing = Vec::new();
-        if let Some(v) = c.attrs.get("target_compatible_with") {
-            for cond in v.labels() {
-                if !self.cfg.matches(cond)? {
-                    failing.push(cond.clone());
-                }
+        for cond in &c.compatible_with {
+            if !self.cfg.matches(cond)? {
+                failing.push(cond.clone());
             }
         }
         Ok(failing)

@@ -509,7 +509,7 @@ impl<E: QueryEnv> Evaluator<'_, E> {
 /// A graph over dense indices, for propagation.
 struct Indexed<C> {
     nodes: Vec<Label>,
-    index: HashMap<Label, usize>,
+    index: rustc_hash::FxHashMap<Label, usize>,
     edges: Vec<Vec<(usize, C)>>,
 }
 
@@ -517,7 +517,7 @@ impl<C> Default for Indexed<C> {
     fn default() -> Self {
         Indexed {
             nodes: Vec::new(),
-            index: HashMap::new(),
+            index: Default::default(),
             edges: Vec::new(),
         }
     }

@@ -532,7 +532,7 @@ pub struct TargetGraph {
     packages: Vec<Package>,
     by_name: HashMap<String, usize>,
     /// Label -> (package, index in it): lookups are the queries' hot path.
-    index: HashMap<Label, (u32, u32)>,
+    index: rustc_hash::FxHashMap<Label, (u32, u32)>,
     selectors: Vec<Label>,
 }
 
@@ -546,7 +546,8 @@ impl TargetGraph {
             .enumerate()
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        let mut index = HashMap::with_capacity(packages.iter().map(|p| p.targets.len()).sum());
+        let mut index = rustc_hash::FxHashMap::default();
+        index.reserve(packages.iter().map(|p| p.targets.len()).sum());
         let mut selectors = Vec::new();
         for (n, p) in packages.iter().enumerate() {
             for (i, t) in p.targets.values().enumerate() {
