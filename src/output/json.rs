@@ -152,14 +152,46 @@ fn target(t: &Target, c: Option<&ConfiguredTarget>, positions: &mut Positions) -
             })
         })
         .collect();
-    json!({
+    let mut o = json!({
         "label": t.label.to_string(),
         "kind": t.rule.kind(),
         "package": super::package_label(t.label.package()),
         "location": location(t, positions),
         "attributes": attrs,
         "deps": deps,
-    })
+    });
+    if let Some(p) = purl(t, c) {
+        o["purl"] = p;
+    }
+    o
+}
+
+/// A package's purl, so scanners can match advisories (docs/sbom.md): the
+/// `purl` attribute, else derived from `metadata`. In `query`, only when the
+/// attributes it comes from hold no select; `null` when there is none.
+fn purl(t: &Target, c: Option<&ConfiguredTarget>) -> Option<Json> {
+    let Rule::Package { attrs } = &t.rule else {
+        return None;
+    };
+    let purl = match c {
+        Some(c) => crate::sbom::purl::of(&t.label, &c.attrs),
+        None => {
+            let mut plain = indexmap::IndexMap::new();
+            for (k, a) in attrs {
+                match a {
+                    Attr::Plain(v) => {
+                        plain.insert(k.clone(), v.clone());
+                    }
+                    _ if ["purl", "version", "metadata"].contains(&k.as_str()) => {
+                        return Some(Json::Null)
+                    }
+                    _ => {}
+                }
+            }
+            crate::sbom::purl::of(&t.label, &plain)
+        }
+    };
+    Some(json!(purl))
 }
 
 fn origin(o: &Origin) -> (&'static str, Option<String>) {
