@@ -2,7 +2,9 @@
 //! in the format of `uv export` (`name==version ; marker`).
 //!
 //! For one configuration the lines carry no marker. With `--all-configs` each
-//! line carries the condition under which the package is in the result,
+//! line carries the condition under which the package is in the result (over
+//! the environment: the project's extras and groups stay at their defaults,
+//! as in `uv export`, unless `--select` sets them),
 //! written back as a PEP 508 marker: the condition's cover (few cubes, see
 //! [`crate::condition::Algebra::cover`]) joined with `or`, each cube's terms
 //! with `and`. A selector is read as a marker variable by the tag `sel import`
@@ -17,6 +19,7 @@ use std::collections::BTreeMap;
 use super::generate::{python_marker, OTHER_TAG, PYTHON, TAG};
 use super::marker::{PyVersion, StrVar, VersionSet};
 use crate::condition::{Algebra, Cond, Cube};
+use crate::configuration::Origin;
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{Attr, Rule, TargetGraph, Value};
@@ -87,14 +90,31 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
     Ok(out)
 }
 
-/// The packages of `expr` in every configuration, each with the marker under which
-/// it is in the result. Selectors the request sets stay fixed and leave the markers.
+/// The packages of `expr` in every configuration of the environment, each with the
+/// marker under which it is in the result. Selectors the request sets stay fixed
+/// and leave the markers; so do the project's extras and dependency groups (the
+/// selectors `sel import` tags `pep508:extra=` / `pep508:group=`), at their
+/// defaults unless the request sets them, as `uv export` does.
 pub fn requirements_all(
     session: &Session,
     expr: &str,
     request: &Request,
 ) -> Result<Vec<Requirement>> {
-    let run = session.all_configs(expr, request)?;
+    // As `uv export`: the project's extras and groups at their defaults unless
+    // the request sets them, so that the markers are about the environment.
+    let config = session.configuration(request)?;
+    let mut request = request.clone();
+    for selector in session.graph.selectors() {
+        let switch = selector.tags.iter().any(|t| {
+            t.starts_with(&format!("{TAG}extra=")) || t.starts_with(&format!("{TAG}group="))
+        });
+        if let Some((value, Origin::Default)) = config.values.get(&selector.label) {
+            if switch {
+                request.selects.push(format!("{}={value}", selector.label));
+            }
+        }
+    }
+    let run = session.all_configs(expr, &request)?;
     let alg = run.algebra();
     if let Some(f) = run.failures.first() {
         return Err(export_error(format!(
