@@ -1607,3 +1607,35 @@ package(name = "member")
         targets(&["//pkg:member", "//pkg:p"])
     );
 }
+
+/// Open, for the lead: a selector with one value. SPEC calls a key more
+/// specific by implication, and says that for plain config_settings this is
+/// Bazel's strict-superset rule; with a one-value selector it is not. Here
+/// `:linux_v1` (os and abi) and `:linux` (os) imply each other, since abi is
+/// always v1, so sel calls the select ambiguous; Bazel (4.2, and the rule is
+/// unchanged since) sees a strict superset of flag_values and takes
+/// `:special`. The random workspaces give every selector 2-4 values, so the
+/// Bazel comparison never meets this. Ignored until SPEC says which is meant;
+/// it asserts Bazel's answer.
+#[test]
+#[ignore = "open question: SPEC's implication rule vs Bazel's superset rule for a one-value selector"]
+fn open_one_value_selector_specialization() {
+    let flags = r#"
+selector(name = "abi", values = ["v1"], default = "v1")
+selector(name = "os", values = ["linux", "macos"], default = "linux")
+config_setting(name = "linux", flag_values = {":os": "linux"})
+config_setting(name = "linux_v1", flag_values = {":os": "linux", ":abi": "v1"})
+"#;
+    let build = r#"package(name = "p", deps = select({
+    "//flags:linux": [":generic"],
+    "//flags:linux_v1": [":special"],
+}))
+package(name = "generic")
+package(name = "special")
+"#;
+    let files = [("flags/BUILD", flags), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:special"])
+    );
+}
