@@ -627,3 +627,42 @@ source = {{ registry = "https://index.invalid/simple" }}
         assert!(e.message.contains("`proj 1.0`"), "{}", e.message);
     }
 }
+
+#[test]
+fn default_groups_come_from_the_lock() {
+    let lock = |default_groups: &str| {
+        format!(
+            r#"
+version = 1
+requires-python = ">=3.10"
+
+[[package]]
+name = "proj"
+version = "1.0"
+source = {{ virtual = "." }}
+{default_groups}
+
+[package.dev-dependencies]
+dev = [{{ name = "a" }}]
+docs = [{{ name = "b" }}]
+
+[[package]]
+name = "a"
+version = "1"
+source = {{ registry = "https://index.invalid/simple" }}
+
+[[package]]
+name = "b"
+version = "1"
+source = {{ registry = "https://index.invalid/simple" }}
+"#
+        )
+    };
+    // uv's default is `dev`; the lock records the project's own choice.
+    let session = import_text("uv.lock", &lock("")).unwrap();
+    assert_eq!(labels(&session, &[]), ["//:root", "//pypi:a"]);
+    let session = import_text("uv.lock", &lock("default-groups = [\"docs\"]")).unwrap();
+    assert_eq!(labels(&session, &[]), ["//:root", "//pypi:b"]);
+    let session = import_text("uv.lock", &lock("default-groups = \"all\"")).unwrap();
+    assert_eq!(labels(&session, &[]), ["//:root", "//pypi:a", "//pypi:b"]);
+}

@@ -45,6 +45,10 @@ struct UvPackage {
     optional_dependencies: BTreeMap<String, Vec<UvDep>>,
     #[serde(default, rename = "dev-dependencies")]
     dev_dependencies: BTreeMap<String, Vec<UvDep>>,
+    /// The project's `[tool.uv] default-groups`, when not uv's default (`dev`):
+    /// a list, or `"all"`.
+    #[serde(rename = "default-groups")]
+    default_groups: Option<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -268,6 +272,30 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             dists.len() - 1
         }
     };
+    // uv installs the `dev` group unless the project says otherwise, which the
+    // lock records on the project as `default-groups`.
+    let declared = lock
+        .package
+        .get(root)
+        .and_then(|p| p.default_groups.as_ref());
+    let default_groups: Vec<String> = match declared {
+        Some(toml::Value::String(all)) if all == "all" => root_groups.clone(),
+        Some(toml::Value::Array(list)) => list
+            .iter()
+            .filter_map(|g| g.as_str())
+            .map(normalize_name)
+            .collect(),
+        Some(other) => {
+            return Err(import_error(format!(
+                "{shown}: `default-groups = {other}` is neither a list of groups nor \"all\""
+            )))
+        }
+        None => root_groups
+            .iter()
+            .filter(|g| *g == "dev")
+            .cloned()
+            .collect(),
+    };
     Ok(Lock {
         format: LockFormat::UvLock,
         requires_python: lock.requires_python,
@@ -275,9 +303,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         dists,
         extras: root_extras,
         groups: root_groups.clone(),
-        // uv installs the `dev` group unless told otherwise; uv.lock does not
-        // record `default-groups`.
-        default_groups: root_groups.into_iter().filter(|g| g == "dev").collect(),
+        default_groups,
     })
 }
 
