@@ -50,23 +50,28 @@ fn main() -> ExitCode {
     }))
     .ok();
     match run(cli) {
-        Ok(text) => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Ok(()) => ExitCode::SUCCESS,
-                // `sel query ... | head` closes the pipe early: not an error.
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("sel: cannot write output: {e}");
-                    ExitCode::from(1)
-                }
+        Ok(text) => match write_stdout(&text) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("sel: cannot write output: {e}");
+                ExitCode::from(1)
             }
-        }
+        },
         Err(e) => {
             let code = e.kind.exit_code();
             eprintln!("{:?}", to_report(e));
             ExitCode::from(code as u8)
         }
+    }
+}
+
+/// Writes the answer to stdout. A reader that stops early (`sel query ... |
+/// head`) is not an error: the write succeeds quietly. (`print!` would panic.)
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
     }
 }
 
@@ -136,7 +141,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             };
             if report.has_errors() {
                 // The findings are the answer; the exit status says they hold errors.
-                print!("{text}");
+                write_stdout(&text).ok();
                 return Err(Error::new(ErrorKind::Check, "sel check found errors"));
             }
             Ok(text)
@@ -155,7 +160,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             };
             if report.failed() {
                 // The violations are the answer; the exit status says there are some.
-                print!("{text}");
+                write_stdout(&text).ok();
                 return Err(Error::new(
                     ErrorKind::LicenseViolation,
                     "the licenses break the policy of sel.toml",

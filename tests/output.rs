@@ -1330,6 +1330,25 @@ fn a_closed_pipe_is_not_an_error() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // A command whose findings are its answer and whose status says they hold
+    // errors: the closed pipe changes nothing, the status stays 1, no panic.
+    std::fs::write(
+        dir.path().join("p/BUILD"),
+        "selector(name = \"s\", values = [\"a\", \"b\"], default = \"a\")\n\
+         config_setting(name = \"a\", flag_values = {\":s\": \"a\"})\n\
+         [package(name = \"t%d\" % i, deps = select({\":a\": []})) for i in range(2000)]\n",
+    )
+    .unwrap();
+    let mut child = sel_command(dir.path(), &["--no-cache", "check"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 /// Runs sel under a pseudo-terminal (util-linux `script`), so stderr is a terminal.
