@@ -44,6 +44,10 @@ How do I ...
   feed a license or security tool, or a build system?
     sel cquery 'deps(//spam)' --config gpu --output=json
     sel cquery 'deps(//spam)' --select cuda=12 --order=deps
+  check the licenses against sel.toml's policy, in every configuration?
+    sel licenses 'deps(//spam)' --check --all-configs
+  get an SBOM (CycloneDX or SPDX)?
+    sel sbom 'deps(//spam)' --config gpu --format spdx
   run from elsewhere?
     sel -C path/to/workspace query '//...'
   get completions and a man page?
@@ -144,6 +148,7 @@ The mapping from markers to selectors is described in docs/import.md.")]
     /// Export the packages of a query in another format.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Print a shell completion script.
     #[command(after_help = "\
 How do I ...
   complete sel in bash?

@@ -1161,6 +1161,10 @@ fn help_answers_how_do_i() {
             "{args:?} has no examples:\n{text}"
         );
     }
+    // Every subcommand says what it does (not the name of its argument struct).
+    let top = String::from_utf8(sel_plain(&["--help"]).stdout).unwrap();
+    assert!(!top.contains("Arguments of"), "{top}");
+    assert!(top.contains("Print a shell completion script"), "{top}");
     let query = String::from_utf8(sel_plain(&["query", "--help"]).stdout).unwrap();
     for needle in [
         "--output",
