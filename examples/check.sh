@@ -56,6 +56,18 @@ fi
 out=$(sel $spam cquery //spam:all --select cuda=12)
 lacks "$out" //spam:spam-cu11 "cquery //spam:all"
 
+# The license policy of sel.toml: clean by default, FFTW flagged with its
+# condition over all configurations (docs/licenses.md).
+sel $spam licenses 'deps(//spam)' --check >/dev/null || fail "licenses --check: defaults should pass"
+status=0
+out=$(sel $spam licenses 'deps(//spam)' --check --all-configs 2>/dev/null) || status=$?
+[[ $status == 1 ]] || fail "licenses --check --all-configs: exit status $status, expected 1"
+has "$out" "  when: license = copyleft" "licenses --check --all-configs"
+sel $spam licenses 'deps(//spam)' --check --all-configs --select license=permissive >/dev/null \
+    || fail "licenses --check --all-configs --select license=permissive should pass"
+out=$(sel $spam sbom 'deps(//spam)' --select license=copyleft)
+grep -qF '"purl": "pkg:generic/fftw@3.3.10' <<<"$out" || fail "sbom license=copyleft: FFTW missing"
+
 # --- BUILD.example ------------------------------------------------------------
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
