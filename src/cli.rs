@@ -67,6 +67,29 @@ pub enum Color {
     Never,
 }
 
+/// The `--color` of a command line, read before clap parses it, so that clap's
+/// own help and error messages follow it too. (`Auto` leaves it to clap, which
+/// colours only a terminal and honours `NO_COLOR`.)
+pub fn color_choice(args: impl IntoIterator<Item = std::ffi::OsString>) -> clap::ColorChoice {
+    let mut args = args.into_iter();
+    let mut choice = clap::ColorChoice::Auto;
+    while let Some(arg) = args.next() {
+        let value = match arg.to_str() {
+            Some("--") => break,
+            Some("--color") => args.next(),
+            Some(a) => a.strip_prefix("--color=").map(Into::into),
+            None => None,
+        };
+        match value.as_ref().and_then(|v| v.to_str()) {
+            Some("always") => choice = clap::ColorChoice::Always,
+            Some("never") => choice = clap::ColorChoice::Never,
+            Some("auto") => choice = clap::ColorChoice::Auto,
+            _ => {}
+        }
+    }
+    choice
+}
+
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {

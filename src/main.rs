@@ -6,7 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser};
+use clap::{CommandFactory, FromArgMatches};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
 use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat, SbomFormat};
@@ -27,7 +27,12 @@ fn main() -> ExitCode {
             report_panic(info)
         }
     }));
-    let cli = Cli::parse();
+    // clap prints its own help and errors before `--color` is parsed: look for
+    // the flag first, so `--color never` holds for them too.
+    let matches = Cli::command()
+        .color(sel::cli::color_choice(std::env::args_os()))
+        .get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let color = match cli.color {
         Color::Always => true,
         Color::Never => false,

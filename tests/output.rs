@@ -1356,17 +1356,9 @@ fn a_closed_pipe_is_not_an_error() {
 }
 
 /// Runs sel under a pseudo-terminal (util-linux `script`), so stderr is a terminal.
-fn on_a_terminal(env_no_color: Option<&str>, extra: &[&str]) -> Option<String> {
+fn on_a_terminal(env_no_color: Option<&str>, args: &str) -> Option<String> {
     let bin = assert_cmd::cargo::cargo_bin("sel");
-    let mut line = format!(
-        "{} -C {} cquery //app:app --select nope=1",
-        bin.display(),
-        fixture(FIXTURE).display()
-    );
-    for e in extra {
-        line.push(' ');
-        line.push_str(e);
-    }
+    let line = format!("{} -C {} {args}", bin.display(), fixture(FIXTURE).display());
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"])
         .stdin(Stdio::null())
@@ -1380,9 +1372,11 @@ fn on_a_terminal(env_no_color: Option<&str>, extra: &[&str]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+const BAD_SELECT: &str = "cquery //app:app --select nope=1";
+
 #[test]
 fn colour_only_on_a_terminal_and_never_with_no_color() {
-    let Some(tty) = on_a_terminal(None, &[]) else {
+    let Some(tty) = on_a_terminal(None, BAD_SELECT) else {
         eprintln!("skipped: no `script` to make a terminal");
         return;
     };
@@ -1391,13 +1385,29 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
         return;
     }
     assert!(tty.contains('\u{1b}'), "a terminal gets colour:\n{tty}");
-    let no_color = on_a_terminal(Some("1"), &[]).unwrap();
+    let no_color = on_a_terminal(Some("1"), BAD_SELECT).unwrap();
     assert!(
         no_color.contains("no selector named") && !no_color.contains('\u{1b}'),
         "NO_COLOR:\n{no_color}"
     );
-    let never = on_a_terminal(None, &["--color", "never"]).unwrap();
+    let never = on_a_terminal(None, &format!("--color never {BAD_SELECT}")).unwrap();
     assert!(!never.contains('\u{1b}'), "--color never:\n{never}");
+    // clap's own messages (help, a wrong subcommand) follow --color and NO_COLOR too.
+    for (no_color, args) in [
+        (None, "--color never qeury x"),
+        (None, "--color=never query --help"),
+        (None, "query --color never --help"),
+        (Some("1"), "qeury x"),
+        (Some("1"), "cquery --help"),
+    ] {
+        let text = on_a_terminal(no_color, args).unwrap();
+        assert!(!text.contains('\u{1b}'), "{no_color:?} {args}:\n{text}");
+    }
+    let text = on_a_terminal(None, "qeury x").unwrap();
+    assert!(
+        text.contains('\u{1b}'),
+        "a terminal gets clap's colour:\n{text}"
+    );
     // Not a terminal: no colour, unless asked for.
     let piped = fails(
         &fixture(FIXTURE),
