@@ -615,7 +615,7 @@ source = {{ registry = "https://index.invalid/simple" }}
     };
     for marker in [
         "platform_release >= '5.0'",
-        "sys_platform in 'linux darwin'",
+        "'linux' in sys_platform",
         "python_full_version >= '3.13.0rc1'",
         "platform_version == 'x'",
     ] {
@@ -665,4 +665,76 @@ source = {{ registry = "https://index.invalid/simple" }}
     assert_eq!(labels(&session, &[]), ["//:root", "//pypi:b"]);
     let session = import_text("uv.lock", &lock("default-groups = \"all\"")).unwrap();
     assert_eq!(labels(&session, &[]), ["//:root", "//pypi:a", "//pypi:b"]);
+}
+
+#[test]
+fn string_in_is_a_substring_test() {
+    let text = r#"
+lock-version = "1.0"
+requires-python = ">=3.10"
+created-by = "hand"
+
+[[packages]]
+name = "a"
+version = "1"
+marker = "sys_platform in 'linux darwin'"
+
+[[packages]]
+name = "b"
+version = "1"
+marker = "sys_platform not in 'linux darwin' and platform_machine in 'x86_64 AMD64'"
+
+[[packages]]
+name = "c"
+version = "1"
+marker = "sys_platform in 'linux cygwin' or sys_platform == 'lin'"
+"#;
+    let session = import_text("pylock.toml", text).unwrap();
+    let pkgs = |selects: &[&str]| {
+        labels(&session, selects)
+            .into_iter()
+            .filter_map(|l| l.strip_prefix("//pypi:").map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(pkgs(&["sys_platform=linux"]), ["a", "c"]);
+    assert_eq!(pkgs(&["sys_platform=darwin"]), ["a"]);
+    assert_eq!(
+        pkgs(&["sys_platform=win32", "platform_machine=AMD64"]),
+        ["b"]
+    );
+    assert_eq!(pkgs(&["sys_platform=lin"]), ["a", "c"]);
+    // Unnamed fragments: of both lists (`li`), of one (`darw`), of none.
+    assert_eq!(
+        pkgs(&["sys_platform=other in 'linux darwin' and 'linux cygwin'"]),
+        ["a", "c"]
+    );
+    assert_eq!(
+        pkgs(&["sys_platform=other in 'linux darwin', not in 'linux cygwin'"]),
+        ["a"]
+    );
+    assert_eq!(
+        pkgs(&["sys_platform=other", "platform_machine=x86_64"]),
+        ["b"]
+    );
+    // Round trip: the exported markers are the lock's (decided by `packaging`).
+    if have_packaging() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("pylock.toml");
+        std::fs::write(&lock, text).unwrap();
+        sel::python::import(&lock, &dir.path().join("ws")).unwrap();
+        let out = sel(
+            &dir.path().join("ws"),
+            &["export", "requirements", "deps(//:root)", "--all-configs"],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ours = dir.path().join("sel.txt");
+        std::fs::write(&ours, &out.stdout).unwrap();
+        let reference = reference_export(&lock, dir.path());
+        let (ok, diff) = helper(&[Path::new("markers"), &ours, &reference, Path::new(">=3.10")]);
+        assert!(ok, "{diff}\n{}", String::from_utf8_lossy(&out.stdout));
+    }
 }

@@ -25,7 +25,8 @@ are the reference.
 `conditions` and `markers` are run by tests/import.rs when python3 and
 `packaging` are installed: they decide equivalence of two conditions by
 evaluating both in every environment of a grid that holds, for each variable
-the two mention, every value either mentions plus one neither does, and for
+the two mention, every value either mentions (and every fragment of a string
+tested with `in`) plus one neither does, and for
 the Python version every version either names, its neighbours, and every
 minor series from 3.0 to 3.20, within requires-python (uv's markers hold only
 there: uv drops the bounds requires-python implies). Every marker comparison is constant between
@@ -202,6 +203,7 @@ def regen(dirs):
 
 VERSION = re.compile(r"(python_full_version|python_version)\s*(?:[<>=!~]=?=?|in|not in)\s*['\"]([^'\"]+)['\"]")
 STRING = re.compile(r"\b(" + "|".join(STRING_VARS) + r")\s*(?:==|!=)\s*['\"]([^'\"]*)['\"]")
+STRING_IN = re.compile(r"\b(" + "|".join(STRING_VARS) + r")\s*(?:not\s+)?in\s*['\"]([^'\"]*)['\"]")
 
 
 def grid(markers, requires_python):
@@ -221,9 +223,14 @@ def grid(markers, requires_python):
                 versions.add(f"{x}.{y}.{z - 1}")
         for var, value in STRING.findall(m or ""):
             values[var].add(value)
+        for var, haystack in STRING_IN.findall(m or ""):
+            # `in` is a substring test: every fragment of the string is a value to try.
+            values[var] |= {haystack[i:j] for i in range(len(haystack) + 1) for j in range(i, len(haystack) + 1)}
     used = [v for v in STRING_VARS if any(v in (m or "") for m in markers)]
     spec = SpecifierSet(requires_python or "")
     versions = [v for v in sorted(versions, key=Version) if spec.contains(v, prereleases=True)]
+    if not any(VERSION.search(m or "") for m in markers):
+        versions = versions[:1]  # the markers do not look at the version
     for combo in itertools.product(*(sorted(values[v]) for v in used)):
         for python in versions:
             yield environment(dict(zip(used, combo)), python)

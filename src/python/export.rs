@@ -16,7 +16,7 @@
 
 use std::collections::BTreeMap;
 
-use super::generate::{python_marker, OTHER_TAG, PYTHON, TAG};
+use super::generate::{python_marker, CLASS_TAG, IN_TAG, OTHER_TAG, PYTHON, TAG};
 use super::marker::{PyVersion, StrVar, VersionSet};
 use crate::condition::{Algebra, Cond, Cube};
 use crate::configuration::Origin;
@@ -203,12 +203,109 @@ fn name_version(
 enum Meaning {
     /// `python_full_version`: the lower end of each value's range.
     Python(Vec<PyVersion>),
-    /// A string variable; the index of the value for "any other value", if any.
-    Str(String, Option<usize>),
+    /// A string variable.
+    Str(StrMeaning),
     /// The project's extra.
     Extra(String),
     /// The project's dependency group.
     Group(String),
+}
+
+/// Whether a marker has an `or` outside parentheses.
+fn or_at_top(text: &str) -> bool {
+    let mut depth = 0i32;
+    let bytes = text.as_bytes();
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'(' => depth += 1,
+            b')' => depth -= 1,
+            b' ' if depth == 0 && text[i..].starts_with(" or ") => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A string selector's values as markers.
+struct StrMeaning {
+    var: String,
+    /// The value for "any other value", if any.
+    other: Option<usize>,
+    /// The strings `VAR in '...'` tests against.
+    lists: Vec<String>,
+    /// The values standing for unnamed substrings, with the lists they are in.
+    classes: BTreeMap<usize, Vec<bool>>,
+}
+
+impl StrMeaning {
+    /// The literals whose conjunction is "the variable has value `i`".
+    fn literals(&self, i: usize, names: &[String]) -> Vec<(String, String)> {
+        let var = &self.var;
+        let sig_of = |v: &str| -> Vec<bool> { self.lists.iter().map(|l| l.contains(v)).collect() };
+        let sig = match self.classes.get(&i) {
+            Some(sig) => sig.clone(),
+            None if Some(i) == self.other => vec![false; self.lists.len()],
+            None => {
+                let v = &names[i];
+                return vec![(format!("{var} == '{v}'"), format!("{var} != '{v}'"))];
+            }
+        };
+        // A class (or `other`): in exactly the lists of its signature, and none of
+        // the named values that are too.
+        let mut out: Vec<(String, String)> = self
+            .lists
+            .iter()
+            .zip(&sig)
+            .map(|(l, &inside)| {
+                let (yes, no) = (format!("{var} in '{l}'"), format!("{var} not in '{l}'"));
+                if inside {
+                    (yes, no)
+                } else {
+                    (no, yes)
+                }
+            })
+            .collect();
+        for (j, v) in names.iter().enumerate() {
+            let named = Some(j) != self.other && !self.classes.contains_key(&j);
+            if named && sig_of(v) == sig {
+                out.push((format!("{var} != '{v}'"), format!("{var} == '{v}'")));
+            }
+        }
+        out
+    }
+
+    /// The marker of "the variable has one of `values`".
+    fn term(&self, values: &[usize], names: &[String]) -> String {
+        let all = |i: usize| self.literals(i, names);
+        if self.other.is_some_and(|o| values.contains(&o)) {
+            // Not any of the values left out.
+            (0..names.len())
+                .filter(|i| !values.contains(i))
+                .map(|i| {
+                    let negated: Vec<String> = all(i).into_iter().map(|(_, no)| no).collect();
+                    if negated.len() > 1 {
+                        format!("({})", negated.join(" or "))
+                    } else {
+                        negated.join(" or ")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(" and ")
+        } else {
+            let alternatives: Vec<String> = values
+                .iter()
+                .map(|&i| {
+                    let lits: Vec<String> = all(i).into_iter().map(|(yes, _)| yes).collect();
+                    if lits.len() > 1 && values.len() > 1 {
+                        format!("({})", lits.join(" and "))
+                    } else {
+                        lits.join(" and ")
+                    }
+                })
+                .collect();
+            alternatives.join(" or ")
+        }
+    }
 }
 
 struct Meanings {
@@ -248,7 +345,27 @@ impl Meanings {
                         .iter()
                         .find_map(|t| t.strip_prefix(OTHER_TAG))
                         .and_then(|o| dim.values.iter().position(|v| v == o));
-                    Meaning::Str(var.to_string(), other)
+                    let lists = target
+                        .tags
+                        .iter()
+                        .filter_map(|t| t.strip_prefix(IN_TAG))
+                        .map(str::to_string)
+                        .collect();
+                    let classes = target
+                        .tags
+                        .iter()
+                        .filter_map(|t| t.strip_prefix(CLASS_TAG)?.split_once(':'))
+                        .filter_map(|(bits, name)| {
+                            let i = dim.values.iter().position(|v| v == name)?;
+                            Some((i, bits.chars().map(|b| b == '1').collect()))
+                        })
+                        .collect();
+                    Meaning::Str(StrMeaning {
+                        var: var.to_string(),
+                        other,
+                        lists,
+                        classes,
+                    })
                 } else {
                     return None;
                 };
@@ -312,28 +429,14 @@ impl Meanings {
                     };
                     ((0, String::new()), text)
                 }
-                Meaning::Str(var, other) => {
-                    let text = match other {
-                        Some(o) if values.contains(o) => names
-                            .iter()
-                            .enumerate()
-                            .filter(|(i, _)| !values.contains(i))
-                            .map(|(_, v)| format!("{var} != '{v}'"))
-                            .collect::<Vec<_>>()
-                            .join(" and "),
-                        _ => {
-                            let eq: Vec<String> = values
-                                .iter()
-                                .map(|&i| format!("{var} == '{}'", names[i]))
-                                .collect();
-                            if eq.len() > 1 && !single {
-                                format!("({})", eq.join(" or "))
-                            } else {
-                                eq.join(" or ")
-                            }
-                        }
+                Meaning::Str(meaning) => {
+                    let text = meaning.term(values, names);
+                    let text = if !single && or_at_top(&text) {
+                        format!("({text})")
+                    } else {
+                        text
                     };
-                    ((1, var.clone()), text)
+                    ((1, meaning.var.clone()), text)
                 }
                 Meaning::Extra(name) | Meaning::Group(name) => {
                     let on = values.iter().all(|&i| names[i] == "on");

@@ -19,7 +19,9 @@
 //! marker of the lock tells apart, and nothing finer is needed. For the string
 //! variables that is the values the markers compare with, plus `other` for
 //! every value they never mention (on which every `==` is false and every `!=`
-//! true). For the Python version, every marker comparison is true on a union
+//! true). `VAR in 'S'` is a substring test, so the unnamed fragments of the
+//! tested strings get values too, one per set of strings containing them
+//! (each such class has a fragment in it, and every marker is constant on it). For the Python version, every marker comparison is true on a union
 //! of half-open intervals of release versions whose ends are the *cuts*: the
 //! versions the comparisons name, their successors where the comparison
 //! includes the version (`<= 3.9` is `< 3.9.1`), the ends of wildcard and `~=`
@@ -109,6 +111,11 @@ pub const PLATFORMS: &[(&str, [(StrVar, &str); 6])] = &[
 pub const TAG: &str = "pep508:";
 /// The tag naming a string selector's value for "any value the lock does not mention".
 pub const OTHER_TAG: &str = "pep508-other:";
+/// The tag listing a string `VAR in '...'` tests against, one per string, in order.
+pub const IN_TAG: &str = "pep508-in:";
+/// The tag of a value standing for unnamed substrings of some of those strings:
+/// `pep508-class:BITS:VALUE`, BITS saying which strings (1) it is a substring of.
+pub const CLASS_TAG: &str = "pep508-class:";
 /// Conditions longer than this are named `marker-N`, with the marker in a comment.
 const MAX_NAME: usize = 100;
 
@@ -137,6 +144,20 @@ enum CondTarget {
     },
 }
 
+/// The values of a string variable's selector.
+struct StrSelector {
+    /// Every value, in order: the named ones sorted, then the classes, then `other`.
+    values: Vec<String>,
+    /// The value for every string no marker names or tests.
+    other: String,
+    /// The strings that `VAR in '...'` tests against, in order.
+    lists: Vec<String>,
+    /// For each value standing for a class of unnamed strings that are substrings
+    /// of some lists: which lists (the class is every unnamed string that is a
+    /// substring of exactly those).
+    classes: Vec<(String, Vec<bool>)>,
+}
+
 /// The deps of a package under one condition: a `select()` of its own.
 struct Branch {
     /// The condition's name in `//markers`.
@@ -160,7 +181,7 @@ enum Shape {
 struct Gen<'a> {
     lock: &'a Lock,
     python: Vec<PyValue>,
-    strings: BTreeMap<StrVar, (Vec<String>, String)>,
+    strings: BTreeMap<StrVar, StrSelector>,
     extras: BTreeSet<String>,
     groups: BTreeSet<String>,
     conds: Vec<CondTarget>,
@@ -414,12 +435,18 @@ impl Gen<'_> {
         }
         let mut cuts: BTreeSet<PyVersion> = domain.cuts().into_iter().collect();
         cuts.insert(PyVersion(0, 0, 0));
-        let mut strings: BTreeMap<StrVar, BTreeSet<String>> = BTreeMap::new();
+        let mut strings: BTreeMap<StrVar, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
         for atom in markers.iter().flat_map(|m| m.atoms()) {
             match atom {
                 Atom::Python(set) => cuts.extend(set.cuts()),
                 Atom::Equals { var, value, .. } => {
-                    strings.entry(*var).or_default().insert(value.clone());
+                    strings.entry(*var).or_default().0.insert(value.clone());
+                }
+                Atom::In { var, haystack, .. } => {
+                    let lists = &mut strings.entry(*var).or_default().1;
+                    if !lists.contains(haystack) {
+                        lists.push(haystack.clone());
+                    }
                 }
                 Atom::Extra { name, .. } => {
                     self.extras.insert(name.clone());
@@ -458,23 +485,71 @@ impl Gen<'_> {
             let name = lo.to_string();
             self.python.push(PyValue { lo, hi, name });
         }
-        for (var, mentioned) in strings {
-            let mut values: BTreeSet<String> = mentioned;
+        for (var, (mentioned, lists)) in strings {
+            let mut named: BTreeSet<String> = mentioned;
             for (_, preset) in PLATFORMS {
-                values.extend(
+                named.extend(
                     preset
                         .iter()
                         .filter(|(v, _)| *v == var)
                         .map(|(_, value)| value.to_string()),
                 );
             }
+            // `VAR in 'S'` holds for every substring of S: the unnamed substrings
+            // fall into classes by which lists they are substrings of.
+            let mut signatures: BTreeSet<Vec<bool>> = BTreeSet::new();
+            for list in &lists {
+                for (start, _) in list.char_indices() {
+                    for end in (start..=list.len()).filter(|&e| list.is_char_boundary(e)) {
+                        let fragment = &list[start..end];
+                        if !named.contains(fragment) {
+                            signatures.insert(lists.iter().map(|l| l.contains(fragment)).collect());
+                        }
+                    }
+                }
+                if !named.contains("") {
+                    signatures.insert(vec![true; lists.len()]);
+                }
+            }
+            let classes: Vec<(String, Vec<bool>)> = signatures
+                .into_iter()
+                .rev()
+                .map(|sig| {
+                    let inside: Vec<String> = lists
+                        .iter()
+                        .zip(&sig)
+                        .filter(|(_, &b)| b)
+                        .map(|(l, _)| format!("'{l}'"))
+                        .collect();
+                    let outside: Vec<String> = lists
+                        .iter()
+                        .zip(&sig)
+                        .filter(|(_, &b)| !b)
+                        .map(|(l, _)| format!("'{l}'"))
+                        .collect();
+                    let mut name = format!("other in {}", inside.join(" and "));
+                    if !outside.is_empty() {
+                        name.push_str(&format!(", not in {}", outside.join(" or ")));
+                    }
+                    (name, sig)
+                })
+                .collect();
             let mut other = "other".to_string();
-            while values.contains(&other) {
+            while named.contains(&other) {
                 other.insert(0, '_');
             }
-            let mut values: Vec<String> = values.into_iter().collect();
+            let mut values: Vec<String> = named.into_iter().collect();
+            values.extend(classes.iter().map(|(name, _)| name.clone()));
             values.push(other.clone());
-            self.strings.insert(var, (values, other));
+            self.strings.insert(
+                var,
+                StrSelector {
+                    values,
+                    other,
+                    lists,
+                    classes,
+                },
+            );
         }
         Ok(())
     }
@@ -662,10 +737,8 @@ impl Gen<'_> {
                 let op = if *negated { "!=" } else { "==" };
                 let flag = if *negated {
                     format!("!={value}")
-                } else if value.starts_with(['<', '>', '=', '!']) {
-                    format!("=={value}")
                 } else {
-                    value.clone()
+                    flag_value(value)
                 };
                 (format!("{var}{op}{value}"), vec![(format!(":{var}"), flag)])
             }
@@ -683,9 +756,84 @@ impl Gen<'_> {
                 )
             }
             Atom::Python(set) => return self.python_atom(set),
+            Atom::In {
+                var,
+                haystack,
+                negated,
+            } => return Ok(self.in_atom(*var, haystack, *negated, atom)),
         };
         let name = self.setting(&key, flags);
         Ok((name, Shape::Atom, key))
+    }
+
+    /// The condition of `VAR in 'S'`: the values that are substrings of S, and the
+    /// classes of unnamed substrings of S.
+    fn in_atom(
+        &mut self,
+        var: StrVar,
+        haystack: &str,
+        negated: bool,
+        atom: &Atom,
+    ) -> (String, Shape, String) {
+        let selector = &self.strings[&var];
+        let list = selector.lists.iter().position(|l| l == haystack);
+        let held: Vec<String> = selector
+            .values
+            .iter()
+            .filter(|v| {
+                let inside = match selector.classes.iter().find(|(name, _)| name == *v) {
+                    Some((_, sig)) => list.is_some_and(|i| sig[i]),
+                    None => **v != selector.other && haystack.contains(v.as_str()),
+                };
+                inside != negated
+            })
+            .cloned()
+            .collect();
+        let n = selector.values.len();
+        let excluded: Vec<String> = selector
+            .values
+            .iter()
+            .filter(|v| !held.contains(v))
+            .cloned()
+            .collect();
+        let sel = format!(":{var}");
+        if let [only] = &held[..] {
+            let key = format!("{var}=={only}");
+            let name = self.setting(&key, vec![(sel, flag_value(only))]);
+            return (name, Shape::Atom, key);
+        }
+        if let [only] = &excluded[..] {
+            let key = format!("{var}!={only}");
+            let name = self.setting(&key, vec![(sel, format!("!={only}"))]);
+            return (name, Shape::Atom, key);
+        }
+        let (any, members, keys): (bool, Vec<String>, Vec<String>) = if held.len() <= n / 2 + 1 {
+            let keys: Vec<String> = held.iter().map(|v| format!("{var}=={v}")).collect();
+            let members = held
+                .iter()
+                .zip(&keys)
+                .map(|(v, key)| self.setting(key, vec![(sel.clone(), flag_value(v))]))
+                .collect();
+            (true, members, keys)
+        } else {
+            let keys: Vec<String> = excluded.iter().map(|v| format!("{var}!={v}")).collect();
+            let members = excluded
+                .iter()
+                .zip(&keys)
+                .map(|(v, key)| self.setting(key, vec![(sel.clone(), format!("!={v}"))]))
+                .collect();
+            (false, members, keys)
+        };
+        let shape = if any { Shape::Any } else { Shape::All };
+        let key = keys.join(if any { "|" } else { "&" });
+        let comment = self.render(&Marker::Atom(atom.clone()));
+        let name = self.declare(&key, shape, |name| CondTarget::Group {
+            name,
+            any,
+            members: members.iter().map(|m| format!(":{m}")).collect(),
+            comment: Some(comment),
+        });
+        (name, shape, key)
     }
 
     /// The condition of a set of Python versions, from the runs of selector values it holds.
@@ -827,7 +975,8 @@ impl Gen<'_> {
             true,
             &[format!("{TAG}{PYTHON}")],
         ));
-        for (var, (values, other)) in &self.strings {
+        for (var, string) in &self.strings {
+            let (values, other) = (&string.values, &string.other);
             let default = PLATFORMS[0]
                 .1
                 .iter()
@@ -843,7 +992,14 @@ impl Gen<'_> {
                 default,
                 &doc,
                 false,
-                &[format!("{TAG}{var}"), format!("{OTHER_TAG}{other}")],
+                &std::iter::once(format!("{TAG}{var}"))
+                    .chain(std::iter::once(format!("{OTHER_TAG}{other}")))
+                    .chain(string.lists.iter().map(|l| format!("{IN_TAG}{l}")))
+                    .chain(string.classes.iter().map(|(name, sig)| {
+                        let bits: String = sig.iter().map(|&b| if b { '1' } else { '0' }).collect();
+                        format!("{CLASS_TAG}{bits}:{name}")
+                    }))
+                    .collect::<Vec<_>>(),
             ));
         }
         let mut conds: Vec<&CondTarget> = self.conds.iter().collect();
@@ -926,6 +1082,15 @@ impl Gen<'_> {
             s.push_str(")\n");
         }
         s
+    }
+}
+
+/// A string value as written in `flag_values`: `==` before one that starts like an operator.
+fn flag_value(value: &str) -> String {
+    if value.starts_with(['<', '>', '=', '!']) {
+        format!("=={value}")
+    } else {
+        value.to_string()
     }
 }
 
@@ -1053,6 +1218,14 @@ pub fn render_marker(marker: &Marker, lowest: Option<PyVersion>) -> String {
                 value,
                 negated,
             }) => format!("{var} {} '{value}'", if *negated { "!=" } else { "==" }),
+            Marker::Atom(Atom::In {
+                var,
+                haystack,
+                negated,
+            }) => format!(
+                "{var} {}in '{haystack}'",
+                if *negated { "not " } else { "" }
+            ),
             Marker::Atom(Atom::Extra { name, negated }) => {
                 format!("extra {} '{name}'", if *negated { "!=" } else { "==" })
             }

@@ -35,9 +35,12 @@
 //!   distinguishes versions sel does not model and is an error.
 //! - `sys_platform`, `platform_machine`, `platform_system`, `os_name`,
 //!   `implementation_name` and `platform_python_implementation` are strings:
-//!   `==` and `!=` become [`Atom::Equals`]. Ordering comparisons and `in` on
-//!   strings (substring tests, which would tell apart values no lock lists) are
-//!   errors.
+//!   `==` and `!=` become [`Atom::Equals`]; `in` and `not in` with the
+//!   variable on the left (`sys_platform in 'linux darwin'`) become
+//!   [`Atom::In`], keeping PEP 508's meaning, a substring test of the string.
+//!   Ordering comparisons of strings, and the variable on the right of `in`
+//!   (`'linux' in sys_platform`: true for the infinitely many values that
+//!   contain it, which no value set splits finitely), are errors.
 //! - `extra == 'x'` (and `'x' in extras`, PEP 751) is the project's extra `x`;
 //!   `'g' in dependency_groups` its dependency group `g`.
 //! - `platform_release`, `platform_version` and `implementation_version` are
@@ -70,6 +73,15 @@ pub enum Atom {
         /// The value compared with.
         value: String,
         /// `!=` rather than `==`.
+        negated: bool,
+    },
+    /// A string variable is (or, `negated`, is not) a substring of `haystack`.
+    In {
+        /// The variable.
+        var: StrVar,
+        /// The string it is tested against.
+        haystack: String,
+        /// `not in`.
         negated: bool,
     },
     /// The project's extra is (or, `negated`, is not) requested.
@@ -780,9 +792,11 @@ fn var_op_value(var: &str, op: &str, value: &str, text: &str) -> Result<Atom, St
                         value: value.to_string(),
                         negated: op == "!=",
                     }),
-                    "in" | "not in" => Err(format!(
-                        "`{text}`: PEP 508 makes `{op}` on a string a substring test, which holds for values no lock lists (such as fragments of the string); write `{var} == '...' or ...` instead"
-                    )),
+                    "in" | "not in" => Ok(Atom::In {
+                        var,
+                        haystack: value.to_string(),
+                        negated: op == "not in",
+                    }),
                     _ => Err(format!(
                         "`{text}`: `{op}` on `{var}` compares strings by their spelling; sel can only write `==` and `!=` for it"
                     )),
@@ -817,7 +831,7 @@ fn value_op_var(value: &str, op: &str, var: &str, text: &str) -> Result<Atom, St
             "`{text}`: write the version on the right of `{op}`"
         )),
         (_, "in" | "not in") => Err(format!(
-            "`{text}`: a test of `{var}` containing a string holds for values no lock lists; sel cannot write it"
+            "`{text}`: a test of `{var}` containing a string holds for infinitely many values no lock lists; sel can write `{var} in '...'` (a substring test of the list) but not this"
         )),
         _ => var_op_value(var, flip(op), value, text),
     }
@@ -999,12 +1013,19 @@ mod tests {
             })
         );
         assert!(Marker::parse("").unwrap().is_always());
+        assert_eq!(
+            Marker::parse("platform_machine not in 'x86_64 AMD64'").unwrap(),
+            Marker::Atom(Atom::In {
+                var: StrVar::PlatformMachine,
+                haystack: "x86_64 AMD64".into(),
+                negated: true
+            })
+        );
     }
 
     #[test]
     fn what_sel_cannot_write_is_an_error() {
         for bad in [
-            "sys_platform in 'linux darwin'",
             "'linux' in sys_platform",
             "sys_platform < 'linux'",
             "platform_release >= '5.0'",
