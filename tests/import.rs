@@ -738,3 +738,105 @@ marker = "sys_platform in 'linux cygwin' or sys_platform == 'lin'"
         assert!(ok, "{diff}\n{}", String::from_utf8_lossy(&out.stdout));
     }
 }
+
+#[test]
+fn workspace_members_export_as_uv_does() {
+    // A uv workspace: the project `app` at `.`, the member `lib` in packages/lib.
+    let session_dir = tempfile::tempdir().unwrap();
+    let lock = session_dir.path().join("uv.lock");
+    std::fs::write(&lock, WORKSPACE_LOCK).unwrap();
+    sel::python::import(&lock, &session_dir.path().join("ws")).unwrap();
+    let out = sel(
+        &session_dir.path().join("ws"),
+        &["export", "requirements", "deps(//:root)", "--all-configs"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let body: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+    // `uv export --no-hashes --no-header --no-annotate` of the same lock.
+    assert_eq!(
+        body,
+        [
+            "-e .",
+            "-e ./packages/lib",
+            "colorama==0.4.6 ; sys_platform == 'win32'",
+            "markdown-it-py==4.3.0",
+            "mdurl==0.1.2",
+            "pygments==2.21.0",
+            "rich==15.0.0",
+            "tomli==2.5.0 ; python_full_version < '3.11'",
+        ]
+    );
+}
+
+const WORKSPACE_LOCK: &str = r#"version = 1
+revision = 5
+requires-python = ">=3.10"
+
+[manifest]
+members = [
+    "app",
+    "lib",
+]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "lib" },
+    { name = "rich" },
+]
+
+
+[[package]]
+name = "colorama"
+version = "0.4.6"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "lib"
+version = "0.2.0"
+source = { editable = "packages/lib" }
+dependencies = [
+    { name = "colorama", marker = "sys_platform == 'win32'" },
+    { name = "tomli", marker = "python_full_version < '3.11'" },
+]
+
+
+[[package]]
+name = "markdown-it-py"
+version = "4.3.0"
+source = { registry = "https://index.invalid/simple" }
+dependencies = [
+    { name = "mdurl" },
+]
+
+[[package]]
+name = "mdurl"
+version = "0.1.2"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "pygments"
+version = "2.21.0"
+source = { registry = "https://index.invalid/simple" }
+
+[[package]]
+name = "rich"
+version = "15.0.0"
+source = { registry = "https://index.invalid/simple" }
+dependencies = [
+    { name = "markdown-it-py" },
+    { name = "pygments" },
+]
+
+[[package]]
+name = "tomli"
+version = "2.5.0"
+source = { registry = "https://index.invalid/simple" }
+"#;

@@ -34,13 +34,20 @@ pub struct Requirement {
     pub version: Option<String>,
     /// When it is installed; `None` for always.
     pub marker: Option<String>,
+    /// For a project of the workspace installed in editable mode, its path
+    /// (relative to the lock file): the line is `-e PATH`.
+    pub editable: Option<String>,
 }
 
 impl Requirement {
     /// The line, as `uv export` writes it: `name==version ; marker`.
     pub fn line(&self) -> String {
-        let mut s = self.name.clone();
-        if let Some(v) = &self.version {
+        let mut s = match &self.editable {
+            Some(path) if path == "." || path.starts_with(['.', '/']) => format!("-e {path}"),
+            Some(path) => format!("-e ./{path}"),
+            None => self.name.clone(),
+        };
+        if let (Some(v), None) = (&self.version, &self.editable) {
             s.push_str("==");
             s.push_str(v);
         }
@@ -74,7 +81,11 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
     let mut out = Vec::new();
     for ct in &result.configured {
         let target = session.graph.target(&ct.label)?;
-        if ct.kind != "package" || target.tags.iter().any(|t| t == "project") {
+        if ct.kind != "package" {
+            continue;
+        }
+        let editable = editable(target.tags.as_slice(), ct.attrs.get("metadata"));
+        if target.tags.iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
         let version = ct.attrs.get("version").and_then(Value::as_str);
@@ -84,6 +95,7 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
             name,
             version,
             marker: None,
+            editable,
         });
     }
     sort(&mut out);
@@ -132,7 +144,12 @@ pub fn requirements_all(
         let Rule::Package { attrs } = &target.rule else {
             continue;
         };
-        if target.tags.iter().any(|t| t == "project") {
+        let metadata = match attrs.get("metadata") {
+            Some(Attr::Plain(v)) => Some(v),
+            _ => None,
+        };
+        let editable = editable(target.tags.as_slice(), metadata);
+        if target.tags.iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
         let plain = |attr: &str| -> Result<Option<String>> {
@@ -155,10 +172,31 @@ pub fn requirements_all(
             name,
             version,
             marker,
+            editable,
         });
     }
     sort(&mut out);
     Ok(out)
+}
+
+/// The path of a project installed in editable mode (tagged `project`, with
+/// `metadata = {"source": "editable", "path": PATH}`), as `uv export` lists it.
+fn editable(tags: &[String], metadata: Option<&Value>) -> Option<String> {
+    if !tags.iter().any(|t| t == "project") {
+        return None;
+    }
+    let Some(Value::Dict(items)) = metadata else {
+        return None;
+    };
+    let get = |key: &str| {
+        items.iter().find_map(|(k, v)| match (k, v) {
+            (Value::Str(k), Value::Str(v)) if k == key => Some(v.clone()),
+            _ => None,
+        })
+    };
+    (get("source").as_deref() == Some("editable"))
+        .then(|| get("path"))
+        .flatten()
 }
 
 /// Sorts by name, then by version in PEP 440's order of release numbers (`3.9.4`
@@ -176,8 +214,17 @@ fn sort(requirements: &mut [Requirement]) {
         }
         (numbers, v[end..].to_string())
     }
+    // Editable projects first, by path, as `uv export` lists them.
     requirements.sort_by(|a, b| {
-        (&a.name, release(&a.version), &a.marker).cmp(&(&b.name, release(&b.version), &b.marker))
+        (a.editable.is_none(), &a.editable)
+            .cmp(&(b.editable.is_none(), &b.editable))
+            .then_with(|| {
+                (&a.name, release(&a.version), &a.marker).cmp(&(
+                    &b.name,
+                    release(&b.version),
+                    &b.marker,
+                ))
+            })
     });
 }
 

@@ -648,7 +648,11 @@ impl Gen<'_> {
             s.push_str(&parts.join(" + "));
             s.push_str(",\n");
         }
-        let _ = writeln!(s, "    metadata = {{\"source\": {}}},", quote(&dist.source));
+        let mut metadata = format!("{{\"source\": {}", quote(&dist.source));
+        if let Some(path) = &dist.path {
+            let _ = write!(metadata, ", \"path\": {}", quote(path));
+        }
+        let _ = writeln!(s, "    metadata = {metadata}}},");
         if dist.project {
             s.push_str("    tags = [\"project\"],\n");
         }

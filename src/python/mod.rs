@@ -76,6 +76,9 @@ pub struct Dist {
     pub version: Option<String>,
     /// The kind of source: `registry`, `git`, `url`, `path`, `directory`, `editable`, `virtual`.
     pub source: String,
+    /// For a local source (`editable`, `virtual`, `directory`, `path`), its path
+    /// relative to the lock file.
+    pub path: Option<String>,
     /// Whether it is a project of the workspace rather than a third-party distribution.
     pub project: bool,
     /// Its dependencies.

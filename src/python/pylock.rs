@@ -93,6 +93,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             name: normalize_name(&p.name),
             version: p.version.clone(),
             source: source.to_string(),
+            path: p
+                .directory
+                .as_ref()
+                .and_then(|d| d.get("path")?.as_str())
+                .map(str::to_string),
             project: false,
             deps: Vec::new(),
             extras: BTreeMap::new(),
@@ -102,6 +107,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         name: "root".to_string(),
         version: None,
         source: "virtual".to_string(),
+        path: None,
         project: true,
         deps: root_deps,
         extras: BTreeMap::new(),

@@ -101,6 +101,10 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             name: p.name.clone(),
             version: p.version.clone(),
             source: source_kind(&p.source),
+            path: ["editable", "virtual", "directory", "path"]
+                .iter()
+                .find_map(|k| p.source.get(*k)?.as_str())
+                .map(str::to_string),
             project: ["virtual", "editable"]
                 .iter()
                 .any(|k| p.source.contains_key(*k)),
@@ -258,6 +262,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 name: "root".to_string(),
                 version: None,
                 source: "virtual".to_string(),
+                path: Some(".".to_string()),
                 project: true,
                 deps: members
                     .into_iter()
