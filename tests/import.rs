@@ -840,3 +840,17 @@ name = "tomli"
 version = "2.5.0"
 source = { registry = "https://index.invalid/simple" }
 "#;
+
+#[test]
+fn imported_workspaces_pass_sel_check() {
+    // No select that cannot resolve, no branch never taken: markers that hold for
+    // every supported Python are plain deps, those that hold for none are dropped.
+    for name in FIXTURES {
+        let dir = tempfile::tempdir().unwrap();
+        sel::python::import(&lockfile(name), dir.path()).unwrap();
+        let out = sel(dir.path(), &["check"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {text}");
+        assert!(text.contains("0 error(s), 0 warning(s)"), "{name}: {text}");
+    }
+}

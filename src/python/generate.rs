@@ -170,6 +170,13 @@ struct Branch {
     via: Vec<String>,
 }
 
+/// A marker after [`Gen::simplify`].
+enum Simplified {
+    Always,
+    Never,
+    Marker(Marker),
+}
+
 /// How a condition combines, for parenthesizing names built from it.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shape {
@@ -181,6 +188,8 @@ enum Shape {
 struct Gen<'a> {
     lock: &'a Lock,
     python: Vec<PyValue>,
+    /// The Python versions `requires-python` allows.
+    domain: VersionSet,
     strings: BTreeMap<StrVar, StrSelector>,
     extras: BTreeSet<String>,
     groups: BTreeSet<String>,
@@ -214,6 +223,7 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
     let mut gen = Gen {
         lock,
         python: Vec::new(),
+        domain: VersionSet::all(),
         strings: BTreeMap::new(),
         extras: lock.extras.iter().cloned().collect(),
         groups: lock.groups.iter().cloned().collect(),
@@ -433,6 +443,7 @@ impl Gen<'_> {
         if domain.is_empty() {
             return Err(import_error("requires-python allows no Python version"));
         }
+        self.domain = domain.clone();
         let mut cuts: BTreeSet<PyVersion> = domain.cuts().into_iter().collect();
         cuts.insert(PyVersion(0, 0, 0));
         let mut strings: BTreeMap<StrVar, (BTreeSet<String>, Vec<String>)> = BTreeMap::new();
@@ -573,6 +584,13 @@ impl Gen<'_> {
         let mut always: Vec<String> = Vec::new();
         let mut by_cond: Vec<Branch> = Vec::new();
         for (d, marker, via) in deps {
+            // Markers that hold for every supported Python are no condition; those
+            // that hold for none drop the edge, as `uv export` does.
+            let marker = &match self.simplify(marker) {
+                Simplified::Always => Marker::always(),
+                Simplified::Never => continue,
+                Simplified::Marker(m) => m,
+            };
             if marker.is_always() {
                 always.push(reference(*d));
                 continue;
@@ -955,6 +973,64 @@ impl Gen<'_> {
             comment,
         });
         Ok((name, Shape::Any, key))
+    }
+
+    /// The marker with its Python comparisons merged where they meet (`or` of
+    /// Python ranges is one range set) and seen within `requires-python`, and the
+    /// constants that leaves folded away.
+    fn simplify(&self, marker: &Marker) -> Simplified {
+        match marker {
+            Marker::Atom(Atom::Python(set)) => {
+                let within = set.intersect(&self.domain);
+                if within.is_empty() {
+                    Simplified::Never
+                } else if within == self.domain {
+                    Simplified::Always
+                } else {
+                    Simplified::Marker(marker.clone())
+                }
+            }
+            Marker::Atom(_) => Simplified::Marker(marker.clone()),
+            Marker::And(parts) | Marker::Or(parts) => {
+                let any = matches!(marker, Marker::Or(_));
+                let mut python: Option<VersionSet> = None;
+                let mut rest = Vec::new();
+                for p in parts {
+                    match self.simplify(p) {
+                        Simplified::Always if any => return Simplified::Always,
+                        Simplified::Never if !any => return Simplified::Never,
+                        Simplified::Always | Simplified::Never => {}
+                        Simplified::Marker(Marker::Atom(Atom::Python(set))) => {
+                            python = Some(match python {
+                                None => set,
+                                Some(acc) if any => acc.union(&set),
+                                Some(acc) => acc.intersect(&set),
+                            });
+                        }
+                        Simplified::Marker(m) => {
+                            if !rest.contains(&m) {
+                                rest.push(m)
+                            }
+                        }
+                    }
+                }
+                if let Some(set) = python {
+                    match self.simplify(&Marker::Atom(Atom::Python(set))) {
+                        Simplified::Always if any => return Simplified::Always,
+                        Simplified::Never if !any => return Simplified::Never,
+                        Simplified::Always | Simplified::Never => {}
+                        Simplified::Marker(m) => rest.insert(0, m),
+                    }
+                }
+                match rest.len() {
+                    0 if any => Simplified::Never,
+                    0 => Simplified::Always,
+                    1 => Simplified::Marker(rest.pop().expect("one part")),
+                    _ if any => Simplified::Marker(Marker::Or(rest)),
+                    _ => Simplified::Marker(Marker::And(rest)),
+                }
+            }
+        }
     }
 
     /// A marker as PEP 508 text, for comments.
