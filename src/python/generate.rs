@@ -654,11 +654,12 @@ impl Gen<'_> {
                 if !via.is_empty() {
                     let _ = writeln!(sel, "        # via {}", via.join(", "));
                 }
+                let key = quote(&format!("//markers:{name}"));
+                let used = 8 + key.len() + 2;
                 let _ = writeln!(
                     sel,
-                    "        {}: {},",
-                    quote(&format!("//markers:{name}")),
-                    list(&targets, "        ")
+                    "        {key}: {},",
+                    list_after(&targets, "        ", used)
                 );
                 sel.push_str("        \"//conditions:default\": [],\n    })");
                 parts.push(sel);
@@ -1208,9 +1209,14 @@ fn selector(
 
 /// A list of strings: on one line when short, else one item a line.
 fn list(items: &[String], indent: &str) -> String {
+    list_after(items, indent, indent.len() + 16)
+}
+
+/// [`list`] written after `used` characters of its line.
+fn list_after(items: &[String], indent: &str, used: usize) -> String {
     let quoted: Vec<String> = items.iter().map(|i| quote(i)).collect();
     let one_line = format!("[{}]", quoted.join(", "));
-    if one_line.len() + indent.len() <= 88 {
+    if one_line.len() + used <= 88 {
         return one_line;
     }
     let mut s = String::from("[\n");
