@@ -1051,7 +1051,11 @@ impl Gen<'_> {
         s.push_str(&selector(
             PYTHON,
             &values,
-            &values[0],
+            // The lowest supported version; without requires-python, the lowest Python 3.
+            self.python
+                .iter()
+                .find(|v| v.lo >= PyVersion(3, 0, 0))
+                .map_or(&values[0], |v| &v.name),
             &doc,
             true,
             &[format!("{TAG}{PYTHON}")],
