@@ -230,11 +230,7 @@ pub fn render(graph: &TargetGraph, result: &QueryResult, options: &Options) -> S
         }
         Format::Build => out = build::render(graph, result, options),
         Format::Graph => out = graph::render(graph, result, options),
-        Format::Json => {
-            let v = json::result(graph, result, options);
-            out = serde_json::to_string_pretty(&v).expect("JSON values serialise");
-            out.push('\n');
-        }
+        Format::Json => out = json::text(graph, result, options),
     }
     out
 }
