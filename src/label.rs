@@ -44,6 +44,31 @@ impl PartialOrd for Label {
     }
 }
 
+/// The one shared copy of a label's text. A graph names the same labels over
+/// and over (every select branch repeats its dependencies), so sharing the
+/// text roughly halves the memory of a loaded workspace. The table lives as
+/// long as the process; it is sharded so that parallel loading rarely waits.
+fn intern(text: &str) -> Arc<str> {
+    use std::collections::HashSet;
+    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::sync::{Mutex, OnceLock};
+    const SHARDS: usize = 16;
+    static TABLE: OnceLock<Vec<Mutex<HashSet<Arc<str>, rustc_hash::FxBuildHasher>>>> =
+        OnceLock::new();
+    let table = TABLE.get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
+    let mut h = rustc_hash::FxBuildHasher.build_hasher();
+    text.hash(&mut h);
+    let mut shard = table[h.finish() as usize % SHARDS]
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(t) = shard.get(text) {
+        return t.clone();
+    }
+    let t: Arc<str> = text.into();
+    shard.insert(t.clone());
+    t
+}
+
 /// A label that does not parse, with the reason.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LabelError(pub String);
@@ -58,7 +83,7 @@ impl Label {
     /// A label from a package path (`""` for the root) and a target name, both already valid.
     pub fn new(package: &str, name: &str) -> Label {
         Label {
-            text: format!("//{package}:{name}").into(),
+            text: intern(&format!("//{package}:{name}")),
             colon: package.len() as u32 + 2,
         }
     }
