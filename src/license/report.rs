@@ -192,6 +192,8 @@ impl Session {
             if !matches!(self.graph.target(label)?.rule, Rule::Package { .. }) {
                 continue;
             }
+            // This package's entries start here (targets are distinct).
+            let first = entries.len();
             for (attrs, c) in variants(
                 &run,
                 label,
@@ -206,11 +208,8 @@ impl Session {
                     license: license.clone(),
                     when: Some(c),
                 };
-                match entries.iter_mut().find(|e| {
-                    e.label == entry.label
-                        && e.license == entry.license
-                        && e.version == entry.version
-                        && e.purl == entry.purl
+                match entries[first..].iter_mut().find(|e| {
+                    e.license == entry.license && e.version == entry.version && e.purl == entry.purl
                 }) {
                     Some(e) => e.when = Some(alg.or(e.when.expect("set above"), c)),
                     None => entries.push(entry),
@@ -231,7 +230,7 @@ impl Session {
         let violations = match policy {
             None => None,
             Some(_) => {
-                let paths = SymbolicPaths::new(&run)?;
+                let mut paths = SymbolicPaths::new(&run)?;
                 let mut out = Vec::new();
                 for ((label, license), (problem, when)) in found {
                     let (path, path_when) = paths.to(&label, when);
@@ -352,20 +351,27 @@ impl ConfiguredPaths {
 /// Dependency paths of an `--all-configs` result, each with its condition.
 struct SymbolicPaths<'r, 'g> {
     run: &'r AllConfigsRun<'g>,
+    /// Where each target of the result is in it.
+    when: HashMap<&'r Label, Cond>,
     /// Edges between targets of the result, with where both ends are in it.
     edges: BTreeMap<Label, Vec<(Label, Cond)>>,
     roots: Vec<Label>,
+    /// One search over every configuration, with the first state of each target.
+    tree: Option<(Vec<State>, HashMap<Label, usize>)>,
 }
 
 impl<'r, 'g> SymbolicPaths<'r, 'g> {
     fn new(run: &'r AllConfigsRun<'g>) -> Result<Self> {
         let alg = run.algebra();
+        let when: HashMap<&Label, Cond> = run.targets.iter().map(|(l, c)| (l, *c)).collect();
         let mut edges: BTreeMap<Label, Vec<(Label, Cond)>> = BTreeMap::new();
         let mut depended: BTreeSet<Label> = BTreeSet::new();
         for (a, ca) in &run.targets {
             let mut out = Vec::new();
             for (b, e) in &run.sym.target(a)?.deps {
-                let cb = run.when(b);
+                let Some(&cb) = when.get(b) else {
+                    continue;
+                };
                 let c = alg.and(run.free(*e), alg.and(*ca, cb));
                 if alg.is_never(c) {
                     continue;
@@ -384,43 +390,90 @@ impl<'r, 'g> SymbolicPaths<'r, 'g> {
             .map(|(l, _)| l.clone())
             .filter(|l| !depended.contains(l))
             .collect();
-        Ok(SymbolicPaths { run, edges, roots })
+        Ok(SymbolicPaths {
+            run,
+            when,
+            edges,
+            roots,
+            tree: None,
+        })
     }
 
-    /// A shortest path to `to` that exists somewhere in `within`, with where
-    /// it exists; `[to]` itself when no root reaches it there.
-    fn to(&self, to: &Label, within: Cond) -> (Vec<Label>, Cond) {
+    /// Breadth-first search from the roots within `within`, as states
+    /// `(target, where the path to it exists, previous state)`: a target is
+    /// visited again only by a path that reaches it somewhere new. Stops at
+    /// `to` when given, returning its state.
+    fn search(&self, to: Option<&Label>, within: Cond) -> (Vec<State>, Option<usize>) {
         let alg = self.run.algebra();
-        let mut reached: HashMap<Label, Cond> = HashMap::new();
-        let mut queue: VecDeque<(Vec<Label>, Cond)> = VecDeque::new();
+        let mut reached: HashMap<&Label, Cond> = HashMap::new();
+        let mut states: Vec<State> = Vec::new();
         for r in &self.roots {
-            let c = alg.and(self.run.when(r), within);
+            let c = alg.and(self.when[r], within);
             if !alg.is_never(c) {
-                reached.insert(r.clone(), c);
-                queue.push_back((vec![r.clone()], c));
+                reached.insert(r, c);
+                states.push((r.clone(), c, None));
             }
         }
-        while let Some((path, c)) = queue.pop_front() {
-            let last = path.last().expect("paths are never empty");
-            if last == to {
-                return (path, c);
+        let mut next_state = 0;
+        while next_state < states.len() {
+            let i = next_state;
+            next_state += 1;
+            if to == Some(&states[i].0) {
+                return (states, Some(i));
             }
-            for (next, e) in self.edges.get(last).into_iter().flatten() {
-                if path.contains(next) {
-                    continue;
-                }
+            let (last, c) = (states[i].0.clone(), states[i].1);
+            for (next, e) in self.edges.get(&last).into_iter().flatten() {
                 let nc = alg.and(c, *e);
                 let old = reached.get(next).copied().unwrap_or(alg.never());
                 // Only a path that reaches `next` somewhere new can lead anywhere new.
                 if alg.is_never(nc) || alg.implies(nc, old) {
                     continue;
                 }
-                reached.insert(next.clone(), alg.or(old, nc));
-                let mut p = path.clone();
-                p.push(next.clone());
-                queue.push_back((p, nc));
+                reached.insert(next, alg.or(old, nc));
+                states.push((next.clone(), nc, Some(i)));
             }
         }
-        (vec![to.clone()], within)
+        (states, None)
+    }
+
+    /// The path to a state, from its root.
+    fn path(states: &[State], mut i: usize) -> Vec<Label> {
+        let mut path = vec![states[i].0.clone()];
+        while let Some(p) = states[i].2 {
+            path.push(states[p].0.clone());
+            i = p;
+        }
+        path.reverse();
+        path
+    }
+
+    /// A shortest path to `to` that exists somewhere in `within`, with where
+    /// it exists; `[to]` itself when no root reaches it there. The paths of
+    /// one search over every configuration answer most questions; a search
+    /// within `within` answers the rest.
+    fn to(&mut self, to: &Label, within: Cond) -> (Vec<Label>, Cond) {
+        let alg = self.run.algebra();
+        if self.tree.is_none() {
+            let (states, _) = self.search(None, alg.always());
+            let mut first = HashMap::new();
+            for (i, (l, _, _)) in states.iter().enumerate() {
+                first.entry(l.clone()).or_insert(i);
+            }
+            self.tree = Some((states, first));
+        }
+        let (states, first) = self.tree.as_ref().expect("built above");
+        if let Some(&i) = first.get(to) {
+            let c = alg.and(states[i].1, within);
+            if !alg.is_never(c) {
+                return (Self::path(states, i), c);
+            }
+        }
+        match self.search(Some(to), within) {
+            (states, Some(i)) => (Self::path(&states, i), states[i].1),
+            (_, None) => (vec![to.clone()], within),
+        }
     }
 }
+
+/// A search state: a target, where the path to it exists, the previous state.
+type State = (Label, Cond, Option<usize>);

@@ -69,17 +69,15 @@ pub fn document(sbom: &Sbom, options: &Options) -> Json {
             Json::Object(o)
         })
         .collect();
+    let mut on: Vec<Vec<&str>> = vec![Vec::new(); sbom.components.len()];
+    for (a, b, _) in &sbom.edges {
+        on[*a].push(sbom.components[*b].bom_ref.as_str());
+    }
     let dependencies: Vec<Json> = sbom
         .components
         .iter()
-        .enumerate()
-        .map(|(i, c)| {
-            let mut on: Vec<&str> = sbom
-                .edges
-                .iter()
-                .filter(|(a, _, _)| *a == i)
-                .map(|(_, b, _)| sbom.components[*b].bom_ref.as_str())
-                .collect();
+        .zip(on)
+        .map(|(c, mut on)| {
             on.sort();
             on.dedup();
             json!({"ref": c.bom_ref, "dependsOn": on})

@@ -20,7 +20,7 @@ pub mod cyclonedx;
 pub mod purl;
 pub mod spdx;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::condition::{Algebra, Cond};
 use crate::configuration::symbolic::Failure;
@@ -233,13 +233,15 @@ impl Session {
             of_label.insert(label.clone(), mine);
         }
         // Edges between packages, through aliases, each with where it exists.
+        let present: HashMap<&Label, Cond> = run.targets.iter().map(|(l, c)| (l, *c)).collect();
+        let when = |l: &Label| present.get(l).copied().unwrap_or(alg.never());
         let mut edges: BTreeMap<(usize, usize), Cond> = BTreeMap::new();
         for (label, from) in &of_label {
-            let mut stack: Vec<(Label, Cond)> = vec![(label.clone(), run.when(label))];
+            let mut stack: Vec<(Label, Cond)> = vec![(label.clone(), when(label))];
             let mut seen: BTreeMap<Label, Cond> = BTreeMap::new();
             while let Some((l, c)) = stack.pop() {
                 for (d, e) in &run.sym.target(&l)?.deps {
-                    let dc = alg.and(alg.and(c, run.free(*e)), run.when(d));
+                    let dc = alg.and(alg.and(c, run.free(*e)), when(d));
                     if alg.is_never(dc) {
                         continue;
                     }
