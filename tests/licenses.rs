@@ -336,6 +336,17 @@ const SBOM_CASES: &[(&str, &str, &[&str])] = &[
         "//...",
         &["--all-configs"],
     ),
+    ("tests/fixtures/licenses-sbom", "deps(//pkgs:app)", &[]),
+    (
+        "tests/fixtures/licenses-sbom",
+        "deps(//pkgs:app)",
+        &["--select", "tier=pro"],
+    ),
+    (
+        "tests/fixtures/licenses-sbom",
+        "deps(//pkgs:app)",
+        &["--all-configs"],
+    ),
 ];
 
 fn sbom(dir: &Path, expr: &str, format: &str, extra: &[&str]) -> Json {
@@ -417,6 +428,24 @@ fn schemas_reject_what_they_should() {
         .unwrap()
         .remove("downloadLocation");
     assert!(!spdx.is_valid(&doc));
+}
+
+#[test]
+fn cyclonedx_license_ids_are_the_schemas() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/schemas/spdx.SNAPSHOT.schema.json");
+    let schema: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let want: Vec<&str> = schema["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let got: Vec<&str> = sel::sbom::cyclonedx::LICENSE_IDS.lines().collect();
+    assert_eq!(
+        got, want,
+        "regenerate src/sbom/cyclonedx_license_ids.txt from the vendored schema"
+    );
 }
 
 /// The package labels of a configured result, by cquery's JSON.

@@ -22,15 +22,22 @@ fn property(name: &str, value: impl Into<String>) -> Json {
     json!({"name": name, "value": value.into()})
 }
 
-/// The `licenses` of a component: one SPDX id, or one expression.
+/// The SPDX license ids CycloneDX 1.6's schema lists (`spdx.schema.json`),
+/// one a line; `tests/licenses.rs` checks it against the vendored schema.
+pub const LICENSE_IDS: &str = include_str!("cyclonedx_license_ids.txt");
+
+/// The `licenses` of a component: `{"license": {"id"}}` when the expression is
+/// one license CycloneDX's list knows (the `spdx` crate may know newer ids,
+/// which the schema would reject), else `{"expression"}`.
 fn licenses(expr: &str) -> Option<Json> {
     if expr.is_empty() {
         return None;
     }
-    let single = spdx::license_id(expr).filter(|id| id.name == expr && !id.is_deprecated());
-    Some(match single {
-        Some(id) => json!([{"license": {"id": id.name, "acknowledgement": "declared"}}]),
-        None => json!([{"expression": expr, "acknowledgement": "declared"}]),
+    let listed = LICENSE_IDS.lines().any(|id| id == expr);
+    Some(if listed {
+        json!([{"license": {"id": expr, "acknowledgement": "declared"}}])
+    } else {
+        json!([{"expression": expr, "acknowledgement": "declared"}])
     })
 }
 
