@@ -122,6 +122,17 @@ fn bad_license(session: &Session, label: &Label, text: &str, e: &spdx::ParseErro
     super::error(label.as_str(), text, e, None, at.as_ref())
 }
 
+/// Where a package's license is written: its select when `license` is one,
+/// else the package() call.
+fn license_location(session: &Session, label: &Label) -> Result<Option<Location>> {
+    let t = session.graph.target(label)?;
+    let select = match t.rule.attr("license") {
+        Some(crate::target_graph::Attr::Select(s)) => s.location.clone(),
+        _ => None,
+    };
+    Ok(select.or_else(|| t.location.clone()))
+}
+
 impl Session {
     /// `sel licenses EXPR`: the packages of the configured result with their
     /// licenses; with `check`, judged by the workspace's policy.
@@ -157,7 +168,7 @@ impl Session {
                     when: None,
                     path: paths.to(&c.label),
                     path_when: None,
-                    location: self.graph.target(&c.label)?.location.clone(),
+                    location: license_location(self, &c.label)?,
                 });
             }
         }
@@ -235,7 +246,7 @@ impl Session {
                 for ((label, license), (problem, when)) in found {
                     let (path, path_when) = paths.to(&label, when);
                     out.push(Violation {
-                        location: self.graph.target(&label)?.location.clone(),
+                        location: license_location(self, &label)?,
                         label,
                         license,
                         problem,
