@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a synthetic sel workspace of N targets, for benchmarks.
 
-    generate.py N OUT [--seed S] [--selectors K] [--values V]
+    generate.py N OUT [--seed S] [--selectors K] [--values V] [--variants]
 
 Shape (issue 5): packages of 10 targets under g<k>/p<i>/BUILD; every target
 depends on two or three targets of later packages (so `deps(//g0/p0:t0)` is
@@ -17,6 +17,9 @@ import sys
 SELECTORS = 5
 VALUES = ["a", "b", "c", "d"]
 PER_PACKAGE = 10
+# --variants: selects add one variant dependency per key (the selector-package
+# shape) instead of choosing a random subset of all the dependencies per key.
+VARIANTS = False
 
 
 def pkg_path(i):
@@ -67,7 +70,15 @@ def generate(n, out, seed=1, selectors=None, values=None):
             deps = sorted(set(deps))
             if t + 1 < PER_PACKAGE:
                 deps.insert(0, f":t{t + 1}")
-            if deps and rng.random() < 1 / 3:
+            if deps and rng.random() < 1 / 3 and VARIANTS:
+                # The selector-package shape: common deps, plus one variant
+                # dependency chosen by a selector's value.
+                s = rng.randrange(SELECTORS)
+                common, variant = deps[:-1], deps[-1]
+                branches = [f'"//flags:s{s}_{v}": ["{variant}"]' for v in VALUES[1:] if rng.random() < 0.5]
+                branches.append('"//conditions:default": []')
+                dep_text = repr(common) + " + select({" + ", ".join(branches) + "})"
+            elif deps and rng.random() < 1 / 3:
                 s = rng.randrange(SELECTORS)
                 branches = []
                 for v in VALUES[1:]:
@@ -87,6 +98,9 @@ def generate(n, out, seed=1, selectors=None, values=None):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--variants" in args:
+        args.remove("--variants")
+        VARIANTS = True
     opts = {"--seed": 1, "--selectors": None, "--values": None}
     for flag in list(opts):
         if flag in args:
