@@ -10,8 +10,6 @@
 use crate::condition::{Algebra, Cond};
 use crate::error::{Location, Result};
 use crate::label::{Label, TargetPattern};
-use crate::query::all_configs::AllConfigsEnv;
-use crate::query::QueryEnv;
 use crate::target_graph::{Rule, SelectKey};
 use crate::{Request, Session};
 
@@ -68,8 +66,6 @@ impl Session {
             &TargetPattern::parse(pattern, &self.workspace.cwd_package)
                 .map_err(|e| crate::Error::new(crate::ErrorKind::Usage, e.0))?,
         )?;
-        let mut env = AllConfigsEnv::new(sym, alg.always(), &self.workspace.cwd_package);
-        env.pattern(&TargetPattern::Subtree(String::new()))?;
         let defaults: Vec<usize> = alg
             .space()
             .selectors()
@@ -163,7 +159,7 @@ impl Session {
             }
             let st = sym.target(label)?;
             for (d, e) in &st.deps {
-                let Some(dc) = env.compatibility(d) else {
+                let Some(dc) = run.compatibility(d) else {
                     continue;
                 };
                 let bad = alg.and(alg.and(*e, st.compatible_self), alg.not(dc));
@@ -184,7 +180,6 @@ impl Session {
         }
         findings
             .sort_by(|a, b| (a.severity, &a.target, a.code).cmp(&(b.severity, &b.target, b.code)));
-        drop(env);
         Ok(Report {
             algebra: run.into_result().algebra,
             findings,

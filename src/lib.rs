@@ -127,6 +127,8 @@ pub struct AllConfigsRun<'g> {
     /// Selectors fixed by the request, with their values.
     pub fixed: Vec<(Label, String)>,
     fixed_idx: Vec<(usize, usize)>,
+    /// Where each visited target exists (over all selectors).
+    compat: std::collections::HashMap<Label, Cond>,
     /// Targets with their conditions (over the free selectors), sorted by label.
     pub targets: Vec<(Label, Cond)>,
     /// Where evaluation fails (over the free selectors).
@@ -134,6 +136,12 @@ pub struct AllConfigsRun<'g> {
 }
 
 impl AllConfigsRun<'_> {
+    /// Where a target the evaluation visited exists (its and its dependencies'
+    /// `target_compatible_with` hold), over all selectors; `None` if not visited.
+    pub fn compatibility(&self, label: &Label) -> Option<Cond> {
+        self.compat.get(label).copied()
+    }
+
     /// The algebra.
     pub fn algebra(&self) -> &Algebra {
         self.sym.algebra()
@@ -265,12 +273,13 @@ impl Session {
         let mut env = AllConfigsEnv::new(&sym, universe, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         let failures = env.failures()?;
-        drop(env);
+        let compat = env.into_compatibility();
         let failing = alg.or_all(failures.iter().map(|f| f.when));
         let run = AllConfigsRun {
             sym,
             fixed,
             fixed_idx,
+            compat,
             targets: Vec::new(),
             failures: Vec::new(),
         };

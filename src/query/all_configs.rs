@@ -210,6 +210,11 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
         self.compat.get(label).copied()
     }
 
+    /// Gives up the environment, keeping where each visited target exists.
+    pub fn into_compatibility(self) -> HashMap<Label, Cond> {
+        self.compat
+    }
+
     /// Every failure of the query, with the condition under which it happens.
     pub fn failures(&self) -> Result<Vec<Failure>> {
         let alg = self.alg();
