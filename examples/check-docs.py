@@ -80,6 +80,18 @@ def matches(expected, actual):
 
 def main():
     checked = failed = 0
+    # Transcripts may write files (`> spam.cdx.json`) into the repository's
+    # root; remove what they add, so a check leaves the tree as it found it.
+    before = set(ROOT.iterdir())
+    try:
+        return run_all(checked, failed)
+    finally:
+        for new in set(ROOT.iterdir()) - before:
+            if new.is_file():
+                new.unlink()
+
+
+def run_all(checked, failed):
     for path in FILES:
         for command, expected in transcripts(path.read_text()):
             if not command.startswith("sel -C examples/spam"):
