@@ -48,6 +48,7 @@ pub mod python;
 pub mod query;
 pub mod sbom;
 pub mod target_graph;
+pub mod timing;
 pub mod why;
 pub mod workspace;
 
@@ -184,6 +185,7 @@ impl Session {
     /// Like [`Session::open`]; `use_cache = false` evaluates every BUILD file
     /// and leaves the cache alone (`--no-cache`).
     pub fn open_with(dir: &Path, use_cache: bool) -> Result<Session> {
+        timing::start();
         let workspace = Workspace::discover(dir)?;
         let graph = build_file::load_workspace(&workspace, use_cache)?;
         Ok(Session { workspace, graph })
@@ -194,6 +196,7 @@ impl Session {
         let parsed = query::parse(expr)?;
         let mut env = UnconfiguredEnv::new(&self.graph, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
+        timing::phase("query");
         Ok(QueryResult {
             targets: set.into_keys().collect(),
             configuration: None,
@@ -226,6 +229,7 @@ impl Session {
         let cfg = Configurer::new(&self.graph, config.clone());
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
+        timing::phase("query");
         let configured = if attributes {
             set.keys()
                 .map(|l| cfg.configure(l).map(|c| (*c).clone()))

@@ -56,7 +56,10 @@ fn main() -> ExitCode {
     .ok();
     match run(cli) {
         Ok(text) => match write_stdout(&text) {
-            Ok(()) => ExitCode::SUCCESS,
+            Ok(()) => {
+                sel::timing::phase("output");
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("sel: cannot write output: {e}");
                 ExitCode::from(1)

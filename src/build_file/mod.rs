@@ -74,6 +74,7 @@ pub fn is_evaluating() -> bool {
 /// and the cache is brought up to date.
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
+    crate::timing::phase("walk");
     let loader = Loader::new(ws);
     let hashes = cache::Hashes::default();
     let cached = if use_cache {
@@ -107,6 +108,7 @@ pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
         })
         .collect();
     let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
+    crate::timing::phase("evaluate");
     if use_cache && (loaded.iter().any(|l| l.evaluated) || cached.has_leftovers()) {
         let entries: Vec<_> = loaded
             .iter()
@@ -115,8 +117,10 @@ pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
         cache::write(&ws.root, &entries);
     }
     let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
+    crate::timing::phase("index");
     crate::configuration::validate(&graph)?;
     crate::license::validate(&graph)?;
+    crate::timing::phase("validate");
     Ok(graph)
 }
 
