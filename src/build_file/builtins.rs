@@ -17,12 +17,11 @@ use starlark::environment::GlobalsBuilder;
 use starlark::eval::Evaluator;
 use starlark::starlark_module;
 use starlark::values::dict::{AllocDict, DictRef};
-use starlark::values::list::ListRef;
 use starlark::values::none::NoneType;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{ProvidesStaticType, Value as SValue};
 
-use super::value::{to_attr, to_plain, Configurable};
+use super::value::Configurable;
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
@@ -85,28 +84,65 @@ pub(crate) fn location_of(root: &std::path::Path, span: &starlark::codemap::File
     }
 }
 
-/// The package calls are resolved in, or an error outside BUILD evaluation.
-fn current_package(eval: &Evaluator, what: &str) -> anyhow::Result<String> {
-    context(eval).package.clone().ok_or_else(|| {
-        sel_err(
-            ErrorKind::Eval,
-            format!("{what}() cannot be called at the top level of a .bzl file; call it from a BUILD file or a macro"),
-        )
-    })
+/// An argument of a built-in, as the built-ins see it: a Starlark value, or a
+/// literal of a BUILD file read without the interpreter (`fast.rs`). Both
+/// kinds go through the same checks, so both give the same targets.
+pub(crate) trait Arg<'a>: Copy + 'a {
+    /// Starlark's `None`.
+    fn is_none(self) -> bool;
+    /// The string, if it is one.
+    fn str(self) -> Option<&'a str>;
+    /// The bool, if it is one.
+    fn bool(self) -> Option<bool>;
+    /// Whether it is an integer.
+    fn is_int(self) -> bool;
+    /// Its type's name, for messages.
+    fn type_name(self) -> String;
+    /// The items of a list or tuple.
+    fn items(self) -> Option<Vec<Self>>;
+    /// The entries of a dict, in order.
+    fn entries(self) -> Option<Vec<(Self, Self)>>;
+    /// As a plain value; a select inside is an error.
+    fn plain(self) -> Result<Value, String>;
+    /// As an attribute: a select stays a select.
+    fn attr(self) -> Result<Attr, String>;
+}
+
+/// Where a built-in is called: the BUILD file's context and the call's location.
+pub(crate) struct Site<'c> {
+    pub ctx: &'c BuildContext,
+    pub at: Option<Location>,
+}
+
+impl Site<'_> {
+    /// The package calls are resolved in, or an error outside BUILD evaluation.
+    fn package(&self, what: &str) -> anyhow::Result<String> {
+        self.ctx.package.clone().ok_or_else(|| {
+            sel_err(
+                ErrorKind::Eval,
+                format!("{what}() cannot be called at the top level of a .bzl file; call it from a BUILD file or a macro"),
+            )
+        })
+    }
 }
 
 /// Keyword arguments being consumed by a built-in.
-struct Kwargs<'v> {
+pub(crate) struct Kwargs<'k, V> {
     func: &'static str,
-    map: SmallMap<String, SValue<'v>>,
+    map: Vec<(&'k str, V)>,
 }
 
-impl<'v> Kwargs<'v> {
-    fn take(&mut self, name: &str) -> Option<SValue<'v>> {
-        self.map.shift_remove(name).filter(|v| !v.is_none())
+impl<'k, 'a, V: Arg<'a>> Kwargs<'k, V> {
+    pub fn new(func: &'static str, map: Vec<(&'k str, V)>) -> Self {
+        Kwargs { func, map }
     }
 
-    fn required(&mut self, name: &str) -> anyhow::Result<SValue<'v>> {
+    fn take(&mut self, name: &str) -> Option<V> {
+        let i = self.map.iter().position(|(k, _)| *k == name)?;
+        Some(self.map.remove(i).1).filter(|v| !v.is_none())
+    }
+
+    fn required(&mut self, name: &str) -> anyhow::Result<V> {
         self.take(name)
             .ok_or_else(|| attr_err(format!("{}() needs `{name} = ...`", self.func)))
     }
@@ -114,11 +150,11 @@ impl<'v> Kwargs<'v> {
     fn string(&mut self, name: &str) -> anyhow::Result<Option<String>> {
         match self.take(name) {
             None => Ok(None),
-            Some(v) => v.unpack_str().map(|s| Some(s.to_string())).ok_or_else(|| {
+            Some(v) => v.str().map(|s| Some(s.to_string())).ok_or_else(|| {
                 attr_err(format!(
                     "{}(): `{name}` must be a string, not {}",
                     self.func,
-                    v.get_type()
+                    v.type_name()
                 ))
             }),
         }
@@ -144,7 +180,7 @@ impl<'v> Kwargs<'v> {
 
     /// Errors on arguments nobody took, suggesting the closest known one.
     fn finish(self, known: &[&str]) -> anyhow::Result<()> {
-        if let Some((extra, _)) = self.map.iter().next() {
+        if let Some((extra, _)) = self.map.first() {
             let mut e = Error::new(
                 ErrorKind::Attribute,
                 format!("{}() has no attribute `{extra}`", self.func),
@@ -159,17 +195,10 @@ impl<'v> Kwargs<'v> {
     }
 }
 
-fn string_list(v: SValue) -> Option<Vec<String>> {
-    let items: Vec<SValue> = if let Some(l) = ListRef::from_value(v) {
-        l.iter().collect()
-    } else if let Some(t) = TupleRef::from_value(v) {
-        t.iter().collect()
-    } else {
-        return None;
-    };
-    items
+fn string_list<'a>(v: impl Arg<'a>) -> Option<Vec<String>> {
+    v.items()?
         .into_iter()
-        .map(|i| i.unpack_str().map(str::to_string))
+        .map(|i| i.str().map(str::to_string))
         .collect()
 }
 
@@ -182,23 +211,23 @@ fn labels_in(texts: Vec<String>, package: &str) -> anyhow::Result<Vec<Label>> {
 }
 
 /// `{selector_label: value}` as plain flag values.
-fn flag_values(func: &str, v: SValue, package: &str) -> anyhow::Result<Vec<FlagValue>> {
-    let dict = DictRef::from_value(v).ok_or_else(|| {
+fn flag_values<'a>(func: &str, v: impl Arg<'a>, package: &str) -> anyhow::Result<Vec<FlagValue>> {
+    let entries = v.entries().ok_or_else(|| {
         attr_err(format!(
             "{func}(): `flag_values` must be a dict of selector label to value"
         ))
     })?;
     let mut out = Vec::new();
-    for (k, val) in dict.iter() {
-        let k = k.unpack_str().ok_or_else(|| {
+    for (k, val) in entries {
+        let k = k.str().ok_or_else(|| {
             attr_err(format!(
                 "{func}(): `flag_values` keys must be selector labels (strings)"
             ))
         })?;
-        let value = match val.unpack_str() {
+        let value = match val.str() {
             Some(s) => s.to_string(),
-            None if val.unpack_bool().is_some() || val.unpack_i32().is_some() => {
-                to_plain(val).map(|p| p.to_string()).unwrap_or_default()
+            None if val.bool().is_some() || val.is_int() => {
+                val.plain().map(|p| p.to_string()).unwrap_or_default()
             }
             None => {
                 return Err(attr_err(format!(
@@ -281,7 +310,10 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
     map(attr, &convert)
 }
 
-fn common(kw: &mut Kwargs, package: &str) -> anyhow::Result<(Vec<Label>, Vec<String>)> {
+fn common<'a, V: Arg<'a>>(
+    kw: &mut Kwargs<'_, V>,
+    package: &str,
+) -> anyhow::Result<(Vec<Label>, Vec<String>)> {
     let visibility = match kw.strings("visibility")? {
         Some(v) => labels_in(v, package)?,
         None => vec![Label::new("visibility", "public")],
@@ -307,15 +339,14 @@ fn common(kw: &mut Kwargs, package: &str) -> anyhow::Result<(Vec<Label>, Vec<Str
 const COMMON: &[&str] = &["name", "visibility", "tags"];
 
 fn declare(
-    eval: &Evaluator,
+    site: Site,
     name: String,
     rule: Rule,
     visibility: Vec<Label>,
     tags: Vec<String>,
-) -> anyhow::Result<NoneType> {
-    let ctx = context(eval);
+) -> anyhow::Result<()> {
+    let ctx = site.ctx;
     let package = ctx.package.clone().unwrap_or_default();
-    let location = call_location(eval);
     let mut targets = ctx.targets.borrow_mut();
     if let Some(prev) = targets.get(&name) {
         let mut e = Error::new(
@@ -334,26 +365,29 @@ fn declare(
             rule,
             visibility,
             tags,
-            location,
+            location: site.at,
         },
     );
-    Ok(NoneType)
+    Ok(())
 }
 
-fn select_from_dict(
-    dict: SValue,
+/// `select(dict, no_match_error = ...)`, or skylib's `selects.with_or` (`with_or`:
+/// keys may be tuples of conditions).
+pub(crate) fn select_from_dict<'a>(
+    dict: impl Arg<'a>,
     no_match_error: &str,
-    eval: &Evaluator,
+    site: Site,
     with_or: bool,
 ) -> anyhow::Result<Attr> {
     // At the top level of a .bzl file (`DEPS = select({...})`, as Bazel allows)
     // there is no package yet, so keys must be absolute labels.
-    let package = context(eval).package.clone();
-    let d = DictRef::from_value(dict)
-        .ok_or_else(|| attr_err(format!("select() takes a dict, not {}", dict.get_type())))?;
+    let package = site.ctx.package.as_deref();
+    let entries = dict
+        .entries()
+        .ok_or_else(|| attr_err(format!("select() takes a dict, not {}", dict.type_name())))?;
     let mut branches: Vec<(SelectKey, Value)> = Vec::new();
-    for (k, v) in d.iter() {
-        let keys: Vec<String> = match (k.unpack_str(), with_or) {
+    for (k, v) in entries {
+        let keys: Vec<String> = match (k.str(), with_or) {
             (Some(s), _) => vec![s.to_string()],
             (None, true) => string_list(k).ok_or_else(|| {
                 attr_err("selects.with_or() keys must be labels or tuples of labels")
@@ -361,16 +395,16 @@ fn select_from_dict(
             (None, false) => {
                 return Err(attr_err(format!(
                     "select() keys must be condition labels (strings), not {}",
-                    k.get_type()
+                    k.type_name()
                 )))
             }
         };
-        let value = to_plain(v).map_err(attr_err)?;
+        let value = v.plain().map_err(attr_err)?;
         for key in keys {
             let key = if key == "//conditions:default" {
                 SelectKey::Default
             } else {
-                match &package {
+                match package {
                     Some(package) => SelectKey::Condition(label_in(&key, package)?),
                     None if key.starts_with("//") => SelectKey::Condition(
                         Label::parse(&key).map_err(|e| sel_err(ErrorKind::BadLabel, e.0))?,
@@ -398,12 +432,31 @@ fn select_from_dict(
     Ok(Attr::Select(Select {
         branches,
         no_match_error: no_match_error.to_string(),
-        location: call_location(eval),
+        location: site.at,
     }))
 }
 
-fn group(eval: &Evaluator, mut kw: Kwargs) -> anyhow::Result<NoneType> {
-    let package = current_package(eval, kw.func)?;
+/// Calls the built-in rule `func` (`package`, `selector`, ...); `Ok(false)` if
+/// there is no rule of that name.
+pub(crate) fn call_rule<'a, V: Arg<'a>>(
+    func: &str,
+    kwargs: Vec<(&str, V)>,
+    site: Site,
+) -> anyhow::Result<bool> {
+    match func {
+        "selector" => selector(Kwargs::new("selector", kwargs), site)?,
+        "config_setting" => config_setting(Kwargs::new("config_setting", kwargs), site)?,
+        "config_setting_group" => group(Kwargs::new("config_setting_group", kwargs), site)?,
+        "platform" => platform(Kwargs::new("platform", kwargs), site)?,
+        "package" => package(Kwargs::new("package", kwargs), site)?,
+        "alias" => alias(Kwargs::new("alias", kwargs), site)?,
+        _ => return Ok(false),
+    }
+    Ok(true)
+}
+
+fn group<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
     let name = kw.name()?;
     let any = kw.strings("match_any")?;
     let all = kw.strings("match_all")?;
@@ -427,12 +480,166 @@ fn group(eval: &Evaluator, mut kw: Kwargs) -> anyhow::Result<NoneType> {
     let (visibility, tags) = common(&mut kw, &package)?;
     kw.finish(&["name", "match_any", "match_all", "visibility", "tags"])?;
     declare(
-        eval,
+        site,
         name,
         Rule::ConfigSettingGroup { mode, conditions },
         visibility,
         tags,
     )
+}
+
+/// `selector(...)`: a dimension of the configuration.
+fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let values = kw
+        .strings("values")?
+        .ok_or_else(|| attr_err("selector() needs `values = [...]`, the allowed values"))?;
+    if values.is_empty() {
+        return Err(attr_err("selector(): `values` is empty"));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(attr_err(format!(
+                "selector(): the value `{v}` is listed twice"
+            )));
+        }
+    }
+    let default = kw
+        .string("default")?
+        .ok_or_else(|| attr_err("selector() needs `default = \"...\"`, one of its values"))?;
+    if !values.contains(&default) {
+        return Err(anyhow::Error::new(
+            Error::new(
+                ErrorKind::Selector,
+                format!("selector `{name}`: the default `{default}` is not one of its values"),
+            )
+            .with_help(format!("allowed values: {}", values.join(", "))),
+        ));
+    }
+    let doc = kw.string("doc")?.unwrap_or_default();
+    let ordered = match kw.take("ordered") {
+        None => false,
+        Some(v) => v
+            .bool()
+            .ok_or_else(|| attr_err("selector(): `ordered` must be True or False"))?,
+    };
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&[
+        "name",
+        "values",
+        "default",
+        "doc",
+        "ordered",
+        "visibility",
+        "tags",
+    ])?;
+    declare(
+        site,
+        name,
+        Rule::Selector {
+            values,
+            default,
+            doc,
+            ordered,
+        },
+        visibility,
+        tags,
+    )
+}
+
+/// `config_setting(...)`: every listed selector has its value.
+fn config_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    for unsupported in ["values", "define_values", "constraint_values"] {
+        if kw.take(unsupported).is_some() {
+            return Err(anyhow::Error::new(
+                Error::new(ErrorKind::Attribute, format!("config_setting(): `{unsupported}` is not supported by sel"))
+                    .with_help("conditions are over selectors: declare a selector() and use `flag_values = {\":selector\": \"value\"}`"),
+            ));
+        }
+    }
+    let fv = kw.required("flag_values")?;
+    let flag_values = flag_values(kw.func, fv, &package)?;
+    if flag_values.is_empty() {
+        return Err(attr_err("config_setting(): `flag_values` is empty"));
+    }
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&["name", "flag_values", "visibility", "tags"])?;
+    declare(
+        site,
+        name,
+        Rule::ConfigSetting { flag_values },
+        visibility,
+        tags,
+    )
+}
+
+/// `platform(...)`: a named set of selector values, usable as `--platform`.
+fn platform<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let flag_values = match kw.take("flag_values") {
+        Some(fv) => flag_values(kw.func, fv, &package)?,
+        None => Vec::new(),
+    };
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&["name", "flag_values", "visibility", "tags"])?;
+    declare(site, name, Rule::Platform { flag_values }, visibility, tags)
+}
+
+/// `package(...)`: a software package, a node of the dependency graph.
+fn package<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let mut attrs = IndexMap::new();
+    for (attr, ty) in PACKAGE_ATTRS {
+        if let Some(v) = kw.take(attr) {
+            let a = v
+                .attr()
+                .map_err(|e| attr_err(format!("package(): `{attr}`: {e}")))?;
+            let a = typed(a, *ty, attr, &package)?;
+            attrs.insert(attr.to_string(), a);
+        }
+    }
+    let (visibility, tags) = common(&mut kw, &package)?;
+    let known: Vec<&str> = PACKAGE_ATTRS
+        .iter()
+        .map(|(n, _)| *n)
+        .chain(COMMON.iter().copied())
+        .collect();
+    kw.finish(&known)?;
+    declare(site, name, Rule::Package { attrs }, visibility, tags)
+}
+
+/// `alias(...)`: another name for a target; `actual` may be a select.
+fn alias<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let actual = kw.required("actual")?;
+    let actual = actual
+        .attr()
+        .map_err(|e| attr_err(format!("alias(): `actual`: {e}")))?;
+    let actual = typed(actual, AttrType::Label, "actual", &package)?;
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&["name", "actual", "visibility", "tags"])?;
+    declare(site, name, Rule::Alias { actual }, visibility, tags)
+}
+
+/// A Starlark built-in rule's keyword arguments, with the call's site.
+fn starlark_call<'v>(
+    func: &'static str,
+    kwargs: &SmallMap<String, SValue<'v>>,
+    eval: &Evaluator<'v, '_, '_>,
+) -> anyhow::Result<NoneType> {
+    let site = Site {
+        ctx: context(eval),
+        at: call_location(eval),
+    };
+    let map = kwargs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+    call_rule(func, map, site)?;
+    Ok(NoneType)
 }
 
 #[starlark_module]
@@ -442,66 +649,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs {
-            func: "selector",
-            map: kwargs,
-        };
-        let package = current_package(eval, kw.func)?;
-        let name = kw.name()?;
-        let values = kw
-            .strings("values")?
-            .ok_or_else(|| attr_err("selector() needs `values = [...]`, the allowed values"))?;
-        if values.is_empty() {
-            return Err(attr_err("selector(): `values` is empty"));
-        }
-        for (i, v) in values.iter().enumerate() {
-            if values[..i].contains(v) {
-                return Err(attr_err(format!(
-                    "selector(): the value `{v}` is listed twice"
-                )));
-            }
-        }
-        let default = kw
-            .string("default")?
-            .ok_or_else(|| attr_err("selector() needs `default = \"...\"`, one of its values"))?;
-        if !values.contains(&default) {
-            return Err(anyhow::Error::new(
-                Error::new(
-                    ErrorKind::Selector,
-                    format!("selector `{name}`: the default `{default}` is not one of its values"),
-                )
-                .with_help(format!("allowed values: {}", values.join(", "))),
-            ));
-        }
-        let doc = kw.string("doc")?.unwrap_or_default();
-        let ordered = match kw.take("ordered") {
-            None => false,
-            Some(v) => v
-                .unpack_bool()
-                .ok_or_else(|| attr_err("selector(): `ordered` must be True or False"))?,
-        };
-        let (visibility, tags) = common(&mut kw, &package)?;
-        kw.finish(&[
-            "name",
-            "values",
-            "default",
-            "doc",
-            "ordered",
-            "visibility",
-            "tags",
-        ])?;
-        declare(
-            eval,
-            name,
-            Rule::Selector {
-                values,
-                default,
-                doc,
-                ordered,
-            },
-            visibility,
-            tags,
-        )
+        starlark_call("selector", &kwargs, eval)
     }
 
     /// Declares a condition: every listed selector has its value.
@@ -509,34 +657,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs {
-            func: "config_setting",
-            map: kwargs,
-        };
-        let package = current_package(eval, kw.func)?;
-        let name = kw.name()?;
-        for unsupported in ["values", "define_values", "constraint_values"] {
-            if kw.take(unsupported).is_some() {
-                return Err(anyhow::Error::new(
-                    Error::new(ErrorKind::Attribute, format!("config_setting(): `{unsupported}` is not supported by sel"))
-                        .with_help("conditions are over selectors: declare a selector() and use `flag_values = {\":selector\": \"value\"}`"),
-                ));
-            }
-        }
-        let fv = kw.required("flag_values")?;
-        let flag_values = flag_values(kw.func, fv, &package)?;
-        if flag_values.is_empty() {
-            return Err(attr_err("config_setting(): `flag_values` is empty"));
-        }
-        let (visibility, tags) = common(&mut kw, &package)?;
-        kw.finish(&["name", "flag_values", "visibility", "tags"])?;
-        declare(
-            eval,
-            name,
-            Rule::ConfigSetting { flag_values },
-            visibility,
-            tags,
-        )
+        starlark_call("config_setting", &kwargs, eval)
     }
 
     /// Declares a condition that matches when any / all of its conditions match.
@@ -544,13 +665,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        group(
-            eval,
-            Kwargs {
-                func: "config_setting_group",
-                map: kwargs,
-            },
-        )
+        starlark_call("config_setting_group", &kwargs, eval)
     }
 
     /// Declares a named set of selector values, usable as `--platform`.
@@ -558,19 +673,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs {
-            func: "platform",
-            map: kwargs,
-        };
-        let package = current_package(eval, kw.func)?;
-        let name = kw.name()?;
-        let flag_values = match kw.take("flag_values") {
-            Some(fv) => flag_values(kw.func, fv, &package)?,
-            None => Vec::new(),
-        };
-        let (visibility, tags) = common(&mut kw, &package)?;
-        kw.finish(&["name", "flag_values", "visibility", "tags"])?;
-        declare(eval, name, Rule::Platform { flag_values }, visibility, tags)
+        starlark_call("platform", &kwargs, eval)
     }
 
     /// Declares a software package: a node of the dependency graph.
@@ -578,28 +681,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs {
-            func: "package",
-            map: kwargs,
-        };
-        let package = current_package(eval, kw.func)?;
-        let name = kw.name()?;
-        let mut attrs = IndexMap::new();
-        for (attr, ty) in PACKAGE_ATTRS {
-            if let Some(v) = kw.take(attr) {
-                let a = to_attr(v).map_err(|e| attr_err(format!("package(): `{attr}`: {e}")))?;
-                let a = typed(a, *ty, attr, &package)?;
-                attrs.insert(attr.to_string(), a);
-            }
-        }
-        let (visibility, tags) = common(&mut kw, &package)?;
-        let known: Vec<&str> = PACKAGE_ATTRS
-            .iter()
-            .map(|(n, _)| *n)
-            .chain(COMMON.iter().copied())
-            .collect();
-        kw.finish(&known)?;
-        declare(eval, name, Rule::Package { attrs }, visibility, tags)
+        starlark_call("package", &kwargs, eval)
     }
 
     /// Declares another name for a target; `actual` may be a select.
@@ -607,18 +689,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let mut kw = Kwargs {
-            func: "alias",
-            map: kwargs,
-        };
-        let package = current_package(eval, kw.func)?;
-        let name = kw.name()?;
-        let actual = kw.required("actual")?;
-        let actual = to_attr(actual).map_err(|e| attr_err(format!("alias(): `actual`: {e}")))?;
-        let actual = typed(actual, AttrType::Label, "actual", &package)?;
-        let (visibility, tags) = common(&mut kw, &package)?;
-        kw.finish(&["name", "actual", "visibility", "tags"])?;
-        declare(eval, name, Rule::Alias { actual }, visibility, tags)
+        starlark_call("alias", &kwargs, eval)
     }
 
     /// A configurable value: the branch whose condition matches the configuration.
@@ -627,7 +698,11 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(require = named, default = "")] no_match_error: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<SValue<'v>> {
-        let attr = select_from_dict(x, no_match_error, eval, false)?;
+        let site = Site {
+            ctx: context(eval),
+            at: call_location(eval),
+        };
+        let attr = select_from_dict(x, no_match_error, site, false)?;
         Ok(eval.heap().alloc(Configurable(attr)))
     }
 }
@@ -640,7 +715,11 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
         #[starlark(require = named, default = "")] no_match_error: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<SValue<'v>> {
-        let attr = select_from_dict(input_dict, no_match_error, eval, true)?;
+        let site = Site {
+            ctx: context(eval),
+            at: call_location(eval),
+        };
+        let attr = select_from_dict(input_dict, no_match_error, site, true)?;
         Ok(eval.heap().alloc(Configurable(attr)))
     }
 
@@ -671,12 +750,12 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        group(
-            eval,
-            Kwargs {
-                func: "selects.config_setting_group",
-                map: kwargs,
-            },
-        )
+        let site = Site {
+            ctx: context(eval),
+            at: call_location(eval),
+        };
+        let map = kwargs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
+        group(Kwargs::new("selects.config_setting_group", map), site)?;
+        Ok(NoneType)
     }
 }

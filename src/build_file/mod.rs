@@ -10,6 +10,9 @@
 
 mod builtins;
 pub mod cache;
+mod fast;
+#[cfg(test)]
+mod tests;
 mod value;
 
 use std::cell::RefCell;
@@ -124,6 +127,12 @@ pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     Ok(graph)
 }
 
+/// The text of a BUILD or .bzl file (`shown` as users see its path).
+fn read_source(path: &Path, shown: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))
+}
+
 /// A package as loaded, with what the cache needs to know of it.
 struct Loaded {
     build: cache::Hash,
@@ -153,6 +162,12 @@ impl<'w> Loader<'w> {
     }
 
     fn package(&self, dir: &PackageDir) -> Result<(Package, Vec<PathBuf>)> {
+        self.package_using(dir, true)
+    }
+
+    /// Loads a package; with `fast`, a declarative BUILD file is read without
+    /// the interpreter (`fast.rs`), which gives the same package.
+    fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<(Package, Vec<PathBuf>)> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext {
             package: Some(dir.name.clone()),
@@ -160,11 +175,21 @@ impl<'w> Loader<'w> {
             build_file: shown.clone(),
             targets: RefCell::new(IndexMap::new()),
         };
+        let text = read_source(&dir.build_file, &shown)?;
+        if fast && fast::read(&text, &ctx).is_some() {
+            let package = Package {
+                name: dir.name.clone(),
+                build_file: shown,
+                targets: ctx.targets.into_inner(),
+            };
+            return Ok((package, Vec::new()));
+        }
+        ctx.targets.borrow_mut().clear();
         // The interpreter panics on some pathological inputs (a list doubled
         // past 2^32 elements before the heap limit is checked): an error, not a crash.
         EVALUATING.with(|e| e.set(true));
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.eval_file(&dir.build_file, &dir.name, Kind::Build, &ctx, &[])
+            self.eval_file(&dir.build_file, text, &dir.name, Kind::Build, &ctx, &[])
         }));
         EVALUATING.with(|e| e.set(false));
         let read = match outcome {
@@ -193,14 +218,13 @@ impl<'w> Loader<'w> {
     fn eval_file(
         &self,
         path: &Path,
+        text: String,
         package: &str,
         kind: Kind,
         ctx: &BuildContext,
         chain: &[PathBuf],
     ) -> Result<(Option<FrozenModule>, Vec<PathBuf>)> {
         let shown = self.ws.shown(path);
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))?;
         let is_bzl = matches!(kind, Kind::Bzl);
         let ast = AstModule::parse(&shown, text, &dialect(is_bzl)).map_err(|e| {
             let mut err = self.convert(e, ErrorKind::Syntax, &shown);
@@ -308,7 +332,9 @@ impl<'w> Loader<'w> {
             build_file: String::new(),
             targets: RefCell::new(IndexMap::new()),
         };
-        let (module, mut read) = self.eval_file(&path, label.package(), Kind::Bzl, &ctx, chain)?;
+        let text = read_source(&path, &self.ws.shown(&path))?;
+        let (module, mut read) =
+            self.eval_file(&path, text, label.package(), Kind::Bzl, &ctx, chain)?;
         let module = module.expect("a .bzl file gives a module");
         read.push(path.clone());
         // Another thread may have evaluated it meanwhile; both results are equal.

@@ -126,3 +126,37 @@ pub fn to_attr(v: SValue) -> Result<Attr, String> {
     }
     to_plain(v).map(Attr::Plain)
 }
+
+impl<'v> super::builtins::Arg<'v> for SValue<'v> {
+    fn is_none(self) -> bool {
+        SValue::is_none(self)
+    }
+    fn str(self) -> Option<&'v str> {
+        self.unpack_str()
+    }
+    fn bool(self) -> Option<bool> {
+        self.unpack_bool()
+    }
+    fn is_int(self) -> bool {
+        self.unpack_i32().is_some()
+    }
+    fn type_name(self) -> String {
+        self.get_type().to_string()
+    }
+    fn items(self) -> Option<Vec<Self>> {
+        if let Some(l) = ListRef::from_value(self) {
+            Some(l.iter().collect())
+        } else {
+            TupleRef::from_value(self).map(|t| t.iter().collect())
+        }
+    }
+    fn entries(self) -> Option<Vec<(Self, Self)>> {
+        DictRef::from_value(self).map(|d| d.iter().collect())
+    }
+    fn plain(self) -> Result<Value, String> {
+        to_plain(self)
+    }
+    fn attr(self) -> Result<Attr, String> {
+        to_attr(self)
+    }
+}
