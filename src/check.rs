@@ -123,7 +123,7 @@ impl Session {
                 }
             }
             let attrs: Vec<(&str, &crate::target_graph::Attr)> = match &t.rule {
-                Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+                Rule::Package { attrs } => attrs.iter().collect(),
                 Rule::Alias { actual } => vec![("actual", actual)],
                 _ => Vec::new(),
             };

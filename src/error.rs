@@ -7,6 +7,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where an error points: a byte range in a file of the workspace or in the query.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -20,13 +21,31 @@ pub struct Location {
 /// The text a [`Location`] points into.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
-    /// A file, by its path (as shown to the user: relative to the workspace root
-    /// when it is inside it) and the absolute path to read it from.
-    File { shown: String, path: PathBuf },
+    /// A file. Shared: every target of a BUILD file points into the same one.
+    File(Arc<SourceFile>),
     /// The query expression given on the command line.
     Query(String),
     /// A `--select` or other command-line argument.
     Argument(String),
+}
+
+/// A file a [`Location`] points into.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SourceFile {
+    /// Its path as shown to the user: relative to the workspace root when it is inside it.
+    pub shown: String,
+    /// The absolute path to read it from.
+    pub path: PathBuf,
+}
+
+impl Source {
+    /// A file source.
+    pub fn file(shown: impl Into<String>, path: impl Into<PathBuf>) -> Source {
+        Source::File(Arc::new(SourceFile {
+            shown: shown.into(),
+            path: path.into(),
+        }))
+    }
 }
 
 impl Location {
@@ -43,7 +62,7 @@ impl Location {
     /// The source text the span indexes into.
     pub fn text(&self) -> Option<String> {
         match &self.source {
-            Source::File { path, .. } => std::fs::read_to_string(path).ok(),
+            Source::File(file) => std::fs::read_to_string(&file.path).ok(),
             Source::Query(q) | Source::Argument(q) => Some(q.clone()),
         }
     }
@@ -51,7 +70,7 @@ impl Location {
     /// The name shown for the source: a file path, `<query>` or `<argument>`.
     pub fn name(&self) -> &str {
         match &self.source {
-            Source::File { shown, .. } => shown,
+            Source::File(file) => &file.shown,
             Source::Query(_) => "<query>",
             Source::Argument(_) => "<argument>",
         }

@@ -140,10 +140,7 @@ impl Workspace {
 
     /// A file source for error locations.
     pub fn source(&self, path: &Path) -> Source {
-        Source::File {
-            shown: self.shown(path),
-            path: path.to_path_buf(),
-        }
+        Source::file(self.shown(path), path)
     }
 
     /// Every package of the workspace, sorted by path.
@@ -250,10 +247,7 @@ impl Settings {
         })?;
         toml::from_str(&text).map_err(|e| {
             let location = e.span().map(|span| Location {
-                source: Source::File {
-                    shown: MARKER.to_string(),
-                    path: path.to_path_buf(),
-                },
+                source: Source::file(MARKER, path),
                 span,
             });
             Error::new(

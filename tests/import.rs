@@ -278,7 +278,10 @@ fn all_configs_conditions_are_uv_markers() {
                 let Rule::Package { attrs } = &target.rule else {
                     continue;
                 };
-                let purl = attrs["purl"].all_values()[0].as_str().unwrap().to_string();
+                let purl = attrs.get("purl").unwrap().all_values()[0]
+                    .as_str()
+                    .unwrap()
+                    .to_string();
                 let (n, v) = purl
                     .strip_prefix("pkg:pypi/")
                     .unwrap()

@@ -25,7 +25,8 @@ use super::value::Configurable;
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
-    Attr, AttrType, FlagValue, GroupMode, Rule, Select, SelectKey, Target, Value, PACKAGE_ATTRS,
+    Attr, AttrType, Attrs, FlagValue, GroupMode, Rule, Select, SelectKey, Target, Value,
+    PACKAGE_ATTRS,
 };
 
 /// The state of one BUILD file's evaluation, reachable from built-ins through `eval.extra`.
@@ -37,8 +38,32 @@ pub(crate) struct BuildContext {
     pub root: PathBuf,
     /// The BUILD file as shown to users.
     pub build_file: String,
+    /// The BUILD file as the locations of its targets name it: one shared copy.
+    pub source: Source,
     /// The targets declared so far, in order.
     pub targets: RefCell<IndexMap<String, Target>>,
+}
+
+impl BuildContext {
+    /// The context of evaluating `build_file` (as shown) for `package` (`None`
+    /// at the top level of a .bzl file).
+    pub fn new(package: Option<String>, root: &std::path::Path, build_file: String) -> Self {
+        BuildContext {
+            package,
+            root: root.to_path_buf(),
+            source: Source::file(build_file.as_str(), root.join(&build_file)),
+            build_file,
+            targets: RefCell::new(IndexMap::new()),
+        }
+    }
+
+    /// A location in the BUILD file.
+    pub fn at(&self, span: std::ops::Range<usize>) -> Location {
+        Location {
+            source: self.source.clone(),
+            span,
+        }
+    }
 }
 
 fn context<'a>(eval: &'a Evaluator) -> &'a BuildContext {
@@ -65,9 +90,10 @@ fn call_location(eval: &Evaluator) -> Option<Location> {
         .iter()
         .filter_map(|f| f.location.as_ref())
         .find(|l| l.filename() == ctx.build_file);
-    let span = in_build
-        .cloned()
-        .or_else(|| eval.call_stack_top_location())?;
+    if let Some(span) = in_build {
+        return Some(ctx.at(span.span.begin().get() as usize..span.span.end().get() as usize));
+    }
+    let span = eval.call_stack_top_location()?;
     Some(location_of(&ctx.root, &span))
 }
 
@@ -76,10 +102,7 @@ pub(crate) fn location_of(root: &std::path::Path, span: &starlark::codemap::File
     let shown = span.filename().to_string();
     let r = span.span;
     Location {
-        source: Source::File {
-            path: root.join(&shown),
-            shown,
-        },
+        source: Source::file(shown.as_str(), root.join(&shown)),
         span: r.begin().get() as usize..r.end().get() as usize,
     }
 }
@@ -429,11 +452,11 @@ pub(crate) fn select_from_dict<'a>(
     if branches.is_empty() {
         return Err(attr_err("select() needs at least one key"));
     }
-    Ok(Attr::Select(Select {
+    Ok(Attr::Select(Box::new(Select {
         branches,
         no_match_error: no_match_error.to_string(),
         location: site.at,
-    }))
+    })))
 }
 
 /// Calls the built-in rule `func` (`package`, `selector`, ...); `Ok(false)` if
@@ -593,16 +616,17 @@ fn platform<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
 fn package<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
     let package = site.package(kw.func)?;
     let name = kw.name()?;
-    let mut attrs = IndexMap::new();
+    let mut attrs = Attrs::default();
     for (attr, ty) in PACKAGE_ATTRS {
         if let Some(v) = kw.take(attr) {
             let a = v
                 .attr()
                 .map_err(|e| attr_err(format!("package(): `{attr}`: {e}")))?;
             let a = typed(a, *ty, attr, &package)?;
-            attrs.insert(attr.to_string(), a);
+            attrs.insert(attr, a);
         }
     }
+    attrs.shrink_to_fit();
     let (visibility, tags) = common(&mut kw, &package)?;
     let known: Vec<&str> = PACKAGE_ATTRS
         .iter()

@@ -23,7 +23,8 @@ use crate::target_graph::Package;
 pub const DIR: &str = ".sel-cache";
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
-const FORMAT: u32 = 1;
+/// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
+const FORMAT: u32 = 2;
 
 /// A file's content hash.
 pub type Hash = [u8; 32];

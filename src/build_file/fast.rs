@@ -31,7 +31,7 @@
 use std::borrow::Cow;
 
 use super::builtins::{call_rule, select_from_dict, Arg, BuildContext, Site};
-use crate::error::{Location, Source};
+use crate::error::Location;
 use crate::target_graph::{Attr, Value};
 
 /// Reads a BUILD file of the declarative subset, declaring its targets in
@@ -249,13 +249,7 @@ impl<'s> Reader<'s, '_> {
 
     /// The location of `start..self.pos`, as Starlark reports a call there.
     fn location(&self, start: usize) -> Option<Location> {
-        Some(Location {
-            source: Source::File {
-                shown: self.ctx.build_file.clone(),
-                path: self.ctx.root.join(&self.ctx.build_file),
-            },
-            span: start..self.pos,
-        })
+        Some(self.ctx.at(start..self.pos))
     }
 
     /// `rule(name = value, ...)` and the end of its line.

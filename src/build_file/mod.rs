@@ -15,12 +15,10 @@ mod fast;
 mod tests;
 mod value;
 
-use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
-use indexmap::IndexMap;
 use rayon::prelude::*;
 use starlark::environment::{FrozenModule, Globals, GlobalsBuilder, Module};
 use starlark::eval::{Evaluator, ReturnFileLoader};
@@ -169,18 +167,13 @@ impl<'w> Loader<'w> {
     /// the interpreter (`fast.rs`), which gives the same package.
     fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<(Package, Vec<PathBuf>)> {
         let shown = self.ws.shown(&dir.build_file);
-        let ctx = BuildContext {
-            package: Some(dir.name.clone()),
-            root: self.ws.root.clone(),
-            build_file: shown.clone(),
-            targets: RefCell::new(IndexMap::new()),
-        };
+        let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
         if fast && fast::read(&text, &ctx).is_some() {
             let package = Package {
                 name: dir.name.clone(),
                 build_file: shown,
-                targets: ctx.targets.into_inner(),
+                targets: ctx.targets.into_inner().into_values().collect(),
             };
             return Ok((package, Vec::new()));
         }
@@ -209,7 +202,7 @@ impl<'w> Loader<'w> {
         let package = Package {
             name: dir.name.clone(),
             build_file: shown,
-            targets: ctx.targets.into_inner(),
+            targets: ctx.targets.into_inner().into_values().collect(),
         };
         Ok((package, read))
     }
@@ -326,12 +319,7 @@ impl<'w> Loader<'w> {
             )
             .at(Some(at.clone())));
         }
-        let ctx = BuildContext {
-            package: None,
-            root: self.ws.root.clone(),
-            build_file: String::new(),
-            targets: RefCell::new(IndexMap::new()),
-        };
+        let ctx = BuildContext::new(None, &self.ws.root, String::new());
         let text = read_source(&path, &self.ws.shown(&path))?;
         let (module, mut read) =
             self.eval_file(&path, text, label.package(), Kind::Bzl, &ctx, chain)?;

@@ -38,12 +38,7 @@ fn compare_workspace(root: &Path) -> (usize, usize) {
             ),
         }
         let text = std::fs::read_to_string(&d.build_file).unwrap();
-        let ctx = BuildContext {
-            package: Some(d.name.clone()),
-            root: ws.root.clone(),
-            build_file: ws.shown(&d.build_file),
-            targets: RefCell::new(IndexMap::new()),
-        };
+        let ctx = BuildContext::new(Some(d.name.clone()), &ws.root, ws.shown(&d.build_file));
         if fast::read(&text, &ctx).is_some() {
             taken += 1;
         }
@@ -242,12 +237,7 @@ fn compare_text(text: &str) -> bool {
             b.map(|_| ())
         ),
     }
-    let ctx = BuildContext {
-        package: Some("p".into()),
-        root: ws.root.clone(),
-        build_file: "p/BUILD".into(),
-        targets: RefCell::new(IndexMap::new()),
-    };
+    let ctx = BuildContext::new(Some("p".into()), &ws.root, "p/BUILD".into());
     fast::read(text, &ctx).is_some()
 }
 

@@ -710,7 +710,7 @@ impl<'g> Configurer<'g> {
         let mut deps: Vec<Label> = Vec::new();
         let mut compatible_with: Vec<Label> = Vec::new();
         let attrs: Vec<(&str, &Attr)> = match &target.rule {
-            Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            Rule::Package { attrs } => attrs.iter().collect(),
             Rule::Alias { actual } => vec![("actual", actual)],
             _ => Vec::new(),
         };
@@ -774,9 +774,9 @@ impl<'g> Configurer<'g> {
                 for (name, attr) in a {
                     let (v, keys) = self.resolve_attr(label, name, attr)?;
                     if attr.is_configurable() {
-                        chosen.insert(name.clone(), keys);
+                        chosen.insert(name.to_string(), keys);
                     }
-                    attrs.insert(name.clone(), v);
+                    attrs.insert(name.to_string(), v);
                 }
             }
             Rule::Alias { actual } => {

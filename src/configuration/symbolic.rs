@@ -311,7 +311,7 @@ impl<'g> SymbolicConfigurer<'g> {
         let mut deps: Vec<(Label, Cond)> = Vec::new();
         let mut compatible_self = alg.always();
         let configurable: Vec<(&str, &Attr)> = match &target.rule {
-            Rule::Package { attrs } => attrs.iter().map(|(k, v)| (k.as_str(), v)).collect(),
+            Rule::Package { attrs } => attrs.iter().collect(),
             Rule::Alias { actual } => vec![("actual", actual)],
             _ => Vec::new(),
         };

@@ -19,8 +19,6 @@ pub mod policy;
 pub mod render;
 pub mod report;
 
-use std::path::Path;
-
 use crate::error::{Error, ErrorKind, Location, Result, Source};
 use crate::target_graph::{Attr, Rule, Target, TargetGraph, Value};
 
@@ -172,10 +170,10 @@ fn help(text: &str, e: &spdx::ParseError) -> String {
 /// The byte offset, in the file of `at`, of the first character of the string
 /// literal `text` written inside `at`'s span (`"text"` or `'text'`).
 fn find_literal(at: &Location, text: &str) -> Option<usize> {
-    let Source::File { path, .. } = &at.source else {
+    let Source::File(source) = &at.source else {
         return None;
     };
-    let file = std::fs::read_to_string(Path::new(path)).ok()?;
+    let file = std::fs::read_to_string(&source.path).ok()?;
     let region = file.get(at.span.clone())?;
     for quote in ['"', '\''] {
         let needle = format!("{quote}{text}{quote}");

@@ -192,10 +192,7 @@ fn is_are(n: usize) -> &'static str {
 fn toml_error(ws: &Workspace, span: std::ops::Range<usize>, message: String) -> Error {
     let path = ws.root.join(MARKER);
     Error::new(ErrorKind::License, message).at(Some(Location {
-        source: Source::File {
-            shown: MARKER.to_string(),
-            path,
-        },
+        source: Source::file(MARKER, path),
         span,
     }))
 }

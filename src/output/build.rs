@@ -57,7 +57,7 @@ pub fn target(t: &Target) -> String {
     match &t.rule {
         Rule::Package { attrs: a } => {
             for (name, attr) in a {
-                attrs.push((name.clone(), attr_text(attr, 1)));
+                attrs.push((name.to_string(), attr_text(attr, 1)));
             }
         }
         Rule::Alias { actual } => attrs.push(("actual".into(), attr_text(actual, 1))),

@@ -127,7 +127,7 @@ fn target(t: &Target, c: Option<&ConfiguredTarget>, positions: &mut Positions) -
         None => {
             if let Rule::Package { attrs: a } = &t.rule {
                 for (k, v) in a {
-                    attrs.insert(k.clone(), attr(v));
+                    attrs.insert(k.to_string(), attr(v));
                 }
             }
             if let Rule::Alias { actual } = &t.rule {
@@ -183,11 +183,9 @@ fn purl(t: &Target, c: Option<&ConfiguredTarget>) -> Option<Json> {
             for (k, a) in attrs {
                 match a {
                     Attr::Plain(v) => {
-                        plain.insert(k.clone(), v.clone());
+                        plain.insert(k.to_string(), v.clone());
                     }
-                    _ if ["purl", "version", "metadata"].contains(&k.as_str()) => {
-                        return Some(Json::Null)
-                    }
+                    _ if ["purl", "version", "metadata"].contains(&k) => return Some(Json::Null),
                     _ => {}
                 }
             }

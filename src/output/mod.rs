@@ -245,9 +245,10 @@ pub struct Positions {
 impl Positions {
     /// The file as shown, and the 1-based line and column, of a location in a file.
     pub fn of(&mut self, at: &Location) -> Option<(String, Option<(usize, usize)>)> {
-        let Source::File { shown, path } = &at.source else {
+        let Source::File(file) = &at.source else {
             return None;
         };
+        let (shown, path) = (&file.shown, &file.path);
         let text = self
             .text
             .entry(path.clone())

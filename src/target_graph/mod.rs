@@ -9,8 +9,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
-use indexmap::IndexMap;
-
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::{package_in_subtree, Label, TargetPattern};
 
@@ -163,8 +161,8 @@ pub struct Select {
 pub enum Attr {
     /// A value that is the same in every configuration.
     Plain(Value),
-    /// A select.
-    Select(Select),
+    /// A select (boxed: most attributes are plain, and a select is large).
+    Select(Box<Select>),
     /// `a + b + ...`, each part plain or a select.
     Concat(Vec<Attr>),
 }
@@ -382,13 +380,96 @@ pub enum Rule {
     /// `package(...)`: a software package, a node of the dependency graph.
     Package {
         /// `deps`, `version`, `license`, ... in a fixed order; absent ones left out.
-        attrs: IndexMap<String, Attr>,
+        attrs: Attrs,
     },
     /// `alias(name, actual)`.
     Alias {
         /// The target this one stands for (may be a select).
         actual: Attr,
     },
+}
+
+/// The attributes of a `package()`, in [`PACKAGE_ATTRS`] order, absent ones
+/// left out. A short list, not a map: a package has a handful, and a workspace
+/// has many packages.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Attrs(Vec<(&'static str, Attr)>);
+
+impl Attrs {
+    /// The attribute `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Attr> {
+        self.0.iter().find(|(n, _)| *n == name).map(|(_, a)| a)
+    }
+
+    /// Sets attribute `name`, keeping [`PACKAGE_ATTRS`] order.
+    pub fn insert(&mut self, name: &'static str, attr: Attr) {
+        match self.0.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, a)) => *a = attr,
+            None => {
+                self.0.push((name, attr));
+                self.0
+                    .sort_by_key(|(n, _)| PACKAGE_ATTRS.iter().position(|(p, _)| p == n));
+            }
+        }
+    }
+
+    /// Gives back spare capacity (a workspace holds many of these).
+    pub fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
+
+    /// The attributes, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Attr)> {
+        self.0.iter().map(|(n, a)| (*n, a))
+    }
+
+    /// How many attributes are set.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether no attribute is set.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a Attrs {
+    type Item = (&'static str, &'a Attr);
+    type IntoIter = std::iter::Map<
+        std::slice::Iter<'a, (&'static str, Attr)>,
+        fn(&'a (&'static str, Attr)) -> (&'static str, &'a Attr),
+    >;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter().map(|(n, a)| (*n, a))
+    }
+}
+
+impl serde::Serialize for Attrs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(self.0.len()))?;
+        for (n, a) in &self.0 {
+            map.serialize_entry(n, a)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Attrs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let map = <Vec<(String, Attr)>>::deserialize(d)?;
+        let mut attrs = Attrs::default();
+        for (name, attr) in map {
+            let Some((known, _)) = PACKAGE_ATTRS.iter().find(|(n, _)| *n == name) else {
+                return Err(serde::de::Error::custom(format!(
+                    "unknown package attribute `{name}`"
+                )));
+            };
+            attrs.insert(known, attr);
+        }
+        Ok(attrs)
+    }
 }
 
 /// The attributes of `package()` with their types, in the order they are written out.
@@ -521,8 +602,8 @@ pub struct Package {
     pub name: String,
     /// The BUILD file, as shown to users (relative to the root).
     pub build_file: String,
-    /// Targets by name, in declaration order.
-    pub targets: IndexMap<String, Target>,
+    /// The targets, in declaration order (the graph indexes them by label).
+    pub targets: Vec<Target>,
 }
 
 /// The unconfigured graph: every package of the workspace and its targets.
@@ -550,7 +631,7 @@ impl TargetGraph {
         index.reserve(packages.iter().map(|p| p.targets.len()).sum());
         let mut selectors = Vec::new();
         for (n, p) in packages.iter().enumerate() {
-            for (i, t) in p.targets.values().enumerate() {
+            for (i, t) in p.targets.iter().enumerate() {
                 index.insert(t.label.clone(), (n as u32, i as u32));
                 if matches!(t.rule, Rule::Selector { .. }) {
                     selectors.push(t.label.clone());
@@ -578,7 +659,7 @@ impl TargetGraph {
 
     /// Every target, in package order then declaration order.
     pub fn targets(&self) -> impl Iterator<Item = &Target> {
-        self.packages.iter().flat_map(|p| p.targets.values())
+        self.packages.iter().flat_map(|p| p.targets.iter())
     }
 
     /// A target by label, or an error naming what is missing, with a suggestion.
@@ -603,19 +684,22 @@ impl TargetGraph {
             )
             .with_help_opt(help));
         };
-        pkg.targets.get(label.name()).ok_or_else(|| {
-            let help = did_you_mean(label.name(), pkg.targets.keys().map(|s| s.as_str()))
-                .map(|h| format!("{h} (in {})", pkg.build_file));
-            Error::new(
-                ErrorKind::UnknownTarget,
-                format!(
-                    "no such target `{label}`: package `//{}` has no target named `{}`",
-                    label.package(),
-                    label.name()
-                ),
-            )
-            .with_help_opt(help)
-        })
+        pkg.targets
+            .iter()
+            .find(|t| t.label == *label)
+            .ok_or_else(|| {
+                let help = did_you_mean(label.name(), pkg.targets.iter().map(|t| t.label.name()))
+                    .map(|h| format!("{h} (in {})", pkg.build_file));
+                Error::new(
+                    ErrorKind::UnknownTarget,
+                    format!(
+                        "no such target `{label}`: package `//{}` has no target named `{}`",
+                        label.package(),
+                        label.name()
+                    ),
+                )
+                .with_help_opt(help)
+            })
     }
 
     /// The targets a pattern names, sorted. A single label must exist.
@@ -629,7 +713,7 @@ impl TargetGraph {
                         format!("no such package `//{p}`: no BUILD or BUILD.sel file there"),
                     )
                 })?;
-                let mut v: Vec<Label> = pkg.targets.values().map(|t| t.label.clone()).collect();
+                let mut v: Vec<Label> = pkg.targets.iter().map(|t| t.label.clone()).collect();
                 v.sort();
                 Ok(v)
             }
@@ -638,7 +722,7 @@ impl TargetGraph {
                     .packages
                     .iter()
                     .filter(|p| package_in_subtree(&p.name, root))
-                    .flat_map(|p| p.targets.values().map(|t| t.label.clone()))
+                    .flat_map(|p| p.targets.iter().map(|t| t.label.clone()))
                     .collect();
                 if v.is_empty() && !root.is_empty() {
                     return Err(Error::new(
