@@ -3,10 +3,7 @@
 //! file the fast reader takes gives exactly the package Starlark gives
 //! (targets, attributes, locations), and a file it declines still loads.
 
-use std::cell::RefCell;
 use std::path::Path;
-
-use indexmap::IndexMap;
 
 use super::builtins::BuildContext;
 use super::{fast, Loader};
