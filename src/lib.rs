@@ -175,6 +175,35 @@ impl AllConfigsRun<'_> {
     }
 }
 
+/// The packages a query's patterns name, or `None` when it needs them all
+/// (`//...`) or a pattern does not parse (the full load reports that).
+fn query_roots(workspace: &Workspace, expr: &str) -> Result<Option<Vec<String>>> {
+    let Ok(parsed) = query::parse(expr) else {
+        return Ok(None);
+    };
+    let mut roots: Vec<String> = Vec::new();
+    let mut subtrees: Vec<String> = Vec::new();
+    for text in query::patterns(&parsed) {
+        match label::TargetPattern::parse(text, &workspace.cwd_package) {
+            Ok(label::TargetPattern::Target(l)) => roots.push(l.package().to_string()),
+            Ok(label::TargetPattern::Package(p)) => roots.push(p),
+            Ok(label::TargetPattern::Subtree(p)) if !p.is_empty() => subtrees.push(p),
+            _ => return Ok(None),
+        }
+    }
+    if !subtrees.is_empty() {
+        for dir in workspace.packages()? {
+            if subtrees
+                .iter()
+                .any(|s| label::package_in_subtree(&dir.name, s))
+            {
+                roots.push(dir.name);
+            }
+        }
+    }
+    Ok(Some(roots))
+}
+
 impl Session {
     /// Finds the workspace around `dir` and loads every package, using and
     /// refreshing the cache of evaluated packages (`.sel-cache/`).
@@ -189,6 +218,38 @@ impl Session {
         let workspace = Workspace::discover(dir)?;
         let graph = build_file::load_workspace(&workspace, use_cache)?;
         Ok(Session { workspace, graph })
+    }
+
+    /// `sel query` from scratch: finds the workspace around `dir`, loads only
+    /// the packages the query can reach (those its patterns name and, through
+    /// [`build_file::load_closure`], every package they mention, transitively),
+    /// and evaluates it. A pattern over the whole workspace (`//...`) loads
+    /// everything, and so does anything unusual (an error, a missing
+    /// package): the answer and the errors are those of a full load.
+    pub fn open_and_query(
+        dir: &Path,
+        use_cache: bool,
+        expr: &str,
+    ) -> Result<(Session, QueryResult)> {
+        timing::start();
+        let workspace = Workspace::discover(dir)?;
+        if let Some(roots) = query_roots(&workspace, expr)? {
+            if let Some(graph) = build_file::load_closure(&workspace, use_cache, &roots)? {
+                let session = Session { workspace, graph };
+                if let Ok(result) = session.query(expr) {
+                    return Ok((session, result));
+                }
+                let workspace = session.workspace;
+                let graph = build_file::load_workspace(&workspace, use_cache)?;
+                let session = Session { workspace, graph };
+                let result = session.query(expr)?;
+                return Ok((session, result));
+            }
+        }
+        let graph = build_file::load_workspace(&workspace, use_cache)?;
+        let session = Session { workspace, graph };
+        let result = session.query(expr)?;
+        Ok((session, result))
     }
 
     /// `sel query`: the unconfigured graph, every select branch an edge.

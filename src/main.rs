@@ -108,8 +108,7 @@ fn run(cli: Cli) -> Result<String, Error> {
     let use_cache = !cli.no_cache;
     match cli.command {
         Command::Query(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let result = session.query(&args.expr)?;
+            let (session, result) = Session::open_and_query(&dir, use_cache, &args.expr)?;
             let options = Options {
                 format: args.output,
                 order: args.order,

@@ -111,6 +111,15 @@ impl Cache {
             .is_empty()
     }
 
+    /// The entries nobody took, by package name.
+    pub fn into_leftovers(self) -> Vec<(String, Entry)> {
+        self.entries
+            .into_inner()
+            .expect("no panics while locked")
+            .into_iter()
+            .collect()
+    }
+
     /// The cached package, if every file it was evaluated from is unchanged.
     pub fn take(&self, name: &str, build: &Hash, hashes: &Hashes) -> Option<Entry> {
         let mut entries = self.entries.lock().expect("no panics while locked");

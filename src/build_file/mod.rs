@@ -26,7 +26,7 @@ use starlark::syntax::{AstModule, Dialect, DialectTypes};
 
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::Label;
-use crate::target_graph::{Package, TargetGraph};
+use crate::target_graph::{Attr, Package, Rule, SelectKey, TargetGraph};
 use crate::workspace::{PackageDir, Workspace};
 
 use builtins::{location_of, BuildContext};
@@ -76,53 +76,216 @@ pub fn is_evaluating() -> bool {
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    let loader = Loader::new(ws);
-    let hashes = cache::Hashes::default();
-    let cached = if use_cache {
-        cache::Cache::read(&ws.root)
-    } else {
-        cache::Cache::empty()
-    };
-    let loaded: Vec<Result<Loaded>> = dirs
-        .par_iter()
-        .map(|d| {
-            let build = use_cache.then(|| hashes.of(&d.build_file)).flatten();
-            if let Some(entry) = build.and_then(|h| cached.take(&d.name, &h, &hashes)) {
-                return Ok(Loaded {
-                    build: entry.build,
-                    loads: entry.loads,
-                    package: entry.package,
-                    evaluated: false,
-                });
-            }
-            let (package, read) = loader.package(d)?;
-            let loads = read
-                .into_iter()
-                .filter_map(|p| hashes.of(&p).map(|h| (p, h)))
-                .collect();
-            Ok(Loaded {
-                build: build.unwrap_or_default(),
-                loads,
-                package,
-                evaluated: true,
-            })
-        })
-        .collect();
+    let run = Run::new(ws, use_cache);
+    let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| run.load(d)).collect();
     let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
     crate::timing::phase("evaluate");
-    if use_cache && (loaded.iter().any(|l| l.evaluated) || cached.has_leftovers()) {
-        let entries: Vec<_> = loaded
-            .iter()
-            .map(|l| (&l.package, &l.build, l.loads.as_slice()))
-            .collect();
-        cache::write(&ws.root, &entries);
+    run.finish(loaded, true)
+}
+
+/// Loads the packages `roots` and every package their targets mention (as a
+/// dependency, select key, condition, selector or visibility), transitively:
+/// all a query whose patterns name only those packages can reach. Packages
+/// are loaded in parallel as they are discovered; nothing else is read.
+///
+/// `Ok(None)` when this does not go smoothly (a package that does not exist,
+/// a BUILD file or a check that fails): the caller then loads the whole
+/// workspace, which reports such errors as it always does, so loading less
+/// never changes an error either.
+pub fn load_closure(
+    ws: &Workspace,
+    use_cache: bool,
+    roots: &[String],
+) -> Result<Option<TargetGraph>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    struct Visit<'a, 'w> {
+        ws: &'w Workspace,
+        run: &'a Run<'w>,
+        seen: Mutex<rustc_hash::FxHashSet<String>>,
+        loaded: Mutex<Vec<Loaded>>,
+        failed: AtomicBool,
     }
-    let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
-    crate::timing::phase("index");
-    crate::configuration::validate(&graph)?;
-    crate::license::validate(&graph)?;
-    crate::timing::phase("validate");
-    Ok(graph)
+
+    impl Visit<'_, '_> {
+        /// Schedules package `name` unless it was already seen.
+        fn reach<'s>(&'s self, scope: &rayon::Scope<'s>, name: &str) {
+            if !self
+                .seen
+                .lock()
+                .expect("no panics while locked")
+                .insert(name.to_string())
+            {
+                return;
+            }
+            let Some(dir) = self.ws.package_dir(name) else {
+                self.failed.store(true, Ordering::Relaxed);
+                return;
+            };
+            scope.spawn(move |scope| {
+                if self.failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                match self.run.load(&dir) {
+                    Ok(l) => {
+                        for package in mentioned_packages(&l.package) {
+                            self.reach(scope, &package);
+                        }
+                        self.loaded.lock().expect("no panics while locked").push(l);
+                    }
+                    Err(_) => self.failed.store(true, Ordering::Relaxed),
+                }
+            });
+        }
+    }
+
+    let run = Run::new(ws, use_cache);
+    let visit = Visit {
+        ws,
+        run: &run,
+        seen: Mutex::default(),
+        loaded: Mutex::default(),
+        failed: AtomicBool::new(false),
+    };
+    rayon::scope(|scope| {
+        for root in roots {
+            visit.reach(scope, root);
+        }
+    });
+    crate::timing::phase("evaluate");
+    if visit.failed.into_inner() {
+        return Ok(None);
+    }
+    let mut loaded = visit.loaded.into_inner().expect("no panics while locked");
+    loaded.sort_by(|a, b| a.package.name.cmp(&b.package.name));
+    Ok(run.finish(loaded, false).ok())
+}
+
+/// Every package a package's targets mention by label, each once.
+fn mentioned_packages(package: &Package) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut add = |l: &Label| {
+        let p = l.package();
+        // `//visibility:public` and `:private` name no package.
+        if p != "visibility" && p != package.name && !out.iter().any(|o| o == p) {
+            out.push(p.to_string());
+        }
+    };
+    for t in &package.targets {
+        t.visibility.iter().for_each(&mut add);
+        match &t.rule {
+            Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, &mut add)),
+            Rule::Alias { actual } => attr_labels(actual, &mut add),
+            Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
+                flag_values.iter().for_each(|f| add(&f.selector))
+            }
+            Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut add),
+            Rule::Selector { .. } => {}
+        }
+    }
+    out
+}
+
+/// The labels of an attribute's values and select keys.
+fn attr_labels(attr: &Attr, add: &mut impl FnMut(&Label)) {
+    match attr {
+        Attr::Plain(v) => v.labels().into_iter().for_each(add),
+        Attr::Select(s) => {
+            for (key, v) in &s.branches {
+                if let SelectKey::Condition(l) = key {
+                    add(l);
+                }
+                v.labels().into_iter().for_each(&mut *add);
+            }
+        }
+        Attr::Concat(parts) => parts.iter().for_each(|p| attr_labels(p, add)),
+    }
+}
+
+/// One loading of packages: the Starlark loader, and the cache if in use.
+struct Run<'w> {
+    ws: &'w Workspace,
+    use_cache: bool,
+    loader: Loader<'w>,
+    hashes: cache::Hashes,
+    cached: cache::Cache,
+}
+
+impl<'w> Run<'w> {
+    fn new(ws: &'w Workspace, use_cache: bool) -> Self {
+        Run {
+            ws,
+            use_cache,
+            loader: Loader::new(ws),
+            hashes: cache::Hashes::default(),
+            cached: if use_cache {
+                cache::Cache::read(&ws.root)
+            } else {
+                cache::Cache::empty()
+            },
+        }
+    }
+
+    /// One package: from the cache if its files are unchanged, else evaluated.
+    fn load(&self, d: &PackageDir) -> Result<Loaded> {
+        let hashes = &self.hashes;
+        let build = self.use_cache.then(|| hashes.of(&d.build_file)).flatten();
+        if let Some(entry) = build.and_then(|h| self.cached.take(&d.name, &h, hashes)) {
+            return Ok(Loaded {
+                build: entry.build,
+                loads: entry.loads,
+                package: entry.package,
+                evaluated: false,
+            });
+        }
+        let (package, read) = self.loader.package(d)?;
+        let loads = read
+            .into_iter()
+            .filter_map(|p| hashes.of(&p).map(|h| (p, h)))
+            .collect();
+        Ok(Loaded {
+            build: build.unwrap_or_default(),
+            loads,
+            package,
+            evaluated: true,
+        })
+    }
+
+    /// Brings the cache up to date and checks the graph. `complete`: these are
+    /// all the packages of the workspace, so cache entries nobody took are of
+    /// deleted packages; otherwise they are kept for later runs.
+    fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
+        let evaluated = loaded.iter().any(|l| l.evaluated);
+        let ours = loaded
+            .iter()
+            .map(|l| (&l.package, &l.build, l.loads.as_slice()));
+        if self.use_cache && complete {
+            if evaluated || self.cached.has_leftovers() {
+                cache::write(&self.ws.root, &ours.collect::<Vec<_>>());
+            }
+        } else if self.use_cache && evaluated {
+            // Keep the entries of packages not loaded this time; those of
+            // loaded packages are stale versions of them.
+            let kept = self.cached.into_leftovers();
+            let names: rustc_hash::FxHashSet<&str> =
+                loaded.iter().map(|l| l.package.name.as_str()).collect();
+            let mut entries: Vec<_> = ours
+                .chain(
+                    kept.iter()
+                        .filter(|(name, _)| !names.contains(name.as_str()))
+                        .map(|(_, e)| (&e.package, &e.build, e.loads.as_slice())),
+                )
+                .collect();
+            entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+            cache::write(&self.ws.root, &entries);
+        }
+        let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
+        crate::timing::phase("index");
+        crate::configuration::validate(&graph)?;
+        crate::license::validate(&graph)?;
+        crate::timing::phase("validate");
+        Ok(graph)
+    }
 }
 
 /// The text of a BUILD or .bzl file (`shown` as users see its path).

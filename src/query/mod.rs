@@ -22,3 +22,34 @@ pub fn parse(query: &str) -> Result<syntax::Expr> {
             .with_help_opt(e.help)
     })
 }
+
+/// The target patterns written in a query, as written: everything a query can
+/// reach starts from these (`deps`, `rdeps`, `siblings`, ... only follow the
+/// graph from them).
+pub fn patterns(expr: &syntax::Expr) -> Vec<&str> {
+    use syntax::{Arg, Expr};
+    fn walk<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+        match e {
+            Expr::Pattern { text, .. } => out.push(text),
+            Expr::Var { .. } => {}
+            Expr::Let { value, body, .. } => {
+                walk(value, out);
+                walk(body, out);
+            }
+            Expr::SetOp { left, right, .. } => {
+                walk(left, out);
+                walk(right, out);
+            }
+            Expr::Call { args, .. } => {
+                for a in args {
+                    if let Arg::Expr(e) = a {
+                        walk(e, out);
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(expr, &mut out);
+    out
+}
