@@ -3,7 +3,16 @@
 //! An entry holds a package's targets and the BLAKE3 hash of every file its
 //! evaluation read: the BUILD file and, transitively, each .bzl it loads. An
 //! entry is used only when all those files still hash the same, so an edit,
-//! a rename or a deleted .bzl always re-evaluates. The file carries a format
+//! a rename or a deleted .bzl always re-evaluates.
+//!
+//! Reading and hashing every file on every run would cost as much as
+//! evaluating them, so each hash is stored with the file's stamp (size,
+//! inode, modification and change times), as git's index does: a file whose
+//! stamp is unchanged is not read again. The change time cannot be set by
+//! tools that restore modification times, and a stamp is trusted only if the
+//! file had last changed well before the run that recorded it, so a change
+//! within the clock's granularity of that run is still seen (git's "racily
+//! clean" files). The file carries a format
 //! version, sel's version, the workspace root and a hash of its own payload:
 //! anything unexpected (corruption, another version, a moved workspace) and
 //! the cache is ignored and rebuilt. It never changes an answer; deleting the
@@ -12,8 +21,10 @@
 
 use std::collections::HashMap;
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -24,85 +35,198 @@ pub const DIR: &str = ".sel-cache";
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// How long before a run a file must have last changed for its stamp to be
+/// trusted: more than any file system's timestamp granularity.
+const SETTLED: Duration = Duration::from_secs(2);
 
 /// A file's content hash.
 pub type Hash = [u8; 32];
 
-/// What the cache knows of one package.
-#[derive(Serialize, Deserialize)]
-pub struct Entry {
-    /// The BUILD file's hash.
-    pub build: Hash,
-    /// Every .bzl file the evaluation loaded, transitively, with its hash.
-    pub loads: Vec<(PathBuf, Hash)>,
-    /// The evaluated package.
-    pub package: Package,
+/// What the cache knows of a file: its content hash, and its stamp when read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileState {
+    /// The BLAKE3 hash of its content.
+    pub hash: Hash,
+    stamp: Option<Stamp>,
 }
 
-#[derive(Serialize)]
-struct EntryRef<'a> {
-    build: &'a Hash,
-    loads: &'a [(PathBuf, Hash)],
-    package: &'a Package,
+/// A file's metadata that changes whenever its content does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    len: u64,
+    inode: u64,
+    /// Modification and change times, in nanoseconds since the epoch.
+    modified: i128,
+    changed: i128,
 }
+
+impl Stamp {
+    #[cfg(unix)]
+    fn of(path: &Path) -> Option<Stamp> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path).ok()?;
+        let nanos = |secs: i64, ns: i64| i128::from(secs) * 1_000_000_000 + i128::from(ns);
+        Some(Stamp {
+            len: m.len(),
+            inode: m.ino(),
+            modified: nanos(m.mtime(), m.mtime_nsec()),
+            changed: nanos(m.ctime(), m.ctime_nsec()),
+        })
+    }
+
+    /// Elsewhere, no stamp: every file is read and hashed.
+    #[cfg(not(unix))]
+    fn of(_: &Path) -> Option<Stamp> {
+        None
+    }
+}
+
+/// Nanoseconds since the epoch.
+fn nanos_since_epoch(t: SystemTime) -> i128 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128)
+}
+
+/// What the cache knows of one package. Its targets stay encoded in the
+/// cache file's bytes until they are asked for: a stale or unneeded entry
+/// is never decoded, and one written back unchanged is never re-encoded.
+pub struct Entry {
+    /// The BUILD file's state.
+    pub build: FileState,
+    /// Every .bzl file the evaluation loaded, transitively, with its state.
+    pub loads: Vec<(PathBuf, FileState)>,
+    /// Where the encoded package is in the cache file.
+    package: Range<usize>,
+}
+
+/// A package to write to the cache.
+pub struct Record<'a> {
+    pub name: &'a str,
+    pub build: &'a FileState,
+    pub loads: &'a [(PathBuf, FileState)],
+    pub package: Stored<'a>,
+}
+
+/// A package as evaluated, or as the cache already holds it.
+pub enum Stored<'a> {
+    Decoded(&'a Package),
+    Encoded(&'a [u8]),
+}
+
+/// Bytes written as one length-prefixed run (serde writes `[u8]` as a sequence).
+struct Bytes<'a>(&'a [u8]);
+
+impl Serialize for Bytes<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(self.0)
+    }
+}
+
+/// One entry as the file holds it: name, BUILD file, loads, encoded package.
+type StoredEntry<'a> = (&'a str, FileState, Vec<(PathBuf, FileState)>, &'a [u8]);
 
 #[derive(Serialize, Deserialize)]
 struct Header {
     sel: String,
     root: PathBuf,
+    /// When the run that wrote the cache started (nanoseconds since the epoch):
+    /// stamps of files that changed shortly before are not trusted.
+    started: i128,
 }
 
-/// Hashes of files, each read once however many packages ask.
-#[derive(Default)]
+/// The states of files, each found once however many packages ask.
 pub struct Hashes {
-    known: Mutex<HashMap<PathBuf, Option<Hash>>>,
+    known: Mutex<HashMap<PathBuf, Option<FileState>>>,
+    /// When this run started.
+    started: i128,
+}
+
+impl Default for Hashes {
+    fn default() -> Self {
+        Hashes {
+            known: Mutex::default(),
+            started: nanos_since_epoch(SystemTime::now()),
+        }
+    }
 }
 
 impl Hashes {
-    /// The hash of a file's content, `None` if it cannot be read.
-    pub fn of(&self, path: &Path) -> Option<Hash> {
+    /// The state of a file, `None` if it cannot be read. `recorded` is what
+    /// the cache says of it (in a cache written by a run that started at
+    /// `recorded_at`): if the stamp is the same and was settled then, the
+    /// file is not read again.
+    pub fn of(&self, path: &Path, recorded: Option<(&FileState, i128)>) -> Option<FileState> {
         if let Some(h) = self.known.lock().expect("no panics while locked").get(path) {
             return *h;
         }
-        let h = std::fs::read(path)
-            .ok()
-            .map(|bytes| *blake3::hash(&bytes).as_bytes());
+        let stamp = Stamp::of(path);
+        let settled = |s: &Stamp, at: i128| s.changed < at - SETTLED.as_nanos() as i128;
+        let state = match (stamp, recorded) {
+            (Some(now), Some((was, at))) if was.stamp == Some(now) && settled(&now, at) => {
+                Some(*was)
+            }
+            _ => std::fs::read(path).ok().map(|bytes| FileState {
+                hash: *blake3::hash(&bytes).as_bytes(),
+                stamp,
+            }),
+        };
         self.known
             .lock()
             .expect("no panics while locked")
-            .insert(path.to_path_buf(), h);
-        h
+            .insert(path.to_path_buf(), state);
+        state
+    }
+
+    /// When this run started, for the cache it writes.
+    pub fn started(&self) -> i128 {
+        self.started
     }
 }
 
 /// The entries read from disk, taken out one by one as packages are loaded.
 pub struct Cache {
+    /// The cache file's bytes, which the entries point into.
+    bytes: Vec<u8>,
     entries: Mutex<HashMap<String, Entry>>,
+    /// When the run that wrote it started.
+    started: i128,
+}
+
+/// A fresh package from the cache.
+pub struct Taken {
+    pub build: FileState,
+    pub loads: Vec<(PathBuf, FileState)>,
+    pub package: Package,
+    /// Where it is encoded in the cache file, to write it back as it is.
+    pub encoded: Range<usize>,
 }
 
 impl Cache {
     /// Reads the cache of the workspace at `root`; an absent, unreadable or
     /// corrupt cache is an empty one.
     pub fn read(root: &Path) -> Cache {
-        let entries = std::fs::read(root.join(DIR).join(FILE))
-            .ok()
-            .and_then(|bytes| decode(&bytes, root))
-            .unwrap_or_default();
-        Cache {
-            entries: Mutex::new(entries),
+        let bytes = std::fs::read(root.join(DIR).join(FILE)).unwrap_or_default();
+        match decode(&bytes, root) {
+            Some((entries, started)) => Cache {
+                entries: Mutex::new(entries),
+                started,
+                bytes,
+            },
+            None => Cache::empty(),
         }
     }
 
     /// No cache at all (`--no-cache`).
     pub fn empty() -> Cache {
         Cache {
+            bytes: Vec::new(),
             entries: Mutex::new(HashMap::new()),
+            started: 0,
         }
     }
 
-    /// Whether entries were left untaken (packages deleted since): the cache
-    /// should be rewritten without them.
+    /// Whether entries were left untaken (packages deleted or changed since).
     pub fn has_leftovers(&self) -> bool {
         !self
             .entries
@@ -112,29 +236,58 @@ impl Cache {
     }
 
     /// The entries nobody took, by package name.
-    pub fn into_leftovers(self) -> Vec<(String, Entry)> {
+    pub fn take_leftovers(&self) -> Vec<(String, Entry)> {
         self.entries
-            .into_inner()
+            .lock()
             .expect("no panics while locked")
-            .into_iter()
+            .drain()
             .collect()
     }
 
-    /// The cached package, if every file it was evaluated from is unchanged.
-    pub fn take(&self, name: &str, build: &Hash, hashes: &Hashes) -> Option<Entry> {
-        let mut entries = self.entries.lock().expect("no panics while locked");
-        let fresh = entries.get(name).is_some_and(|e| {
-            e.build == *build && e.loads.iter().all(|(p, h)| hashes.of(p) == Some(*h))
-        });
-        if fresh {
-            entries.remove(name)
-        } else {
-            None
+    /// The encoded package at `at` in the cache file.
+    pub fn encoded(&self, at: &Range<usize>) -> &[u8] {
+        &self.bytes[at.clone()]
+    }
+
+    /// The encoded package of a leftover entry.
+    pub fn encoded_entry(&self, e: &Entry) -> &[u8] {
+        self.encoded(&e.package)
+    }
+
+    /// The cached package `name` whose BUILD file is `build_file`, if every
+    /// file it was evaluated from is unchanged.
+    pub fn take(&self, name: &str, build_file: &Path, hashes: &Hashes) -> Option<Taken> {
+        let entry = self
+            .entries
+            .lock()
+            .expect("no panics while locked")
+            .remove(name)?;
+        let same = |path: &Path, was: &FileState| {
+            hashes
+                .of(path, Some((was, self.started)))
+                .is_some_and(|now| now.hash == was.hash)
+        };
+        if same(build_file, &entry.build) && entry.loads.iter().all(|(p, s)| same(p, s)) {
+            if let Ok(package) = postcard::from_bytes::<Package>(self.encoded(&entry.package)) {
+                return Some(Taken {
+                    build: entry.build,
+                    loads: entry.loads,
+                    package,
+                    encoded: entry.package,
+                });
+            }
         }
+        // Stale: put it back, so that a run that loads only some packages
+        // knows it has a newer version to write.
+        self.entries
+            .lock()
+            .expect("no panics while locked")
+            .insert(name.to_string(), entry);
+        None
     }
 }
 
-fn decode(bytes: &[u8], root: &Path) -> Option<HashMap<String, Entry>> {
+fn decode(bytes: &[u8], root: &Path) -> Option<(HashMap<String, Entry>, i128)> {
     let rest = bytes.strip_prefix(MAGIC)?;
     let (format, rest) = rest.split_first_chunk::<4>()?;
     if u32::from_le_bytes(*format) != FORMAT {
@@ -148,38 +301,54 @@ fn decode(bytes: &[u8], root: &Path) -> Option<HashMap<String, Entry>> {
     if header.sel != env!("CARGO_PKG_VERSION") || header.root != root {
         return None;
     }
-    let entries: Vec<(String, Entry)> = postcard::from_bytes(rest).ok()?;
-    Some(entries.into_iter().collect())
+    let stored: Vec<StoredEntry> = postcard::from_bytes(rest).ok()?;
+    let base = bytes.as_ptr() as usize;
+    let entries = stored
+        .into_iter()
+        .map(|(name, build, loads, package)| {
+            let start = package.as_ptr() as usize - base;
+            let entry = Entry {
+                build,
+                loads,
+                package: start..start + package.len(),
+            };
+            (name.to_string(), entry)
+        })
+        .collect();
+    Some((entries, header.started))
 }
 
-/// What [`write`] stores of one package: it, its BUILD file's hash, and the
-/// .bzl files its evaluation read with their hashes.
-pub type EntryParts<'a> = (&'a Package, &'a Hash, &'a [(PathBuf, Hash)]);
-
-/// Writes the cache for these packages; best effort (a read-only workspace
-/// simply has no cache).
-pub fn write(root: &Path, entries: &[EntryParts]) {
+/// Writes the cache for these packages, sorted by name; best effort (a
+/// read-only workspace simply has no cache). `started`: when the run whose
+/// states these are started ([`Hashes::started`]).
+pub fn write(root: &Path, records: &[Record], started: i128) {
+    use rayon::prelude::*;
     let header = Header {
         sel: env!("CARGO_PKG_VERSION").to_string(),
         root: root.to_path_buf(),
+        started,
     };
-    let refs: Vec<(&str, EntryRef)> = entries
-        .iter()
-        .map(|(package, build, loads)| {
-            (
-                package.name.as_str(),
-                EntryRef {
-                    build,
-                    loads,
-                    package,
-                },
-            )
+    // Encoding the evaluated packages is the bulk of the work: in parallel.
+    let encoded: Vec<Option<Vec<u8>>> = records
+        .par_iter()
+        .map(|r| match r.package {
+            Stored::Decoded(p) => postcard::to_stdvec(p).ok(),
+            Stored::Encoded(_) => None,
         })
         .collect();
+    let mut body: Vec<(&str, &FileState, &[(PathBuf, FileState)], Bytes)> = Vec::new();
+    for (r, e) in records.iter().zip(&encoded) {
+        let bytes = match (&r.package, e) {
+            (Stored::Encoded(b), _) => b,
+            (Stored::Decoded(_), Some(b)) => b.as_slice(),
+            (Stored::Decoded(_), None) => return,
+        };
+        body.push((r.name, r.build, r.loads, Bytes(bytes)));
+    }
     let Ok(mut payload) = postcard::to_stdvec(&header) else {
         return;
     };
-    let Ok(body) = postcard::to_stdvec(&refs) else {
+    let Ok(body) = postcard::to_stdvec(&body) else {
         return;
     };
     payload.extend_from_slice(&body);

@@ -229,25 +229,34 @@ impl<'w> Run<'w> {
     /// One package: from the cache if its files are unchanged, else evaluated.
     fn load(&self, d: &PackageDir) -> Result<Loaded> {
         let hashes = &self.hashes;
-        let build = self.use_cache.then(|| hashes.of(&d.build_file)).flatten();
-        if let Some(entry) = build.and_then(|h| self.cached.take(&d.name, &h, hashes)) {
+        let cached = self
+            .use_cache
+            .then(|| self.cached.take(&d.name, &d.build_file, hashes))
+            .flatten();
+        if let Some(taken) = cached {
             return Ok(Loaded {
-                build: entry.build,
-                loads: entry.loads,
-                package: entry.package,
-                evaluated: false,
+                build: taken.build,
+                loads: taken.loads,
+                package: taken.package,
+                encoded: Some(taken.encoded),
             });
         }
+        // The states are taken before evaluating, so a file changed meanwhile
+        // is seen as changed by the next run.
+        let build = self
+            .use_cache
+            .then(|| hashes.of(&d.build_file, None))
+            .flatten();
         let (package, read) = self.loader.package(d)?;
         let loads = read
             .into_iter()
-            .filter_map(|p| hashes.of(&p).map(|h| (p, h)))
+            .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
             .collect();
         Ok(Loaded {
             build: build.unwrap_or_default(),
             loads,
             package,
-            evaluated: true,
+            encoded: None,
         })
     }
 
@@ -255,30 +264,45 @@ impl<'w> Run<'w> {
     /// all the packages of the workspace, so cache entries nobody took are of
     /// deleted packages; otherwise they are kept for later runs.
     fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
-        let evaluated = loaded.iter().any(|l| l.evaluated);
-        let ours = loaded
+        let evaluated = loaded.iter().any(|l| l.encoded.is_none());
+        let cached = &self.cached;
+        let mut records: Vec<cache::Record> = loaded
             .iter()
-            .map(|l| (&l.package, &l.build, l.loads.as_slice()));
+            .map(|l| cache::Record {
+                name: &l.package.name,
+                build: &l.build,
+                loads: &l.loads,
+                package: match &l.encoded {
+                    Some(at) => cache::Stored::Encoded(cached.encoded(at)),
+                    None => cache::Stored::Decoded(&l.package),
+                },
+            })
+            .collect();
+        let kept;
         if self.use_cache && complete {
-            if evaluated || self.cached.has_leftovers() {
-                cache::write(&self.ws.root, &ours.collect::<Vec<_>>());
+            if evaluated || cached.has_leftovers() {
+                cache::write(&self.ws.root, &records, self.hashes.started());
             }
         } else if self.use_cache && evaluated {
             // Keep the entries of packages not loaded this time; those of
             // loaded packages are stale versions of them.
-            let kept = self.cached.into_leftovers();
+            kept = cached.take_leftovers();
             let names: rustc_hash::FxHashSet<&str> =
                 loaded.iter().map(|l| l.package.name.as_str()).collect();
-            let mut entries: Vec<_> = ours
-                .chain(
-                    kept.iter()
-                        .filter(|(name, _)| !names.contains(name.as_str()))
-                        .map(|(_, e)| (&e.package, &e.build, e.loads.as_slice())),
-                )
-                .collect();
-            entries.sort_by(|a, b| a.0.name.cmp(&b.0.name));
-            cache::write(&self.ws.root, &entries);
+            records.extend(
+                kept.iter()
+                    .filter(|(name, _)| !names.contains(name.as_str()))
+                    .map(|(name, e)| cache::Record {
+                        name,
+                        build: &e.build,
+                        loads: &e.loads,
+                        package: cache::Stored::Encoded(cached.encoded_entry(e)),
+                    }),
+            );
+            records.sort_by(|a, b| a.name.cmp(b.name));
+            cache::write(&self.ws.root, &records, self.hashes.started());
         }
+        drop(records);
         let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
         crate::timing::phase("index");
         crate::configuration::validate(&graph)?;
@@ -296,10 +320,11 @@ fn read_source(path: &Path, shown: &str) -> Result<String> {
 
 /// A package as loaded, with what the cache needs to know of it.
 struct Loaded {
-    build: cache::Hash,
-    loads: Vec<(PathBuf, cache::Hash)>,
+    build: cache::FileState,
+    loads: Vec<(PathBuf, cache::FileState)>,
     package: Package,
-    evaluated: bool,
+    /// Where the cache file holds it encoded; `None` if it was evaluated.
+    encoded: Option<std::ops::Range<usize>>,
 }
 
 /// Evaluates files of one workspace, sharing frozen .bzl modules.

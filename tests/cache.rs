@@ -1,0 +1,211 @@
+//! The cache of evaluated packages (`.sel-cache/`) never changes an answer:
+//! files are changed, added, deleted and the cache itself corrupted between
+//! runs, and every answer is compared with a run without the cache.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use assert_cmd::Command;
+
+fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("sel.toml"), "").unwrap();
+    for (path, text) in files {
+        write(dir.path(), path, text);
+    }
+    dir
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let p = root.join(path);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// (exit code, stdout, stderr) of sel in `root`.
+fn sel(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("sel")
+        .unwrap()
+        .arg("-C")
+        .arg(root)
+        .args(["--color", "never"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+const QUERIES: &[&[&str]] = &[
+    &["query", "//..."],
+    &["query", "deps(//app:app)"],
+    &["cquery", "deps(//app:app)", "--select", "gpu=yes"],
+    &["cquery", "deps(//app:app)", "--output=json"],
+];
+
+/// Every query, with the cache (twice: the first run may write it) and
+/// without, gives the same answer; returns the answer of `query //...`.
+fn same_with_and_without_cache(root: &Path) -> String {
+    for q in QUERIES {
+        let cold = sel(root, &[&["--no-cache"], *q].concat());
+        let first = sel(root, q);
+        let second = sel(root, q);
+        assert_eq!(first, cold, "{q:?} (first cached run)");
+        assert_eq!(second, cold, "{q:?} (second cached run)");
+    }
+    sel(root, &["--no-cache", "query", "//..."]).1
+}
+
+const FLAGS: &str = r#"
+selector(name = "gpu", values = ["no", "yes"], default = "no")
+config_setting(name = "on", flag_values = {":gpu": "yes"})
+"#;
+
+const DEFS: &str = r#"
+def variant(name, cuda):
+    package(name = name, deps = select({"//flags:on": [cuda], "//conditions:default": []}))
+"#;
+
+fn start() -> tempfile::TempDir {
+    workspace(&[
+        ("flags/BUILD", FLAGS),
+        ("defs/defs.bzl", DEFS),
+        ("defs/BUILD", ""),
+        (
+            "app/BUILD",
+            "load(\"//defs:defs.bzl\", \"variant\")\nvariant(name = \"app\", cuda = \"//lib:cuda\")\n",
+        ),
+        ("lib/BUILD", "package(name = \"cuda\")\npackage(name = \"core\")\n"),
+    ])
+}
+
+#[test]
+fn changed_added_and_deleted_files_are_seen() {
+    let ws = start();
+    let root = ws.path();
+    let before = same_with_and_without_cache(root);
+    assert!(before.contains("//lib:cuda"));
+    assert!(root.join(".sel-cache").is_dir(), "the cache was written");
+
+    // A BUILD file changes.
+    write(
+        root,
+        "lib/BUILD",
+        "package(name = \"cuda\")\npackage(name = \"core2\")\n",
+    );
+    let after = same_with_and_without_cache(root);
+    assert!(after.contains("//lib:core2") && !after.contains("//lib:core\n"));
+
+    // A loaded .bzl file changes: the package that loads it is evaluated again.
+    write(
+        root,
+        "defs/defs.bzl",
+        &DEFS.replace("[cuda]", "[cuda, \"//lib:core2\"]"),
+    );
+    same_with_and_without_cache(root);
+    let deps = sel(root, &["cquery", "deps(//app:app)", "--select", "gpu=yes"]).1;
+    assert!(deps.contains("//lib:core2"), "{deps}");
+
+    // A package is added, then deleted.
+    write(root, "extra/BUILD", "package(name = \"x\")\n");
+    assert!(same_with_and_without_cache(root).contains("//extra:x"));
+    std::fs::remove_dir_all(root.join("extra")).unwrap();
+    assert!(!same_with_and_without_cache(root).contains("//extra:x"));
+
+    // A loaded .bzl file is deleted: the same error as without the cache.
+    std::fs::remove_file(root.join("defs/defs.bzl")).unwrap();
+    let cold = sel(root, &["--no-cache", "query", "//..."]);
+    assert_eq!(cold.0, 1);
+    assert_eq!(sel(root, &["query", "//..."]), cold);
+}
+
+#[test]
+fn a_corrupt_or_foreign_cache_is_rebuilt() {
+    let ws = start();
+    let root = ws.path();
+    let answer = same_with_and_without_cache(root);
+    let file = root.join(".sel-cache/packages.v1");
+    let good = std::fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let mid = flipped.len() / 2;
+    flipped[mid] ^= 0x55;
+    let corruptions: Vec<Vec<u8>> = vec![
+        Vec::new(),
+        b"garbage".to_vec(),
+        good[..good.len() / 2].to_vec(),
+        flipped,
+        [good.as_slice(), b"trailing"].concat(),
+    ];
+    for bad in corruptions {
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(same_with_and_without_cache(root), answer);
+        assert_ne!(
+            std::fs::read(&file).unwrap(),
+            bad,
+            "the cache was rewritten"
+        );
+    }
+    // A cache copied from another workspace (another root) is not used.
+    let other = start();
+    write(other.path(), "lib/BUILD", "package(name = \"cuda\")\n");
+    std::fs::create_dir_all(other.path().join(".sel-cache")).unwrap();
+    std::fs::copy(&file, other.path().join(".sel-cache/packages.v1")).unwrap();
+    let copied = same_with_and_without_cache(other.path());
+    assert!(!copied.contains("//lib:core"), "{copied}");
+}
+
+#[test]
+fn no_cache_leaves_the_workspace_alone() {
+    let ws = start();
+    let (code, _, _) = sel(ws.path(), &["--no-cache", "query", "//..."]);
+    assert_eq!(code, 0);
+    assert!(!ws.path().join(".sel-cache").exists());
+}
+
+/// Sets a file's modification time.
+fn set_modified(path: &Path, t: SystemTime) {
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+#[test]
+fn a_change_that_keeps_size_and_modification_time_is_seen() {
+    // Files older than the run that caches them have trusted stamps; wait
+    // until these are.
+    let ws = start();
+    let root = ws.path();
+    std::thread::sleep(Duration::from_millis(2_200));
+    same_with_and_without_cache(root);
+    // Same size, same modification time, other content.
+    let path = root.join("lib/BUILD");
+    let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
+    write(
+        root,
+        "lib/BUILD",
+        "package(name = \"cuda\")\npackage(name = \"cure\")\n",
+    );
+    set_modified(&path, mtime);
+    assert_eq!(std::fs::metadata(&path).unwrap().modified().unwrap(), mtime);
+    let after = same_with_and_without_cache(root);
+    assert!(after.contains("//lib:cure"), "{after}");
+    // And once more with a .bzl file, after the stamps have settled again.
+    std::thread::sleep(Duration::from_millis(2_200));
+    same_with_and_without_cache(root);
+    let bzl = root.join("defs/defs.bzl");
+    let mtime = std::fs::metadata(&bzl).unwrap().modified().unwrap();
+    let changed = DEFS.replace("[cuda]", "[]    ");
+    assert_eq!(changed.len(), DEFS.len());
+    write(root, "defs/defs.bzl", &changed);
+    set_modified(&bzl, mtime);
+    same_with_and_without_cache(root);
+    let deps = sel(root, &["cquery", "deps(//app:app)", "--select", "gpu=yes"]).1;
+    assert_eq!(deps, "//app:app\n");
+}
