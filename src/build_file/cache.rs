@@ -126,6 +126,9 @@ impl Serialize for Bytes<'_> {
 /// One entry as the file holds it: name, BUILD file, loads, encoded package.
 type StoredEntry<'a> = (&'a str, FileState, Vec<(PathBuf, FileState)>, &'a [u8]);
 
+/// One entry as it is written.
+type EntryOut<'a> = (&'a str, &'a FileState, &'a [(PathBuf, FileState)], Bytes<'a>);
+
 #[derive(Serialize, Deserialize)]
 struct Header {
     sel: String,
@@ -336,7 +339,7 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
             Stored::Encoded(_) => None,
         })
         .collect();
-    let mut body: Vec<(&str, &FileState, &[(PathBuf, FileState)], Bytes)> = Vec::new();
+    let mut body: Vec<EntryOut> = Vec::new();
     for (r, e) in records.iter().zip(&encoded) {
         let bytes = match (&r.package, e) {
             (Stored::Encoded(b), _) => b,
