@@ -9,6 +9,9 @@ memory (max RSS) of:
   - sel query  'deps(ROOT)'                 (cold: --no-cache, every run loads everything)
   - sel cquery 'deps(ROOT)' --select s1=b   (cold)
   - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache)
+  - the same after one BUILD file changed     (warm, one package evaluated again)
+  - sel query 'deps(NARROW)'                  (cold; a root near the end of the
+                                               graph: only its packages are loaded)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
 and how time and memory grow with size. With --bazel (and `bazel` on PATH, Debian's
 bazel-bootstrap + bazel-skylib), it translates each workspace with
@@ -89,6 +92,15 @@ def main():
         drop_cache()
         run_measured([SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
         row["cquery_warm"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
+        # One BUILD file changes before each run: its package is evaluated
+        # again, the rest comes from the cache, which is then rewritten.
+        changed = os.path.join(ws, "g0", "p1", "BUILD")
+        counter = iter(range(1 << 30))
+        touch = lambda: open(changed, "a").write(f"# change {next(counter)}\n")
+        row["cquery_one_change"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"], before=touch)
+        packages = max(1, n // 10)
+        narrow = "deps(//g{}/p{}:t0)".format((packages - 20) // 100, packages - 20)
+        row["query_narrow"] = median_of(args.runs, [SEL, "-C", ws, "query", narrow, "--no-cache"])
         row["all_configs"] = median_of(max(1, args.runs // 2), [SEL, "-C", ws, "cquery", *q, "--all-configs", "--no-cache"])
         if args.bazel and shutil.which("bazel"):
             row.update(bazel(ws, args.runs))
@@ -126,6 +138,8 @@ def print_row(row):
     if "bazel_cquery_warm" in row:
         for sel_key, bz in [("query", "bazel_query_cold"), ("query", "bazel_query_warm"), ("cquery", "bazel_cquery_cold"), ("cquery", "bazel_cquery_warm"), ("cquery_warm", "bazel_cquery_warm")]:
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
+    for warm in ["cquery_warm", "cquery_one_change"]:
+        print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
 
 
 def print_growth(rows):
@@ -134,7 +148,7 @@ def print_growth(rows):
     print("\n== growth (time and memory ratio per 10x targets) ==")
     for a, b in zip(rows, rows[1:]):
         f = b["n"] / a["n"]
-        for key in ["query", "cquery", "cquery_warm", "all_configs"]:
+        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "all_configs"]:
             print(f"  {key:<12} {a['n']}->{b['n']} ({f:.0f}x): time {b[key][0] / a[key][0]:.1f}x, memory {b[key][1] / a[key][1]:.1f}x")
 
 
