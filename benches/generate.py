@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate a synthetic sel workspace of N targets, for benchmarks.
 
-    generate.py N OUT [--seed S] [--selectors K] [--values V] [--variants]
+    generate.py N OUT [--seed S] [--selectors K] [--values V] [--variants] [--macros]
 
 Shape (issue 5): packages of 10 targets under g<k>/p<i>/BUILD; every target
 depends on two or three targets of later packages (so `deps(//g0/p0:t0)` is
@@ -9,6 +9,10 @@ deep and covers most of the graph); a third of the targets take their deps
 through a select over one of five selectors with four values each, always
 with a //conditions:default. The dialect is the one Bazel shares, so
 ../shared/tools/sel2bazel.py translates it for the Bazel side.
+
+--macros: every BUILD file declares its targets through a macro loaded from
+//defs:defs.bzl, as real workspaces often do, so every file needs the
+Starlark interpreter (plain files are read without it); the graph is the same.
 """
 import os
 import random
@@ -20,6 +24,14 @@ PER_PACKAGE = 10
 # --variants: selects add one variant dependency per key (the selector-package
 # shape) instead of choosing a random subset of all the dependencies per key.
 VARIANTS = False
+# --macros: targets declared through a macro of //defs:defs.bzl.
+MACROS = False
+
+DEFS = """\
+def pkg(name, deps = [], version = None):
+    \"\"\"A package with the workspace's defaults.\"\"\"
+    package(name = name, deps = deps, version = version)
+"""
 
 
 def pkg_path(i):
@@ -58,6 +70,10 @@ def generate(n, out, seed=1, selectors=None, values=None):
     os.makedirs(os.path.join(out, "mx"), exist_ok=True)
     open(os.path.join(out, "mx", "BUILD"), "w").write(
         "\n".join(leaves + [f'package(name = "root", deps = {" + ".join(selects)})']) + "\n")
+    if MACROS:
+        os.makedirs(os.path.join(out, "defs"), exist_ok=True)
+        open(os.path.join(out, "defs", "BUILD"), "w").write("")
+        open(os.path.join(out, "defs", "defs.bzl"), "w").write(DEFS)
     packages = max(1, n // PER_PACKAGE)
     for i in range(packages):
         lines = []
@@ -89,9 +105,12 @@ def generate(n, out, seed=1, selectors=None, values=None):
             else:
                 dep_text = repr(deps)
             dep_text = dep_text.replace("'", '"')
-            lines.append(f'package(name = "t{t}", version = "1.{t}", deps = {dep_text})')
+            rule = "pkg" if MACROS else "package"
+            lines.append(f'{rule}(name = "t{t}", version = "1.{t}", deps = {dep_text})')
         d = os.path.join(out, pkg_path(i))
         os.makedirs(d, exist_ok=True)
+        if MACROS:
+            lines.insert(0, 'load("//defs:defs.bzl", "pkg")')
         open(os.path.join(d, "BUILD"), "w").write("\n".join(lines) + "\n")
     return packages * PER_PACKAGE
 
@@ -101,6 +120,9 @@ if __name__ == "__main__":
     if "--variants" in args:
         args.remove("--variants")
         VARIANTS = True
+    if "--macros" in args:
+        args.remove("--macros")
+        MACROS = True
     opts = {"--seed": 1, "--selectors": None, "--values": None}
     for flag in list(opts):
         if flag in args:
