@@ -105,10 +105,13 @@ fn run(cli: Cli) -> Result<String, Error> {
             format!("-C {}: no such directory", dir.display()),
         ));
     }
-    let use_cache = !cli.no_cache;
+    // Every command from here on answers from the loaded workspace. The
+    // session is leaked, not dropped: sel exits once the answer is written,
+    // and freeing a large graph piece by piece (tens of milliseconds for
+    // 100,000 targets) would only delay that.
+    let session: &Session = Box::leak(Box::new(Session::open_with(&dir, !cli.no_cache)?));
     match cli.command {
         Command::Query(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
             let result = session.query(&args.expr)?;
             let options = Options {
                 format: args.output,
@@ -119,8 +122,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Matrix(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
             let classes = sel::matrix::classes(&result);
             Ok(match args.output {
@@ -131,8 +133,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             })
         }
         Command::Why(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let why = session.why(&args.from, &args.to, &request)?;
             Ok(match args.output {
                 ReportFormat::Text => all_configs::why_text(&why),
@@ -140,8 +141,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             })
         }
         Command::Check(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let report = session.check(&args.pattern, &request)?;
             let text = match args.output {
                 ReportFormat::Text => all_configs::check_text(&report),
@@ -155,8 +155,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(text)
         }
         Command::Licenses(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let report = if args.all_configs {
                 session.licenses_all(&args.expr, &request, args.check)?
             } else {
@@ -177,8 +176,7 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(text)
         }
         Command::Sbom(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let sbom = if args.all_configs {
                 session.sbom_all(&args.expr, &request)?
             } else {
@@ -203,14 +201,12 @@ fn run(cli: Cli) -> Result<String, Error> {
             }))
         }
         Command::Cquery(args) if args.all_configs => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
             all_configs_output(&result, args.output, &args.expr)
         }
         Command::Cquery(args) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             // Label-only outputs need no resolved attributes.
             let labels_only = matches!(
                 args.output,
@@ -228,12 +224,11 @@ fn run(cli: Cli) -> Result<String, Error> {
             Ok(sel::output::render(&session.graph, &result, &options))
         }
         Command::Export(ExportCommand::Requirements(args)) => {
-            let session = Session::open_with(&dir, use_cache)?;
-            let request = request(&session, &args.config)?;
+            let request = request(session, &args.config)?;
             let requirements = if args.all_configs {
-                sel::python::export::requirements_all(&session, &args.expr, &request)?
+                sel::python::export::requirements_all(session, &args.expr, &request)?
             } else {
-                sel::python::export::requirements(&session, &args.expr, &request)?
+                sel::python::export::requirements(session, &args.expr, &request)?
             };
             Ok(sel::python::export::render(&requirements, &command_line()))
         }
