@@ -332,24 +332,28 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
             }
             Rule::ConfigSettingGroup { conditions, .. } => {
                 for c in conditions {
-                    check_condition(graph, c, &t.label, "its conditions", t.location.clone())?;
+                    check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
                 }
             }
             Rule::Package { attrs } => {
+                // One pass over the attributes, rather than a lookup by name
+                // too: this runs for every target of every load.
+                let mut tcw = None;
                 for (name, attr) in attrs {
                     check_selects(graph, t, name, attr)?;
+                    if name == "target_compatible_with" {
+                        tcw = Some(attr);
+                    }
                 }
-                if let Some(tcw) = attrs.get("target_compatible_with") {
-                    for v in tcw.all_values() {
-                        for c in v.labels() {
-                            check_condition(
-                                graph,
-                                c,
-                                &t.label,
-                                "`target_compatible_with`",
-                                t.location.clone(),
-                            )?;
-                        }
+                for v in tcw.iter().flat_map(|tcw| tcw.all_values()) {
+                    for c in v.labels() {
+                        check_condition(
+                            graph,
+                            c,
+                            &t.label,
+                            &"`target_compatible_with`",
+                            t.location.as_ref(),
+                        )?;
                     }
                 }
             }
@@ -401,16 +405,19 @@ fn group_cycles<'g>(
     Ok(())
 }
 
+/// Checks that `c`, used by `user` (in `what`, written at `at`), is a condition.
+/// `what` and `at` are only read for an error: this runs for every select key.
 fn check_condition(
     graph: &TargetGraph,
     c: &Label,
     user: &Label,
-    what: &str,
-    at: Option<crate::error::Location>,
+    what: &dyn std::fmt::Display,
+    at: Option<&crate::error::Location>,
 ) -> Result<()> {
-    let target = graph
-        .target(c)
-        .map_err(|e| e.at(at.clone()).with_note(format!("in {what} of `{user}`")))?;
+    let target = graph.target(c).map_err(|e| {
+        e.at(at.cloned())
+            .with_note(format!("in {what} of `{user}`"))
+    })?;
     if !target.rule.is_condition() {
         return Err(Error::new(
             ErrorKind::WrongKind,
@@ -419,7 +426,7 @@ fn check_condition(
                 target.rule.kind()
             ),
         )
-        .at(at));
+        .at(at.cloned()));
     }
     Ok(())
 }
@@ -428,13 +435,12 @@ fn check_selects(graph: &TargetGraph, t: &Target, attr_name: &str, attr: &Attr) 
     for s in attr.selects() {
         for (key, _) in &s.branches {
             if let SelectKey::Condition(c) = key {
-                let what = format!("the select of `{attr_name}`");
                 check_condition(
                     graph,
                     c,
                     &t.label,
-                    &what,
-                    s.location.clone().or(t.location.clone()),
+                    &format_args!("the select of `{attr_name}`"),
+                    s.location.as_ref().or(t.location.as_ref()),
                 )?;
             }
         }
