@@ -11,16 +11,25 @@ use std::sync::Arc;
 ///
 /// Labels order by package, then name, as Bazel sorts them: `//spam:spam`
 /// before `//spam/core:x`.
+///
+/// Every label's text is interned (see [`intern`]), so two labels are equal
+/// exactly when they share one allocation: equality compares pointers and
+/// hashing uses a hash of the text taken once, when it was interned. Queries
+/// look labels up in maps millions of times; neither reads the text. The hash
+/// depends on the text alone, so maps keyed by labels iterate in the same
+/// order on every run.
 #[derive(Clone)]
 pub struct Label {
     text: Arc<str>,
     /// Where the `:` is in `text`: labels are compared and split often.
     colon: u32,
+    /// The hash of `text` (it fits beside `colon` without making a label larger).
+    hash: u32,
 }
 
 impl PartialEq for Label {
     fn eq(&self, other: &Self) -> bool {
-        self.text == other.text
+        Arc::ptr_eq(&self.text, &other.text)
     }
 }
 
@@ -28,13 +37,23 @@ impl Eq for Label {}
 
 impl std::hash::Hash for Label {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        self.text.hash(state)
+        state.write_u32(self.hash)
     }
 }
 
 impl Ord for Label {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        (self.package(), self.name()).cmp(&(other.package(), other.name()))
+        if self == other {
+            return std::cmp::Ordering::Equal;
+        }
+        // As `(package, name)`, on bytes: str's order is its bytes' order, and
+        // the byte slices skip the char-boundary checks (sorting big results
+        // compares labels millions of times).
+        let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
+        let (i, j) = (self.colon as usize, other.colon as usize);
+        a[2..i]
+            .cmp(&b[2..j])
+            .then_with(|| a[i + 1..].cmp(&b[j + 1..]))
     }
 }
 
@@ -44,11 +63,13 @@ impl PartialOrd for Label {
     }
 }
 
-/// The one shared copy of a label's text. A graph names the same labels over
-/// and over (every select branch repeats its dependencies), so sharing the
-/// text saves about a tenth of the memory of a loaded workspace. The table lives as
-/// long as the process; it is sharded so that parallel loading rarely waits.
-fn intern(text: &str) -> Arc<str> {
+/// The one shared copy of a label's text, and the text's hash. A graph names
+/// the same labels over and over (every select branch repeats its
+/// dependencies), so sharing the text saves about a tenth of the memory of a
+/// loaded workspace, and it makes a label's identity its pointer. The table
+/// lives as long as the process (so no two texts ever share an address); it is
+/// sharded so that parallel loading rarely waits.
+fn intern(text: &str) -> (Arc<str>, u32) {
     use std::hash::BuildHasher;
     use std::sync::{Mutex, OnceLock};
     type Shard = Mutex<rustc_hash::FxHashSet<Arc<str>>>;
@@ -59,12 +80,16 @@ fn intern(text: &str) -> Arc<str> {
     let mut shard = table[hash as usize % SHARDS]
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    if let Some(t) = shard.get(text) {
-        return t.clone();
-    }
-    let t: Arc<str> = text.into();
-    shard.insert(t.clone());
-    t
+    let text = match shard.get(text) {
+        Some(t) => t.clone(),
+        None => {
+            let t: Arc<str> = text.into();
+            shard.insert(t.clone());
+            t
+        }
+    };
+    // The high half: the low bits chose the shard.
+    (text, (hash >> 32) as u32)
 }
 
 /// A label that does not parse, with the reason.
@@ -80,9 +105,20 @@ impl fmt::Display for LabelError {
 impl Label {
     /// A label from a package path (`""` for the root) and a target name, both already valid.
     pub fn new(package: &str, name: &str) -> Label {
+        thread_local! {
+            // Most labels are already interned: spell them in a reused buffer
+            // rather than a new string each time.
+            static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        }
+        let (text, hash) = TEXT.with_borrow_mut(|buf| {
+            buf.clear();
+            buf.extend(["//", package, ":", name]);
+            intern(buf)
+        });
         Label {
-            text: intern(&format!("//{package}:{name}")),
+            text,
             colon: package.len() as u32 + 2,
+            hash,
         }
     }
 
@@ -341,6 +377,17 @@ mod tests {
         ] {
             assert!(Label::parse(bad).is_err(), "{bad} should not parse");
         }
+    }
+
+    #[test]
+    fn labels_with_one_text_are_one_label() {
+        use std::hash::BuildHasher;
+        let hash = |l: &Label| rustc_hash::FxBuildHasher.hash_one(l);
+        let parsed = Label::parse("//spam/core:lib").unwrap();
+        let built = Label::new("spam/core", "lib");
+        assert_eq!(parsed, built);
+        assert_eq!(hash(&parsed), hash(&built));
+        assert_ne!(parsed, Label::new("spam/core", "lia"));
     }
 
     #[test]

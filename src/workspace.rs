@@ -2,8 +2,11 @@
 //! its packages (directories with a `BUILD.sel` or `BUILD` file).
 
 use std::collections::BTreeMap;
+use std::ffi::OsString;
+use std::fs::FileType;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorKind, Location, Result, Source};
@@ -145,8 +148,7 @@ impl Workspace {
 
     /// Every package of the workspace, sorted by path.
     pub fn packages(&self) -> Result<Vec<PackageDir>> {
-        let mut out = Vec::new();
-        self.walk(&self.root, "", &mut out)?;
+        let mut out = self.walk(&self.root, "")?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -170,66 +172,104 @@ impl Workspace {
         })
     }
 
-    fn walk(&self, dir: &Path, rel: &str, out: &mut Vec<PackageDir>) -> Result<()> {
-        if let Some(build_file) = build_file_in(dir) {
-            // A package whose path no label can spell (`my pkg`) would print as a
-            // label that does not parse: refuse it here, where the user can see why.
-            if let Err(e) = crate::label::check_package(rel) {
+    /// The packages at and below `dir`, in depth-first order with sorted
+    /// subdirectories. Subdirectories are walked in parallel (a large
+    /// workspace has tens of thousands of directories); the error reported is
+    /// the first in that order, the one a walk one directory at a time meets.
+    fn walk(&self, dir: &Path, rel: &str) -> Result<Vec<PackageDir>> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => {
+                // A package directory's name is checked before its contents are read.
+                if let Some(build_file) = build_file_in(dir) {
+                    self.package_here(rel, build_file)?;
+                }
                 return Err(Error::new(
                     ErrorKind::Workspace,
-                    format!(
-                        "`{}` would make `{rel}` a package, which no label can name: {e}",
-                        self.shown(&build_file)
-                    ),
-                )
-                .with_help(format!(
-                    "rename the directory, or add \"{rel}\" to `ignore` in `{MARKER}`"
-                )));
+                    format!("cannot read directory `{}`: {e}", dir.display()),
+                ));
             }
-            out.push(PackageDir {
-                name: rel.to_string(),
-                build_file,
-            });
-        }
-        let entries = std::fs::read_dir(dir).map_err(|e| {
-            Error::new(
-                ErrorKind::Workspace,
-                format!("cannot read directory `{}`: {e}", dir.display()),
-            )
-        })?;
+        };
+        let mut listing: Vec<(OsString, Option<FileType>)> = Vec::new();
         let mut subdirs: Vec<(String, PathBuf)> = Vec::new();
         for entry in entries.flatten() {
+            let file_type = entry.file_type().ok();
             let name = entry.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') {
-                continue;
+            if file_type.is_some_and(|t| t.is_dir()) && !name.starts_with('.') {
+                let child = if rel.is_empty() {
+                    name
+                } else {
+                    format!("{rel}/{name}")
+                };
+                if !self.is_ignored(&child) {
+                    subdirs.push((child, entry.path()));
+                }
             }
-            let is_dir = entry.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            if !is_dir {
-                continue;
-            }
-            let child = if rel.is_empty() {
-                name.clone()
-            } else {
-                format!("{rel}/{name}")
-            };
-            if self.is_ignored(&child) {
-                continue;
-            }
-            subdirs.push((child, entry.path()));
+            listing.push((entry.file_name(), file_type));
+        }
+        let mut out = Vec::new();
+        if let Some(build_file) = build_file_listed(dir, &listing) {
+            out.push(self.package_here(rel, build_file)?);
         }
         subdirs.sort();
-        for (child, path) in subdirs {
-            self.walk(&path, &child, out)?;
+        let below: Vec<Result<Vec<PackageDir>>> = subdirs
+            .par_iter()
+            .map(|(child, path)| self.walk(path, child))
+            .collect();
+        for packages in below {
+            out.extend(packages?);
         }
-        Ok(())
+        Ok(out)
+    }
+
+    /// The package at `rel`, whose BUILD file is `build_file`.
+    fn package_here(&self, rel: &str, build_file: PathBuf) -> Result<PackageDir> {
+        // A package whose path no label can spell (`my pkg`) would print as a
+        // label that does not parse: refuse it here, where the user can see why.
+        if let Err(e) = crate::label::check_package(rel) {
+            return Err(Error::new(
+                ErrorKind::Workspace,
+                format!(
+                    "`{}` would make `{rel}` a package, which no label can name: {e}",
+                    self.shown(&build_file)
+                ),
+            )
+            .with_help(format!(
+                "rename the directory, or add \"{rel}\" to `ignore` in `{MARKER}`"
+            )));
+        }
+        Ok(PackageDir {
+            name: rel.to_string(),
+            build_file,
+        })
     }
 }
 
+/// The names of a package's BUILD file, the first preferred.
+const BUILD_FILES: [&str; 2] = ["BUILD.sel", "BUILD"];
+
+/// A directory's BUILD file: the first of [`BUILD_FILES`] that is a file.
 fn build_file_in(dir: &Path) -> Option<PathBuf> {
-    ["BUILD.sel", "BUILD"]
+    BUILD_FILES
         .iter()
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
+}
+
+/// What [`build_file_in`] finds, read from the directory's listing rather
+/// than asking the file system about each name. It still asks about a
+/// symbolic link (is its target a file?), an entry of unknown type, and a
+/// name that matches only ignoring case (on a case-insensitive file system
+/// `build` opens as `BUILD`).
+fn build_file_listed(dir: &Path, listing: &[(OsString, Option<FileType>)]) -> Option<PathBuf> {
+    BUILD_FILES.iter().map(|f| dir.join(f)).find(|path| {
+        let name = path.file_name().expect("joined a file name");
+        match listing.iter().find(|(n, _)| n == name) {
+            Some((_, Some(t))) if !t.is_symlink() => t.is_file(),
+            Some(_) => path.is_file(),
+            None => listing.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) && path.is_file(),
+        }
+    })
 }
 
 fn has_build_file(dir: &Path) -> bool {

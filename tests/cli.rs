@@ -365,6 +365,40 @@ snapshot!(compat_named_directly: "compat", "cquery", "//pkg:linux-only", "--sele
 snapshot!(compat_transitive_chain: "compat", "cquery", "deps(//pkg:app)", "--select", "os=windows");
 snapshot!(compat_query_ignores_it: "compat", "query", "deps(//pkg:app)");
 
+// A package is a directory whose BUILD.sel or BUILD is a file, or a link to
+// one; BUILD.sel wins. (The walk reads this from directory listings.)
+#[cfg(unix)]
+#[test]
+fn packages_are_directories_with_a_build_file() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let write = |path: &str, text: &str| {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    };
+    write("sel.toml", "");
+    write("BUILD.sel", r#"package(name = "from_build_sel")"#);
+    write("BUILD", r#"package(name = "from_build")"#);
+    write("plain/BUILD", r#"package(name = "plain")"#);
+    write("plain/deeper/BUILD.sel", r#"package(name = "deeper")"#);
+    write("files/linked.build", r#"package(name = "linked")"#);
+    write("files/directory_named_build/BUILD/README", "");
+    std::fs::create_dir_all(dir.path().join("linked")).expect("mkdir");
+    symlink("../files/linked.build", dir.path().join("linked/BUILD")).expect("symlink");
+    std::fs::create_dir_all(dir.path().join("link_to_a_directory")).expect("mkdir");
+    symlink("../files", dir.path().join("link_to_a_directory/BUILD")).expect("symlink");
+    let out = sel_command(dir.path(), &["query", "//..."])
+        .output()
+        .expect("sel runs");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "//:from_build_sel\n//linked:linked\n//plain:plain\n//plain/deeper:deeper\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 // ---------------------------------------------------------------------------
 // Errors in the workspace: exit code 1, with the file, line and caret.
 

@@ -127,7 +127,12 @@ impl Serialize for Bytes<'_> {
 type StoredEntry<'a> = (&'a str, FileState, Vec<(PathBuf, FileState)>, &'a [u8]);
 
 /// One entry as it is written.
-type EntryOut<'a> = (&'a str, &'a FileState, &'a [(PathBuf, FileState)], Bytes<'a>);
+type EntryOut<'a> = (
+    &'a str,
+    &'a FileState,
+    &'a [(PathBuf, FileState)],
+    Bytes<'a>,
+);
 
 #[derive(Serialize, Deserialize)]
 struct Header {

@@ -332,24 +332,28 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
             }
             Rule::ConfigSettingGroup { conditions, .. } => {
                 for c in conditions {
-                    check_condition(graph, c, &t.label, "its conditions", t.location.clone())?;
+                    check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
                 }
             }
             Rule::Package { attrs } => {
+                // One pass over the attributes, rather than a lookup by name
+                // too: this runs for every target of every load.
+                let mut tcw = None;
                 for (name, attr) in attrs {
                     check_selects(graph, t, name, attr)?;
+                    if name == "target_compatible_with" {
+                        tcw = Some(attr);
+                    }
                 }
-                if let Some(tcw) = attrs.get("target_compatible_with") {
-                    for v in tcw.all_values() {
-                        for c in v.labels() {
-                            check_condition(
-                                graph,
-                                c,
-                                &t.label,
-                                "`target_compatible_with`",
-                                t.location.clone(),
-                            )?;
-                        }
+                for v in tcw.iter().flat_map(|tcw| tcw.all_values()) {
+                    for c in v.labels() {
+                        check_condition(
+                            graph,
+                            c,
+                            &t.label,
+                            &"`target_compatible_with`",
+                            t.location.as_ref(),
+                        )?;
                     }
                 }
             }
@@ -401,16 +405,19 @@ fn group_cycles<'g>(
     Ok(())
 }
 
+/// Checks that `c`, used by `user` (in `what`, written at `at`), is a condition.
+/// `what` and `at` are only read for an error: this runs for every select key.
 fn check_condition(
     graph: &TargetGraph,
     c: &Label,
     user: &Label,
-    what: &str,
-    at: Option<crate::error::Location>,
+    what: &dyn std::fmt::Display,
+    at: Option<&crate::error::Location>,
 ) -> Result<()> {
-    let target = graph
-        .target(c)
-        .map_err(|e| e.at(at.clone()).with_note(format!("in {what} of `{user}`")))?;
+    let target = graph.target(c).map_err(|e| {
+        e.at(at.cloned())
+            .with_note(format!("in {what} of `{user}`"))
+    })?;
     if !target.rule.is_condition() {
         return Err(Error::new(
             ErrorKind::WrongKind,
@@ -419,7 +426,7 @@ fn check_condition(
                 target.rule.kind()
             ),
         )
-        .at(at));
+        .at(at.cloned()));
     }
     Ok(())
 }
@@ -428,18 +435,41 @@ fn check_selects(graph: &TargetGraph, t: &Target, attr_name: &str, attr: &Attr) 
     for s in attr.selects() {
         for (key, _) in &s.branches {
             if let SelectKey::Condition(c) = key {
-                let what = format!("the select of `{attr_name}`");
                 check_condition(
                     graph,
                     c,
                     &t.label,
-                    &what,
-                    s.location.clone().or(t.location.clone()),
+                    &format_args!("the select of `{attr_name}`"),
+                    s.location.as_ref().or(t.location.as_ref()),
                 )?;
             }
         }
     }
     Ok(())
+}
+
+/// A rule's configurable attributes with their names, in written order: a
+/// package's attributes, or an alias's `actual`.
+pub(crate) fn configurable_attrs(rule: &Rule) -> impl Iterator<Item = (&'static str, &Attr)> + '_ {
+    let (package_attrs, actual) = match rule {
+        Rule::Package { attrs } => (Some(attrs), None),
+        Rule::Alias { actual } => (None, Some(actual)),
+        _ => (None, None),
+    };
+    package_attrs
+        .into_iter()
+        .flat_map(|attrs| attrs.iter())
+        .chain(actual.map(|a| ("actual", a)))
+}
+
+/// Calls `f` with each label of a value, in the order of [`Value::labels`],
+/// without collecting them into vectors: queries do this for every edge.
+pub(crate) fn each_label<'v>(value: &'v Value, f: &mut impl FnMut(&'v Label)) {
+    match value {
+        Value::Label(l) => f(l),
+        Value::List(items) => items.iter().for_each(|v| each_label(v, f)),
+        _ => {}
+    }
 }
 
 /// A target with every select resolved for one configuration.
@@ -464,7 +494,6 @@ pub struct Configurer<'g> {
     conditions: Conditions<'g>,
     matches: RefCell<rustc_hash::FxHashMap<Label, bool>>,
     configured: RefCell<rustc_hash::FxHashMap<Label, Rc<ConfiguredTarget>>>,
-    edges: RefCell<rustc_hash::FxHashMap<Label, Rc<Edges>>>,
 }
 
 /// A target's configured dependencies and compatibility conditions.
@@ -485,7 +514,6 @@ impl<'g> Configurer<'g> {
             conditions: Conditions::new(graph),
             matches: RefCell::default(),
             configured: RefCell::default(),
-            edges: RefCell::default(),
         }
     }
 
@@ -701,20 +729,13 @@ impl<'g> Configurer<'g> {
     /// What a configured query needs of a target: its dependencies and its
     /// `target_compatible_with` conditions. Every other attribute's selects
     /// are resolved too (a no-match anywhere fails, as in `configure`), but
-    /// their values are not copied.
-    pub fn edges(&self, label: &Label) -> Result<Rc<Edges>> {
-        if let Some(e) = self.edges.borrow().get(label) {
-            return Ok(e.clone());
-        }
-        let target = self.graph.target(label)?;
+    /// their values are not copied. Not cached: the configured query asks once
+    /// per target and keeps the answer.
+    pub fn edges(&self, target: &Target) -> Result<Edges> {
+        let label = &target.label;
         let mut deps: Vec<Label> = Vec::new();
         let mut compatible_with: Vec<Label> = Vec::new();
-        let attrs: Vec<(&str, &Attr)> = match &target.rule {
-            Rule::Package { attrs } => attrs.iter().collect(),
-            Rule::Alias { actual } => vec![("actual", actual)],
-            _ => Vec::new(),
-        };
-        for (name, attr) in attrs {
+        for (name, attr) in configurable_attrs(&target.rule) {
             let into = if target.rule.dep_attrs().contains(&name) {
                 &mut deps
             } else if name == "target_compatible_with" {
@@ -727,12 +748,10 @@ impl<'g> Configurer<'g> {
             };
             self.labels_of(label, name, attr, into)?;
         }
-        let e = Rc::new(Edges {
+        Ok(Edges {
             deps,
             compatible_with,
-        });
-        self.edges.borrow_mut().insert(label.clone(), e.clone());
-        Ok(e)
+        })
     }
 
     fn labels_of(
@@ -742,16 +761,15 @@ impl<'g> Configurer<'g> {
         attr: &Attr,
         into: &mut Vec<Label>,
     ) -> Result<()> {
-        let mut push = |v: &Value| {
-            for l in v.labels() {
-                if !into.contains(l) {
-                    into.push(l.clone());
-                }
+        let mut push = |l: &Label| {
+            // Lists are short: a scan beats a set.
+            if !into.contains(l) {
+                into.push(l.clone());
             }
         };
         match attr {
-            Attr::Plain(v) => push(v),
-            Attr::Select(s) => push(&s.branches[self.choose(target, name, s)?].1),
+            Attr::Plain(v) => each_label(v, &mut push),
+            Attr::Select(s) => each_label(&s.branches[self.choose(target, name, s)?].1, &mut push),
             Attr::Concat(parts) => {
                 for p in parts {
                     self.labels_of(target, name, p, into)?;

@@ -44,7 +44,9 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
         let Rule::Package { attrs } = &t.rule else {
             continue;
         };
-        let Some(attr) = attrs.get("license") else {
+        // A scan of a target's few attributes, not a hashed lookup by name:
+        // this runs for every target of every load.
+        let Some((_, attr)) = attrs.iter().find(|(name, _)| *name == "license") else {
             continue;
         };
         match attr {

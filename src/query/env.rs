@@ -1,12 +1,11 @@
 //! The two single-configuration environments: the unconfigured graph (`query`,
 //! every select branch is an edge) and one configuration (`cquery`).
 
-use std::collections::HashMap;
-
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::eval::QueryEnv;
-use crate::configuration::Configurer;
+use crate::configuration::{configurable_attrs, each_label, Configurer, Edges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::{Label, TargetPattern};
 use crate::target_graph::{Rule, Target, TargetGraph, Value};
@@ -49,8 +48,9 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
     })
 }
 
-fn missing_dep(graph: &TargetGraph, from: &Target, to: &Label) -> Option<Error> {
-    graph.target(to).err().map(|e| {
+/// The target a dependency leads to; if there is none, the error says who depends on it.
+fn dep_target<'g>(graph: &'g TargetGraph, from: &Target, to: &Label) -> Result<&'g Target> {
+    graph.target(to).map_err(|e| {
         let message = format!("`{}` depends on `{to}`: {}", from.label, e.message);
         e.with_message(message).at(from.location.clone())
     })
@@ -102,13 +102,22 @@ impl QueryEnv for UnconfiguredEnv<'_> {
 
     fn deps(&mut self, label: &Label) -> Result<Vec<(Label, bool)>> {
         let t = self.graph.target(label)?;
-        let deps = t.all_deps();
-        for (d, _) in &deps {
-            if let Some(e) = missing_dep(self.graph, t, d) {
-                return Err(e);
+        // The labels of `Target::all_deps`, in its (label) order, without the
+        // select keys it gathers for output. (Scanning the attributes beats
+        // looking the dependency attributes up by name: it reads less memory.)
+        let mut deps: Vec<(Label, bool)> = Vec::new();
+        let dep_attrs = configurable_attrs(&t.rule).filter(|(n, _)| t.rule.dep_attrs().contains(n));
+        for (_, attr) in dep_attrs {
+            for v in attr.all_values() {
+                each_label(v, &mut |l| deps.push((l.clone(), true)));
             }
         }
-        Ok(deps.into_iter().map(|(l, _)| (l, true)).collect())
+        deps.sort_unstable();
+        deps.dedup();
+        for (d, _) in &deps {
+            dep_target(self.graph, t, d)?;
+        }
+        Ok(deps)
     }
 
     fn kind(&mut self, label: &Label) -> Result<&'static str> {
@@ -143,19 +152,24 @@ impl QueryEnv for UnconfiguredEnv<'_> {
     }
 }
 
-/// Whether a target exists in the configuration.
-#[derive(Clone, Debug)]
-enum Compat {
-    Yes,
-    /// No: the chain from this target down to the one whose conditions fail, and those conditions.
-    No(Vec<Label>, Vec<Label>),
+/// Why a target does not exist in the configuration.
+struct Incompatible {
+    /// The chain from the target down to the one whose conditions fail.
+    chain: Vec<Label>,
+    /// Those conditions.
+    failing: Vec<Label>,
 }
 
 /// `cquery`: the graph configured by one configuration.
 pub struct ConfiguredEnv<'c, 'g> {
     cfg: &'c Configurer<'g>,
     relative: String,
-    compat: rustc_hash::FxHashMap<Label, Compat>,
+    /// The configured dependencies of each target whose whole closure has been
+    /// checked: every dependency below it exists and is visible to its
+    /// dependent. `deps()` answers from here without checking again.
+    checked: FxHashMap<Label, Vec<Label>>,
+    /// The checked targets that do not exist in the configuration (usually none).
+    incompatible: FxHashMap<Label, Incompatible>,
 }
 
 impl<'c, 'g> ConfiguredEnv<'c, 'g> {
@@ -164,20 +178,18 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
         ConfiguredEnv {
             cfg,
             relative: relative.to_string(),
-            compat: Default::default(),
+            checked: Default::default(),
+            incompatible: Default::default(),
         }
     }
 
-    /// The configured, checked dependencies of a target: existing, visible.
-    fn checked_deps(&self, label: &Label) -> Result<Vec<Label>> {
+    /// The configured edges of a target, with its dependencies checked: existing, visible.
+    fn checked_edges(&self, label: &Label) -> Result<Edges> {
         let graph = self.cfg.graph();
         let t = graph.target(label)?;
-        let c = self.cfg.edges(label)?;
-        for d in &c.deps {
-            if let Some(e) = missing_dep(graph, t, d) {
-                return Err(e);
-            }
-            let dt = graph.target(d)?;
+        let edges = self.cfg.edges(t)?;
+        for d in &edges.deps {
+            let dt = dep_target(graph, t, d)?;
             if !dt.visible_to(label.package()) {
                 return Err(Error::new(
                     ErrorKind::Visibility,
@@ -201,83 +213,91 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                 )));
             }
         }
-        Ok(c.deps.clone())
+        Ok(edges)
     }
 
-    /// The conditions of `target_compatible_with` that fail in the configuration.
-    fn failing_conditions(&self, label: &Label) -> Result<Vec<Label>> {
-        let c = self.cfg.edges(label)?;
+    /// Checks `root`'s whole closure and computes compatibility for it, unless
+    /// done already: afterwards `root` is in `checked`. Iterative (graphs can
+    /// be deep); a dependency cycle is reported with the cycle.
+    fn visit(&mut self, root: &Label) -> Result<()> {
+        if self.checked.contains_key(root) {
+            return Ok(());
+        }
+        // Depth-first with an explicit stack: (target, its edges, next dep index).
+        let mut stack: Vec<(Label, Edges, usize)> = Vec::new();
+        let mut on_stack: FxHashMap<Label, usize> = FxHashMap::default();
+        on_stack.insert(root.clone(), 0);
+        stack.push((root.clone(), self.checked_edges(root)?, 0));
+        while let Some((_, edges, next)) = stack.last_mut() {
+            let Some(d) = edges.deps.get(*next) else {
+                let (label, edges, _) = stack.pop().expect("the loop looked at it");
+                on_stack.remove(&label);
+                self.finish(label, edges)?;
+                continue;
+            };
+            *next += 1;
+            if self.checked.contains_key(d) {
+                continue;
+            }
+            let d = d.clone();
+            if let Some(&i) = on_stack.get(&d) {
+                let mut cycle: Vec<String> =
+                    stack[i..].iter().map(|(l, _, _)| l.to_string()).collect();
+                cycle.push(d.to_string());
+                let at = self.cfg.graph().target(&d)?.location.clone();
+                return Err(Error::new(
+                    ErrorKind::Cycle,
+                    format!("dependency cycle: {}", cycle.join(" -> ")),
+                )
+                .at(at)
+                .with_note(format!(
+                    "configuration: {}",
+                    self.cfg.configuration().describe(None)
+                )));
+            }
+            let dd = self.checked_edges(&d)?;
+            on_stack.insert(d.clone(), stack.len());
+            stack.push((d, dd, 0));
+        }
+        Ok(())
+    }
+
+    /// Records a target whose dependencies are all checked: whether it exists
+    /// (its `target_compatible_with` holds, and its dependencies exist).
+    fn finish(&mut self, label: Label, edges: Edges) -> Result<()> {
         let mut failing = Vec::new();
-        for cond in &c.compatible_with {
+        for cond in &edges.compatible_with {
             if !self.cfg.matches(cond)? {
                 failing.push(cond.clone());
             }
         }
-        Ok(failing)
+        let incompatible = if !failing.is_empty() {
+            Some(Incompatible {
+                chain: vec![label.clone()],
+                failing,
+            })
+        } else {
+            // The first incompatible dependency, in written order, explains it.
+            edges
+                .deps
+                .iter()
+                .find_map(|d| self.incompatible.get(d))
+                .map(|below| Incompatible {
+                    chain: std::iter::once(label.clone())
+                        .chain(below.chain.iter().cloned())
+                        .collect(),
+                    failing: below.failing.clone(),
+                })
+        };
+        if let Some(incompatible) = incompatible {
+            self.incompatible.insert(label.clone(), incompatible);
+        }
+        self.checked.insert(label, edges.deps);
+        Ok(())
     }
 
-    /// Computes compatibility for `root`'s whole closure, iteratively (graphs can be
-    /// deep), reporting a dependency cycle with the cycle.
-    fn compat(&mut self, root: &Label) -> Result<Compat> {
-        if let Some(c) = self.compat.get(root) {
-            return Ok(c.clone());
-        }
-        // Depth-first with an explicit stack: (target, its deps, next dep index).
-        let mut stack: Vec<(Label, Vec<Label>, usize)> = Vec::new();
-        let mut on_stack: HashMap<Label, usize> = HashMap::new();
-        on_stack.insert(root.clone(), 0);
-        stack.push((root.clone(), self.checked_deps(root)?, 0));
-        while let Some((label, deps, next)) = stack.last_mut() {
-            if *next < deps.len() {
-                let d = deps[*next].clone();
-                *next += 1;
-                if self.compat.contains_key(&d) {
-                    continue;
-                }
-                if let Some(&i) = on_stack.get(&d) {
-                    let mut cycle: Vec<String> =
-                        stack[i..].iter().map(|(l, _, _)| l.to_string()).collect();
-                    cycle.push(d.to_string());
-                    let at = self.cfg.graph().target(&d)?.location.clone();
-                    return Err(Error::new(
-                        ErrorKind::Cycle,
-                        format!("dependency cycle: {}", cycle.join(" -> ")),
-                    )
-                    .at(at)
-                    .with_note(format!(
-                        "configuration: {}",
-                        self.cfg.configuration().describe(None)
-                    )));
-                }
-                let dd = self.checked_deps(&d)?;
-                on_stack.insert(d.clone(), stack.len());
-                stack.push((d, dd, 0));
-                continue;
-            }
-            let label = label.clone();
-            let failing = self.failing_conditions(&label)?;
-            let result = if !failing.is_empty() {
-                Compat::No(vec![label.clone()], failing)
-            } else {
-                let mut r = Compat::Yes;
-                for d in deps.iter() {
-                    if let Some(Compat::No(chain, failing)) = self.compat.get(d) {
-                        let mut chain2 = vec![label.clone()];
-                        chain2.extend(chain.iter().cloned());
-                        r = Compat::No(chain2, failing.clone());
-                        break;
-                    }
-                }
-                r
-            };
-            self.compat.insert(label.clone(), result);
-            on_stack.remove(&label);
-            stack.pop();
-        }
-        Ok(self.compat[root].clone())
-    }
-
-    fn incompatible_error(&self, label: &Label, chain: &[Label], failing: &[Label]) -> Error {
+    fn incompatible_error(&self, label: &Label, why: &Incompatible) -> Error {
+        let Incompatible { chain, failing } = why;
         let last = chain.last().unwrap_or(label);
         let path = chain
             .iter()
@@ -341,26 +361,25 @@ impl QueryEnv for ConfiguredEnv<'_, '_> {
         let labels = self.cfg.graph().expand(pattern)?;
         let mut out = Vec::new();
         for l in labels {
-            match self.compat(&l)? {
-                Compat::Yes => out.push((l, true)),
-                Compat::No(chain, failing) if pattern.is_single() => {
-                    return Err(self.incompatible_error(&l, &chain, &failing))
-                }
+            self.visit(&l)?;
+            match self.incompatible.get(&l) {
+                None => out.push((l, true)),
+                Some(why) if pattern.is_single() => return Err(self.incompatible_error(&l, why)),
                 // Wildcards skip incompatible targets silently, as Bazel does.
-                Compat::No(..) => {}
+                Some(_) => {}
             }
         }
         Ok(out)
     }
 
     fn deps(&mut self, label: &Label) -> Result<Vec<(Label, bool)>> {
-        if let Compat::No(chain, failing) = self.compat(label)? {
-            return Err(self.incompatible_error(label, &chain, &failing));
+        self.visit(label)?;
+        if let Some(why) = self.incompatible.get(label) {
+            return Err(self.incompatible_error(label, why));
         }
-        Ok(self
-            .checked_deps(label)?
-            .into_iter()
-            .map(|l| (l, true))
+        Ok(self.checked[label]
+            .iter()
+            .map(|l| (l.clone(), true))
             .collect())
     }
 

@@ -547,6 +547,24 @@ fn propagate<E: QueryEnv>(
     graph: &Indexed<E::Cond>,
     mut cond: Vec<Option<E::Cond>>,
 ) -> Vec<Option<E::Cond>> {
+    let always = env.always();
+    if cond.iter().flatten().all(|c| *c == always)
+        && graph.edges.iter().flatten().all(|(_, e)| *e == always)
+    {
+        // Nothing is conditional (one configuration, or an unconditional
+        // graph): what is reachable holds always, and plain reachability
+        // is all there is to compute.
+        let mut todo: Vec<usize> = (0..cond.len()).filter(|n| cond[*n].is_some()).collect();
+        while let Some(n) = todo.pop() {
+            for (m, _) in &graph.edges[n] {
+                if cond[*m].is_none() {
+                    cond[*m] = Some(always);
+                    todo.push(*m);
+                }
+            }
+        }
+        return cond;
+    }
     let mut g = petgraph::graph::DiGraph::<(), ()>::with_capacity(graph.nodes.len(), 0);
     for _ in &graph.nodes {
         g.add_node(());
