@@ -1,11 +1,10 @@
 //! Labels (`//pkg/path:name`) and target patterns (`//...`, `//pkg:all`).
 //!
-//! A [`Label`] keeps its canonical text in one shared string, so cloning is a
-//! reference-count bump and ordering is the ordering of the canonical form,
-//! which is what sorted output prints.
+//! A [`Label`] points at its canonical text, interned once for the whole
+//! process: cloning copies a pointer, equality compares pointers, and ordering
+//! is the ordering of the canonical form, which is what sorted output prints.
 
 use std::fmt;
-use std::sync::Arc;
 
 /// A target's name: package path and target name, printed `//pkg:name`.
 ///
@@ -13,14 +12,14 @@ use std::sync::Arc;
 /// before `//spam/core:x`.
 ///
 /// Every label's text is interned (see [`intern`]), so two labels are equal
-/// exactly when they share one allocation: equality compares pointers and
+/// exactly when they point at the same text: equality compares pointers and
 /// hashing uses a hash of the text taken once, when it was interned. Queries
-/// look labels up in maps millions of times; neither reads the text. The hash
-/// depends on the text alone, so maps keyed by labels iterate in the same
-/// order on every run.
+/// clone labels and look them up in maps millions of times; none of that
+/// reads the text or writes a reference count. The hash depends on the text
+/// alone, so maps keyed by labels iterate in the same order on every run.
 #[derive(Clone)]
 pub struct Label {
-    text: Arc<str>,
+    text: &'static str,
     /// Where the `:` is in `text`: labels are compared and split often.
     colon: u32,
     /// The hash of `text` (it fits beside `colon` without making a label larger).
@@ -29,7 +28,7 @@ pub struct Label {
 
 impl PartialEq for Label {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.text, &other.text)
+        std::ptr::eq(self.text, other.text)
     }
 }
 
@@ -63,16 +62,16 @@ impl PartialOrd for Label {
     }
 }
 
-/// The one shared copy of a label's text, and the text's hash. A graph names
-/// the same labels over and over (every select branch repeats its
-/// dependencies), so sharing the text saves about a tenth of the memory of a
-/// loaded workspace, and it makes a label's identity its pointer. The table
-/// lives as long as the process (so no two texts ever share an address); it is
-/// sharded so that parallel loading rarely waits.
-fn intern(text: &str) -> (Arc<str>, u32) {
+/// The one copy of a label's text, and the text's hash. A graph names the
+/// same labels over and over (every select branch repeats its dependencies),
+/// so sharing the text saves about a tenth of the memory of a loaded
+/// workspace, and it makes a label's identity its pointer. Texts are never
+/// freed: the table lives as long as the process, so no two texts ever share
+/// an address. It is sharded so that parallel loading rarely waits.
+fn intern(text: &str) -> (&'static str, u32) {
     use std::hash::BuildHasher;
     use std::sync::{Mutex, OnceLock};
-    type Shard = Mutex<rustc_hash::FxHashSet<Arc<str>>>;
+    type Shard = Mutex<rustc_hash::FxHashSet<&'static str>>;
     const SHARDS: usize = 16;
     static TABLE: OnceLock<Vec<Shard>> = OnceLock::new();
     let table = TABLE.get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
@@ -81,10 +80,10 @@ fn intern(text: &str) -> (Arc<str>, u32) {
         .lock()
         .unwrap_or_else(|e| e.into_inner());
     let text = match shard.get(text) {
-        Some(t) => t.clone(),
+        Some(t) => *t,
         None => {
-            let t: Arc<str> = text.into();
-            shard.insert(t.clone());
+            let t: &'static str = Box::leak(text.into());
+            shard.insert(t);
             t
         }
     };
@@ -173,7 +172,7 @@ impl Label {
 
     /// The canonical text `//pkg:name`.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text
     }
 
     /// The label `//pkg:name` printed as it would be written inside package `from`:
@@ -189,13 +188,13 @@ impl Label {
 
 impl fmt::Display for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.text)
     }
 }
 
 impl fmt::Debug for Label {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(self.text)
     }
 }
 
@@ -208,7 +207,7 @@ impl<'de> serde::Deserialize<'de> for Label {
 
 impl serde::Serialize for Label {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.text)
+        s.serialize_str(self.text)
     }
 }
 

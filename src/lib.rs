@@ -293,7 +293,7 @@ impl Session {
         timing::phase("query");
         let configured = if attributes {
             set.keys()
-                .map(|l| cfg.configure(l).map(|c| (*c).clone()))
+                .map(|l| cfg.resolve_target(l))
                 .collect::<Result<Vec<_>>>()?
         } else {
             Vec::new()

@@ -784,6 +784,16 @@ impl<'g> Configurer<'g> {
         if let Some(c) = self.configured.borrow().get(label) {
             return Ok(c.clone());
         }
+        let c = Rc::new(self.resolve_target(label)?);
+        self.configured
+            .borrow_mut()
+            .insert(label.clone(), c.clone());
+        Ok(c)
+    }
+
+    /// The target with its selects resolved, not cached: for a caller that
+    /// keeps it, and would otherwise copy the cached one.
+    pub fn resolve_target(&self, label: &Label) -> Result<ConfiguredTarget> {
         let target = self.graph.target(label)?;
         let mut attrs = IndexMap::new();
         let mut chosen = IndexMap::new();
@@ -816,16 +826,12 @@ impl<'g> Configurer<'g> {
                 }
             }
         }
-        let c = Rc::new(ConfiguredTarget {
+        Ok(ConfiguredTarget {
             label: label.clone(),
             kind: target.rule.kind(),
             attrs,
             chosen,
             deps,
-        });
-        self.configured
-            .borrow_mut()
-            .insert(label.clone(), c.clone());
-        Ok(c)
+        })
     }
 }
