@@ -51,9 +51,16 @@ pub struct FileState {
     stamp: Option<Stamp>,
 }
 
+impl FileState {
+    /// A file whose content hashed to `hash`, with the stamp taken before it was read.
+    pub fn new(hash: Hash, stamp: Option<Stamp>) -> FileState {
+        FileState { hash, stamp }
+    }
+}
+
 /// A file's metadata that changes whenever its content does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-struct Stamp {
+pub struct Stamp {
     len: u64,
     inode: u64,
     /// Modification and change times, in nanoseconds since the epoch.
@@ -62,8 +69,9 @@ struct Stamp {
 }
 
 impl Stamp {
+    /// The stamp of a file now, `None` where it cannot be had.
     #[cfg(unix)]
-    fn of(path: &Path) -> Option<Stamp> {
+    pub fn of(path: &Path) -> Option<Stamp> {
         use std::os::unix::fs::MetadataExt;
         let m = std::fs::metadata(path).ok()?;
         let nanos = |secs: i64, ns: i64| i128::from(secs) * 1_000_000_000 + i128::from(ns);
@@ -77,7 +85,7 @@ impl Stamp {
 
     /// Elsewhere, no stamp: every file is read and hashed.
     #[cfg(not(unix))]
-    fn of(_: &Path) -> Option<Stamp> {
+    pub fn of(_: &Path) -> Option<Stamp> {
         None
     }
 }

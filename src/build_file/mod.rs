@@ -239,24 +239,37 @@ impl<'w> Run<'w> {
                 loads: taken.loads,
                 package: taken.package,
                 encoded: Some(taken.encoded),
+                cache: true,
             });
         }
-        // The states are taken before evaluating, so a file changed meanwhile
-        // is seen as changed by the next run.
-        let build = self
+        // The stamp is taken before the file is read: if it changes while
+        // being read, the next run sees another stamp and hashes it again.
+        let stamp = self
             .use_cache
-            .then(|| hashes.of(&d.build_file, None))
+            .then(|| cache::Stamp::of(&d.build_file))
             .flatten();
-        let (package, read) = self.loader.package(d)?;
+        let evaluated = self.loader.package(d)?;
+        // Only what Starlark evaluated is worth caching: `fast.rs` reads a
+        // plain BUILD file about as fast as the cache could decode it.
+        let Some((hash, read)) = evaluated.interpreted else {
+            return Ok(Loaded {
+                build: cache::FileState::default(),
+                loads: Vec::new(),
+                package: evaluated.package,
+                encoded: None,
+                cache: false,
+            });
+        };
         let loads = read
             .into_iter()
             .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
             .collect();
         Ok(Loaded {
-            build: build.unwrap_or_default(),
+            build: cache::FileState::new(hash, stamp),
             loads,
-            package,
+            package: evaluated.package,
             encoded: None,
+            cache: true,
         })
     }
 
@@ -264,10 +277,11 @@ impl<'w> Run<'w> {
     /// all the packages of the workspace, so cache entries nobody took are of
     /// deleted packages; otherwise they are kept for later runs.
     fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
-        let evaluated = loaded.iter().any(|l| l.encoded.is_none());
+        let evaluated = loaded.iter().any(|l| l.cache && l.encoded.is_none());
         let cached = &self.cached;
         let mut records: Vec<cache::Record> = loaded
             .iter()
+            .filter(|l| l.cache)
             .map(|l| cache::Record {
                 name: &l.package.name,
                 build: &l.build,
@@ -318,6 +332,14 @@ fn read_source(path: &Path, shown: &str) -> Result<String> {
         .map_err(|e| Error::new(ErrorKind::Load, format!("cannot read `{shown}`: {e}")))
 }
 
+/// A package as the loader read it.
+struct Evaluated {
+    package: Package,
+    /// For a BUILD file Starlark evaluated: the hash of the text it evaluated,
+    /// and the .bzl files it loaded. `None` when `fast.rs` read it.
+    interpreted: Option<(cache::Hash, Vec<PathBuf>)>,
+}
+
 /// A package as loaded, with what the cache needs to know of it.
 struct Loaded {
     build: cache::FileState,
@@ -325,6 +347,8 @@ struct Loaded {
     package: Package,
     /// Where the cache file holds it encoded; `None` if it was evaluated.
     encoded: Option<std::ops::Range<usize>>,
+    /// Whether it belongs in the cache (it came from there, or Starlark evaluated it).
+    cache: bool,
 }
 
 /// Evaluates files of one workspace, sharing frozen .bzl modules.
@@ -347,13 +371,13 @@ impl<'w> Loader<'w> {
         }
     }
 
-    fn package(&self, dir: &PackageDir) -> Result<(Package, Vec<PathBuf>)> {
+    fn package(&self, dir: &PackageDir) -> Result<Evaluated> {
         self.package_using(dir, true)
     }
 
     /// Loads a package; with `fast`, a declarative BUILD file is read without
     /// the interpreter (`fast.rs`), which gives the same package.
-    fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<(Package, Vec<PathBuf>)> {
+    fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<Evaluated> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
@@ -363,8 +387,12 @@ impl<'w> Loader<'w> {
                 build_file: shown,
                 targets: ctx.targets.into_inner().into_values().collect(),
             };
-            return Ok((package, Vec::new()));
+            return Ok(Evaluated {
+                package,
+                interpreted: None,
+            });
         }
+        let hash = *blake3::hash(text.as_bytes()).as_bytes();
         ctx.targets.borrow_mut().clear();
         // The interpreter panics on some pathological inputs (a list doubled
         // past 2^32 elements before the heap limit is checked): an error, not a crash.
@@ -392,7 +420,10 @@ impl<'w> Loader<'w> {
             build_file: shown,
             targets: ctx.targets.into_inner().into_values().collect(),
         };
-        Ok((package, read))
+        Ok(Evaluated {
+            package,
+            interpreted: Some((hash, read)),
+        })
     }
 
     /// Parses and evaluates one file; for a .bzl file returns its frozen module.
