@@ -25,7 +25,7 @@ fn compare_workspace(root: &Path) -> (usize, usize) {
         let slow = loader.package_using(d, false);
         let quick = loader.package_using(d, true);
         match (&slow, &quick) {
-            (Ok(a), Ok(b)) => assert_eq!(a.0, b.0, "{}", d.build_file.display()),
+            (Ok(a), Ok(b)) => assert_eq!(a.package, b.package, "{}", d.build_file.display()),
             (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
             _ => panic!(
                 "{}: Starlark says {:?}, the fast path {:?}",
@@ -226,7 +226,7 @@ fn compare_text(text: &str) -> bool {
     let slow = loader.package_using(&d, false);
     let quick = loader.package_using(&d, true);
     match (slow, quick) {
-        (Ok(a), Ok(b)) => assert_eq!(a.0, b.0, "{text}"),
+        (Ok(a), Ok(b)) => assert_eq!(a.package, b.package, "{text}"),
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string(), "{text}"),
         (a, b) => panic!(
             "{text}\nStarlark: {:?}\nfast: {:?}",
