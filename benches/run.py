@@ -13,6 +13,9 @@ memory (max RSS) of:
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
+  - macros_*: cold, warm and one-change cquery on the same graph declared
+    through a .bzl macro (generate.py --macros), where every BUILD file needs
+    Starlark and the cache earns its keep
 and how time and memory grow with size. With --bazel (and `bazel` on PATH, Debian's
 bazel-bootstrap + bazel-skylib), it translates each workspace with
 ../shared/tools/sel2bazel.py and prints Bazel's cold (fresh server) and warm
@@ -74,6 +77,7 @@ def main():
     ap.add_argument("--sizes", default="10000,100000")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--bazel", action="store_true")
+    ap.add_argument("--bazel-max", type=int, default=100000, help="largest size to run Bazel on (it needs minutes per run above)")
     ap.add_argument("--work", default=os.path.join(ROOT, "target", "bench"))
     args = ap.parse_args()
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
@@ -102,7 +106,20 @@ def main():
         narrow = "deps(//g{}/p{}:t0)".format((packages - 20) // 100, packages - 20)
         row["query_narrow"] = median_of(args.runs, [SEL, "-C", ws, "query", narrow, "--no-cache"])
         row["all_configs"] = median_of(max(1, args.runs // 2), [SEL, "-C", ws, "cquery", *q, "--all-configs", "--no-cache"])
-        if args.bazel and shutil.which("bazel"):
+        # The same graph, declared through a macro: every file needs Starlark.
+        mws = os.path.join(args.work, f"ws{n}-macros")
+        if not os.path.exists(os.path.join(mws, "sel.toml")):
+            subprocess.run([sys.executable, os.path.join(HERE, "generate.py"), str(n), mws, "--macros"], check=True, stdout=subprocess.DEVNULL)
+        mq = [SEL, "-C", mws, "cquery", *q, "--select", "s1=b"]
+        row["macros_cold"] = median_of(args.runs, mq + ["--no-cache"])
+        shutil.rmtree(os.path.join(mws, ".sel-cache"), ignore_errors=True)
+        run_measured(mq)
+        row["macros_warm"] = median_of(args.runs, mq)
+        mchanged = os.path.join(mws, "g0", "p1", "BUILD")
+        mcounter = iter(range(1 << 30))
+        mtouch = lambda: open(mchanged, "a").write(f"# change {next(mcounter)}\n")
+        row["macros_one_change"] = median_of(args.runs, mq, before=mtouch)
+        if args.bazel and shutil.which("bazel") and n <= args.bazel_max:
             row.update(bazel(ws, args.runs))
         rows.append(row)
         print_row(row)
@@ -140,6 +157,8 @@ def print_row(row):
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
     for warm in ["cquery_warm", "cquery_one_change"]:
         print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
+    for warm in ["macros_warm", "macros_one_change"]:
+        print(f"  sel macros_cold / {warm}: {row['macros_cold'][0] / row[warm][0]:.1f}x")
 
 
 def print_growth(rows):
@@ -148,7 +167,7 @@ def print_growth(rows):
     print("\n== growth (time and memory ratio per 10x targets) ==")
     for a, b in zip(rows, rows[1:]):
         f = b["n"] / a["n"]
-        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "all_configs"]:
+        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "all_configs", "macros_cold", "macros_warm"]:
             print(f"  {key:<12} {a['n']}->{b['n']} ({f:.0f}x): time {b[key][0] / a[key][0]:.1f}x, memory {b[key][1] / a[key][1]:.1f}x")
 
 
