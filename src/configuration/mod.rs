@@ -22,13 +22,14 @@ use std::fmt;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
+use rayon::prelude::*;
 
 pub use conditions::Conditions;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{
-    Attr, Compare, GroupMode, Rule, Select, SelectKey, Target, TargetGraph, Value,
+    Attr, Compare, GroupMode, Package, Rule, Select, SelectKey, Target, TargetGraph, Value,
 };
 use crate::workspace::NamedConfig;
 
@@ -261,106 +262,7 @@ fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -
 /// selectors or values, select keys and `target_compatible_with` entries that
 /// are not conditions, cycles among condition groups.
 pub fn validate(graph: &TargetGraph) -> Result<()> {
-    for t in graph.targets() {
-        let at = || t.location.clone();
-        match &t.rule {
-            Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-                for fv in flag_values {
-                    let sel = graph.target(&fv.selector).map_err(|e| {
-                        e.with_kind(ErrorKind::Selector)
-                            .at(at())
-                            .with_note(format!("in `flag_values` of `{}`", t.label))
-                    })?;
-                    let Rule::Selector {
-                        values, ordered, ..
-                    } = &sel.rule
-                    else {
-                        return Err(Error::new(
-                            ErrorKind::Selector,
-                            format!(
-                                "`{}` in `flag_values` of `{}` is a {}, not a selector",
-                                fv.selector,
-                                t.label,
-                                sel.rule.kind()
-                            ),
-                        )
-                        .at(at()));
-                    };
-                    if !values.contains(&fv.value) {
-                        return Err(Error::new(
-                            ErrorKind::Selector,
-                            format!(
-                                "`{}` sets selector `{}` to `{}`, which is not one of its values",
-                                t.label, fv.selector, fv.value
-                            ),
-                        )
-                        .at(at())
-                        .with_help(
-                            match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
-                                Some(h) => format!("{h} allowed values: {}", values.join(", ")),
-                                None => format!("allowed values: {}", values.join(", ")),
-                            },
-                        ));
-                    }
-                    let is_platform = matches!(t.rule, Rule::Platform { .. });
-                    if is_platform && fv.op != Compare::Eq {
-                        return Err(Error::new(
-                            ErrorKind::Selector,
-                            format!(
-                                "platform `{}` must give `{}` one value, not `{}`",
-                                t.label,
-                                fv.selector,
-                                fv.text()
-                            ),
-                        )
-                        .at(at()));
-                    }
-                    if fv.op.needs_order() && !ordered {
-                        return Err(Error::new(
-                            ErrorKind::Selector,
-                            format!(
-                                "`{}` compares selector `{}` with `{}`, but its values are not ordered",
-                                t.label,
-                                fv.selector,
-                                fv.text()
-                            ),
-                        )
-                        .at(at())
-                        .with_help("declare the selector with `ordered = True` to allow <, <=, > and >= conditions"));
-                    }
-                }
-            }
-            Rule::ConfigSettingGroup { conditions, .. } => {
-                for c in conditions {
-                    check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
-                }
-            }
-            Rule::Package { attrs } => {
-                // One pass over the attributes, rather than a lookup by name
-                // too: this runs for every target of every load.
-                let mut tcw = None;
-                for (name, attr) in attrs {
-                    check_selects(graph, t, name, attr)?;
-                    if name == "target_compatible_with" {
-                        tcw = Some(attr);
-                    }
-                }
-                for v in tcw.iter().flat_map(|tcw| tcw.all_values()) {
-                    for c in v.labels() {
-                        check_condition(
-                            graph,
-                            c,
-                            &t.label,
-                            &"`target_compatible_with`",
-                            t.location.as_ref(),
-                        )?;
-                    }
-                }
-            }
-            Rule::Alias { actual } => check_selects(graph, t, "actual", actual)?,
-            Rule::Selector { .. } => {}
-        }
-    }
+    check_each_target(graph, |t| check_target(graph, t))?;
     // Groups must not contain themselves.
     let mut state: HashMap<&Label, bool> = HashMap::new();
     for t in graph.targets() {
@@ -369,6 +271,124 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The checks of [`validate`] that concern one target.
+fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
+    let at = || t.location.clone();
+    match &t.rule {
+        Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
+            for fv in flag_values {
+                let sel = graph.target(&fv.selector).map_err(|e| {
+                    e.with_kind(ErrorKind::Selector)
+                        .at(at())
+                        .with_note(format!("in `flag_values` of `{}`", t.label))
+                })?;
+                let Rule::Selector {
+                    values, ordered, ..
+                } = &sel.rule
+                else {
+                    return Err(Error::new(
+                        ErrorKind::Selector,
+                        format!(
+                            "`{}` in `flag_values` of `{}` is a {}, not a selector",
+                            fv.selector,
+                            t.label,
+                            sel.rule.kind()
+                        ),
+                    )
+                    .at(at()));
+                };
+                if !values.contains(&fv.value) {
+                    return Err(Error::new(
+                        ErrorKind::Selector,
+                        format!(
+                            "`{}` sets selector `{}` to `{}`, which is not one of its values",
+                            t.label, fv.selector, fv.value
+                        ),
+                    )
+                    .at(at())
+                    .with_help(
+                        match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
+                            Some(h) => format!("{h} allowed values: {}", values.join(", ")),
+                            None => format!("allowed values: {}", values.join(", ")),
+                        },
+                    ));
+                }
+                let is_platform = matches!(t.rule, Rule::Platform { .. });
+                if is_platform && fv.op != Compare::Eq {
+                    return Err(Error::new(
+                        ErrorKind::Selector,
+                        format!(
+                            "platform `{}` must give `{}` one value, not `{}`",
+                            t.label,
+                            fv.selector,
+                            fv.text()
+                        ),
+                    )
+                    .at(at()));
+                }
+                if fv.op.needs_order() && !ordered {
+                    return Err(Error::new(
+                        ErrorKind::Selector,
+                        format!(
+                            "`{}` compares selector `{}` with `{}`, but its values are not ordered",
+                            t.label,
+                            fv.selector,
+                            fv.text()
+                        ),
+                    )
+                    .at(at())
+                    .with_help("declare the selector with `ordered = True` to allow <, <=, > and >= conditions"));
+                }
+            }
+        }
+        Rule::ConfigSettingGroup { conditions, .. } => {
+            for c in conditions {
+                check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
+            }
+        }
+        Rule::Package { attrs } => {
+            // One pass over the attributes, rather than a lookup by name
+            // too: this runs for every target of every load.
+            let mut tcw = None;
+            for (name, attr) in attrs {
+                check_selects(graph, t, name, attr)?;
+                if name == "target_compatible_with" {
+                    tcw = Some(attr);
+                }
+            }
+            for v in tcw.iter().flat_map(|tcw| tcw.all_values()) {
+                for c in v.labels() {
+                    check_condition(
+                        graph,
+                        c,
+                        &t.label,
+                        &"`target_compatible_with`",
+                        t.location.as_ref(),
+                    )?;
+                }
+            }
+        }
+        Rule::Alias { actual } => check_selects(graph, t, "actual", actual)?,
+        Rule::Selector { .. } => {}
+    }
+    Ok(())
+}
+
+/// Runs `check` on every target, in parallel (a large workspace has a
+/// hundred thousand); the error is the first in target order, the one a
+/// check of one target at a time would meet.
+pub(crate) fn check_each_target(
+    graph: &TargetGraph,
+    check: impl Fn(&Target) -> Result<()> + Sync,
+) -> Result<()> {
+    let packages: Vec<&Package> = graph.packages().collect();
+    let checked: Vec<Result<()>> = packages
+        .par_iter()
+        .map(|p| p.targets.values().try_for_each(&check))
+        .collect();
+    checked.into_iter().collect()
 }
 
 fn group_cycles<'g>(

@@ -40,26 +40,29 @@ pub fn parse(text: &str) -> std::result::Result<Option<spdx::Expression>, spdx::
 /// Checks the `license` of every package of the workspace: each plain value,
 /// each branch of a select, and each value a concatenation can produce.
 pub fn validate(graph: &TargetGraph) -> Result<()> {
-    for t in graph.targets() {
-        let Rule::Package { attrs } = &t.rule else {
-            continue;
-        };
-        // A scan of a target's few attributes, not a hashed lookup by name:
-        // this runs for every target of every load.
-        let Some((_, attr)) = attrs.iter().find(|(name, _)| *name == "license") else {
-            continue;
-        };
-        match attr {
-            Attr::Plain(v) => check_value(t, v, t.location.as_ref())?,
-            Attr::Select(s) => {
-                for (_, v) in &s.branches {
-                    check_value(t, v, s.location.as_ref().or(t.location.as_ref()))?;
-                }
+    crate::configuration::check_each_target(graph, check_target)
+}
+
+/// Checks the `license` of one target.
+fn check_target(t: &Target) -> Result<()> {
+    let Rule::Package { attrs } = &t.rule else {
+        return Ok(());
+    };
+    // A scan of a target's few attributes, not a hashed lookup by name:
+    // this runs for every target of every load.
+    let Some((_, attr)) = attrs.iter().find(|(name, _)| *name == "license") else {
+        return Ok(());
+    };
+    match attr {
+        Attr::Plain(v) => check_value(t, v, t.location.as_ref())?,
+        Attr::Select(s) => {
+            for (_, v) in &s.branches {
+                check_value(t, v, s.location.as_ref().or(t.location.as_ref()))?;
             }
-            Attr::Concat(parts) => {
-                for text in combinations(parts) {
-                    check_text(t, &text, None, t.location.as_ref())?;
-                }
+        }
+        Attr::Concat(parts) => {
+            for text in combinations(parts) {
+                check_text(t, &text, None, t.location.as_ref())?;
             }
         }
     }
