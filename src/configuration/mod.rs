@@ -386,7 +386,7 @@ pub(crate) fn check_each_target(
     let packages: Vec<&Package> = graph.packages().collect();
     let checked: Vec<Result<()>> = packages
         .par_iter()
-        .map(|p| p.targets.values().try_for_each(&check))
+        .map(|p| p.targets.iter().try_for_each(&check))
         .collect();
     checked.into_iter().collect()
 }
