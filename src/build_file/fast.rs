@@ -31,6 +31,7 @@
 use std::borrow::Cow;
 
 use super::builtins::{call_rule, select_from_dict, Arg, BuildContext, Site};
+use super::value::concat;
 use crate::error::Location;
 use crate::target_graph::{Attr, Value};
 
@@ -147,16 +148,6 @@ fn add<'s>(a: Lit<'s>, b: Lit<'s>) -> Option<Lit<'s>> {
             x @ (Lit::Str(_) | Lit::List(_) | Lit::Dict(_)) => (&x).plain().ok().map(Attr::Plain),
             _ => None,
         }
-    }
-    fn concat(a: Attr, b: Attr) -> Attr {
-        let mut parts = Vec::new();
-        for x in [a, b] {
-            match x {
-                Attr::Concat(p) => parts.extend(p),
-                other => parts.push(other),
-            }
-        }
-        Attr::Concat(parts)
     }
     Some(match (a, b) {
         (Lit::List(mut x), Lit::List(y)) => {

@@ -27,7 +27,8 @@ impl fmt::Display for Configurable {
     }
 }
 
-fn concat(a: Attr, b: Attr) -> Attr {
+/// `a + b` where either side holds a select: one flat concatenation.
+pub(crate) fn concat(a: Attr, b: Attr) -> Attr {
     let mut parts = Vec::new();
     for x in [a, b] {
         match x {
