@@ -651,16 +651,21 @@ fn alias<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
     declare(site, name, Rule::Alias { actual }, visibility, tags)
 }
 
+/// Where a built-in called from Starlark is called.
+fn starlark_site<'a>(eval: &'a Evaluator) -> Site<'a> {
+    Site {
+        ctx: context(eval),
+        at: call_location(eval),
+    }
+}
+
 /// A Starlark built-in rule's keyword arguments, with the call's site.
 fn starlark_call<'v>(
     func: &'static str,
     kwargs: &SmallMap<String, SValue<'v>>,
     eval: &Evaluator<'v, '_, '_>,
 ) -> anyhow::Result<NoneType> {
-    let site = Site {
-        ctx: context(eval),
-        at: call_location(eval),
-    };
+    let site = starlark_site(eval);
     let map = kwargs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
     call_rule(func, map, site)?;
     Ok(NoneType)
@@ -722,10 +727,7 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         #[starlark(require = named, default = "")] no_match_error: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<SValue<'v>> {
-        let site = Site {
-            ctx: context(eval),
-            at: call_location(eval),
-        };
+        let site = starlark_site(eval);
         let attr = select_from_dict(x, no_match_error, site, false)?;
         Ok(eval.heap().alloc(Configurable(attr)))
     }
@@ -739,10 +741,7 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
         #[starlark(require = named, default = "")] no_match_error: &str,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<SValue<'v>> {
-        let site = Site {
-            ctx: context(eval),
-            at: call_location(eval),
-        };
+        let site = starlark_site(eval);
         let attr = select_from_dict(input_dict, no_match_error, site, true)?;
         Ok(eval.heap().alloc(Configurable(attr)))
     }
@@ -774,10 +773,7 @@ pub(crate) fn selects_namespace(builder: &mut GlobalsBuilder) {
         #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
-        let site = Site {
-            ctx: context(eval),
-            at: call_location(eval),
-        };
+        let site = starlark_site(eval);
         let map = kwargs.iter().map(|(k, v)| (k.as_str(), *v)).collect();
         group(Kwargs::new("selects.config_setting_group", map), site)?;
         Ok(NoneType)
