@@ -232,18 +232,15 @@ impl Session {
         expr: &str,
     ) -> Result<(Session, QueryResult)> {
         timing::start();
-        let workspace = Workspace::discover(dir)?;
+        let mut workspace = Workspace::discover(dir)?;
         if let Some(roots) = query_roots(&workspace, expr)? {
             if let Some(graph) = build_file::load_closure(&workspace, use_cache, &roots)? {
                 let session = Session { workspace, graph };
-                if let Ok(result) = session.query(expr) {
-                    return Ok((session, result));
+                match session.query(expr) {
+                    Ok(result) => return Ok((session, result)),
+                    // The full load below answers with its own error.
+                    Err(_) => workspace = session.workspace,
                 }
-                let workspace = session.workspace;
-                let graph = build_file::load_workspace(&workspace, use_cache)?;
-                let session = Session { workspace, graph };
-                let result = session.query(expr)?;
-                return Ok((session, result));
             }
         }
         let graph = build_file::load_workspace(&workspace, use_cache)?;
