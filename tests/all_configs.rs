@@ -4,34 +4,13 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
 
-fn workspace(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("sel.toml"), "").unwrap();
-    for (path, text) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-    dir
-}
+use common::workspace;
 
+/// sel without the cache: these workspaces are read once.
 fn sel(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::cargo_bin("sel")
-        .unwrap()
-        .arg("-C")
-        .arg(dir)
-        .args(["--color", "never", "--no-cache"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
+    common::sel(dir, &[&["--no-cache"], args].concat())
 }
 
 const FLAGS: &str = r#"
