@@ -48,6 +48,8 @@ pub mod python;
 pub mod query;
 pub mod sbom;
 pub mod target_graph;
+#[cfg(test)]
+mod test_rng;
 pub mod timing;
 pub mod why;
 pub mod workspace;

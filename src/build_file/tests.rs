@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::builtins::BuildContext;
 use super::{fast, Loader};
+use crate::test_rng::XorShift;
 use crate::workspace::Workspace;
 
 /// Loads every package of the workspace at `root` both ways and compares
@@ -79,30 +80,12 @@ fn fixtures_and_examples_read_the_same_both_ways() {
     eprintln!("the fast reader took {taken} of {packages} packages");
 }
 
-/// A small deterministic generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
-        xs[self.below(xs.len())]
-    }
-}
-
 /// Space between tokens inside brackets: nothing, spaces, newlines, comments.
-fn gap(r: &mut Rng) -> &'static str {
+fn gap(r: &mut XorShift) -> &'static str {
     r.pick(&["", "", " ", "  ", "\n    ", " # note\n  ", "\n\n        "])
 }
 
-fn label_list(r: &mut Rng) -> String {
+fn label_list(r: &mut XorShift) -> String {
     let names = [":a", ":b", "//other:c", "//other/sub:d", "e", "//:top"];
     let mut items: Vec<&str> = Vec::new();
     for _ in 0..r.below(4) {
@@ -124,7 +107,7 @@ fn label_list(r: &mut Rng) -> String {
     format!("[{}{trailing}{}]", body.join(","), gap(r))
 }
 
-fn select(r: &mut Rng) -> String {
+fn select(r: &mut XorShift) -> String {
     let keys = [":on", "//flags:x_b", ":both", "//conditions:default"];
     let mut used: Vec<&str> = Vec::new();
     let mut branches = Vec::new();
@@ -150,7 +133,7 @@ fn select(r: &mut Rng) -> String {
     format!("select({{{}}}{nme})", branches.join(","))
 }
 
-fn deps(r: &mut Rng) -> String {
+fn deps(r: &mut XorShift) -> String {
     let mut parts: Vec<String> = (0..1 + r.below(3))
         .map(|_| {
             if r.below(2) == 0 {
@@ -168,7 +151,7 @@ fn deps(r: &mut Rng) -> String {
     parts.join(&format!("{}+{}", gap(r), gap(r)))
 }
 
-fn generated_file(r: &mut Rng) -> String {
+fn generated_file(r: &mut XorShift) -> String {
     let mut out = String::from("# generated\n\n");
     out.push_str(
         "selector(name = \"x\", values = [\"a\", \"b\"], default = \"a\", doc = \"a selector\")\n",
@@ -240,7 +223,7 @@ fn compare_text(text: &str) -> bool {
 
 #[test]
 fn generated_declarative_files_read_the_same_both_ways() {
-    let mut r = Rng(0x5eed_cafe);
+    let mut r = XorShift(0x5eed_cafe);
     for _ in 0..300 {
         let text = generated_file(&mut r);
         assert!(compare_text(&text), "the fast reader declined:\n{text}");

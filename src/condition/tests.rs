@@ -3,6 +3,8 @@ use super::*;
 use proptest::prelude::*;
 use serde_json::json;
 
+use crate::test_rng::XorShift;
+
 fn dim(label: &str, values: &[&str], ordered: bool) -> SelectorDim {
     SelectorDim {
         label: label.to_owned(),
@@ -445,22 +447,6 @@ fn space_lookups() {
 #[should_panic(expected = "has no values")]
 fn a_selector_needs_values() {
     Space::new(vec![dim("//flags:empty", &[], false)]);
-}
-
-/// A small deterministic generator, so that the benchmark needs no dependency.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
 }
 
 /// A condition built from the config_settings, kept as an expression to check against.
