@@ -188,14 +188,15 @@ fn mentioned_packages(package: &Package) -> Vec<String> {
 
 /// The labels of an attribute's values and select keys.
 fn attr_labels(attr: &Attr, add: &mut impl FnMut(&Label)) {
+    use crate::configuration::each_label;
     match attr {
-        Attr::Plain(v) => v.labels().into_iter().for_each(add),
+        Attr::Plain(v) => each_label(v, add),
         Attr::Select(s) => {
             for (key, v) in &s.branches {
                 if let SelectKey::Condition(l) = key {
                     add(l);
                 }
-                v.labels().into_iter().for_each(&mut *add);
+                each_label(v, add);
             }
         }
         Attr::Concat(parts) => parts.iter().for_each(|p| attr_labels(p, add)),
