@@ -274,11 +274,16 @@ impl<'w> Run<'w> {
         })
     }
 
-    /// Brings the cache up to date and checks the graph. `complete`: these are
-    /// all the packages of the workspace, so cache entries nobody took are of
-    /// deleted packages; otherwise they are kept for later runs.
-    fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
+    /// Writes the cache if it changed. `complete`: these are all the packages
+    /// of the workspace, so cache entries nobody took are of deleted or
+    /// changed packages; otherwise the entries of packages not loaded this
+    /// time are kept for later runs.
+    fn write_cache(&self, loaded: &[Loaded], complete: bool) {
         let evaluated = loaded.iter().any(|l| l.cache && l.encoded.is_none());
+        let stale_entries = complete && self.cached.has_leftovers();
+        if !(evaluated || stale_entries) {
+            return;
+        }
         let cached = &self.cached;
         let mut records: Vec<cache::Record> = loaded
             .iter()
@@ -293,31 +298,33 @@ impl<'w> Run<'w> {
                 },
             })
             .collect();
-        let kept;
-        if self.use_cache && complete {
-            if evaluated || cached.has_leftovers() {
-                cache::write(&self.ws.root, &records, self.hashes.started());
-            }
-        } else if self.use_cache && evaluated {
-            // Keep the entries of packages not loaded this time; those of
-            // loaded packages are stale versions of them.
-            kept = cached.take_leftovers();
-            let names: rustc_hash::FxHashSet<&str> =
-                loaded.iter().map(|l| l.package.name.as_str()).collect();
-            records.extend(
-                kept.iter()
-                    .filter(|(name, _)| !names.contains(name.as_str()))
-                    .map(|(name, e)| cache::Record {
-                        name,
-                        build: &e.build,
-                        loads: &e.loads,
-                        package: cache::Stored::Encoded(cached.encoded_entry(e)),
-                    }),
-            );
-            records.sort_by(|a, b| a.name.cmp(b.name));
+        if complete {
             cache::write(&self.ws.root, &records, self.hashes.started());
+            return;
         }
-        drop(records);
+        // Leftovers of loaded packages are stale versions of them.
+        let kept = cached.take_leftovers();
+        let names: rustc_hash::FxHashSet<&str> =
+            loaded.iter().map(|l| l.package.name.as_str()).collect();
+        records.extend(
+            kept.iter()
+                .filter(|(name, _)| !names.contains(name.as_str()))
+                .map(|(name, e)| cache::Record {
+                    name,
+                    build: &e.build,
+                    loads: &e.loads,
+                    package: cache::Stored::Encoded(cached.encoded_entry(e)),
+                }),
+        );
+        records.sort_by(|a, b| a.name.cmp(b.name));
+        cache::write(&self.ws.root, &records, self.hashes.started());
+    }
+
+    /// Brings the cache up to date (see [`Run::write_cache`]) and checks the graph.
+    fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
+        if self.use_cache {
+            self.write_cache(&loaded, complete);
+        }
         let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
         crate::timing::phase("index");
         crate::configuration::validate(&graph)?;
