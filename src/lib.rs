@@ -34,6 +34,7 @@
 //! # }
 //! ```
 
+pub mod answers;
 pub mod build_file;
 pub mod check;
 pub mod cli;
@@ -177,12 +178,18 @@ impl AllConfigsRun<'_> {
     }
 }
 
-/// The packages a query's patterns name, or `None` when it needs them all
-/// (`//...`) or a pattern does not parse (the full load reports that).
-fn query_roots(workspace: &Workspace, expr: &str) -> Result<Option<Vec<String>>> {
-    let Ok(parsed) = query::parse(expr) else {
-        return Ok(None);
-    };
+/// Whether `sel query EXPR` loads the whole workspace: its patterns cover it
+/// (`//...`), or one does not parse (the full load reports that). Otherwise
+/// it loads only the packages its patterns can reach
+/// ([`Session::open_and_query`]).
+pub fn query_loads_everything(workspace: &Workspace, expr: &str) -> bool {
+    pattern_packages(workspace, expr).is_none()
+}
+
+/// The packages and the subtrees a query's patterns name, or `None` when
+/// it needs every package.
+fn pattern_packages(workspace: &Workspace, expr: &str) -> Option<(Vec<String>, Vec<String>)> {
+    let parsed = query::parse(expr).ok()?;
     let mut roots: Vec<String> = Vec::new();
     let mut subtrees: Vec<String> = Vec::new();
     for text in query::patterns(&parsed) {
@@ -190,9 +197,18 @@ fn query_roots(workspace: &Workspace, expr: &str) -> Result<Option<Vec<String>>>
             Ok(label::TargetPattern::Target(l)) => roots.push(l.package().to_string()),
             Ok(label::TargetPattern::Package(p)) => roots.push(p),
             Ok(label::TargetPattern::Subtree(p)) if !p.is_empty() => subtrees.push(p),
-            _ => return Ok(None),
+            _ => return None,
         }
     }
+    Some((roots, subtrees))
+}
+
+/// The packages a query's patterns name, or `None` when it needs them all
+/// (`//...`) or a pattern does not parse (the full load reports that).
+fn query_roots(workspace: &Workspace, expr: &str) -> Result<Option<Vec<String>>> {
+    let Some((mut roots, subtrees)) = pattern_packages(workspace, expr) else {
+        return Ok(None);
+    };
     if !subtrees.is_empty() {
         for dir in workspace.packages()? {
             if subtrees

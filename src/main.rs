@@ -3,14 +3,14 @@
 //! 2 command-line error).
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
 use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat, SbomFormat};
-use sel::cli::{ExportCommand, ImportArgs};
+use sel::cli::{CqueryArgs, ExportCommand, ImportArgs};
 use sel::error::{Error, ErrorKind};
 use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
@@ -106,13 +106,22 @@ fn run(cli: Cli) -> Result<String, Error> {
         ));
     }
     let use_cache = !cli.no_cache;
-    // Every command from here on answers from the loaded workspace. The
-    // session is leaked, not dropped: sel exits once the answer is written,
-    // and freeing a large graph piece by piece (tens of milliseconds for
-    // 100,000 targets) would only delay that.
-    let leak = |session: Session| -> &'static Session { Box::leak(Box::new(session)) };
+    // Every command from here on answers from the loaded workspace (leaked:
+    // see `leak`); `query` and `cquery` may answer from the answer cache.
     let open = || Session::open_with(&dir, use_cache).map(leak);
     match cli.command {
+        Command::Query(args) if use_cache && query_loads_everything(&dir, &args.expr) => {
+            answered(&dir, |session| {
+                let result = session.query(&args.expr)?;
+                let options = Options {
+                    format: args.output,
+                    order: args.order,
+                    command: OutputCommand::Query,
+                    query: args.expr.clone(),
+                };
+                Ok(sel::output::render(&session.graph, &result, &options))
+            })
+        }
         Command::Query(args) => {
             // `query` loads only the packages its patterns can reach.
             let (session, result) = Session::open_and_query(&dir, use_cache, &args.expr)?;
@@ -209,31 +218,8 @@ fn run(cli: Cli) -> Result<String, Error> {
                 SbomFormat::Spdx => sel::sbom::spdx::document(&sbom, &options),
             }))
         }
-        Command::Cquery(args) if args.all_configs => {
-            let session = open()?;
-            let request = request(session, &args.config)?;
-            let result = session.cquery_all(&args.expr, &request)?;
-            all_configs_output(&result, args.output, &args.expr)
-        }
-        Command::Cquery(args) => {
-            let session = open()?;
-            let request = request(session, &args.config)?;
-            // Label-only outputs need no resolved attributes.
-            let labels_only = matches!(
-                args.output,
-                sel::output::Format::Label
-                    | sel::output::Format::LabelKind
-                    | sel::output::Format::Package
-            ) && args.order == sel::output::Order::Sorted;
-            let result = session.cquery_with(&args.expr, &request, !labels_only)?;
-            let options = Options {
-                format: args.output,
-                order: args.order,
-                command: OutputCommand::Cquery,
-                query: args.expr,
-            };
-            Ok(sel::output::render(&session.graph, &result, &options))
-        }
+        Command::Cquery(args) if !use_cache => cquery(open()?, args),
+        Command::Cquery(args) => answered(&dir, |session| cquery(session, args)),
         Command::Export(ExportCommand::Requirements(args)) => {
             let session = open()?;
             let request = request(session, &args.config)?;
@@ -266,6 +252,65 @@ fn source_date_epoch() -> Result<Option<i64>, Error> {
 
 fn json_text(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n"
+}
+
+/// `sel cquery`, on a loaded workspace.
+fn cquery(session: &Session, args: CqueryArgs) -> Result<String, Error> {
+    let request = request(session, &args.config)?;
+    if args.all_configs {
+        let result = session.cquery_all(&args.expr, &request)?;
+        return all_configs_output(&result, args.output, &args.expr);
+    }
+    // Label-only outputs need no resolved attributes.
+    let labels_only = matches!(
+        args.output,
+        sel::output::Format::Label | sel::output::Format::LabelKind | sel::output::Format::Package
+    ) && args.order == sel::output::Order::Sorted;
+    let result = session.cquery_with(&args.expr, &request, !labels_only)?;
+    let options = Options {
+        format: args.output,
+        order: args.order,
+        command: OutputCommand::Cquery,
+        query: args.expr,
+    };
+    Ok(sel::output::render(&session.graph, &result, &options))
+}
+
+/// The session, leaked rather than dropped: sel exits once the answer is
+/// written, and freeing a large graph piece by piece (tens of milliseconds
+/// for 100,000 targets) would only delay that.
+fn leak(session: Session) -> &'static Session {
+    Box::leak(Box::new(session))
+}
+
+/// Whether `sel query EXPR` in `dir` loads the whole workspace (and so may
+/// answer from the answer cache). A workspace that cannot be opened says
+/// no: the query itself then reports why.
+fn query_loads_everything(dir: &Path, expr: &str) -> bool {
+    sel::workspace::Workspace::discover(dir).is_ok_and(|ws| sel::query_loads_everything(&ws, expr))
+}
+
+/// The output of this command, which loads the whole workspace in `dir` and
+/// prints `compute`'s text: the answer kept in the answer cache
+/// (`sel::answers`) when the same command ran on the unchanged workspace,
+/// else `compute`'s answer, which is then kept.
+fn answered(
+    dir: &Path,
+    compute: impl FnOnce(&'static Session) -> Result<String, Error>,
+) -> Result<String, Error> {
+    use sel::answers::{Key, Lookup};
+    sel::timing::start();
+    let key = Key::of_this_process();
+    let workspace = sel::workspace::Workspace::discover(dir)?;
+    let dirs = match sel::answers::lookup(&workspace, key)? {
+        Lookup::Hit(text) => return Ok(text),
+        Lookup::Miss(dirs) => dirs,
+    };
+    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, true)?;
+    let session = leak(Session { workspace, graph });
+    let text = compute(session)?;
+    sel::answers::store(&session.workspace.root, key, &text, inputs);
+    Ok(text)
 }
 
 /// Renders `cquery --all-configs`; failures go to stderr in the text formats.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Deserialize;
 
+use crate::build_file::cache::{FileState, Hash, Stamp};
 use crate::error::{Error, ErrorKind, Location, Result, Source};
 
 /// The name of the file that marks the workspace root.
@@ -21,6 +22,8 @@ pub struct Workspace {
     pub root: PathBuf,
     /// The parsed `sel.toml`.
     pub settings: Settings,
+    /// The state of `sel.toml` as read: one of the answer cache's inputs.
+    pub settings_state: FileState,
     /// The package the command was started in, `""` at the root or outside any package path.
     pub cwd_package: String,
 }
@@ -117,7 +120,11 @@ impl Workspace {
                 ))
             })?
             .to_path_buf();
-        let settings = Settings::read(&root.join(MARKER))?;
+        let marker = root.join(MARKER);
+        // The stamp is taken before the file is read, as the caches expect.
+        let stamp = Stamp::of(&marker);
+        let (settings, hash) = Settings::read(&marker)?;
+        let settings_state = FileState::new(hash, stamp);
         let rel = start.strip_prefix(&root).unwrap_or(Path::new(""));
         let mut cwd = rel.to_string_lossy().replace('\\', "/");
         // Relative labels resolve in the nearest enclosing package directory.
@@ -129,6 +136,7 @@ impl Workspace {
         Ok(Workspace {
             root,
             settings,
+            settings_state,
             cwd_package: cwd,
         })
     }
@@ -277,15 +285,17 @@ fn has_build_file(dir: &Path) -> bool {
 }
 
 impl Settings {
-    /// Reads and parses `sel.toml`; an error points at the offending line.
-    pub fn read(path: &Path) -> Result<Settings> {
+    /// Reads and parses `sel.toml`, with the hash of the text read; an
+    /// error points at the offending line.
+    pub fn read(path: &Path) -> Result<(Settings, Hash)> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Error::new(
                 ErrorKind::Workspace,
                 format!("cannot read `{}`: {e}", path.display()),
             )
         })?;
-        toml::from_str(&text).map_err(|e| {
+        let hash = *blake3::hash(text.as_bytes()).as_bytes();
+        let settings = toml::from_str(&text).map_err(|e| {
             let location = e.span().map(|span| Location {
                 source: Source::file(MARKER, path),
                 span,
@@ -295,6 +305,7 @@ impl Settings {
                 format!("invalid `{MARKER}`: {}", e.message()),
             )
             .at(location)
-        })
+        })?;
+        Ok((settings, hash))
     }
 }

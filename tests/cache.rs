@@ -1,4 +1,4 @@
-//! The cache of evaluated packages (`.sel-cache/`) never changes an answer:
+//! The caches (`.sel-cache/`: evaluated packages, and answers) never change an answer:
 //! files are changed, added, deleted and the cache itself corrupted between
 //! runs, and every answer is compared with a run without the cache. (Only
 //! packages Starlark evaluates are cached, so `app` declares its target
@@ -178,4 +178,132 @@ fn a_change_that_keeps_size_and_modification_time_is_seen() {
     same_with_and_without_cache(root);
     let deps = sel(root, &["cquery", "deps(//app:app)", "--select", "gpu=yes"]).1;
     assert_eq!(deps, "//app:app\n");
+}
+
+/// Runs sel in `cwd` (no `-C`) with `SEL_TIMINGS`: (stdout, whether the
+/// answer came from the answer cache).
+fn sel_timed(cwd: &Path, args: &[&str]) -> (String, bool) {
+    let out = assert_cmd::Command::cargo_bin("sel")
+        .unwrap()
+        .current_dir(cwd)
+        .args(args)
+        .env("SEL_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let kept = stderr.contains("check answer");
+    assert_eq!(kept, !stderr.contains("evaluate"), "{stderr}");
+    (String::from_utf8(out.stdout).unwrap(), kept)
+}
+
+/// The answer cache (`.sel-cache/answers.v1`): a command run again on an
+/// unchanged workspace prints its kept answer without loading anything;
+/// any change to a file the answer came from, or to the set of packages,
+/// and the command runs again.
+#[test]
+fn a_kept_answer_is_used_only_while_its_files_are_unchanged() {
+    let ws = start();
+    let root = ws.path();
+    // Stamps of files that changed just before a run are not trusted: let them settle.
+    std::thread::sleep(Duration::from_millis(2_200));
+    let cquery = ["cquery", "deps(//app:app)", "--select", "gpu=yes"];
+    let all = ["query", "//..."];
+    let (first, kept) = sel_timed(root, &cquery);
+    assert!(!kept);
+    assert_eq!(first, "//app:app\n//lib:cuda\n");
+    assert_eq!(sel_timed(root, &cquery), (first.clone(), true));
+    // Another command has its own answer; both are kept.
+    let (everything, kept) = sel_timed(root, &all);
+    assert!(!kept && everything.contains("//lib:core"));
+    assert_eq!(sel_timed(root, &all), (everything.clone(), true));
+    assert_eq!(sel_timed(root, &cquery), (first.clone(), true));
+    // A `query` that loads only what it reaches is never looked up.
+    assert!(!sel_timed(root, &["query", "deps(//app:app)"]).1);
+    assert!(!sel_timed(root, &["query", "deps(//app:app)"]).1);
+
+    // A plain BUILD file (read without Starlark, so not in the package
+    // cache) changes, keeping its size and modification time.
+    let lib = root.join("lib/BUILD");
+    let text = std::fs::read_to_string(&lib).unwrap();
+    let mtime = std::fs::metadata(&lib).unwrap().modified().unwrap();
+    write(root, "lib/BUILD", &text.replace("core", "base"));
+    set_modified(&lib, mtime);
+    let (changed, kept) = sel_timed(root, &all);
+    assert!(!kept && changed.contains("//lib:base") && !changed.contains("//lib:core"));
+    assert_eq!(sel_timed(root, &all), (changed.clone(), true));
+
+    // A package is added, in a new directory.
+    write(root, "extra/BUILD", "package(name = \"x\")\n");
+    let (added, kept) = sel_timed(root, &all);
+    assert!(!kept && added.contains("//extra:x"));
+    // ... and removed again.
+    std::fs::remove_dir_all(root.join("extra")).unwrap();
+    assert_eq!(sel_timed(root, &all), (changed.clone(), false));
+
+    // sel.toml changes: `lib` is ignored.
+    write(root, "sel.toml", "ignore = [\"lib\"]\n");
+    let (ignored, kept) = sel_timed(root, &all);
+    assert!(!kept && !ignored.contains("//lib:"), "{ignored}");
+    write(root, "sel.toml", "");
+
+    // A .bzl file a package loads changes.
+    std::thread::sleep(Duration::from_millis(2_200));
+    sel_timed(root, &cquery);
+    assert!(sel_timed(root, &cquery).1);
+    write(root, "defs/defs.bzl", &DEFS.replace("[cuda]", "[]"));
+    assert_eq!(sel_timed(root, &cquery), ("//app:app\n".to_string(), false));
+}
+
+#[test]
+fn a_kept_answer_belongs_to_its_directory_and_arguments() {
+    let ws = start();
+    let root = ws.path();
+    // The same arguments, run from two packages: relative labels differ.
+    let args = ["cquery", ":all"];
+    let in_lib = sel_timed(&root.join("lib"), &args).0;
+    let in_app = sel_timed(&root.join("app"), &args).0;
+    assert_eq!(in_lib, "//lib:core\n//lib:cuda\n");
+    assert_eq!(in_app, "//app:app\n");
+    assert_eq!(sel_timed(&root.join("lib"), &args).0, in_lib);
+    assert_eq!(sel_timed(&root.join("app"), &args).0, in_app);
+    // Another output format is another answer.
+    let json = sel_timed(root, &["cquery", "//lib:all", "--output=json"]).0;
+    let text = sel_timed(root, &["cquery", "//lib:all"]).0;
+    assert!(json.starts_with('{') && text.starts_with("//lib:"));
+    assert_eq!(
+        sel_timed(root, &["cquery", "//lib:all", "--output=json"]).0,
+        json
+    );
+}
+
+#[test]
+fn a_corrupt_answers_file_is_ignored_and_rewritten() {
+    let ws = start();
+    let root = ws.path();
+    let q = ["cquery", "deps(//app:app)", "--select", "gpu=yes"];
+    let answer = sel_timed(root, &q).0;
+    let file = root.join(".sel-cache/answers.v1");
+    let good = std::fs::read(&file).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    // In the kept text itself: the checksum must catch it.
+    flipped[last] ^= 0x01;
+    for bad in [
+        Vec::new(),
+        good[..good.len() / 2].to_vec(),
+        flipped,
+        [good.as_slice(), b"x"].concat(),
+    ] {
+        std::fs::write(&file, &bad).unwrap();
+        assert_eq!(sel_timed(root, &q), (answer.clone(), false));
+        assert_ne!(std::fs::read(&file).unwrap(), bad, "rewritten");
+    }
+    // A failing command keeps nothing: it fails again, with its error.
+    write(root, "lib/BUILD", "package(name = \"cuda\"\n");
+    for _ in 0..2 {
+        let (code, _, stderr) = sel(root, &q);
+        assert_eq!(code, 1);
+        assert!(stderr.contains("lib/BUILD"), "{stderr}");
+    }
 }

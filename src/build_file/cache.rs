@@ -56,6 +56,24 @@ impl FileState {
     pub fn new(hash: Hash, stamp: Option<Stamp>) -> FileState {
         FileState { hash, stamp }
     }
+
+    /// The state of the file at `path` now, `None` if it cannot be read.
+    /// `recorded` is what a cache says of it, written by a run that started
+    /// at the given time: if the stamp is the same and had settled then, the
+    /// file is not read again.
+    pub fn now(path: &Path, recorded: Option<(&FileState, i128)>) -> Option<FileState> {
+        let stamp = Stamp::of(path);
+        let settled = |s: &Stamp, at: i128| s.changed < at - SETTLED.as_nanos() as i128;
+        match (stamp, recorded) {
+            (Some(now), Some((was, at))) if was.stamp == Some(now) && settled(&now, at) => {
+                Some(*was)
+            }
+            _ => std::fs::read(path).ok().map(|bytes| FileState {
+                hash: *blake3::hash(&bytes).as_bytes(),
+                stamp,
+            }),
+        }
+    }
 }
 
 /// A file's metadata that changes whenever its content does.
@@ -176,17 +194,7 @@ impl Hashes {
         if let Some(h) = self.known.lock().expect("no panics while locked").get(path) {
             return *h;
         }
-        let stamp = Stamp::of(path);
-        let settled = |s: &Stamp, at: i128| s.changed < at - SETTLED.as_nanos() as i128;
-        let state = match (stamp, recorded) {
-            (Some(now), Some((was, at))) if was.stamp == Some(now) && settled(&now, at) => {
-                Some(*was)
-            }
-            _ => std::fs::read(path).ok().map(|bytes| FileState {
-                hash: *blake3::hash(&bytes).as_bytes(),
-                stamp,
-            }),
-        };
+        let state = FileState::now(path, recorded);
         self.known
             .lock()
             .expect("no panics while locked")
@@ -222,8 +230,10 @@ impl Cache {
     /// Reads the cache of the workspace at `root`; an absent, unreadable or
     /// corrupt cache is an empty one.
     pub fn read(root: &Path) -> Cache {
-        let bytes = std::fs::read(root.join(DIR).join(FILE)).unwrap_or_default();
-        match decode(&bytes, root) {
+        let Some((bytes, payload)) = read_checked(root, FILE, MAGIC, FORMAT) else {
+            return Cache::empty();
+        };
+        match decode(&bytes, payload, root) {
             Some((entries, started)) => Cache {
                 entries: Mutex::new(entries),
                 started,
@@ -303,16 +313,9 @@ impl Cache {
     }
 }
 
-fn decode(bytes: &[u8], root: &Path) -> Option<(HashMap<String, Entry>, i128)> {
-    let rest = bytes.strip_prefix(MAGIC)?;
-    let (format, rest) = rest.split_first_chunk::<4>()?;
-    if u32::from_le_bytes(*format) != FORMAT {
-        return None;
-    }
-    let (checksum, payload) = rest.split_first_chunk::<32>()?;
-    if blake3::hash(payload).as_bytes() != checksum {
-        return None;
-    }
+/// The entries of a cache file whose payload (checksum verified) starts at `payload`.
+fn decode(bytes: &[u8], payload: usize, root: &Path) -> Option<(HashMap<String, Entry>, i128)> {
+    let payload = &bytes[payload..];
     let (header, rest): (Header, &[u8]) = postcard::take_from_bytes(payload).ok()?;
     if header.sel != env!("CARGO_PKG_VERSION") || header.root != root {
         return None;
@@ -368,24 +371,52 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
         return;
     };
     payload.extend_from_slice(&body);
+    write_checked(root, FILE, MAGIC, FORMAT, &payload);
+}
+
+/// Reads the cache file `name`: its bytes, and where its payload starts,
+/// if it has the magic bytes and format expected and its checksum holds.
+pub(crate) fn read_checked(
+    root: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    format: u32,
+) -> Option<(Vec<u8>, usize)> {
+    let bytes = std::fs::read(root.join(DIR).join(name)).ok()?;
+    let rest = bytes.strip_prefix(magic)?;
+    let (found, rest) = rest.split_first_chunk::<4>()?;
+    if u32::from_le_bytes(*found) != format {
+        return None;
+    }
+    let (checksum, payload) = rest.split_first_chunk::<32>()?;
+    if blake3::hash(payload).as_bytes() != checksum {
+        return None;
+    }
+    let start = bytes.len() - payload.len();
+    Some((bytes, start))
+}
+
+/// Writes the cache file `name`: magic bytes, format, the payload's checksum
+/// and the payload. Through a temporary file and a rename, so a reader never
+/// sees half a file; best effort (a read-only workspace simply has no cache).
+pub(crate) fn write_checked(root: &Path, name: &str, magic: &[u8; 8], format: u32, payload: &[u8]) {
     let dir = root.join(DIR);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
     let _ = std::fs::write(
         dir.join("README"),
-        "sel's cache of evaluated BUILD files. Safe to delete; `sel --no-cache` ignores it.\n",
+        "sel's cache of evaluated BUILD files and of answers. Safe to delete; `sel --no-cache` ignores it.\n",
     );
-    // Write to a temporary file and rename, so a reader never sees half a cache.
-    let tmp = dir.join(format!("{FILE}.{}.tmp", std::process::id()));
+    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
     let written = std::fs::File::create(&tmp).and_then(|mut f| {
-        f.write_all(MAGIC)?;
-        f.write_all(&FORMAT.to_le_bytes())?;
-        f.write_all(blake3::hash(&payload).as_bytes())?;
-        f.write_all(&payload)
+        f.write_all(magic)?;
+        f.write_all(&format.to_le_bytes())?;
+        f.write_all(blake3::hash(payload).as_bytes())?;
+        f.write_all(payload)
     });
     if written.is_ok() {
-        let _ = std::fs::rename(&tmp, dir.join(FILE));
+        let _ = std::fs::rename(&tmp, dir.join(name));
     } else {
         let _ = std::fs::remove_file(&tmp);
     }

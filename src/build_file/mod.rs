@@ -76,11 +76,40 @@ pub fn is_evaluating() -> bool {
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
+    Ok(load_packages(ws, &dirs, use_cache)?.0)
+}
+
+/// Loads the packages `dirs`, all those of the workspace (as
+/// [`Workspace::packages`] found them), like [`load_workspace`]. Also gives
+/// the files the loading read, with their states, for the answer cache
+/// (with `use_cache`; without, their stamps are left out).
+pub fn load_packages(
+    ws: &Workspace,
+    dirs: &[PackageDir],
+    use_cache: bool,
+) -> Result<(TargetGraph, crate::answers::Inputs)> {
     let run = Run::new(ws, use_cache);
     let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| run.load(d)).collect();
     let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
     crate::timing::phase("evaluate");
-    run.finish(loaded, true)
+    let build_files = dirs
+        .iter()
+        .zip(&loaded)
+        .map(|(d, l)| (d.build_file.clone(), l.build))
+        .collect();
+    let mut others: Vec<(PathBuf, cache::FileState)> = loaded
+        .iter()
+        .flat_map(|l| l.loads.iter().cloned())
+        .collect();
+    others.push((ws.root.join(crate::workspace::MARKER), ws.settings_state));
+    others.sort_by(|a, b| a.0.cmp(&b.0));
+    others.dedup_by(|a, b| a.0 == b.0);
+    let inputs = crate::answers::Inputs {
+        build_files,
+        others,
+        started: run.hashes.started(),
+    };
+    Ok((run.finish(loaded, true)?, inputs))
 }
 
 /// Loads the packages `roots` and every package their targets mention (as a
@@ -252,9 +281,10 @@ impl<'w> Run<'w> {
         let evaluated = self.loader.package(d)?;
         // Only what Starlark evaluated is worth caching: `fast.rs` reads a
         // plain BUILD file about as fast as the cache could decode it.
-        let Some((hash, read)) = evaluated.interpreted else {
+        let Some(read) = evaluated.interpreted else {
             return Ok(Loaded {
-                build: cache::FileState::default(),
+                // Not cached, but its state is one of the answer cache's inputs.
+                build: cache::FileState::new(evaluated.hash, stamp),
                 loads: Vec::new(),
                 package: evaluated.package,
                 encoded: None,
@@ -266,7 +296,7 @@ impl<'w> Run<'w> {
             .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
             .collect();
         Ok(Loaded {
-            build: cache::FileState::new(hash, stamp),
+            build: cache::FileState::new(evaluated.hash, stamp),
             loads,
             package: evaluated.package,
             encoded: None,
@@ -343,9 +373,11 @@ fn read_source(path: &Path, shown: &str) -> Result<String> {
 /// A package as the loader read it.
 struct Evaluated {
     package: Package,
-    /// For a BUILD file Starlark evaluated: the hash of the text it evaluated,
-    /// and the .bzl files it loaded. `None` when `fast.rs` read it.
-    interpreted: Option<(cache::Hash, Vec<PathBuf>)>,
+    /// The hash of the BUILD file's text.
+    hash: cache::Hash,
+    /// For a BUILD file Starlark evaluated: the .bzl files it loaded. `None`
+    /// when `fast.rs` read it.
+    interpreted: Option<Vec<PathBuf>>,
 }
 
 /// A package as loaded, with what the cache needs to know of it.
@@ -389,6 +421,7 @@ impl<'w> Loader<'w> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
+        let hash = *blake3::hash(text.as_bytes()).as_bytes();
         if fast && fast::read(&text, &ctx).is_some() {
             let package = Package {
                 name: dir.name.clone(),
@@ -397,10 +430,10 @@ impl<'w> Loader<'w> {
             };
             return Ok(Evaluated {
                 package,
+                hash,
                 interpreted: None,
             });
         }
-        let hash = *blake3::hash(text.as_bytes()).as_bytes();
         ctx.targets.borrow_mut().clear();
         // The interpreter panics on some pathological inputs (a list doubled
         // past 2^32 elements before the heap limit is checked): an error, not a crash.
@@ -430,7 +463,8 @@ impl<'w> Loader<'w> {
         };
         Ok(Evaluated {
             package,
-            interpreted: Some((hash, read)),
+            hash,
+            interpreted: Some(read),
         })
     }
 

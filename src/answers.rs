@@ -1,0 +1,189 @@
+//! The cache of answers, `.sel-cache/answers.v1`: the text a `query` or
+//! `cquery` printed, kept with everything that text was computed from, so
+//! that the same command on an unchanged workspace prints it again without
+//! loading the workspace.
+//!
+//! An answer is keyed by the whole command line, the working directory and
+//! sel's version. It is valid while the workspace has exactly the packages it
+//! had (the same BUILD files, found by the same walk) and every file the
+//! loading read (BUILD files, the .bzl files they load, `sel.toml`) is
+//! unchanged. Files are compared as in the package cache
+//! ([`crate::build_file::cache`]): by content hash, with a stamp (size,
+//! inode, times) that spares reading a file that has not changed since it
+//! had settled. A check that fails, a file that cannot be read, a corrupt or
+//! foreign cache file: the command runs as if there were no cache, and its
+//! answer replaces the stale ones. Only answers of successful runs that
+//! loaded the whole workspace are kept (a `query` that loads only the
+//! packages it reaches is fast already, and is never looked up: a lookup
+//! walks the whole workspace).
+//!
+//! All answers in the file share one record of the workspace's files: an
+//! answer computed from other files replaces them all.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::build_file::cache::{read_checked, write_checked, FileState, Hash};
+use crate::error::Result;
+use crate::workspace::{PackageDir, Workspace};
+
+const FILE: &str = "answers.v1";
+const MAGIC: &[u8; 8] = b"selanswr";
+/// Bumped whenever the file's layout changes.
+const FORMAT: u32 = 1;
+/// The most answers kept; the oldest goes first.
+const MAX_ANSWERS: usize = 8;
+/// Larger answers are not kept: writing them would cost a cold run more than
+/// a warm one saves.
+const MAX_ANSWER_BYTES: usize = 16 << 20;
+
+/// What identifies a command: its arguments, where it ran, and sel's version.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Key(Hash);
+
+impl Key {
+    /// The key of this process's command line, run from its current directory.
+    pub fn of_this_process() -> Key {
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Key::new(&cwd, std::env::args_os().skip(1))
+    }
+
+    /// The key of the arguments `args` run from `cwd`.
+    pub fn new(cwd: &Path, args: impl IntoIterator<Item = std::ffi::OsString>) -> Key {
+        let mut h = blake3::Hasher::new();
+        // Each part with its length, so that no two command lines run together
+        // into the same bytes.
+        let mut part = |bytes: &[u8]| {
+            h.update(&(bytes.len() as u64).to_le_bytes());
+            h.update(bytes);
+        };
+        part(env!("CARGO_PKG_VERSION").as_bytes());
+        part(cwd.as_os_str().as_encoded_bytes());
+        for a in args {
+            part(a.as_encoded_bytes());
+        }
+        Key(*h.finalize().as_bytes())
+    }
+}
+
+/// The files a full load of the workspace read, with their states: the
+/// packages' BUILD files in walk order, then the other files it read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Inputs {
+    /// Every package's BUILD file, as the walk found them (sorted by package).
+    pub build_files: Vec<(PathBuf, FileState)>,
+    /// The other files: .bzl files and `sel.toml`, sorted by path.
+    pub others: Vec<(PathBuf, FileState)>,
+    /// When the run that read them started.
+    pub started: i128,
+}
+
+impl Inputs {
+    /// Whether two records name the same files with the same contents.
+    fn same_files(&self, other: &Inputs) -> bool {
+        let hashes = |v: &[(PathBuf, FileState)]| {
+            v.iter()
+                .map(|(p, s)| (p.clone(), s.hash))
+                .collect::<Vec<_>>()
+        };
+        hashes(&self.build_files) == hashes(&other.build_files)
+            && hashes(&self.others) == hashes(&other.others)
+    }
+
+    /// Whether the workspace still has these files, unchanged. `dirs`: the
+    /// packages a walk found now.
+    fn still_hold(&self, dirs: &[PackageDir]) -> bool {
+        use rayon::prelude::*;
+        if dirs.len() != self.build_files.len()
+            || dirs
+                .iter()
+                .zip(&self.build_files)
+                .any(|(d, (p, _))| d.build_file != *p)
+        {
+            return false;
+        }
+        self.build_files
+            .par_iter()
+            .chain(self.others.par_iter())
+            .all(|(path, was)| {
+                FileState::now(path, Some((was, self.started)))
+                    .is_some_and(|now| now.hash == was.hash)
+            })
+    }
+}
+
+/// The answers file's content.
+#[derive(Default, Serialize, Deserialize)]
+struct Stored {
+    sel: String,
+    root: PathBuf,
+    inputs: Inputs,
+    /// Oldest first.
+    answers: Vec<(Key, String)>,
+}
+
+/// What a lookup found.
+pub enum Lookup {
+    /// The answer, still valid.
+    Hit(String),
+    /// No valid answer; the packages the walk found, to load them.
+    Miss(Vec<PackageDir>),
+}
+
+/// The answer to the command `key` in `ws`, if one is kept and still valid.
+/// Walks the workspace either way; a walk error is the error the command
+/// itself would report.
+pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
+    let stored = read(&ws.root);
+    let dirs = ws.packages()?;
+    crate::timing::phase("walk");
+    let Some(stored) = stored else {
+        return Ok(Lookup::Miss(dirs));
+    };
+    let Some(text) = stored
+        .answers
+        .iter()
+        .find_map(|(k, text)| (*k == key).then_some(text))
+    else {
+        return Ok(Lookup::Miss(dirs));
+    };
+    if !stored.inputs.still_hold(&dirs) {
+        return Ok(Lookup::Miss(dirs));
+    }
+    crate::timing::phase("check answer");
+    Ok(Lookup::Hit(text.clone()))
+}
+
+/// Keeps `text` as the answer to `key` in the workspace at `root`, computed
+/// from `inputs`. Best effort: a read-only workspace simply has no cache.
+pub fn store(root: &Path, key: Key, text: &str, inputs: Inputs) {
+    if text.len() > MAX_ANSWER_BYTES {
+        return;
+    }
+    let mut stored = match read(root) {
+        Some(s) if s.inputs.same_files(&inputs) => s,
+        _ => Stored {
+            sel: env!("CARGO_PKG_VERSION").to_string(),
+            root: root.to_path_buf(),
+            ..Stored::default()
+        },
+    };
+    // The newest record of the files: its stamps are the most recent.
+    stored.inputs = inputs;
+    stored.answers.retain(|(k, _)| *k != key);
+    stored.answers.push((key, text.to_string()));
+    let excess = stored.answers.len().saturating_sub(MAX_ANSWERS);
+    stored.answers.drain(..excess);
+    if let Ok(payload) = postcard::to_stdvec(&stored) {
+        write_checked(root, FILE, MAGIC, FORMAT, &payload);
+    }
+}
+
+/// The answers file of the workspace at `root`, `None` if absent, corrupt,
+/// or written by another sel or for another root.
+fn read(root: &Path) -> Option<Stored> {
+    let (bytes, payload) = read_checked(root, FILE, MAGIC, FORMAT)?;
+    let stored: Stored = postcard::from_bytes(&bytes[payload..]).ok()?;
+    (stored.sel == env!("CARGO_PKG_VERSION") && stored.root == root).then_some(stored)
+}
