@@ -8,14 +8,16 @@ benches/generate.py, and prints for each size the median wall time and the peak
 memory (max RSS) of:
   - sel query  'deps(ROOT)'                 (cold: --no-cache, every run loads everything)
   - sel cquery 'deps(ROOT)' --select s1=b   (cold)
-  - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache)
-  - the same after one BUILD file changed     (warm, one package evaluated again)
+  - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache,
+                                               which has kept the answer)
+  - the same after one BUILD file changed     (warm, one package read again)
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
   - macros_*: cold, warm and one-change cquery on the same graph declared
     through a .bzl macro (generate.py --macros), where every BUILD file needs
-    Starlark and the cache earns its keep
+    Starlark and the cache earns its keep; macros_packages is a warm run
+    whose answer is not kept (only the package cache helps)
 and how time and memory grow with size. With --bazel (and `bazel` on PATH, Debian's
 bazel-bootstrap + bazel-skylib), it translates each workspace with
 ../shared/tools/sel2bazel.py and prints Bazel's cold (fresh server) and warm
@@ -115,6 +117,9 @@ def main():
         shutil.rmtree(os.path.join(mws, ".sel-cache"), ignore_errors=True)
         run_measured(mq)
         row["macros_warm"] = median_of(args.runs, mq)
+        answers = os.path.join(mws, ".sel-cache", "answers.v1")
+        drop_answers = lambda: os.path.exists(answers) and os.remove(answers)
+        row["macros_packages"] = median_of(args.runs, mq, before=drop_answers)
         mchanged = os.path.join(mws, "g0", "p1", "BUILD")
         mcounter = iter(range(1 << 30))
         mtouch = lambda: open(mchanged, "a").write(f"# change {next(mcounter)}\n")
@@ -157,7 +162,7 @@ def print_row(row):
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
     for warm in ["cquery_warm", "cquery_one_change"]:
         print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
-    for warm in ["macros_warm", "macros_one_change"]:
+    for warm in ["macros_warm", "macros_packages", "macros_one_change"]:
         print(f"  sel macros_cold / {warm}: {row['macros_cold'][0] / row[warm][0]:.1f}x")
 
 

@@ -15,7 +15,7 @@ pub struct Cli {
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
 
-    /// Evaluate every BUILD file; neither read nor write the cache (.sel-cache/).
+    /// Evaluate every BUILD file; neither read nor write the caches of packages and answers (.sel-cache/).
     #[arg(long, global = true)]
     pub no_cache: bool,
 
