@@ -71,19 +71,22 @@ impl PartialOrd for Label {
 fn intern(text: &str) -> (&'static str, u32) {
     use std::hash::BuildHasher;
     use std::sync::{Mutex, OnceLock};
-    type Shard = Mutex<rustc_hash::FxHashSet<&'static str>>;
+    // Tables of texts probed with the hash computed here, once: a set would
+    // hash each text again to look it up and again to insert it.
+    type Shard = Mutex<hashbrown::HashTable<&'static str>>;
     const SHARDS: usize = 16;
     static TABLE: OnceLock<Vec<Shard>> = OnceLock::new();
     let table = TABLE.get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
     let hash = rustc_hash::FxBuildHasher.hash_one(text);
+    let rehash = |t: &&'static str| rustc_hash::FxBuildHasher.hash_one(*t);
     let mut shard = table[hash as usize % SHARDS]
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let text = match shard.get(text) {
-        Some(t) => *t,
-        None => {
+    let text = match shard.entry(hash, |t| *t == text, rehash) {
+        hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
+        hashbrown::hash_table::Entry::Vacant(e) => {
             let t: &'static str = Box::leak(text.into());
-            shard.insert(t);
+            e.insert(t);
             t
         }
     };

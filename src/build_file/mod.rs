@@ -246,7 +246,10 @@ impl<'w> Run<'w> {
         Run {
             ws,
             use_cache,
-            loader: Loader::new(ws),
+            loader: Loader {
+                hashing: use_cache,
+                ..Loader::new(ws)
+            },
             hashes: cache::Hashes::default(),
             cached: if use_cache {
                 cache::Cache::read(&ws.root)
@@ -373,7 +376,7 @@ fn read_source(path: &Path, shown: &str) -> Result<String> {
 /// A package as the loader read it.
 struct Evaluated {
     package: Package,
-    /// The hash of the BUILD file's text.
+    /// The hash of the BUILD file's text (zero when the loader is not hashing).
     hash: cache::Hash,
     /// For a BUILD file Starlark evaluated: the .bzl files it loaded. `None`
     /// when `fast.rs` read it.
@@ -396,6 +399,9 @@ struct Loader<'w> {
     ws: &'w Workspace,
     /// Frozen .bzl modules, with every .bzl file each one read (itself included).
     bzl: Mutex<HashMap<PathBuf, (FrozenModule, Vec<PathBuf>)>>,
+    /// Whether to hash BUILD files as they are read (for the caches; a run
+    /// without them skips it).
+    hashing: bool,
 }
 
 enum Kind {
@@ -408,6 +414,7 @@ impl<'w> Loader<'w> {
         Loader {
             ws,
             bzl: Mutex::new(HashMap::new()),
+            hashing: true,
         }
     }
 
@@ -421,7 +428,10 @@ impl<'w> Loader<'w> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
-        let hash = *blake3::hash(text.as_bytes()).as_bytes();
+        let hash = self
+            .hashing
+            .then(|| *blake3::hash(text.as_bytes()).as_bytes())
+            .unwrap_or_default();
         if fast && fast::read(&text, &ctx).is_some() {
             let package = Package {
                 name: dir.name.clone(),
