@@ -428,10 +428,11 @@ impl<'w> Loader<'w> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
-        let hash = self
-            .hashing
-            .then(|| *blake3::hash(text.as_bytes()).as_bytes())
-            .unwrap_or_default();
+        let hash = if self.hashing {
+            *blake3::hash(text.as_bytes()).as_bytes()
+        } else {
+            cache::Hash::default()
+        };
         if fast && fast::read(&text, &ctx).is_some() {
             let package = Package {
                 name: dir.name.clone(),
