@@ -8,65 +8,139 @@
 //! target lists its direct dependency edges with the select keys they come
 //! through, so a tool can rebuild the graph from the document alone.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value as Json};
 
 use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
-use crate::target_graph::{Attr, GroupMode, Rule, Target, TargetGraph, Value};
+use crate::label::Label;
+use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
 pub const SCHEMA: &str = "sel.query/v1";
 
-/// A plain value as JSON: strings and labels as strings, lists as arrays,
-/// dicts as objects (a key that is not a string is written as its Starlark text).
-pub fn value(v: &Value) -> Json {
-    match v {
-        Value::None => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => json!(i),
-        Value::Str(s) => Json::String(s.clone()),
-        Value::Label(l) => Json::String(l.to_string()),
-        Value::List(items) => Json::Array(items.iter().map(value).collect()),
-        Value::Dict(items) => {
-            let mut m = Map::new();
-            for (k, v) in items {
-                let key = match k {
-                    Value::Str(s) => s.clone(),
-                    Value::Label(l) => l.to_string(),
-                    other => other.to_string(),
-                };
-                m.insert(key, value(v));
+/// A plain value, written as JSON: strings and labels as strings, lists as
+/// arrays, dicts as objects (a key that is not a string is written as its
+/// Starlark text). Written straight to the output, with no JSON tree between.
+pub struct JsonValue<'a>(pub &'a Value);
+
+impl Serialize for JsonValue<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0 {
+            Value::None => s.serialize_unit(),
+            Value::Bool(b) => s.serialize_bool(*b),
+            Value::Int(i) => s.serialize_i64(*i),
+            Value::Str(text) => s.serialize_str(text),
+            Value::Label(l) => s.serialize_str(l.as_str()),
+            Value::List(items) => s.collect_seq(items.iter().map(JsonValue)),
+            Value::Dict(items) => {
+                // Keys in order, the last of equal keys winning, as a JSON
+                // object of serde_json's (a sorted map) holds them.
+                let mut m: BTreeMap<Cow<str>, JsonValue> = BTreeMap::new();
+                for (k, v) in items {
+                    let key = match k {
+                        Value::Str(text) => Cow::Borrowed(text.as_str()),
+                        Value::Label(l) => Cow::Borrowed(l.as_str()),
+                        other => Cow::Owned(other.to_string()),
+                    };
+                    m.insert(key, JsonValue(v));
+                }
+                s.collect_map(m)
             }
-            Json::Object(m)
         }
     }
 }
 
-/// An unconfigured attribute: `{"value"}`, `{"select", "no_match_error"}` or `{"concat"}`.
-pub fn attr(a: &Attr) -> Json {
-    match a {
-        Attr::Plain(v) => json!({ "value": value(v) }),
-        Attr::Select(s) => json!({
-            "select": s
-                .branches
-                .iter()
-                .map(|(k, v)| json!({"key": k.to_string(), "value": value(v)}))
-                .collect::<Vec<_>>(),
-            "no_match_error": s.no_match_error,
-        }),
-        Attr::Concat(parts) => json!({ "concat": parts.iter().map(attr).collect::<Vec<_>>() }),
+/// Something written as the JSON string of its `Display` text.
+struct Shown<T>(T);
+
+impl<T: std::fmt::Display> Serialize for Shown<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
     }
 }
 
-/// The attributes every target has, and those of the kinds that cannot hold selects.
-fn fixed(t: &Target) -> Map<String, Json> {
-    let mut m = Map::new();
-    let mut put = |name: &str, v: Json| {
-        m.insert(name.to_string(), json!({ "value": v }));
+/// One attribute of a target, as the object the schema gives it. Every
+/// object's keys are written in alphabetical order, as the documents have
+/// always had them.
+enum AttrDoc<'a> {
+    /// An unconfigured attribute (`query`): `{"value"}`,
+    /// `{"no_match_error", "select"}` or `{"concat"}`.
+    Unconfigured(&'a Attr),
+    /// A resolved attribute (`cquery`): `{"selected"?, "value"}`.
+    Configured(&'a Value, Option<&'a [SelectKey]>),
+    /// `{"value": [labels]}`.
+    Labels(&'a [Label]),
+    /// `{"value": [strings]}`.
+    Strings(&'a [String]),
+    /// `{"value": V}` for the attributes of the rare kinds that cannot hold selects.
+    Fixed(Json),
+}
+
+impl Serialize for AttrDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(None)?;
+        match self {
+            AttrDoc::Unconfigured(Attr::Plain(v)) => m.serialize_entry("value", &JsonValue(v))?,
+            AttrDoc::Unconfigured(Attr::Select(sel)) => {
+                m.serialize_entry("no_match_error", &sel.no_match_error)?;
+                let branches = sel.branches.iter().map(|(k, v)| Branch(k, v));
+                m.serialize_entry("select", &Seq(branches))?;
+            }
+            AttrDoc::Unconfigured(Attr::Concat(parts)) => {
+                m.serialize_entry("concat", &Seq(parts.iter().map(AttrDoc::Unconfigured)))?
+            }
+            AttrDoc::Configured(v, selected) => {
+                if let Some(keys) = selected {
+                    m.serialize_entry("selected", &Seq(keys.iter().map(Shown)))?;
+                }
+                m.serialize_entry("value", &JsonValue(v))?;
+            }
+            AttrDoc::Labels(labels) => {
+                m.serialize_entry("value", &Seq(labels.iter().map(Label::as_str)))?
+            }
+            AttrDoc::Strings(strings) => m.serialize_entry("value", strings)?,
+            AttrDoc::Fixed(v) => m.serialize_entry("value", v)?,
+        }
+        m.end()
+    }
+}
+
+/// A select branch: `{"key", "value"}`.
+struct Branch<'a>(&'a SelectKey, &'a Value);
+
+impl Serialize for Branch<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut m = s.serialize_map(Some(2))?;
+        m.serialize_entry("key", &Shown(self.0))?;
+        m.serialize_entry("value", &JsonValue(self.1))?;
+        m.end()
+    }
+}
+
+/// The items of an iterator, written as a JSON array.
+struct Seq<I>(I);
+
+impl<I, T> Serialize for Seq<I>
+where
+    I: Iterator<Item = T> + Clone,
+    T: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
+    }
+}
+
+/// The attributes every target has, and those of the kinds that cannot hold
+/// selects, added to `attrs` (over any of the same name).
+fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
+    let mut put = |name: &'a str, v: Json| {
+        attrs.insert(name, AttrDoc::Fixed(v));
     };
     match &t.rule {
         Rule::Selector {
@@ -92,25 +166,16 @@ fn fixed(t: &Target) -> Map<String, Json> {
                 GroupMode::Any => "match_any",
                 GroupMode::All => "match_all",
             };
-            put(
-                key,
-                json!(conditions.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
-            );
+            attrs.insert(key, AttrDoc::Labels(conditions));
         }
         Rule::Package { .. } | Rule::Alias { .. } => {}
     }
-    put(
-        "visibility",
-        json!(t
-            .visibility
-            .iter()
-            .map(|v| v.to_string())
-            .collect::<Vec<_>>()),
-    );
-    put("tags", json!(t.tags));
-    m
+    attrs.insert("visibility", AttrDoc::Labels(&t.visibility));
+    attrs.insert("tags", AttrDoc::Strings(&t.tags));
 }
 
+/// Where a target is declared: `{"column", "file", "line"}`, `{"file"}` when
+/// the file cannot be read again, `null` when unknown.
 fn location(t: &Target, positions: &mut Positions) -> Json {
     match t.location.as_ref().and_then(|l| positions.of(l)) {
         Some((file, Some((line, column)))) => {
@@ -121,52 +186,63 @@ fn location(t: &Target, positions: &mut Positions) -> Json {
     }
 }
 
-fn target(t: &Target, c: Option<&ConfiguredTarget>, positions: &mut Positions) -> Json {
-    let mut attrs = Map::new();
-    match c {
-        None => {
-            if let Rule::Package { attrs: a } = &t.rule {
-                for (k, v) in a {
-                    attrs.insert(k.to_string(), attr(v));
+/// A target of the document.
+struct TargetDoc<'a> {
+    target: &'a Target,
+    configured: Option<&'a ConfiguredTarget>,
+    location: Json,
+}
+
+impl Serialize for TargetDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (t, c) = (self.target, self.configured);
+        let mut attrs: BTreeMap<&str, AttrDoc> = BTreeMap::new();
+        match c {
+            None => {
+                if let Rule::Package { attrs: a } = &t.rule {
+                    for (k, v) in a {
+                        attrs.insert(k, AttrDoc::Unconfigured(v));
+                    }
+                }
+                if let Rule::Alias { actual } = &t.rule {
+                    attrs.insert("actual", AttrDoc::Unconfigured(actual));
                 }
             }
-            if let Rule::Alias { actual } = &t.rule {
-                attrs.insert("actual".into(), attr(actual));
-            }
-        }
-        Some(c) => {
-            for (k, v) in &c.attrs {
-                let mut a = json!({ "value": value(v) });
-                if let Some(keys) = c.chosen.get(k) {
-                    a["selected"] = json!(keys.iter().map(|k| k.to_string()).collect::<Vec<_>>());
+            Some(c) => {
+                for (k, v) in &c.attrs {
+                    let selected = c.chosen.get(k).map(Vec::as_slice);
+                    attrs.insert(k, AttrDoc::Configured(v, selected));
                 }
-                attrs.insert(k.clone(), a);
             }
         }
+        fixed(t, &mut attrs);
+        let deps = direct_deps(t, c);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("attributes", &attrs)?;
+        m.serialize_entry("deps", &Seq(deps.iter().map(DepDoc)))?;
+        m.serialize_entry("kind", t.rule.kind())?;
+        m.serialize_entry("label", t.label.as_str())?;
+        m.serialize_entry("location", &self.location)?;
+        m.serialize_entry("package", &super::package_label(t.label.package()))?;
+        if let Some(p) = purl(t, c) {
+            m.serialize_entry("purl", &p)?;
+        }
+        m.end()
     }
-    attrs.extend(fixed(t));
-    let deps: Vec<Json> = direct_deps(t, c)
-        .into_iter()
-        .map(|d| {
-            json!({
-                "label": d.label.to_string(),
-                "conditional": d.is_conditional(),
-                "keys": d.keys.iter().map(|k| k.to_string()).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
-    let mut o = json!({
-        "label": t.label.to_string(),
-        "kind": t.rule.kind(),
-        "package": super::package_label(t.label.package()),
-        "location": location(t, positions),
-        "attributes": attrs,
-        "deps": deps,
-    });
-    if let Some(p) = purl(t, c) {
-        o["purl"] = p;
+}
+
+/// A dependency edge: `{"conditional", "keys", "label"}`.
+struct DepDoc<'a>(&'a super::Dep);
+
+impl Serialize for DepDoc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("conditional", &d.is_conditional())?;
+        m.serialize_entry("keys", &Seq(d.keys.iter().map(Shown)))?;
+        m.serialize_entry("label", d.label.as_str())?;
+        m.end()
     }
-    o
 }
 
 /// A package's purl, so scanners can match advisories (docs/sbom.md): the
@@ -296,7 +372,12 @@ impl Serialize for Targets<'_, '_> {
                     None => continue,
                 },
             };
-            seq.serialize_element(&target(t, c, &mut doc.positions.borrow_mut()))?;
+            let location = location(t, &mut doc.positions.borrow_mut());
+            seq.serialize_element(&TargetDoc {
+                target: t,
+                configured: c,
+                location,
+            })?;
         }
         seq.end()
     }
