@@ -20,6 +20,7 @@
 //! All answers in the file share one record of the workspace's files: an
 //! answer computed from other files replaces them all.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -31,7 +32,7 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
 /// The most answers kept; the oldest goes first.
 const MAX_ANSWERS: usize = 8;
 /// Larger answers are not kept: writing them would cost a cold run more than
@@ -120,13 +121,22 @@ struct Stored {
     root: PathBuf,
     inputs: Inputs,
     /// Oldest first.
-    answers: Vec<(Key, String)>,
+    answers: Vec<(Key, Kept)>,
+}
+
+/// A kept answer: what the command printed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kept {
+    /// On stdout.
+    pub text: String,
+    /// On stderr: the warnings of a successful command.
+    pub warnings: String,
 }
 
 /// What a lookup found.
 pub enum Lookup {
     /// The answer, still valid.
-    Hit(String),
+    Hit(Kept),
     /// No valid answer; the packages the walk found, to load them.
     Miss(Vec<PackageDir>),
 }
@@ -141,10 +151,10 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let Some(stored) = stored else {
         return Ok(Lookup::Miss(dirs));
     };
-    let Some(text) = stored
+    let Some(kept) = stored
         .answers
         .iter()
-        .find_map(|(k, text)| (*k == key).then_some(text))
+        .find_map(|(k, kept)| (*k == key).then_some(kept))
     else {
         return Ok(Lookup::Miss(dirs));
     };
@@ -152,13 +162,72 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
         return Ok(Lookup::Miss(dirs));
     }
     crate::timing::phase("check answer");
-    Ok(Lookup::Hit(text.clone()))
+    Ok(Lookup::Hit(kept.clone()))
 }
 
-/// Keeps `text` as the answer to `key` in the workspace at `root`, computed
+/// An answer to keep once it is written: where, under which key, and what it
+/// was computed from.
+pub struct Pending {
+    pub root: PathBuf,
+    pub key: Key,
+    pub inputs: Inputs,
+}
+
+impl Pending {
+    /// Keeps `text` and `warnings` as the answer (see [`store`]).
+    pub fn keep(self, text: &str, warnings: &str) {
+        let kept = Kept {
+            text: text.to_string(),
+            warnings: warnings.to_string(),
+        };
+        store(&self.root, self.key, kept, self.inputs);
+    }
+}
+
+/// A writer that passes everything on and keeps a copy, as long as the copy
+/// stays small enough to be kept as an answer.
+pub struct Recording<W> {
+    out: W,
+    copy: Option<Vec<u8>>,
+}
+
+impl<W: Write> Recording<W> {
+    /// Writes to `out`; with `record`, keeps a copy.
+    pub fn new(out: W, record: bool) -> Self {
+        Recording {
+            out,
+            copy: record.then(Vec::new),
+        }
+    }
+
+    /// The text written, if it was recorded whole and is small enough to keep.
+    pub fn into_copy(self) -> Option<String> {
+        self.copy.and_then(|c| String::from_utf8(c).ok())
+    }
+}
+
+impl<W: Write> Write for Recording<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        if let Some(copy) = &mut self.copy {
+            if copy.len() + n > MAX_ANSWER_BYTES {
+                self.copy = None;
+            } else {
+                copy.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Keeps `kept` as the answer to `key` in the workspace at `root`, computed
 /// from `inputs`. Best effort: a read-only workspace simply has no cache.
-pub fn store(root: &Path, key: Key, text: &str, inputs: Inputs) {
-    if text.len() > MAX_ANSWER_BYTES {
+pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
+    if kept.text.len() + kept.warnings.len() > MAX_ANSWER_BYTES {
         return;
     }
     let mut stored = match read(root) {
@@ -172,7 +241,7 @@ pub fn store(root: &Path, key: Key, text: &str, inputs: Inputs) {
     // The newest record of the files: its stamps are the most recent.
     stored.inputs = inputs;
     stored.answers.retain(|(k, _)| *k != key);
-    stored.answers.push((key, text.to_string()));
+    stored.answers.push((key, kept));
     let excess = stored.answers.len().saturating_sub(MAX_ANSWERS);
     stored.answers.drain(..excess);
     if let Ok(payload) = postcard::to_stdvec(&stored) {

@@ -10,11 +10,11 @@ use clap::{CommandFactory, FromArgMatches};
 use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report};
 
 use sel::cli::{Cli, Color, Command, ConfigArgs, ManArgs, ReportFormat, SbomFormat};
-use sel::cli::{CqueryArgs, ExportCommand, ImportArgs};
+use sel::cli::{CqueryArgs, ExportCommand, ImportArgs, QueryArgs};
 use sel::error::{Error, ErrorKind};
 use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
-use sel::{Request, Session};
+use sel::{QueryResult, Request, Session};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     }))
     .ok();
     match run(cli) {
-        Ok(text) => match write_stdout(&text) {
+        Ok(answer) => match answer.write() {
             Ok(()) => {
                 sel::timing::phase("output");
                 ExitCode::SUCCESS
@@ -83,12 +83,12 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     }
 }
 
-fn run(cli: Cli) -> Result<String, Error> {
+fn run(cli: Cli) -> Result<Answer, Error> {
     // Commands about sel itself need no workspace.
     match &cli.command {
-        Command::Completions(args) => return Ok(completions(args.shell)),
-        Command::Man(args) => return man(args),
-        Command::Import(args) => return import(cli.directory.as_deref(), args),
+        Command::Completions(args) => return Ok(completions(args.shell).into()),
+        Command::Man(args) => return man(args).map(Answer::from),
+        Command::Import(args) => return import(cli.directory.as_deref(), args).map(Answer::from),
         Command::Export(_) => {}
         Command::Query(_)
         | Command::Cquery(_)
@@ -113,27 +113,36 @@ fn run(cli: Cli) -> Result<String, Error> {
         Command::Query(args) if use_cache && query_loads_everything(&dir, &args.expr) => {
             answered(&dir, |session| {
                 let result = session.query(&args.expr)?;
-                let options = Options {
-                    format: args.output,
-                    order: args.order,
-                    command: OutputCommand::Query,
-                    query: args.expr.clone(),
-                };
-                Ok(sel::output::render(&session.graph, &result, &options))
+                Ok(Body::Rendered(session, result, query_options(args)).into())
             })
         }
         Command::Query(args) => {
             // `query` loads only the packages its patterns can reach.
             let (session, result) = Session::open_and_query(&dir, use_cache, &args.expr)?;
-            let session = leak(session);
-            let options = Options {
-                format: args.output,
-                order: args.order,
-                command: OutputCommand::Query,
-                query: args.expr,
-            };
-            Ok(sel::output::render(&session.graph, &result, &options))
+            Ok(Body::Rendered(leak(session), result, query_options(args)).into())
         }
+        Command::Cquery(args) if !use_cache => cquery(open()?, args),
+        Command::Cquery(args) => answered(&dir, |session| cquery(session, args)),
+        command => other_command(command, open).map(Answer::from),
+    }
+}
+
+/// The options of `sel query`'s output.
+fn query_options(args: QueryArgs) -> Options {
+    Options {
+        format: args.output,
+        order: args.order,
+        command: OutputCommand::Query,
+        query: args.expr,
+    }
+}
+
+/// The commands other than `query` and `cquery`, on the workspace `open` loads.
+fn other_command(
+    command: Command,
+    open: impl Fn() -> Result<&'static Session, Error>,
+) -> Result<String, Error> {
+    match command {
         Command::Matrix(args) => {
             let session = open()?;
             let request = request(session, &args.config)?;
@@ -218,8 +227,6 @@ fn run(cli: Cli) -> Result<String, Error> {
                 SbomFormat::Spdx => sel::sbom::spdx::document(&sbom, &options),
             }))
         }
-        Command::Cquery(args) if !use_cache => cquery(open()?, args),
-        Command::Cquery(args) => answered(&dir, |session| cquery(session, args)),
         Command::Export(ExportCommand::Requirements(args)) => {
             let session = open()?;
             let request = request(session, &args.config)?;
@@ -230,8 +237,12 @@ fn run(cli: Cli) -> Result<String, Error> {
             };
             Ok(sel::python::export::render(&requirements, &command_line()))
         }
-        Command::Completions(_) | Command::Man(_) | Command::Import(_) => {
-            unreachable!("handled above")
+        Command::Completions(_)
+        | Command::Man(_)
+        | Command::Import(_)
+        | Command::Query(_)
+        | Command::Cquery(_) => {
+            unreachable!("handled by run")
         }
     }
 }
@@ -255,7 +266,7 @@ fn json_text(v: &serde_json::Value) -> String {
 }
 
 /// `sel cquery`, on a loaded workspace.
-fn cquery(session: &Session, args: CqueryArgs) -> Result<String, Error> {
+fn cquery(session: &'static Session, args: CqueryArgs) -> Result<Answer, Error> {
     let request = request(session, &args.config)?;
     if args.all_configs {
         let result = session.cquery_all(&args.expr, &request)?;
@@ -273,7 +284,7 @@ fn cquery(session: &Session, args: CqueryArgs) -> Result<String, Error> {
         command: OutputCommand::Cquery,
         query: args.expr,
     };
-    Ok(sel::output::render(&session.graph, &result, &options))
+    Ok(Body::Rendered(session, result, options).into())
 }
 
 /// The session, leaked rather than dropped: sel exits once the answer is
@@ -290,27 +301,98 @@ fn query_loads_everything(dir: &Path, expr: &str) -> bool {
     sel::workspace::Workspace::discover(dir).is_ok_and(|ws| sel::query_loads_everything(&ws, expr))
 }
 
-/// The output of this command, which loads the whole workspace in `dir` and
-/// prints `compute`'s text: the answer kept in the answer cache
+/// The answer of this command, which loads the whole workspace in `dir` and
+/// prints `compute`'s answer: the answer kept in the answer cache
 /// (`sel::answers`) when the same command ran on the unchanged workspace,
-/// else `compute`'s answer, which is then kept.
+/// else `compute`'s, to be kept once written.
 fn answered(
     dir: &Path,
-    compute: impl FnOnce(&'static Session) -> Result<String, Error>,
-) -> Result<String, Error> {
-    use sel::answers::{Key, Lookup};
+    compute: impl FnOnce(&'static Session) -> Result<Answer, Error>,
+) -> Result<Answer, Error> {
+    use sel::answers::{Key, Lookup, Pending};
     sel::timing::start();
     let key = Key::of_this_process();
     let workspace = sel::workspace::Workspace::discover(dir)?;
     let dirs = match sel::answers::lookup(&workspace, key)? {
-        Lookup::Hit(text) => return Ok(text),
+        Lookup::Hit(kept) => {
+            return Ok(Answer {
+                warnings: kept.warnings,
+                ..kept.text.into()
+            })
+        }
         Lookup::Miss(dirs) => dirs,
     };
     let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, true)?;
     let session = leak(Session { workspace, graph });
-    let text = compute(session)?;
-    sel::answers::store(&session.workspace.root, key, &text, inputs);
-    Ok(text)
+    Ok(Answer {
+        keep: Some(Pending {
+            root: session.workspace.root.clone(),
+            key,
+            inputs,
+        }),
+        ..compute(session)?
+    })
+}
+
+/// What a command prints, and whether to keep it in the answer cache.
+struct Answer {
+    body: Body,
+    /// Printed to stderr first (a successful command may warn).
+    warnings: String,
+    keep: Option<sel::answers::Pending>,
+}
+
+/// The text of an answer.
+enum Body {
+    /// Whole.
+    Text(String),
+    /// A query result, written as it is rendered: a large JSON document is
+    /// never held whole in memory.
+    Rendered(&'static Session, QueryResult, Options),
+}
+
+impl From<String> for Answer {
+    fn from(text: String) -> Answer {
+        Body::Text(text).into()
+    }
+}
+
+impl From<Body> for Answer {
+    fn from(body: Body) -> Answer {
+        Answer {
+            body,
+            warnings: String::new(),
+            keep: None,
+        }
+    }
+}
+
+impl Answer {
+    /// Writes the answer to stdout, then keeps it if it should be. A reader
+    /// that stops early (`sel query ... | head`) is not an error: the write
+    /// succeeds quietly, and nothing is kept.
+    fn write(self) -> std::io::Result<()> {
+        eprint!("{}", self.warnings);
+        let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let mut out = sel::answers::Recording::new(stdout, self.keep.is_some());
+        let written = match &self.body {
+            Body::Text(text) => out.write_all(text.as_bytes()),
+            Body::Rendered(session, result, options) => {
+                sel::output::write(&session.graph, result, options, &mut out)
+            }
+        }
+        .and_then(|_| out.flush());
+        match written {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            Err(e) => Err(e),
+            Ok(()) => {
+                if let (Some(keep), Some(text)) = (self.keep, out.into_copy()) {
+                    keep.keep(&text, &self.warnings);
+                }
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Renders `cquery --all-configs`; failures go to stderr in the text formats.
@@ -318,17 +400,17 @@ fn all_configs_output(
     result: &sel::AllConfigsResult,
     format: sel::output::Format,
     query: &str,
-) -> Result<String, Error> {
+) -> Result<Answer, Error> {
     use sel::output::{all_configs, Format};
     match format {
         Format::Json => {
             let doc = all_configs::json(result, query);
-            Ok(serde_json::to_string_pretty(&doc).expect("JSON values serialise") + "\n")
+            Ok(json_text(&doc).into())
         }
-        Format::Label => {
-            eprint!("{}", all_configs::failures(result));
-            Ok(all_configs::label(result))
-        }
+        Format::Label => Ok(Answer {
+            warnings: all_configs::failures(result),
+            ..all_configs::label(result).into()
+        }),
         other => Err(Error::new(
             ErrorKind::Usage,
             format!("--all-configs supports --output=label and --output=json, not {other:?}"),

@@ -307,3 +307,26 @@ fn a_corrupt_answers_file_is_ignored_and_rewritten() {
         assert!(stderr.contains("lib/BUILD"), "{stderr}");
     }
 }
+
+#[test]
+fn a_kept_answer_repeats_its_warnings() {
+    // `--all-configs` warns on stderr about the configurations where
+    // evaluation fails; a kept answer prints those warnings too.
+    let ws = workspace(&[
+        ("flags/BUILD", FLAGS),
+        (
+            "app/BUILD",
+            "package(name = \"app\", deps = select({\"//flags:on\": [\":x\"]}))\npackage(name = \"x\")\n",
+        ),
+    ]);
+    let args = ["cquery", "//app:all", "--all-configs"];
+    let first = sel(ws.path(), &args);
+    assert_eq!(first.0, 0);
+    assert!(
+        first.2.contains("warning: evaluation fails where gpu = no"),
+        "{}",
+        first.2
+    );
+    assert!(ws.path().join(".sel-cache/answers.v1").exists());
+    assert_eq!(sel(ws.path(), &args), first);
+}

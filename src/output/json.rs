@@ -297,6 +297,18 @@ pub fn text(graph: &TargetGraph, result: &QueryResult, options: &Options) -> Str
     out
 }
 
+/// Writes the document, pretty-printed and ending with a newline, to `out`
+/// as it is produced.
+pub fn write(
+    graph: &TargetGraph,
+    result: &QueryResult,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &Document::new(graph, result, options))?;
+    out.write_all(b"\n")
+}
+
 /// The document, serialised field by field; keys in alphabetical order, as
 /// a `serde_json::Map` would write them.
 struct Document<'a> {

@@ -235,6 +235,21 @@ pub fn render(graph: &TargetGraph, result: &QueryResult, options: &Options) -> S
     out
 }
 
+/// Writes a result to `out` as [`render`] renders it; `--output=json` is
+/// written as it is produced, never held whole in memory (a deep query of a
+/// large workspace gives a document of a hundred megabytes).
+pub fn write(
+    graph: &TargetGraph,
+    result: &QueryResult,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    match options.format {
+        Format::Json => json::write(graph, result, options, out),
+        _ => out.write_all(render(graph, result, options).as_bytes()),
+    }
+}
+
 /// BUILD files read once each, to turn byte offsets into lines and columns
 /// (`Location::line_col` reads the file every time).
 #[derive(Default)]
