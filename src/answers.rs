@@ -38,6 +38,8 @@ const MAX_ANSWERS: usize = 8;
 /// Larger answers are not kept: writing them would cost a cold run more than
 /// a warm one saves.
 const MAX_ANSWER_BYTES: usize = 16 << 20;
+/// The most bytes of answers kept in all: every lookup reads the whole file.
+const MAX_TOTAL_BYTES: usize = 32 << 20;
 
 /// What identifies a command: its arguments, where it ran, and sel's version.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -242,8 +244,11 @@ pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
     stored.inputs = inputs;
     stored.answers.retain(|(k, _)| *k != key);
     stored.answers.push((key, kept));
-    let excess = stored.answers.len().saturating_sub(MAX_ANSWERS);
-    stored.answers.drain(..excess);
+    let size = |k: &Kept| k.text.len() + k.warnings.len();
+    let mut total: usize = stored.answers.iter().map(|(_, k)| size(k)).sum();
+    while stored.answers.len() > MAX_ANSWERS || total > MAX_TOTAL_BYTES {
+        total -= size(&stored.answers.remove(0).1);
+    }
     if let Ok(payload) = postcard::to_stdvec(&stored) {
         write_checked(root, FILE, MAGIC, FORMAT, &payload);
     }
