@@ -142,7 +142,7 @@ impl Workspace {
     }
 
     /// A file source for error locations.
-    pub fn source(&self, path: &Path) -> Source {
+    pub fn source(&self, path: &Path) -> std::sync::Arc<Source> {
         Source::file(self.shown(path), path)
     }
 
@@ -286,10 +286,9 @@ impl Settings {
             )
         })?;
         toml::from_str(&text).map_err(|e| {
-            let location = e.span().map(|span| Location {
-                source: Source::file(MARKER, path),
-                span,
-            });
+            let location = e
+                .span()
+                .map(|span| Location::new(Source::file(MARKER, path), span));
             Error::new(
                 ErrorKind::Workspace,
                 format!("invalid `{MARKER}`: {}", e.message()),

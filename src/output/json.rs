@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value as Json};
 
 use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
-use crate::target_graph::{Attr, GroupMode, Rule, Target, TargetGraph, Value};
+use crate::target_graph::{Attr, GroupMode, Rule, Selector, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
@@ -28,14 +28,14 @@ pub fn value(v: &Value) -> Json {
         Value::None => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
         Value::Int(i) => json!(i),
-        Value::Str(s) => Json::String(s.clone()),
+        Value::Str(s) => Json::String(s.to_string()),
         Value::Label(l) => Json::String(l.to_string()),
         Value::List(items) => Json::Array(items.iter().map(value).collect()),
         Value::Dict(items) => {
             let mut m = Map::new();
             for (k, v) in items {
                 let key = match k {
-                    Value::Str(s) => s.clone(),
+                    Value::Str(s) => s.to_string(),
                     Value::Label(l) => l.to_string(),
                     other => other.to_string(),
                 };
@@ -69,12 +69,13 @@ fn fixed(t: &Target) -> Map<String, Json> {
         m.insert(name.to_string(), json!({ "value": v }));
     };
     match &t.rule {
-        Rule::Selector {
-            values,
-            default,
-            doc,
-            ordered,
-        } => {
+        Rule::Selector(s) => {
+            let Selector {
+                values,
+                default,
+                doc,
+                ordered,
+            } = &**s;
             put("values", json!(values));
             put("default", json!(default));
             put("doc", json!(doc));

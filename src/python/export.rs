@@ -84,7 +84,7 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
         if ct.kind != "package" {
             continue;
         }
-        let editable = editable(target.tags.as_slice(), ct.attrs.get("metadata"));
+        let editable = editable(&target.tags, ct.attrs.get("metadata"));
         if target.tags.iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
@@ -148,7 +148,7 @@ pub fn requirements_all(
             Some(Attr::Plain(v)) => Some(v),
             _ => None,
         };
-        let editable = editable(target.tags.as_slice(), metadata);
+        let editable = editable(&target.tags, metadata);
         if target.tags.iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
@@ -190,7 +190,7 @@ fn editable(tags: &[String], metadata: Option<&Value>) -> Option<String> {
     };
     let get = |key: &str| {
         items.iter().find_map(|(k, v)| match (k, v) {
-            (Value::Str(k), Value::Str(v)) if k == key => Some(v.clone()),
+            (Value::Str(k), Value::Str(v)) if **k == *key => Some(v.to_string()),
             _ => None,
         })
     };
