@@ -505,7 +505,10 @@ fn group<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
     declare(
         site,
         name,
-        Rule::ConfigSettingGroup { mode, conditions },
+        Rule::ConfigSettingGroup {
+            mode,
+            conditions: conditions.into(),
+        },
         visibility,
         tags,
     )
@@ -593,7 +596,9 @@ fn config_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::
     declare(
         site,
         name,
-        Rule::ConfigSetting { flag_values },
+        Rule::ConfigSetting {
+            flag_values: flag_values.into(),
+        },
         visibility,
         tags,
     )
@@ -609,6 +614,7 @@ fn platform<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
     };
     let (visibility, tags) = common(&mut kw, &package)?;
     kw.finish(&["name", "flag_values", "visibility", "tags"])?;
+    let flag_values = flag_values.into();
     declare(site, name, Rule::Platform { flag_values }, visibility, tags)
 }
 

@@ -360,19 +360,19 @@ pub enum Rule {
     /// `config_setting(name, flag_values)`: every listed selector has its value.
     ConfigSetting {
         /// The constraints, AND-ed.
-        flag_values: Vec<FlagValue>,
+        flag_values: Box<[FlagValue]>,
     },
     /// `config_setting_group(name, match_any | match_all)`.
     ConfigSettingGroup {
         /// Any or all.
         mode: GroupMode,
         /// The member conditions.
-        conditions: Vec<Label>,
+        conditions: Box<[Label]>,
     },
     /// `platform(name, flag_values)`: a named set of selector values.
     Platform {
         /// The values it sets.
-        flag_values: Vec<FlagValue>,
+        flag_values: Box<[FlagValue]>,
     },
     /// `package(...)`: a software package, a node of the dependency graph.
     Package {
@@ -811,3 +811,13 @@ impl TargetGraph {
         self.len() == 0
     }
 }
+
+// A loaded workspace holds about ten values and labels per target, so these
+// sizes are most of its memory: keep them from growing unnoticed. A value is
+// a tag and a label, a boxed slice or a boxed str; an attribute fits in a
+// value's spare tags; a rule in an attribute's.
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+const _: () = assert!(std::mem::size_of::<Attr>() == 24);
+const _: () = assert!(std::mem::size_of::<SelectKey>() == 16);
+const _: () = assert!(std::mem::size_of::<Rule>() <= 32);
+const _: () = assert!(std::mem::size_of::<Target>() <= 96);
