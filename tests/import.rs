@@ -257,7 +257,7 @@ fn all_configs_conditions_are_uv_markers() {
                 let target = session.graph.target(&label).unwrap();
                 let tag = |prefix: &str| {
                     target
-                        .tags
+                        .tags()
                         .iter()
                         .find_map(|t| t.strip_prefix(prefix).map(str::to_string))
                 };

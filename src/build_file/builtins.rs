@@ -383,13 +383,7 @@ fn declare(
     }
     targets.insert(
         name.clone(),
-        Target {
-            label: Label::new(&package, &name),
-            rule,
-            visibility: visibility.into(),
-            tags: tags.into(),
-            location: site.at,
-        },
+        Target::new(Label::new(&package, &name), rule, visibility, tags, site.at),
     );
     Ok(())
 }

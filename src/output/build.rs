@@ -152,14 +152,14 @@ fn call(t: &Target, attrs: Vec<(String, String, Option<String>)>) -> String {
         }
         let _ = writeln!(out, "{INDENT}{name} = {value},");
     }
-    let public = t.visibility.len() == 1 && t.visibility[0].as_str() == "//visibility:public";
+    let public = t.visibility().len() == 1 && t.visibility()[0].as_str() == "//visibility:public";
     if !public {
-        let v = Value::List(t.visibility.iter().cloned().map(Value::Label).collect());
+        let v = Value::List(t.visibility().iter().cloned().map(Value::Label).collect());
         let _ = writeln!(out, "{INDENT}visibility = {},", value_text(&v, 1));
     }
-    if !t.tags.is_empty() {
+    if !t.tags().is_empty() {
         let v = Value::List(
-            t.tags
+            t.tags()
                 .iter()
                 .map(|s| Value::Str(s.as_str().into()))
                 .collect(),

@@ -103,12 +103,12 @@ fn fixed(t: &Target) -> Map<String, Json> {
     put(
         "visibility",
         json!(t
-            .visibility
+            .visibility()
             .iter()
             .map(|v| v.to_string())
             .collect::<Vec<_>>()),
     );
-    put("tags", json!(t.tags));
+    put("tags", json!(t.tags()));
     m
 }
 

@@ -29,8 +29,10 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
         |v: &[String]| Value::List(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
     Some(match (name, &t.rule) {
         ("name", _) => Value::Str(t.label.name().into()),
-        ("tags", _) => strs(&t.tags),
-        ("visibility", _) => Value::List(t.visibility.iter().cloned().map(Value::Label).collect()),
+        ("tags", _) => strs(t.tags()),
+        ("visibility", _) => {
+            Value::List(t.visibility().iter().cloned().map(Value::Label).collect())
+        }
         ("values", Rule::Selector(s)) => strs(&s.values),
         ("default", Rule::Selector(s)) => Value::Str(s.default.as_str().into()),
         ("doc", Rule::Selector(s)) => Value::Str(s.doc.as_str().into()),
@@ -207,7 +209,7 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                 .at(t.location.clone())
                 .with_note(format!(
                     "`{d}` has visibility [{}]",
-                    dt.visibility
+                    dt.visibility()
                         .iter()
                         .map(|v| v.to_string())
                         .collect::<Vec<_>>()

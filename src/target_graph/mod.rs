@@ -591,24 +591,71 @@ impl Rule {
 
 /// One target of a package.
 ///
-/// A workspace holds one per target, so the fields are kept small: boxed
-/// slices rather than vectors, a boxed selector (see [`Rule`]), a
-/// sixteen-byte location.
+/// A workspace holds one per target, so the fields are kept small: a boxed
+/// selector (see [`Rule`]), a sixteen-byte location, and visibility and tags
+/// boxed together, only when they are not the default (public, no tags), as
+/// for most targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Its label.
     pub label: Label,
     /// Its kind and attributes.
     pub rule: Rule,
-    /// Who may depend on it: `//visibility:public`, `//pkg:__pkg__`, ...
-    pub visibility: Box<[Label]>,
-    /// Free-form tags.
-    pub tags: Box<[String]>,
+    /// Its visibility and tags; `None` for the default: `//visibility:public`
+    /// and no tags.
+    declared: Option<Box<VisibilityAndTags>>,
     /// Where the target is declared (the call in the BUILD file).
     pub location: Option<Location>,
 }
 
+/// `[//visibility:public]`, the visibility of targets that do not set one.
+fn public() -> &'static [Label] {
+    static PUBLIC: std::sync::OnceLock<[Label; 1]> = std::sync::OnceLock::new();
+    PUBLIC.get_or_init(|| [Label::new("visibility", "public")])
+}
+
+/// The `visibility` and `tags` of a [`Target`], when they are not the default.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct VisibilityAndTags {
+    visibility: Box<[Label]>,
+    tags: Box<[String]>,
+}
+
 impl Target {
+    /// A target as a BUILD file declares it.
+    pub fn new(
+        label: Label,
+        rule: Rule,
+        visibility: Vec<Label>,
+        tags: Vec<String>,
+        location: Option<Location>,
+    ) -> Target {
+        let default = tags.is_empty() && visibility.as_slice() == public();
+        let declared = (!default).then(|| {
+            Box::new(VisibilityAndTags {
+                visibility: visibility.into(),
+                tags: tags.into(),
+            })
+        });
+        Target {
+            label,
+            rule,
+            declared,
+            location,
+        }
+    }
+
+    /// Who may depend on it: `//visibility:public`, `//pkg:__pkg__`, ...
+    /// (empty: only its own package).
+    pub fn visibility(&self) -> &[Label] {
+        self.declared.as_ref().map_or(public(), |d| &d.visibility)
+    }
+
+    /// Its free-form tags.
+    pub fn tags(&self) -> &[String] {
+        self.declared.as_ref().map_or(&[], |d| &d.tags)
+    }
+
     /// Every possible dependency (all select branches), with the keys each depends on.
     pub fn all_deps(&self) -> Vec<(Label, Vec<SelectKey>)> {
         let mut out: Vec<(Label, Vec<SelectKey>)> = Vec::new();
@@ -640,7 +687,7 @@ impl Target {
         if self.label.package() == from {
             return true;
         }
-        self.visibility
+        self.visibility()
             .iter()
             .any(|v| match (v.package(), v.name()) {
                 ("visibility", "public") => true,
@@ -820,4 +867,4 @@ const _: () = assert!(std::mem::size_of::<Value>() == 24);
 const _: () = assert!(std::mem::size_of::<Attr>() == 24);
 const _: () = assert!(std::mem::size_of::<SelectKey>() == 16);
 const _: () = assert!(std::mem::size_of::<Rule>() <= 32);
-const _: () = assert!(std::mem::size_of::<Target>() <= 96);
+const _: () = assert!(std::mem::size_of::<Target>() <= 72);
