@@ -74,11 +74,9 @@ impl Session {
                 let t = self
                     .graph
                     .target(&Label::parse(&s.label).expect("selector labels parse"));
-                match t.map(|t| &t.rule) {
-                    Ok(Rule::Selector {
-                        default, values, ..
-                    }) => values.iter().position(|v| v == default).unwrap_or(0),
-                    _ => 0,
+                match t.ok().and_then(|t| t.rule.selector()) {
+                    Some(s) => s.values.iter().position(|v| *v == s.default).unwrap_or(0),
+                    None => 0,
                 }
             })
             .collect();

@@ -10,19 +10,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 /// Where an error points: a byte range in a file of the workspace or in the query.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+///
+/// Every target of the graph carries one, so it is kept small: the source is
+/// shared (every location in a BUILD file points at one [`Source`]) and the
+/// offsets are `u32`s (a larger offset is clamped, which only moves a caret).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Location {
-    /// What the byte range indexes into.
-    pub source: Source,
-    /// Byte offsets `start..end` into the source text.
-    pub span: std::ops::Range<usize>,
+    source: Arc<Source>,
+    start: u32,
+    end: u32,
 }
+
+// Sixteen bytes, and `Option<Location>` too (the `Arc` is never null): the
+// graph holds one per target and per select.
+const _: () = assert!(std::mem::size_of::<Option<Location>>() == 16);
 
 /// The text a [`Location`] points into.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Source {
-    /// A file. Shared: every target of a BUILD file points into the same one.
-    File(Arc<SourceFile>),
+    /// A file.
+    File(SourceFile),
     /// The query expression given on the command line.
     Query(String),
     /// A `--select` or other command-line argument.
@@ -39,9 +46,9 @@ pub struct SourceFile {
 }
 
 impl Source {
-    /// A file source.
-    pub fn file(shown: impl Into<String>, path: impl Into<PathBuf>) -> Source {
-        Source::File(Arc::new(SourceFile {
+    /// A file source, to share between the locations that point into it.
+    pub fn file(shown: impl Into<String>, path: impl Into<PathBuf>) -> Arc<Source> {
+        Arc::new(Source::File(SourceFile {
             shown: shown.into(),
             path: path.into(),
         }))
@@ -49,10 +56,40 @@ impl Source {
 }
 
 impl Location {
+    /// The byte range `span` of `source`.
+    pub fn new(source: Arc<Source>, span: std::ops::Range<usize>) -> Location {
+        let clamp = |offset: usize| u32::try_from(offset).unwrap_or(u32::MAX);
+        Location {
+            source,
+            start: clamp(span.start),
+            end: clamp(span.end),
+        }
+    }
+
+    /// The byte range `span` of the query expression `query`.
+    pub fn in_query(query: &str, span: std::ops::Range<usize>) -> Location {
+        Location::new(Arc::new(Source::Query(query.to_string())), span)
+    }
+
+    /// Another byte range of the same source.
+    pub fn with_span(&self, span: std::ops::Range<usize>) -> Location {
+        Location::new(self.source.clone(), span)
+    }
+
+    /// What the byte range indexes into.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Byte offsets `start..end` into the source text.
+    pub fn span(&self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+
     /// The 1-based line and column of the start of the span, when the text can be read.
     pub fn line_col(&self) -> Option<(usize, usize)> {
         let text = self.text()?;
-        let start = self.span.start.min(text.len());
+        let start = self.span().start.min(text.len());
         let before = &text[..start];
         let line = before.matches('\n').count() + 1;
         let col = before.rfind('\n').map_or(start, |i| start - i - 1) + 1;
@@ -61,7 +98,7 @@ impl Location {
 
     /// The source text the span indexes into.
     pub fn text(&self) -> Option<String> {
-        match &self.source {
+        match self.source() {
             Source::File(file) => std::fs::read_to_string(&file.path).ok(),
             Source::Query(q) | Source::Argument(q) => Some(q.clone()),
         }
@@ -69,11 +106,35 @@ impl Location {
 
     /// The name shown for the source: a file path, `<query>` or `<argument>`.
     pub fn name(&self) -> &str {
-        match &self.source {
+        match self.source() {
             Source::File(file) => &file.shown,
             Source::Query(_) => "<query>",
             Source::Argument(_) => "<argument>",
         }
+    }
+}
+
+impl serde::Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (&*self.source, self.start, self.end).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Location {
+    /// Decodes a location, sharing its source with the location decoded before
+    /// it on this thread when they are equal: a cached package's locations all
+    /// point into its BUILD file, and one copy of the source should serve them
+    /// all, as when the file was read.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        thread_local! {
+            static LAST: std::cell::RefCell<Option<Arc<Source>>> = const { std::cell::RefCell::new(None) };
+        }
+        let (source, start, end) = <(Source, u32, u32)>::deserialize(d)?;
+        let source = LAST.with_borrow_mut(|last| match last {
+            Some(shared) if **shared == source => shared.clone(),
+            _ => last.insert(Arc::new(source)).clone(),
+        });
+        Ok(Location { source, start, end })
     }
 }
 

@@ -17,14 +17,21 @@ use std::fmt;
 /// clone labels and look them up in maps millions of times; none of that
 /// reads the text or writes a reference count. The hash depends on the text
 /// alone, so maps keyed by labels iterate in the same order on every run.
+///
+/// A label is sixteen bytes: it points at a slot holding the text's (wide)
+/// pointer rather than at the text itself. A graph holds several labels per
+/// target, and a sixteen-byte label lets an attribute value that holds one
+/// be 24 bytes.
 #[derive(Clone)]
 pub struct Label {
-    text: &'static str,
+    text: &'static &'static str,
     /// Where the `:` is in `text`: labels are compared and split often.
     colon: u32,
     /// The hash of `text` (it fits beside `colon` without making a label larger).
     hash: u32,
 }
+
+const _: () = assert!(std::mem::size_of::<Label>() == 16);
 
 impl PartialEq for Label {
     fn eq(&self, other: &Self) -> bool {
@@ -68,30 +75,94 @@ impl PartialOrd for Label {
 /// workspace, and it makes a label's identity its pointer. Texts are never
 /// freed: the table lives as long as the process, so no two texts ever share
 /// an address. It is sharded so that parallel loading rarely waits.
-fn intern(text: &str) -> (&'static str, u32) {
+fn intern(text: &str) -> (&'static &'static str, u32) {
     use std::hash::BuildHasher;
     use std::sync::{Mutex, OnceLock};
-    // Tables of texts probed with the hash computed here, once: a set would
-    // hash each text again to look it up and again to insert it.
-    type Shard = Mutex<hashbrown::HashTable<&'static str>>;
     const SHARDS: usize = 16;
-    static TABLE: OnceLock<Vec<Shard>> = OnceLock::new();
+    static TABLE: OnceLock<Vec<Mutex<Shard>>> = OnceLock::new();
     let table = TABLE.get_or_init(|| (0..SHARDS).map(|_| Mutex::default()).collect());
     let hash = rustc_hash::FxBuildHasher.hash_one(text);
-    let rehash = |t: &&'static str| rustc_hash::FxBuildHasher.hash_one(*t);
     let mut shard = table[hash as usize % SHARDS]
         .lock()
         .unwrap_or_else(|e| e.into_inner());
-    let text = match shard.entry(hash, |t| *t == text, rehash) {
-        hashbrown::hash_table::Entry::Occupied(e) => *e.get(),
-        hashbrown::hash_table::Entry::Vacant(e) => {
-            let t: &'static str = Box::leak(text.into());
-            e.insert(t);
+    let text = match shard.texts.get(text) {
+        Some(t) => t.0,
+        None => {
+            let t = shard.store(text);
+            shard.texts.insert(Interned(t));
             t
         }
     };
     // The high half: the low bits chose the shard.
     (text, (hash >> 32) as u32)
+}
+
+/// One shard of the interning table: the texts it holds, and the room left
+/// in its current blocks. Texts and their slots are carved from blocks
+/// allocated a few thousand at a time rather than one allocation each: a
+/// workspace interns a label per target, and an allocation per label would
+/// cost more than the label's text.
+#[derive(Default)]
+struct Shard {
+    texts: rustc_hash::FxHashSet<Interned>,
+    /// Free bytes for texts.
+    bytes: &'static mut [u8],
+    /// Free slots, each to hold one text's pointer.
+    slots: &'static mut [&'static str],
+}
+
+impl Shard {
+    /// Bytes allocated at a time for texts; longer texts get their own allocation.
+    const BYTES: usize = 16 * 1024;
+    /// Slots allocated at a time.
+    const SLOTS: usize = 1024;
+
+    /// A copy of `text` that lives forever, in a slot of its own.
+    fn store(&mut self, text: &str) -> &'static &'static str {
+        let copy: &'static str = if text.len() > Self::BYTES / 8 {
+            Box::leak(text.into())
+        } else {
+            if self.bytes.len() < text.len() {
+                self.bytes = vec![0; Self::BYTES].leak();
+            }
+            let (room, rest) = std::mem::take(&mut self.bytes).split_at_mut(text.len());
+            self.bytes = rest;
+            room.copy_from_slice(text.as_bytes());
+            let room: &'static [u8] = room;
+            std::str::from_utf8(room).expect("a copy of a str is UTF-8")
+        };
+        if self.slots.is_empty() {
+            self.slots = vec![""; Self::SLOTS].leak();
+        }
+        let (slot, rest) = std::mem::take(&mut self.slots).split_at_mut(1);
+        self.slots = rest;
+        slot[0] = copy;
+        let slot: &'static [&'static str] = slot;
+        &slot[0]
+    }
+}
+
+/// An interned text in the set, found by its text.
+struct Interned(&'static &'static str);
+
+impl PartialEq for Interned {
+    fn eq(&self, other: &Self) -> bool {
+        *self.0 == *other.0
+    }
+}
+
+impl Eq for Interned {}
+
+impl std::hash::Hash for Interned {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (*self.0).hash(state)
+    }
+}
+
+impl std::borrow::Borrow<str> for Interned {
+    fn borrow(&self) -> &str {
+        self.0
+    }
 }
 
 /// A label that does not parse, with the reason.

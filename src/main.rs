@@ -561,8 +561,8 @@ fn to_report(e: Error) -> Report {
     }
     let source = e.location.as_ref().and_then(|loc| {
         let text = loc.text()?;
-        let end = loc.span.end.min(text.len());
-        let start = loc.span.start.min(end);
+        let end = loc.span().end.min(text.len());
+        let start = loc.span().start.min(end);
         diag.labels = Some(vec![LabeledSpan::new_with_span(
             e.label.clone(),
             start..end,

@@ -150,7 +150,7 @@ impl Workspace {
     }
 
     /// A file source for error locations.
-    pub fn source(&self, path: &Path) -> Source {
+    pub fn source(&self, path: &Path) -> std::sync::Arc<Source> {
         Source::file(self.shown(path), path)
     }
 
@@ -296,10 +296,9 @@ impl Settings {
         })?;
         let hash = *blake3::hash(text.as_bytes()).as_bytes();
         let settings = toml::from_str(&text).map_err(|e| {
-            let location = e.span().map(|span| Location {
-                source: Source::file(MARKER, path),
-                span,
-            });
+            let location = e
+                .span()
+                .map(|span| Location::new(Source::file(MARKER, path), span));
             Error::new(
                 ErrorKind::Workspace,
                 format!("invalid `{MARKER}`: {}", e.message()),

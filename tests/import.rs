@@ -67,9 +67,10 @@ fn expected(name: &str) -> Value {
 /// The value of the Python selector that stands for `version`: the last one not above it.
 fn python_value(session: &Session, version: &str) -> String {
     let label = sel::Label::parse("//markers:python_full_version").unwrap();
-    let Rule::Selector { values, .. } = &session.graph.target(&label).unwrap().rule else {
+    let Some(selector) = session.graph.target(&label).unwrap().rule.selector() else {
         panic!("not a selector")
     };
+    let values = &selector.values;
     let v = PyVersion::parse(version).unwrap().0;
     values
         .iter()
@@ -256,7 +257,7 @@ fn all_configs_conditions_are_uv_markers() {
                 let target = session.graph.target(&label).unwrap();
                 let tag = |prefix: &str| {
                     target
-                        .tags
+                        .tags()
                         .iter()
                         .find_map(|t| t.strip_prefix(prefix).map(str::to_string))
                 };

@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use starlark::collections::SmallMap;
@@ -25,7 +26,7 @@ use super::value::Configurable;
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
-    Attr, AttrType, Attrs, FlagValue, GroupMode, Rule, Select, SelectKey, Target, Value,
+    Attr, AttrType, Attrs, FlagValue, GroupMode, Rule, Select, SelectKey, Selector, Target, Value,
     PACKAGE_ATTRS,
 };
 
@@ -39,7 +40,7 @@ pub(crate) struct BuildContext {
     /// The BUILD file as shown to users.
     pub build_file: String,
     /// The BUILD file as the locations of its targets name it: one shared copy.
-    pub source: Source,
+    pub source: Arc<Source>,
     /// The targets declared so far, in order.
     pub targets: RefCell<IndexMap<String, Target>>,
 }
@@ -59,10 +60,7 @@ impl BuildContext {
 
     /// A location in the BUILD file.
     pub fn at(&self, span: std::ops::Range<usize>) -> Location {
-        Location {
-            source: self.source.clone(),
-            span,
-        }
+        Location::new(self.source.clone(), span)
     }
 }
 
@@ -101,10 +99,10 @@ fn call_location(eval: &Evaluator) -> Option<Location> {
 pub(crate) fn location_of(root: &std::path::Path, span: &starlark::codemap::FileSpan) -> Location {
     let shown = span.filename().to_string();
     let r = span.span;
-    Location {
-        source: Source::file(shown.as_str(), root.join(&shown)),
-        span: r.begin().get() as usize..r.end().get() as usize,
-    }
+    Location::new(
+        Source::file(shown.as_str(), root.join(&shown)),
+        r.begin().get() as usize..r.end().get() as usize,
+    )
 }
 
 /// An argument of a built-in, as the built-ins see it: a Starlark value, or a
@@ -277,7 +275,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             (AttrType::Label, Value::Str(s)) => Ok(Value::Label(label_in(&s, package)?)),
             (AttrType::LabelList, Value::List(items)) => {
                 let mut labels: Vec<Value> = Vec::with_capacity(items.len());
-                for i in items {
+                for i in items.into_vec() {
                     let Value::Str(s) = i else {
                         return Err(attr_err(format!(
                             "`{name}` must be a list of labels, but holds a {}",
@@ -291,7 +289,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
                     }
                     labels.push(l);
                 }
-                Ok(Value::List(labels))
+                Ok(Value::List(labels.into()))
             }
             (AttrType::Dict, Value::Dict(d)) => Ok(Value::Dict(d)),
             (ty, other) => Err(attr_err(format!(
@@ -312,6 +310,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             Attr::Select(mut s) => {
                 s.branches = s
                     .branches
+                    .into_vec()
                     .into_iter()
                     .map(|(k, v)| Ok((k, f(v)?)))
                     .collect::<anyhow::Result<_>>()?;
@@ -319,6 +318,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             }
             Attr::Concat(parts) => Attr::Concat(
                 parts
+                    .into_vec()
                     .into_iter()
                     .map(|p| map(p, f))
                     .collect::<anyhow::Result<_>>()?,
@@ -383,13 +383,7 @@ fn declare(
     }
     targets.insert(
         name.clone(),
-        Target {
-            label: Label::new(&package, &name),
-            rule,
-            visibility,
-            tags,
-            location: site.at,
-        },
+        Target::new(Label::new(&package, &name), rule, visibility, tags, site.at),
     );
     Ok(())
 }
@@ -453,8 +447,8 @@ pub(crate) fn select_from_dict<'a>(
         return Err(attr_err("select() needs at least one key"));
     }
     Ok(Attr::Select(Box::new(Select {
-        branches,
-        no_match_error: no_match_error.to_string(),
+        branches: branches.into(),
+        no_match_error: no_match_error.into(),
         location: site.at,
     })))
 }
@@ -505,7 +499,10 @@ fn group<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
     declare(
         site,
         name,
-        Rule::ConfigSettingGroup { mode, conditions },
+        Rule::ConfigSettingGroup {
+            mode,
+            conditions: conditions.into(),
+        },
         visibility,
         tags,
     )
@@ -560,12 +557,12 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
     declare(
         site,
         name,
-        Rule::Selector {
+        Rule::Selector(Box::new(Selector {
             values,
             default,
             doc,
             ordered,
-        },
+        })),
         visibility,
         tags,
     )
@@ -593,7 +590,9 @@ fn config_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::
     declare(
         site,
         name,
-        Rule::ConfigSetting { flag_values },
+        Rule::ConfigSetting {
+            flag_values: flag_values.into(),
+        },
         visibility,
         tags,
     )
@@ -609,6 +608,7 @@ fn platform<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
     };
     let (visibility, tags) = common(&mut kw, &package)?;
     kw.finish(&["name", "flag_values", "visibility", "tags"])?;
+    let flag_values = flag_values.into();
     declare(site, name, Rule::Platform { flag_values }, visibility, tags)
 }
 
@@ -626,7 +626,6 @@ fn package<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<
             attrs.insert(attr, a);
         }
     }
-    attrs.shrink_to_fit();
     let (visibility, tags) = common(&mut kw, &package)?;
     let known: Vec<&str> = PACKAGE_ATTRS
         .iter()

@@ -116,7 +116,7 @@ impl<'a> Arg<'a> for &'a Lit<'_> {
             Lit::None => Value::None,
             Lit::Bool(b) => Value::Bool(*b),
             Lit::Int(i) => Value::Int(i64::from(*i)),
-            Lit::Str(s) => Value::Str(s.to_string()),
+            Lit::Str(s) => Value::Str(s.as_ref().into()),
             Lit::List(items) => {
                 Value::List(items.iter().map(|i| i.plain()).collect::<Result<_, _>>()?)
             }

@@ -201,7 +201,7 @@ fn mentioned_packages(package: &Package) -> Vec<String> {
         }
     };
     for t in &package.targets {
-        t.visibility.iter().for_each(&mut add);
+        t.visibility().iter().for_each(&mut add);
         match &t.rule {
             Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, &mut add)),
             Rule::Alias { actual } => attr_labels(actual, &mut add),

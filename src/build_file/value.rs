@@ -36,7 +36,7 @@ pub(crate) fn concat(a: Attr, b: Attr) -> Attr {
             other => parts.push(other),
         }
     }
-    Attr::Concat(parts)
+    Attr::Concat(parts.into())
 }
 
 fn operand(v: SValue) -> Option<Attr> {
@@ -85,7 +85,7 @@ pub fn to_plain(v: SValue) -> Result<Value, String> {
         return Ok(Value::Bool(b));
     }
     if let Some(s) = v.unpack_str() {
-        return Ok(Value::Str(s.to_string()));
+        return Ok(Value::Str(s.into()));
     }
     if let Some(i) = v.unpack_i32() {
         return Ok(Value::Int(i64::from(i)));

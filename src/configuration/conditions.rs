@@ -38,12 +38,10 @@ impl<'g> Conditions<'g> {
                 .selectors()
                 .into_iter()
                 .map(|t| match &t.rule {
-                    Rule::Selector {
-                        values, ordered, ..
-                    } => SelectorDim {
+                    Rule::Selector(s) => SelectorDim {
                         label: t.label.to_string(),
-                        values: values.clone(),
-                        ordered: *ordered,
+                        values: s.values.clone(),
+                        ordered: s.ordered,
                     },
                     _ => unreachable!("selectors() returns selectors"),
                 })

@@ -29,7 +29,8 @@ pub use conditions::Conditions;
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{
-    Attr, Compare, GroupMode, Package, Rule, Select, SelectKey, Target, TargetGraph, Value,
+    Attr, Compare, GroupMode, Package, Rule, Select, SelectKey, Selector, Target, TargetGraph,
+    Value,
 };
 use crate::workspace::NamedConfig;
 
@@ -82,9 +83,7 @@ impl Configuration {
             .selectors()
             .into_iter()
             .map(|t| match &t.rule {
-                Rule::Selector { default, .. } => {
-                    (t.label.clone(), (default.clone(), Origin::Default))
-                }
+                Rule::Selector(s) => (t.label.clone(), (s.default.clone(), Origin::Default)),
                 _ => unreachable!("selectors() returns selectors"),
             })
             .collect();
@@ -242,7 +241,7 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
 
 fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -> Result<()> {
     let target = graph.target(selector)?;
-    let Rule::Selector { values, .. } = &target.rule else {
+    let Some(Selector { values, .. }) = target.rule.selector() else {
         unreachable!("find_selector returns selectors")
     };
     if values.iter().any(|v| v == value) {
@@ -284,9 +283,9 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
                         .at(at())
                         .with_note(format!("in `flag_values` of `{}`", t.label))
                 })?;
-                let Rule::Selector {
+                let Some(Selector {
                     values, ordered, ..
-                } = &sel.rule
+                }) = sel.rule.selector()
                 else {
                     return Err(Error::new(
                         ErrorKind::Selector,
@@ -557,7 +556,8 @@ impl<'g> Configurer<'g> {
             Rule::ConfigSetting { flag_values } => {
                 let mut all = true;
                 for fv in flag_values {
-                    let Rule::Selector { values, .. } = &self.graph.target(&fv.selector)?.rule
+                    let Some(Selector { values, .. }) =
+                        self.graph.target(&fv.selector)?.rule.selector()
                     else {
                         unreachable!("validate() checked flag_values name selectors")
                     };
@@ -741,7 +741,7 @@ impl<'g> Configurer<'g> {
                         })?,
                     });
                 }
-                Ok((value.unwrap_or(Value::List(Vec::new())), keys))
+                Ok((value.unwrap_or(Value::List(Box::default())), keys))
             }
         }
     }

@@ -220,7 +220,7 @@ impl<'g> SymbolicConfigurer<'g> {
             let why = if select.no_match_error.is_empty() {
                 "no key matches and there is no //conditions:default".to_string()
             } else {
-                select.no_match_error.clone()
+                select.no_match_error.to_string()
             };
             failures.push(Failure {
                 target: target.clone(),

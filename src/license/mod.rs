@@ -130,10 +130,7 @@ pub(crate) fn error(
         .map(|start| {
             let s = start + e.span.start.min(text.len());
             let end = (start + e.span.end.min(text.len())).max(s + 1);
-            Location {
-                source: at.expect("found in it").source.clone(),
-                span: s..end,
-            }
+            at.expect("found in it").with_span(s..end)
         });
     err = err.at(precise.or_else(|| at.cloned()));
     err
@@ -175,15 +172,15 @@ fn help(text: &str, e: &spdx::ParseError) -> String {
 /// The byte offset, in the file of `at`, of the first character of the string
 /// literal `text` written inside `at`'s span (`"text"` or `'text'`).
 fn find_literal(at: &Location, text: &str) -> Option<usize> {
-    let Source::File(source) = &at.source else {
+    let Source::File(source) = at.source() else {
         return None;
     };
     let file = std::fs::read_to_string(&source.path).ok()?;
-    let region = file.get(at.span.clone())?;
+    let region = file.get(at.span())?;
     for quote in ['"', '\''] {
         let needle = format!("{quote}{text}{quote}");
         if let Some(i) = region.find(&needle) {
-            return Some(at.span.start + i + 1);
+            return Some(at.span().start + i + 1);
         }
     }
     None

@@ -191,10 +191,8 @@ fn is_are(n: usize) -> &'static str {
 
 fn toml_error(ws: &Workspace, span: std::ops::Range<usize>, message: String) -> Error {
     let path = ws.root.join(MARKER);
-    Error::new(ErrorKind::License, message).at(Some(Location {
-        source: Source::file(MARKER, path),
-        span,
-    }))
+    Error::new(ErrorKind::License, message)
+        .at(Some(Location::new(Source::file(MARKER, path), span)))
 }
 
 fn entries(ws: &Workspace, list: &[Spanned<String>], key: &str) -> Result<Vec<Entry>> {

@@ -18,7 +18,9 @@ use std::fmt::Write;
 
 use super::{configured, ordered, Options, Positions};
 use crate::configuration::ConfiguredTarget;
-use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
+use crate::target_graph::{
+    quote, Attr, GroupMode, Rule, Select, Selector, Target, TargetGraph, Value,
+};
 use crate::QueryResult;
 
 const INDENT: &str = "    ";
@@ -91,15 +93,17 @@ pub fn configured_target(t: &Target, c: &ConfiguredTarget) -> String {
 
 /// The attributes of the kinds that cannot hold selects.
 fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
-    let strings = |v: &[String]| Value::List(v.iter().cloned().map(Value::Str).collect());
+    let strings =
+        |v: &[String]| Value::List(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
     let mut attrs = Vec::new();
     match &t.rule {
-        Rule::Selector {
-            values,
-            default,
-            doc,
-            ordered,
-        } => {
+        Rule::Selector(s) => {
+            let Selector {
+                values,
+                default,
+                doc,
+                ordered,
+            } = &**s;
             attrs.push(("values".into(), value_text(&strings(values), 1)));
             attrs.push(("default".into(), quote(default)));
             if !doc.is_empty() {
@@ -114,7 +118,12 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
                 let dict = Value::Dict(
                     flag_values
                         .iter()
-                        .map(|f| (Value::Label(f.selector.clone()), Value::Str(f.text())))
+                        .map(|f| {
+                            (
+                                Value::Label(f.selector.clone()),
+                                Value::Str(f.text().into()),
+                            )
+                        })
                         .collect(),
                 );
                 attrs.push(("flag_values".into(), value_text(&dict, 1)));
@@ -143,13 +152,18 @@ fn call(t: &Target, attrs: Vec<(String, String, Option<String>)>) -> String {
         }
         let _ = writeln!(out, "{INDENT}{name} = {value},");
     }
-    let public = t.visibility.len() == 1 && t.visibility[0].as_str() == "//visibility:public";
+    let public = t.visibility().len() == 1 && t.visibility()[0].as_str() == "//visibility:public";
     if !public {
-        let v = Value::List(t.visibility.iter().cloned().map(Value::Label).collect());
+        let v = Value::List(t.visibility().iter().cloned().map(Value::Label).collect());
         let _ = writeln!(out, "{INDENT}visibility = {},", value_text(&v, 1));
     }
-    if !t.tags.is_empty() {
-        let v = Value::List(t.tags.iter().cloned().map(Value::Str).collect());
+    if !t.tags().is_empty() {
+        let v = Value::List(
+            t.tags()
+                .iter()
+                .map(|s| Value::Str(s.as_str().into()))
+                .collect(),
+        );
         let _ = writeln!(out, "{INDENT}tags = {},", value_text(&v, 1));
     }
     out.push_str(")\n");

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
 use crate::label::Label;
-use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Target, TargetGraph, Value};
+use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Selector, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
@@ -44,7 +44,7 @@ impl Serialize for JsonValue<'_> {
                 let mut m: BTreeMap<Cow<str>, JsonValue> = BTreeMap::new();
                 for (k, v) in items {
                     let key = match k {
-                        Value::Str(text) => Cow::Borrowed(text.as_str()),
+                        Value::Str(text) => Cow::Borrowed(&**text),
                         Value::Label(l) => Cow::Borrowed(l.as_str()),
                         other => Cow::Owned(other.to_string()),
                     };
@@ -143,12 +143,13 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
         attrs.insert(name, AttrDoc::Fixed(v));
     };
     match &t.rule {
-        Rule::Selector {
-            values,
-            default,
-            doc,
-            ordered,
-        } => {
+        Rule::Selector(s) => {
+            let Selector {
+                values,
+                default,
+                doc,
+                ordered,
+            } = &**s;
             put("values", json!(values));
             put("default", json!(default));
             put("doc", json!(doc));
@@ -170,8 +171,8 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
         }
         Rule::Package { .. } | Rule::Alias { .. } => {}
     }
-    attrs.insert("visibility", AttrDoc::Labels(&t.visibility));
-    attrs.insert("tags", AttrDoc::Strings(&t.tags));
+    attrs.insert("visibility", AttrDoc::Labels(t.visibility()));
+    attrs.insert("tags", AttrDoc::Strings(t.tags()));
 }
 
 /// Where a target is declared: `{"column", "file", "line"}`, `{"file"}` when

@@ -260,7 +260,7 @@ pub struct Positions {
 impl Positions {
     /// The file as shown, and the 1-based line and column, of a location in a file.
     pub fn of(&mut self, at: &Location) -> Option<(String, Option<(usize, usize)>)> {
-        let Source::File(file) = &at.source else {
+        let Source::File(file) = at.source() else {
             return None;
         };
         let (shown, path) = (&file.shown, &file.path);
@@ -271,7 +271,7 @@ impl Positions {
         let Some(text) = text else {
             return Some((shown.clone(), None));
         };
-        let start = at.span.start.min(text.len());
+        let start = at.span().start.min(text.len());
         let before = text.get(..start)?;
         let line = before.matches('\n').count() + 1;
         let col = before.rfind('\n').map_or(start, |i| start - i - 1) + 1;

@@ -84,8 +84,8 @@ pub fn requirements(session: &Session, expr: &str, request: &Request) -> Result<
         if ct.kind != "package" {
             continue;
         }
-        let editable = editable(target.tags.as_slice(), ct.attrs.get("metadata"));
-        if target.tags.iter().any(|t| t == "project") && editable.is_none() {
+        let editable = editable(target.tags(), ct.attrs.get("metadata"));
+        if target.tags().iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
         let version = ct.attrs.get("version").and_then(Value::as_str);
@@ -117,7 +117,7 @@ pub fn requirements_all(
     let config = session.configuration(request)?;
     let mut request = request.clone();
     for selector in session.graph.selectors() {
-        let switch = selector.tags.iter().any(|t| {
+        let switch = selector.tags().iter().any(|t| {
             t.starts_with(&format!("{TAG}extra=")) || t.starts_with(&format!("{TAG}group="))
         });
         if let Some((value, Origin::Default)) = config.values.get(&selector.label) {
@@ -148,8 +148,8 @@ pub fn requirements_all(
             Some(Attr::Plain(v)) => Some(v),
             _ => None,
         };
-        let editable = editable(target.tags.as_slice(), metadata);
-        if target.tags.iter().any(|t| t == "project") && editable.is_none() {
+        let editable = editable(target.tags(), metadata);
+        if target.tags().iter().any(|t| t == "project") && editable.is_none() {
             continue;
         }
         let plain = |attr: &str| -> Result<Option<String>> {
@@ -190,7 +190,7 @@ fn editable(tags: &[String], metadata: Option<&Value>) -> Option<String> {
     };
     let get = |key: &str| {
         items.iter().find_map(|(k, v)| match (k, v) {
-            (Value::Str(k), Value::Str(v)) if k == key => Some(v.clone()),
+            (Value::Str(k), Value::Str(v)) if **k == *key => Some(v.to_string()),
             _ => None,
         })
     };
@@ -369,7 +369,7 @@ impl Meanings {
             .map(|dim| {
                 let label = Label::parse(&dim.label).ok()?;
                 let target = graph.target(&label).ok()?;
-                let tagged = target.tags.iter().find_map(|t| t.strip_prefix(TAG));
+                let tagged = target.tags().iter().find_map(|t| t.strip_prefix(TAG));
                 let var = tagged.unwrap_or(label.name());
                 let meaning = if let Some(extra) = var.strip_prefix("extra=") {
                     Meaning::Extra(extra.to_string())
@@ -388,18 +388,18 @@ impl Meanings {
                     Meaning::Python(lows)
                 } else if StrVar::from_name(var).is_some() {
                     let other = target
-                        .tags
+                        .tags()
                         .iter()
                         .find_map(|t| t.strip_prefix(OTHER_TAG))
                         .and_then(|o| dim.values.iter().position(|v| v == o));
                     let lists = target
-                        .tags
+                        .tags()
                         .iter()
                         .filter_map(|t| t.strip_prefix(IN_TAG))
                         .map(str::to_string)
                         .collect();
                     let classes = target
-                        .tags
+                        .tags()
                         .iter()
                         .filter_map(|t| t.strip_prefix(CLASS_TAG)?.split_once(':'))
                         .filter_map(|(bits, name)| {

@@ -13,7 +13,7 @@ use crate::target_graph::{Rule, Target, TargetGraph, Value};
 /// A value as the text `attr()` matches: strings as they are, lists as `[a, b]`.
 pub fn attr_text(v: &Value) -> String {
     match v {
-        Value::Str(s) => s.clone(),
+        Value::Str(s) => s.to_string(),
         Value::Label(l) => l.to_string(),
         Value::List(items) => format!(
             "[{}]",
@@ -25,19 +25,27 @@ pub fn attr_text(v: &Value) -> String {
 
 /// The non-configurable attributes of a target, as values (`name`, `tags`, ...).
 pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
-    let strs = |v: &[String]| Value::List(v.iter().cloned().map(Value::Str).collect());
+    let strs =
+        |v: &[String]| Value::List(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
     Some(match (name, &t.rule) {
-        ("name", _) => Value::Str(t.label.name().to_string()),
-        ("tags", _) => strs(&t.tags),
-        ("visibility", _) => Value::List(t.visibility.iter().cloned().map(Value::Label).collect()),
-        ("values", Rule::Selector { values, .. }) => strs(values),
-        ("default", Rule::Selector { default, .. }) => Value::Str(default.clone()),
-        ("doc", Rule::Selector { doc, .. }) => Value::Str(doc.clone()),
+        ("name", _) => Value::Str(t.label.name().into()),
+        ("tags", _) => strs(t.tags()),
+        ("visibility", _) => {
+            Value::List(t.visibility().iter().cloned().map(Value::Label).collect())
+        }
+        ("values", Rule::Selector(s)) => strs(&s.values),
+        ("default", Rule::Selector(s)) => Value::Str(s.default.as_str().into()),
+        ("doc", Rule::Selector(s)) => Value::Str(s.doc.as_str().into()),
         ("flag_values", Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values }) => {
             Value::Dict(
                 flag_values
                     .iter()
-                    .map(|f| (Value::Label(f.selector.clone()), Value::Str(f.text())))
+                    .map(|f| {
+                        (
+                            Value::Label(f.selector.clone()),
+                            Value::Str(f.text().into()),
+                        )
+                    })
                     .collect(),
             )
         }
@@ -201,7 +209,7 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                 .at(t.location.clone())
                 .with_note(format!(
                     "`{d}` has visibility [{}]",
-                    dt.visibility
+                    dt.visibility()
                         .iter()
                         .map(|v| v.to_string())
                         .collect::<Vec<_>>()

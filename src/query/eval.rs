@@ -13,7 +13,7 @@ use std::fmt::Debug;
 use regex::Regex;
 
 use super::syntax::{Arg, Expr, Func, SetOp, Span};
-use crate::error::{Error, ErrorKind, Location, Result, Source};
+use crate::error::{Error, ErrorKind, Location, Result};
 use crate::label::{Label, TargetPattern};
 
 /// A query result: each target with the condition under which it is in it.
@@ -67,10 +67,7 @@ struct Evaluator<'e, E: QueryEnv> {
 
 impl<E: QueryEnv> Evaluator<'_, E> {
     fn at(&self, span: Span) -> Location {
-        Location {
-            source: Source::Query(self.query.to_string()),
-            span: span.start..span.end,
-        }
+        Location::in_query(self.query, span.start..span.end)
     }
 
     fn insert(&self, set: &mut TargetSet<E::Cond>, label: Label, c: E::Cond) -> bool {

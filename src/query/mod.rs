@@ -7,7 +7,7 @@ pub mod env;
 pub mod eval;
 pub mod syntax;
 
-use crate::error::{Error, ErrorKind, Location, Result, Source};
+use crate::error::{Error, ErrorKind, Location, Result};
 
 pub use eval::{evaluate, QueryEnv, TargetSet};
 
@@ -15,10 +15,7 @@ pub use eval::{evaluate, QueryEnv, TargetSet};
 pub fn parse(query: &str) -> Result<syntax::Expr> {
     syntax::parse(query).map_err(|e| {
         Error::new(ErrorKind::Query, e.message)
-            .at(Some(Location {
-                source: Source::Query(query.to_string()),
-                span: e.span.start..e.span.end,
-            }))
+            .at(Some(Location::in_query(query, e.span.start..e.span.end)))
             .with_help_opt(e.help)
     })
 }

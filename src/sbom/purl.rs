@@ -34,7 +34,7 @@ pub fn of(label: &Label, attrs: &IndexMap<String, Value>) -> Option<String> {
             return None;
         };
         items.iter().find_map(|(k, v)| match (k, v) {
-            (Value::Str(k), Value::Str(v)) if k == key && !v.trim().is_empty() => {
+            (Value::Str(k), Value::Str(v)) if **k == *key && !v.trim().is_empty() => {
                 Some(v.trim().to_string())
             }
             _ => None,

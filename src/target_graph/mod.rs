@@ -13,6 +13,10 @@ use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::{package_in_subtree, Label, TargetPattern};
 
 /// A plain attribute value: what a select resolves to.
+///
+/// Strings and lists are boxed slices, not `String`s and `Vec`s: a loaded
+/// graph holds millions of values and never grows them, so they keep no spare
+/// capacity and no capacity field.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// Starlark's `None`.
@@ -22,13 +26,13 @@ pub enum Value {
     /// An integer.
     Int(i64),
     /// A string.
-    Str(String),
+    Str(Box<str>),
     /// A label, in a label-typed attribute.
     Label(Label),
     /// A list (or tuple).
-    List(Vec<Value>),
+    List(Box<[Value]>),
     /// A dict, in insertion order.
-    Dict(Vec<(Value, Value)>),
+    Dict(Box<[(Value, Value)]>),
 }
 
 impl Value {
@@ -65,17 +69,19 @@ impl Value {
     /// `a + b` for resolved concatenations: lists append, strings join.
     pub fn concat(self, other: Value) -> std::result::Result<Value, String> {
         match (self, other) {
-            (Value::List(mut a), Value::List(b)) => {
-                a.extend(b);
-                Ok(Value::List(a))
+            (Value::List(a), Value::List(b)) => {
+                let mut a = a.into_vec();
+                a.extend(b.into_vec());
+                Ok(Value::List(a.into()))
             }
-            (Value::Str(a), Value::Str(b)) => Ok(Value::Str(a + &b)),
-            (Value::Dict(mut a), Value::Dict(b)) => {
-                for (k, v) in b {
+            (Value::Str(a), Value::Str(b)) => Ok(Value::Str((a.into_string() + &b).into())),
+            (Value::Dict(a), Value::Dict(b)) => {
+                let mut a = a.into_vec();
+                for (k, v) in b.into_vec() {
                     a.retain(|(ka, _)| *ka != k);
                     a.push((k, v));
                 }
-                Ok(Value::Dict(a))
+                Ok(Value::Dict(a.into()))
             }
             (a, b) => Err(format!(
                 "cannot concatenate {} and {}",
@@ -149,9 +155,9 @@ impl fmt::Display for SelectKey {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Select {
     /// The branches in the order written.
-    pub branches: Vec<(SelectKey, Value)>,
+    pub branches: Box<[(SelectKey, Value)]>,
     /// The message for a configuration no key matches.
-    pub no_match_error: String,
+    pub no_match_error: Box<str>,
     /// Where `select(` is written.
     pub location: Option<Location>,
 }
@@ -164,7 +170,7 @@ pub enum Attr {
     /// A select (boxed: most attributes are plain, and a select is large).
     Select(Box<Select>),
     /// `a + b + ...`, each part plain or a select.
-    Concat(Vec<Attr>),
+    Concat(Box<[Attr]>),
 }
 
 impl Attr {
@@ -349,33 +355,24 @@ pub enum GroupMode {
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Rule {
     /// `selector(name, values, default, doc)`: a dimension of the configuration.
-    Selector {
-        /// The allowed values, in declared order.
-        values: Vec<String>,
-        /// The value when nothing sets it.
-        default: String,
-        /// What the selector is for.
-        doc: String,
-        /// Whether the values are ordered as listed (`ordered = True`), so that
-        /// conditions may compare (`>=12`).
-        ordered: bool,
-    },
+    /// Boxed: selectors are few, and unboxed they would make every rule large.
+    Selector(Box<Selector>),
     /// `config_setting(name, flag_values)`: every listed selector has its value.
     ConfigSetting {
         /// The constraints, AND-ed.
-        flag_values: Vec<FlagValue>,
+        flag_values: Box<[FlagValue]>,
     },
     /// `config_setting_group(name, match_any | match_all)`.
     ConfigSettingGroup {
         /// Any or all.
         mode: GroupMode,
         /// The member conditions.
-        conditions: Vec<Label>,
+        conditions: Box<[Label]>,
     },
     /// `platform(name, flag_values)`: a named set of selector values.
     Platform {
         /// The values it sets.
-        flag_values: Vec<FlagValue>,
+        flag_values: Box<[FlagValue]>,
     },
     /// `package(...)`: a software package, a node of the dependency graph.
     Package {
@@ -389,67 +386,115 @@ pub enum Rule {
     },
 }
 
+/// What `selector()` declares.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Selector {
+    /// The allowed values, in declared order.
+    pub values: Vec<String>,
+    /// The value when nothing sets it.
+    pub default: String,
+    /// What the selector is for.
+    pub doc: String,
+    /// Whether the values are ordered as listed (`ordered = True`), so that
+    /// conditions may compare (`>=12`).
+    pub ordered: bool,
+}
+
 /// The attributes of a `package()`, in [`PACKAGE_ATTRS`] order, absent ones
-/// left out. A short list, not a map: a package has a handful, and a workspace
-/// has many packages.
+/// left out. Not a map: a package has a handful, and a workspace has many
+/// packages, so the names are one bit each and the values a boxed slice.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Attrs(Vec<(&'static str, Attr)>);
+pub struct Attrs {
+    /// Bit `i` is set when `PACKAGE_ATTRS[i]` is present.
+    present: u8,
+    /// The present attributes, in [`PACKAGE_ATTRS`] order.
+    values: Box<[Attr]>,
+}
+
+// One bit per attribute of `package()`.
+const _: () = assert!(PACKAGE_ATTRS.len() <= u8::BITS as usize);
 
 impl Attrs {
-    /// The attribute `name`, if present.
-    pub fn get(&self, name: &str) -> Option<&Attr> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, a)| a)
+    /// Where attribute `name` is (or would go) in `values`, and its bit, if
+    /// `package()` has such an attribute.
+    fn slot(&self, name: &str) -> Option<(usize, u8)> {
+        let i = PACKAGE_ATTRS.iter().position(|(n, _)| *n == name)?;
+        let bit = 1u8 << i;
+        Some(((self.present & (bit - 1)).count_ones() as usize, bit))
     }
 
-    /// Sets attribute `name`, keeping [`PACKAGE_ATTRS`] order.
+    /// The attribute `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Attr> {
+        let (at, bit) = self.slot(name)?;
+        (self.present & bit != 0).then(|| &self.values[at])
+    }
+
+    /// Sets attribute `name`, one of [`PACKAGE_ATTRS`], keeping their order.
+    ///
+    /// # Panics
+    /// If `package()` has no attribute `name`: callers name them from [`PACKAGE_ATTRS`].
     pub fn insert(&mut self, name: &'static str, attr: Attr) {
-        match self.0.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, a)) => *a = attr,
-            None => {
-                self.0.push((name, attr));
-                self.0
-                    .sort_by_key(|(n, _)| PACKAGE_ATTRS.iter().position(|(p, _)| p == n));
-            }
+        let (at, bit) = self.slot(name).expect("a package() attribute");
+        if self.present & bit != 0 {
+            self.values[at] = attr;
+        } else {
+            let mut values = std::mem::take(&mut self.values).into_vec();
+            values.insert(at, attr);
+            self.values = values.into_boxed_slice();
+            self.present |= bit;
         }
     }
 
-    /// Gives back spare capacity (a workspace holds many of these).
-    pub fn shrink_to_fit(&mut self) {
-        self.0.shrink_to_fit();
-    }
-
     /// The attributes, in order.
-    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Attr)> {
-        self.0.iter().map(|(n, a)| (*n, a))
+    pub fn iter(&self) -> AttrsIter<'_> {
+        AttrsIter {
+            present: self.present,
+            values: self.values.iter(),
+        }
     }
 
     /// How many attributes are set.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.values.len()
     }
 
     /// Whether no attribute is set.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.values.is_empty()
+    }
+}
+
+/// The attributes of an [`Attrs`] with their names, in order.
+pub struct AttrsIter<'a> {
+    /// The bits of the attributes not yet returned.
+    present: u8,
+    values: std::slice::Iter<'a, Attr>,
+}
+
+impl<'a> Iterator for AttrsIter<'a> {
+    type Item = (&'static str, &'a Attr);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let value = self.values.next()?;
+        let i = self.present.trailing_zeros() as usize;
+        self.present &= self.present - 1;
+        Some((PACKAGE_ATTRS[i].0, value))
     }
 }
 
 impl<'a> IntoIterator for &'a Attrs {
     type Item = (&'static str, &'a Attr);
-    type IntoIter = std::iter::Map<
-        std::slice::Iter<'a, (&'static str, Attr)>,
-        fn(&'a (&'static str, Attr)) -> (&'static str, &'a Attr),
-    >;
+    type IntoIter = AttrsIter<'a>;
     fn into_iter(self) -> Self::IntoIter {
-        self.0.iter().map(|(n, a)| (*n, a))
+        self.iter()
     }
 }
 
 impl serde::Serialize for Attrs {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        let mut map = s.serialize_map(Some(self.0.len()))?;
-        for (n, a) in &self.0 {
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (n, a) in self {
             map.serialize_entry(n, a)?;
         }
         map.end()
@@ -500,12 +545,20 @@ impl Rule {
     /// The rule class name, as `kind()` and `--output=label_kind` show it.
     pub fn kind(&self) -> &'static str {
         match self {
-            Rule::Selector { .. } => "selector",
+            Rule::Selector(_) => "selector",
             Rule::ConfigSetting { .. } => "config_setting",
             Rule::ConfigSettingGroup { .. } => "config_setting_group",
             Rule::Platform { .. } => "platform",
             Rule::Package { .. } => "package",
             Rule::Alias { .. } => "alias",
+        }
+    }
+
+    /// What a `selector()` declares, if this is one.
+    pub fn selector(&self) -> Option<&Selector> {
+        match self {
+            Rule::Selector(s) => Some(s),
+            _ => None,
         }
     }
 
@@ -537,21 +590,72 @@ impl Rule {
 }
 
 /// One target of a package.
+///
+/// A workspace holds one per target, so the fields are kept small: a boxed
+/// selector (see [`Rule`]), a sixteen-byte location, and visibility and tags
+/// boxed together, only when they are not the default (public, no tags), as
+/// for most targets.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Target {
     /// Its label.
     pub label: Label,
     /// Its kind and attributes.
     pub rule: Rule,
-    /// Who may depend on it: `//visibility:public`, `//pkg:__pkg__`, ...
-    pub visibility: Vec<Label>,
-    /// Free-form tags.
-    pub tags: Vec<String>,
+    /// Its visibility and tags; `None` for the default: `//visibility:public`
+    /// and no tags.
+    declared: Option<Box<VisibilityAndTags>>,
     /// Where the target is declared (the call in the BUILD file).
     pub location: Option<Location>,
 }
 
+/// `[//visibility:public]`, the visibility of targets that do not set one.
+fn public() -> &'static [Label] {
+    static PUBLIC: std::sync::OnceLock<[Label; 1]> = std::sync::OnceLock::new();
+    PUBLIC.get_or_init(|| [Label::new("visibility", "public")])
+}
+
+/// The `visibility` and `tags` of a [`Target`], when they are not the default.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct VisibilityAndTags {
+    visibility: Box<[Label]>,
+    tags: Box<[String]>,
+}
+
 impl Target {
+    /// A target as a BUILD file declares it.
+    pub fn new(
+        label: Label,
+        rule: Rule,
+        visibility: Vec<Label>,
+        tags: Vec<String>,
+        location: Option<Location>,
+    ) -> Target {
+        let default = tags.is_empty() && visibility.as_slice() == public();
+        let declared = (!default).then(|| {
+            Box::new(VisibilityAndTags {
+                visibility: visibility.into(),
+                tags: tags.into(),
+            })
+        });
+        Target {
+            label,
+            rule,
+            declared,
+            location,
+        }
+    }
+
+    /// Who may depend on it: `//visibility:public`, `//pkg:__pkg__`, ...
+    /// (empty: only its own package).
+    pub fn visibility(&self) -> &[Label] {
+        self.declared.as_ref().map_or(public(), |d| &d.visibility)
+    }
+
+    /// Its free-form tags.
+    pub fn tags(&self) -> &[String] {
+        self.declared.as_ref().map_or(&[], |d| &d.tags)
+    }
+
     /// Every possible dependency (all select branches), with the keys each depends on.
     pub fn all_deps(&self) -> Vec<(Label, Vec<SelectKey>)> {
         let mut out: Vec<(Label, Vec<SelectKey>)> = Vec::new();
@@ -583,7 +687,7 @@ impl Target {
         if self.label.package() == from {
             return true;
         }
-        self.visibility
+        self.visibility()
             .iter()
             .any(|v| match (v.package(), v.name()) {
                 ("visibility", "public") => true,
@@ -633,7 +737,7 @@ impl TargetGraph {
         for (n, p) in packages.iter().enumerate() {
             for (i, t) in p.targets.iter().enumerate() {
                 index.insert(t.label.clone(), (n as u32, i as u32));
-                if matches!(t.rule, Rule::Selector { .. }) {
+                if matches!(t.rule, Rule::Selector(_)) {
                     selectors.push(t.label.clone());
                 }
             }
@@ -754,3 +858,13 @@ impl TargetGraph {
         self.len() == 0
     }
 }
+
+// A loaded workspace holds about ten values and labels per target, so these
+// sizes are most of its memory: keep them from growing unnoticed. A value is
+// a tag and a label, a boxed slice or a boxed str; an attribute fits in a
+// value's spare tags; a rule in an attribute's.
+const _: () = assert!(std::mem::size_of::<Value>() == 24);
+const _: () = assert!(std::mem::size_of::<Attr>() == 24);
+const _: () = assert!(std::mem::size_of::<SelectKey>() == 16);
+const _: () = assert!(std::mem::size_of::<Rule>() <= 32);
+const _: () = assert!(std::mem::size_of::<Target>() <= 72);
