@@ -517,7 +517,7 @@ pub struct Configurer<'g> {
 }
 
 /// A target's configured dependencies and compatibility conditions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Edges {
     /// Direct dependencies (`deps`, `actual`), deduplicated, in written order.
     pub deps: Vec<Label>,
@@ -750,16 +750,17 @@ impl<'g> Configurer<'g> {
     /// `target_compatible_with` conditions. Every other attribute's selects
     /// are resolved too (a no-match anywhere fails, as in `configure`), but
     /// their values are not copied. Not cached: the configured query asks once
-    /// per target and keeps the answer.
-    pub fn edges(&self, target: &Target) -> Result<Edges> {
+    /// per target and keeps the answer. Written into `edges` (cleared first),
+    /// so one buffer serves every target.
+    pub fn edges(&self, target: &Target, edges: &mut Edges) -> Result<()> {
         let label = &target.label;
-        let mut deps: Vec<Label> = Vec::new();
-        let mut compatible_with: Vec<Label> = Vec::new();
+        edges.deps.clear();
+        edges.compatible_with.clear();
         for (name, attr) in configurable_attrs(&target.rule) {
             let into = if target.rule.dep_attrs().contains(&name) {
-                &mut deps
+                &mut edges.deps
             } else if name == "target_compatible_with" {
-                &mut compatible_with
+                &mut edges.compatible_with
             } else {
                 for s in attr.selects() {
                     self.choose(label, name, s)?;
@@ -768,10 +769,7 @@ impl<'g> Configurer<'g> {
             };
             self.labels_of(label, name, attr, into)?;
         }
-        Ok(Edges {
-            deps,
-            compatible_with,
-        })
+        Ok(())
     }
 
     fn labels_of(
