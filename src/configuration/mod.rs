@@ -603,16 +603,34 @@ impl<'g> Configurer<'g> {
 
     /// The index of the branch a select takes, or why it takes none.
     pub fn choose(&self, target: &Label, attr: &str, select: &Select) -> Result<usize> {
-        let mut matching: Vec<usize> = Vec::new();
+        // Usually one key matches: count first, and list them only if several do.
+        let mut first = None;
+        let mut count = 0;
         for (i, (key, _)) in select.branches.iter().enumerate() {
             if let SelectKey::Condition(c) = key {
                 if self.matches(c)? {
-                    matching.push(i);
+                    first = first.or(Some(i));
+                    count += 1;
                 }
             }
         }
+        let mut several: Vec<usize> = Vec::new();
+        if count > 1 {
+            for (i, (key, _)) in select.branches.iter().enumerate() {
+                if let SelectKey::Condition(c) = key {
+                    if self.matches(c)? {
+                        several.push(i);
+                    }
+                }
+            }
+        }
+        let matching = if count > 1 {
+            several.as_slice()
+        } else {
+            first.as_slice()
+        };
         let branch = |i: usize| i;
-        match matching.as_slice() {
+        match matching {
             [] => {
                 if let Some(i) = select
                     .branches

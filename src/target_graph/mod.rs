@@ -809,3 +809,53 @@ impl TargetGraph {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(package: &str, name: &str, visibility: Label) -> Target {
+        Target {
+            label: Label::new(package, name),
+            rule: Rule::Package {
+                attrs: Attrs::default(),
+            },
+            visibility: vec![visibility],
+            tags: Vec::new(),
+            location: None,
+        }
+    }
+
+    #[test]
+    fn ids_are_dense_and_in_label_order() {
+        let package = |name: &str, targets: Vec<Target>| Package {
+            name: name.to_string(),
+            build_file: format!("{name}/BUILD"),
+            targets,
+        };
+        // Declared out of order, packages too: `a/b` sorts after `a`'s targets.
+        let public = Label::new("visibility", "public");
+        let private = Label::new("a", "__pkg__");
+        let graph = TargetGraph::new([
+            package("a/b", vec![target("a/b", "z", public)]),
+            package(
+                "a",
+                vec![target("a", "y", private.clone()), target("a", "x", private)],
+            ),
+        ]);
+        let labels: Vec<String> = (0..graph.len() as u32)
+            .map(|i| graph.target_by_id(TargetId(i)).label.to_string())
+            .collect();
+        assert_eq!(labels, ["//a:x", "//a:y", "//a/b:z"]);
+        for (i, l) in labels.iter().enumerate() {
+            let (pkg, name) = l[2..].split_once(':').unwrap();
+            assert_eq!(
+                graph.id(&Label::new(pkg, name)).unwrap(),
+                TargetId(i as u32)
+            );
+        }
+        assert!(!graph.is_public(TargetId(0)));
+        assert!(graph.is_public(TargetId(2)));
+        assert!(graph.id(&Label::new("a", "w")).is_err());
+    }
+}
