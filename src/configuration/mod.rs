@@ -492,6 +492,16 @@ pub(crate) fn each_label<'v>(value: &'v Value, f: &mut impl FnMut(&'v Label)) {
     }
 }
 
+/// Calls `f` with every value any configuration could give an attribute (the
+/// values of [`Attr::all_values`]), without collecting them into a vector.
+pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
+    match attr {
+        Attr::Plain(v) => f(v),
+        Attr::Select(s) => s.branches.iter().for_each(|(_, v)| f(v)),
+        Attr::Concat(parts) => parts.iter().for_each(|p| each_value(p, f)),
+    }
+}
+
 /// A target with every select resolved for one configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfiguredTarget {

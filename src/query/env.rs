@@ -5,7 +5,7 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 
 use super::eval::QueryEnv;
-use crate::configuration::{configurable_attrs, each_label, Configurer, Edges};
+use crate::configuration::{configurable_attrs, each_label, each_value, Configurer, Edges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::{Label, TargetPattern};
 use crate::target_graph::{Rule, Target, TargetGraph, TargetId, Value};
@@ -60,8 +60,8 @@ fn dep_id(graph: &TargetGraph, from: &Target, to: &Label) -> Result<TargetId> {
 pub struct UnconfiguredEnv<'g> {
     graph: &'g TargetGraph,
     relative: String,
-    /// The labels of one target's dependencies, and their ids, reused from
-    /// target to target.
+    /// The ids of one target's dependencies (and their labels, when one is
+    /// missing), reused from target to target.
     labels: Vec<Label>,
     ids: Vec<TargetId>,
 }
@@ -115,32 +115,36 @@ impl QueryEnv for UnconfiguredEnv<'_> {
 
     fn deps(&mut self, target: TargetId, out: &mut Vec<(TargetId, bool)>) -> Result<()> {
         let t = self.graph.target_by_id(target);
-        // The labels of `Target::all_deps`, in its (label) order, without the
-        // select keys it gathers for output. (Scanning the attributes beats
-        // looking the dependency attributes up by name: it reads less memory.)
-        let deps = &mut self.labels;
-        deps.clear();
-        let dep_attrs = configurable_attrs(&t.rule).filter(|(n, _)| t.rule.dep_attrs().contains(n));
-        for (_, attr) in dep_attrs {
-            for v in attr.all_values() {
-                each_label(v, &mut |l| deps.push(l.clone()));
-            }
-        }
-        // Ids sort as labels do, and faster.
+        // The targets of `Target::all_deps`, in its (label) order, without
+        // the select keys it gathers for output. (Scanning the attributes
+        // beats looking the dependency attributes up by name: it reads less
+        // memory.) Ids sort as labels do, and faster.
+        let graph = self.graph;
         let ids = &mut self.ids;
         ids.clear();
         let mut missing = false;
-        for d in deps.iter() {
-            match self.graph.find(d) {
-                Some(id) => ids.push(id),
-                None => missing = true,
-            }
+        let dep_attrs =
+            || configurable_attrs(&t.rule).filter(|(n, _)| t.rule.dep_attrs().contains(n));
+        for (_, attr) in dep_attrs() {
+            each_value(attr, &mut |v| {
+                each_label(v, &mut |l| match graph.find(l) {
+                    Some(id) => ids.push(id),
+                    None => missing = true,
+                })
+            });
         }
         if missing {
             // The error names the first missing dependency in label order.
-            deps.sort_unstable();
-            for d in deps.iter() {
-                dep_id(self.graph, t, d)?;
+            let labels = &mut self.labels;
+            labels.clear();
+            for (_, attr) in dep_attrs() {
+                each_value(attr, &mut |v| {
+                    each_label(v, &mut |l| labels.push(l.clone()))
+                });
+            }
+            labels.sort_unstable();
+            for d in labels.iter() {
+                dep_id(graph, t, d)?;
             }
         }
         ids.sort_unstable();
