@@ -491,6 +491,16 @@ pub(crate) fn each_label<'v>(value: &'v Value, f: &mut impl FnMut(&'v Label)) {
     }
 }
 
+/// Calls `f` with every value any configuration could give an attribute (the
+/// values of [`Attr::all_values`]), without collecting them into a vector.
+pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
+    match attr {
+        Attr::Plain(v) => f(v),
+        Attr::Select(s) => s.branches.iter().for_each(|(_, v)| f(v)),
+        Attr::Concat(parts) => parts.iter().for_each(|p| each_value(p, f)),
+    }
+}
+
 /// A target with every select resolved for one configuration.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfiguredTarget {
@@ -516,7 +526,7 @@ pub struct Configurer<'g> {
 }
 
 /// A target's configured dependencies and compatibility conditions.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Edges {
     /// Direct dependencies (`deps`, `actual`), deduplicated, in written order.
     pub deps: Vec<Label>,
@@ -603,16 +613,34 @@ impl<'g> Configurer<'g> {
 
     /// The index of the branch a select takes, or why it takes none.
     pub fn choose(&self, target: &Label, attr: &str, select: &Select) -> Result<usize> {
-        let mut matching: Vec<usize> = Vec::new();
+        // Usually one key matches: count first, and list them only if several do.
+        let mut first = None;
+        let mut count = 0;
         for (i, (key, _)) in select.branches.iter().enumerate() {
             if let SelectKey::Condition(c) = key {
                 if self.matches(c)? {
-                    matching.push(i);
+                    first = first.or(Some(i));
+                    count += 1;
                 }
             }
         }
+        let mut several: Vec<usize> = Vec::new();
+        if count > 1 {
+            for (i, (key, _)) in select.branches.iter().enumerate() {
+                if let SelectKey::Condition(c) = key {
+                    if self.matches(c)? {
+                        several.push(i);
+                    }
+                }
+            }
+        }
+        let matching = if count > 1 {
+            several.as_slice()
+        } else {
+            first.as_slice()
+        };
         let branch = |i: usize| i;
-        match matching.as_slice() {
+        match matching {
             [] => {
                 if let Some(i) = select
                     .branches
@@ -750,16 +778,17 @@ impl<'g> Configurer<'g> {
     /// `target_compatible_with` conditions. Every other attribute's selects
     /// are resolved too (a no-match anywhere fails, as in `configure`), but
     /// their values are not copied. Not cached: the configured query asks once
-    /// per target and keeps the answer.
-    pub fn edges(&self, target: &Target) -> Result<Edges> {
+    /// per target and keeps the answer. Written into `edges` (cleared first),
+    /// so one buffer serves every target.
+    pub fn edges(&self, target: &Target, edges: &mut Edges) -> Result<()> {
         let label = &target.label;
-        let mut deps: Vec<Label> = Vec::new();
-        let mut compatible_with: Vec<Label> = Vec::new();
+        edges.deps.clear();
+        edges.compatible_with.clear();
         for (name, attr) in configurable_attrs(&target.rule) {
             let into = if target.rule.dep_attrs().contains(&name) {
-                &mut deps
+                &mut edges.deps
             } else if name == "target_compatible_with" {
-                &mut compatible_with
+                &mut edges.compatible_with
             } else {
                 for s in attr.selects() {
                     self.choose(label, name, s)?;
@@ -768,10 +797,7 @@ impl<'g> Configurer<'g> {
             };
             self.labels_of(label, name, attr, into)?;
         }
-        Ok(Edges {
-            deps,
-            compatible_with,
-        })
+        Ok(())
     }
 
     fn labels_of(

@@ -19,6 +19,7 @@ use crate::condition::{Algebra, Cond};
 use crate::configuration::symbolic::{Failure, SymbolicConfigurer};
 use crate::error::{ErrorKind, Result};
 use crate::label::{Label, TargetPattern};
+use crate::target_graph::{TargetGraph, TargetId};
 
 /// The environment of `cquery --all-configs`.
 pub struct AllConfigsEnv<'s, 'g> {
@@ -284,8 +285,18 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
         Ok(out)
     }
 
-    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, Cond)>> {
-        self.edges(label)
+    fn graph(&self) -> &TargetGraph {
+        self.sym.graph()
+    }
+
+    fn deps(&mut self, target: TargetId, out: &mut Vec<(TargetId, Cond)>) -> Result<()> {
+        let graph = self.sym.graph();
+        let label = &graph.target_by_id(target).label;
+        for (d, c) in self.edges(label)? {
+            // `edges` keeps only the dependencies that exist.
+            out.push((graph.id(&d)?, c));
+        }
+        Ok(())
     }
 
     fn kind(&mut self, label: &Label) -> Result<&'static str> {

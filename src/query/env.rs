@@ -5,10 +5,10 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 
 use super::eval::QueryEnv;
-use crate::configuration::{configurable_attrs, each_label, Configurer, Edges};
+use crate::configuration::{configurable_attrs, each_label, each_value, Configurer, Edges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::{Label, TargetPattern};
-use crate::target_graph::{Rule, Target, TargetGraph, Value};
+use crate::target_graph::{Rule, Target, TargetGraph, TargetId, Value};
 
 /// A value as the text `attr()` matches: strings as they are, lists as `[a, b]`.
 pub fn attr_text(v: &Value) -> String {
@@ -57,8 +57,8 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
 }
 
 /// The target a dependency leads to; if there is none, the error says who depends on it.
-fn dep_target<'g>(graph: &'g TargetGraph, from: &Target, to: &Label) -> Result<&'g Target> {
-    graph.target(to).map_err(|e| {
+fn dep_id(graph: &TargetGraph, from: &Target, to: &Label) -> Result<TargetId> {
+    graph.id(to).map_err(|e| {
         let message = format!("`{}` depends on `{to}`: {}", from.label, e.message);
         e.with_message(message).at(from.location.clone())
     })
@@ -68,6 +68,10 @@ fn dep_target<'g>(graph: &'g TargetGraph, from: &Target, to: &Label) -> Result<&
 pub struct UnconfiguredEnv<'g> {
     graph: &'g TargetGraph,
     relative: String,
+    /// The ids of one target's dependencies (and their labels, when one is
+    /// missing), reused from target to target.
+    labels: Vec<Label>,
+    ids: Vec<TargetId>,
 }
 
 impl<'g> UnconfiguredEnv<'g> {
@@ -76,6 +80,8 @@ impl<'g> UnconfiguredEnv<'g> {
         UnconfiguredEnv {
             graph,
             relative: relative.to_string(),
+            labels: Vec::new(),
+            ids: Vec::new(),
         }
     }
 }
@@ -98,6 +104,9 @@ impl QueryEnv for UnconfiguredEnv<'_> {
     fn is_never(&self, c: bool) -> bool {
         !c
     }
+    fn is_boolean(&self) -> bool {
+        true
+    }
 
     fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, bool)>> {
         Ok(self
@@ -108,24 +117,48 @@ impl QueryEnv for UnconfiguredEnv<'_> {
             .collect())
     }
 
-    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, bool)>> {
-        let t = self.graph.target(label)?;
-        // The labels of `Target::all_deps`, in its (label) order, without the
-        // select keys it gathers for output. (Scanning the attributes beats
-        // looking the dependency attributes up by name: it reads less memory.)
-        let mut deps: Vec<(Label, bool)> = Vec::new();
-        let dep_attrs = configurable_attrs(&t.rule).filter(|(n, _)| t.rule.dep_attrs().contains(n));
-        for (_, attr) in dep_attrs {
-            for v in attr.all_values() {
-                each_label(v, &mut |l| deps.push((l.clone(), true)));
+    fn graph(&self) -> &TargetGraph {
+        self.graph
+    }
+
+    fn deps(&mut self, target: TargetId, out: &mut Vec<(TargetId, bool)>) -> Result<()> {
+        let t = self.graph.target_by_id(target);
+        // The targets of `Target::all_deps`, in its (label) order, without
+        // the select keys it gathers for output. (Scanning the attributes
+        // beats looking the dependency attributes up by name: it reads less
+        // memory.) Ids sort as labels do, and faster.
+        let graph = self.graph;
+        let ids = &mut self.ids;
+        ids.clear();
+        let mut missing = false;
+        let dep_attrs =
+            || configurable_attrs(&t.rule).filter(|(n, _)| t.rule.dep_attrs().contains(n));
+        for (_, attr) in dep_attrs() {
+            each_value(attr, &mut |v| {
+                each_label(v, &mut |l| match graph.find(l) {
+                    Some(id) => ids.push(id),
+                    None => missing = true,
+                })
+            });
+        }
+        if missing {
+            // The error names the first missing dependency in label order.
+            let labels = &mut self.labels;
+            labels.clear();
+            for (_, attr) in dep_attrs() {
+                each_value(attr, &mut |v| {
+                    each_label(v, &mut |l| labels.push(l.clone()))
+                });
+            }
+            labels.sort_unstable();
+            for d in labels.iter() {
+                dep_id(graph, t, d)?;
             }
         }
-        deps.sort_unstable();
-        deps.dedup();
-        for (d, _) in &deps {
-            dep_target(self.graph, t, d)?;
-        }
-        Ok(deps)
+        ids.sort_unstable();
+        ids.dedup();
+        out.extend(ids.iter().map(|id| (*id, true)));
+        Ok(())
     }
 
     fn kind(&mut self, label: &Label) -> Result<&'static str> {
@@ -172,33 +205,73 @@ struct Incompatible {
 pub struct ConfiguredEnv<'c, 'g> {
     cfg: &'c Configurer<'g>,
     relative: String,
-    /// The configured dependencies of each target whose whole closure has been
-    /// checked: every dependency below it exists and is visible to its
-    /// dependent. `deps()` answers from here without checking again.
-    checked: FxHashMap<Label, Vec<Label>>,
+    /// For each target (by id) whose whole closure has been checked, the
+    /// range of its configured dependencies in `deps`; `UNCHECKED` before.
+    /// Checked means every dependency below it exists and is visible to its
+    /// dependent: `deps()` answers from here without checking again.
+    checked: Vec<(u32, u32)>,
+    /// The configured dependencies of the checked targets, in written order.
+    deps: Vec<TargetId>,
     /// The checked targets that do not exist in the configuration (usually none).
-    incompatible: FxHashMap<Label, Incompatible>,
+    incompatible: FxHashMap<TargetId, Incompatible>,
+    /// For each target, its place on `visit`'s stack, or `u32::MAX`.
+    on_stack: Vec<u32>,
+    /// One target's edges, reused from target to target.
+    edges: Edges,
+}
+
+/// A target's range in `ConfiguredEnv::checked` before it is checked.
+const UNCHECKED: (u32, u32) = (u32::MAX, u32::MAX);
+
+/// A target on `ConfiguredEnv::visit`'s stack.
+struct Frame {
+    target: TargetId,
+    /// Its dependencies in the pending vector: `deps..end`; `next` is the
+    /// next one to look at.
+    deps: u32,
+    end: u32,
+    next: u32,
+    /// Where its `target_compatible_with` conditions start in theirs.
+    compatible_with: u32,
 }
 
 impl<'c, 'g> ConfiguredEnv<'c, 'g> {
     /// An environment over `cfg`'s graph and configuration.
     pub fn new(cfg: &'c Configurer<'g>, relative: &str) -> Self {
+        let len = cfg.graph().len();
         ConfiguredEnv {
             cfg,
             relative: relative.to_string(),
-            checked: Default::default(),
+            checked: vec![UNCHECKED; len],
+            deps: Vec::new(),
             incompatible: Default::default(),
+            on_stack: vec![u32::MAX; len],
+            edges: Edges::default(),
         }
     }
 
-    /// The configured edges of a target, with its dependencies checked: existing, visible.
-    fn checked_edges(&self, label: &Label) -> Result<Edges> {
+    fn is_checked(&self, target: TargetId) -> bool {
+        self.checked[target.index()] != UNCHECKED
+    }
+
+    /// Pushes a target on `visit`'s stack with its configured edges, its
+    /// dependencies checked: existing, visible.
+    fn push(
+        &mut self,
+        target: TargetId,
+        stack: &mut Vec<Frame>,
+        pending: &mut Vec<TargetId>,
+        compatible_with: &mut Vec<Label>,
+    ) -> Result<()> {
         let graph = self.cfg.graph();
-        let t = graph.target(label)?;
-        let edges = self.cfg.edges(t)?;
-        for d in &edges.deps {
-            let dt = dep_target(graph, t, d)?;
-            if !dt.visible_to(label.package()) {
+        let t = graph.target_by_id(target);
+        let label = &t.label;
+        self.cfg.edges(t, &mut self.edges)?;
+        let deps = pending.len() as u32;
+        for d in &self.edges.deps {
+            let id = dep_id(graph, t, d)?;
+            if !graph.is_public(id) && !graph.target_by_id(id).visible_to(label.package()) {
+                let dt = graph.target_by_id(id);
                 return Err(Error::new(
                     ErrorKind::Visibility,
                     format!(
@@ -220,87 +293,125 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
                     label.package()
                 )));
             }
+            pending.push(id);
         }
-        Ok(edges)
+        self.on_stack[target.index()] = stack.len() as u32;
+        stack.push(Frame {
+            target,
+            deps,
+            end: pending.len() as u32,
+            next: deps,
+            compatible_with: compatible_with.len() as u32,
+        });
+        compatible_with.extend_from_slice(&self.edges.compatible_with);
+        Ok(())
     }
 
     /// Checks `root`'s whole closure and computes compatibility for it, unless
-    /// done already: afterwards `root` is in `checked`. Iterative (graphs can
-    /// be deep); a dependency cycle is reported with the cycle.
-    fn visit(&mut self, root: &Label) -> Result<()> {
-        if self.checked.contains_key(root) {
+    /// done already: afterwards `root` is checked. Iterative (graphs can be
+    /// deep); a dependency cycle is reported with the cycle.
+    fn visit(&mut self, root: TargetId) -> Result<()> {
+        if self.is_checked(root) {
             return Ok(());
         }
-        // Depth-first with an explicit stack: (target, its edges, next dep index).
-        let mut stack: Vec<(Label, Edges, usize)> = Vec::new();
-        let mut on_stack: FxHashMap<Label, usize> = FxHashMap::default();
-        on_stack.insert(root.clone(), 0);
-        stack.push((root.clone(), self.checked_edges(root)?, 0));
-        while let Some((_, edges, next)) = stack.last_mut() {
-            let Some(d) = edges.deps.get(*next) else {
-                let (label, edges, _) = stack.pop().expect("the loop looked at it");
-                on_stack.remove(&label);
-                self.finish(label, edges)?;
-                continue;
-            };
-            *next += 1;
-            if self.checked.contains_key(d) {
+        let mut stack: Vec<Frame> = Vec::new();
+        let visited = self.visit_from(root, &mut stack);
+        if visited.is_err() {
+            for f in &stack {
+                self.on_stack[f.target.index()] = u32::MAX;
+            }
+        }
+        visited
+    }
+
+    /// `visit`'s depth-first search, with an explicit stack. Each target on
+    /// the stack keeps its dependencies, and its conditions, on the top of
+    /// the two pending vectors until it is finished.
+    fn visit_from(&mut self, root: TargetId, stack: &mut Vec<Frame>) -> Result<()> {
+        let mut pending: Vec<TargetId> = Vec::new();
+        let mut compatible_with: Vec<Label> = Vec::new();
+        self.push(root, stack, &mut pending, &mut compatible_with)?;
+        while let Some(top) = stack.last_mut() {
+            if top.next == top.end {
+                let f = stack.pop().expect("the loop looked at it");
+                self.on_stack[f.target.index()] = u32::MAX;
+                self.finish(
+                    f.target,
+                    &pending[f.deps as usize..],
+                    &compatible_with[f.compatible_with as usize..],
+                )?;
+                pending.truncate(f.deps as usize);
+                compatible_with.truncate(f.compatible_with as usize);
                 continue;
             }
-            let d = d.clone();
-            if let Some(&i) = on_stack.get(&d) {
-                let mut cycle: Vec<String> =
-                    stack[i..].iter().map(|(l, _, _)| l.to_string()).collect();
-                cycle.push(d.to_string());
-                let at = self.cfg.graph().target(&d)?.location.clone();
+            let d = pending[top.next as usize];
+            top.next += 1;
+            if self.is_checked(d) {
+                continue;
+            }
+            let at = self.on_stack[d.index()];
+            if at != u32::MAX {
+                let graph = self.cfg.graph();
+                let mut cycle: Vec<String> = stack[at as usize..]
+                    .iter()
+                    .map(|f| graph.target_by_id(f.target).label.to_string())
+                    .collect();
+                let dt = graph.target_by_id(d);
+                cycle.push(dt.label.to_string());
                 return Err(Error::new(
                     ErrorKind::Cycle,
                     format!("dependency cycle: {}", cycle.join(" -> ")),
                 )
-                .at(at)
+                .at(dt.location.clone())
                 .with_note(format!(
                     "configuration: {}",
                     self.cfg.configuration().describe(None)
                 )));
             }
-            let dd = self.checked_edges(&d)?;
-            on_stack.insert(d.clone(), stack.len());
-            stack.push((d, dd, 0));
+            self.push(d, stack, &mut pending, &mut compatible_with)?;
         }
         Ok(())
     }
 
     /// Records a target whose dependencies are all checked: whether it exists
     /// (its `target_compatible_with` holds, and its dependencies exist).
-    fn finish(&mut self, label: Label, edges: Edges) -> Result<()> {
+    fn finish(
+        &mut self,
+        target: TargetId,
+        deps: &[TargetId],
+        compatible_with: &[Label],
+    ) -> Result<()> {
         let mut failing = Vec::new();
-        for cond in &edges.compatible_with {
+        for cond in compatible_with {
             if !self.cfg.matches(cond)? {
                 failing.push(cond.clone());
             }
         }
+        let label = || self.cfg.graph().target_by_id(target).label.clone();
         let incompatible = if !failing.is_empty() {
             Some(Incompatible {
-                chain: vec![label.clone()],
+                chain: vec![label()],
                 failing,
             })
+        } else if self.incompatible.is_empty() {
+            None
         } else {
             // The first incompatible dependency, in written order, explains it.
-            edges
-                .deps
-                .iter()
+            deps.iter()
                 .find_map(|d| self.incompatible.get(d))
                 .map(|below| Incompatible {
-                    chain: std::iter::once(label.clone())
+                    chain: std::iter::once(label())
                         .chain(below.chain.iter().cloned())
                         .collect(),
                     failing: below.failing.clone(),
                 })
         };
         if let Some(incompatible) = incompatible {
-            self.incompatible.insert(label.clone(), incompatible);
+            self.incompatible.insert(target, incompatible);
         }
-        self.checked.insert(label, edges.deps);
+        let start = self.deps.len() as u32;
+        self.deps.extend_from_slice(deps);
+        self.checked[target.index()] = (start, self.deps.len() as u32);
         Ok(())
     }
 
@@ -364,13 +475,18 @@ impl QueryEnv for ConfiguredEnv<'_, '_> {
     fn is_never(&self, c: bool) -> bool {
         !c
     }
+    fn is_boolean(&self) -> bool {
+        true
+    }
 
     fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, bool)>> {
-        let labels = self.cfg.graph().expand(pattern)?;
+        let graph = self.cfg.graph();
+        let labels = graph.expand(pattern)?;
         let mut out = Vec::new();
         for l in labels {
-            self.visit(&l)?;
-            match self.incompatible.get(&l) {
+            let id = graph.id(&l)?;
+            self.visit(id)?;
+            match self.incompatible.get(&id) {
                 None => out.push((l, true)),
                 Some(why) if pattern.is_single() => return Err(self.incompatible_error(&l, why)),
                 // Wildcards skip incompatible targets silently, as Bazel does.
@@ -380,15 +496,23 @@ impl QueryEnv for ConfiguredEnv<'_, '_> {
         Ok(out)
     }
 
-    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, bool)>> {
-        self.visit(label)?;
-        if let Some(why) = self.incompatible.get(label) {
+    fn graph(&self) -> &TargetGraph {
+        self.cfg.graph()
+    }
+
+    fn deps(&mut self, target: TargetId, out: &mut Vec<(TargetId, bool)>) -> Result<()> {
+        self.visit(target)?;
+        if let Some(why) = self.incompatible.get(&target) {
+            let label = &self.cfg.graph().target_by_id(target).label;
             return Err(self.incompatible_error(label, why));
         }
-        Ok(self.checked[label]
-            .iter()
-            .map(|l| (l.clone(), true))
-            .collect())
+        let (from, to) = self.checked[target.index()];
+        out.extend(
+            self.deps[from as usize..to as usize]
+                .iter()
+                .map(|d| (*d, true)),
+        );
+        Ok(())
     }
 
     fn kind(&mut self, label: &Label) -> Result<&'static str> {

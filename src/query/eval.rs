@@ -15,6 +15,7 @@ use regex::Regex;
 use super::syntax::{Arg, Expr, Func, SetOp, Span};
 use crate::error::{Error, ErrorKind, Location, Result};
 use crate::label::{Label, TargetPattern};
+use crate::target_graph::{TargetGraph, TargetId};
 
 /// A query result: each target with the condition under which it is in it.
 pub type TargetSet<C> = BTreeMap<Label, C>;
@@ -34,11 +35,20 @@ pub trait QueryEnv {
     fn and_not(&self, a: Self::Cond, b: Self::Cond) -> Self::Cond;
     /// Whether the condition never holds.
     fn is_never(&self, c: Self::Cond) -> bool;
+    /// Whether every condition either always holds or never does (one
+    /// configuration): a closure is then plain reachability.
+    fn is_boolean(&self) -> bool {
+        false
+    }
 
     /// The targets a pattern names (a single label must exist).
     fn pattern(&mut self, pattern: &TargetPattern) -> Result<Vec<(Label, Self::Cond)>>;
-    /// The direct dependencies of a target, each with the edge's condition.
-    fn deps(&mut self, label: &Label) -> Result<Vec<(Label, Self::Cond)>>;
+    /// The graph: its [`TargetId`]s are how `deps` names targets.
+    fn graph(&self) -> &TargetGraph;
+    /// Appends the direct dependencies of a target to `out`, each with the
+    /// edge's condition. (A buffer rather than a new vector: traversals ask
+    /// for every target of a closure.)
+    fn deps(&mut self, target: TargetId, out: &mut Vec<(TargetId, Self::Cond)>) -> Result<()>;
     /// The rule class of a target (`package`, `alias`, ...).
     fn kind(&mut self, label: &Label) -> Result<&'static str>;
     /// The labels held by an attribute of a target, each with its condition.
@@ -55,6 +65,7 @@ pub fn evaluate<E: QueryEnv>(env: &mut E, query: &str, expr: &Expr) -> Result<Ta
         env,
         query,
         vars: HashMap::new(),
+        buf: Vec::new(),
     };
     ev.eval(expr)
 }
@@ -63,11 +74,28 @@ struct Evaluator<'e, E: QueryEnv> {
     env: &'e mut E,
     query: &'e str,
     vars: HashMap<String, Vec<TargetSet<E::Cond>>>,
+    /// The buffer `QueryEnv::deps` fills.
+    buf: Vec<(TargetId, E::Cond)>,
 }
 
 impl<E: QueryEnv> Evaluator<'_, E> {
     fn at(&self, span: Span) -> Location {
         Location::in_query(self.query, span.start..span.end)
+    }
+
+    /// The direct dependencies of a target, by label.
+    fn label_deps(&mut self, label: &Label) -> Result<Vec<(Label, E::Cond)>> {
+        let id = self.env.graph().id(label)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.clear();
+        let found = self.env.deps(id, &mut buf);
+        let graph = self.env.graph();
+        let out = buf
+            .iter()
+            .map(|(d, c)| (graph.target_by_id(*d).label.clone(), *c))
+            .collect();
+        self.buf = buf;
+        found.map(|()| out)
     }
 
     fn insert(&self, set: &mut TargetSet<E::Cond>, label: Label, c: E::Cond) -> bool {
@@ -336,7 +364,7 @@ impl<E: QueryEnv> Evaluator<'_, E> {
             level += 1;
             let mut next: TargetSet<E::Cond> = TargetSet::new();
             for (n, c) in frontier {
-                for (m, e) in self.env.deps(&n)? {
+                for (m, e) in self.label_deps(&n)? {
                     let through = self.env.and(c, e);
                     if self.insert(&mut result, m.clone(), through) {
                         let now = result[&m];
@@ -356,62 +384,69 @@ impl<E: QueryEnv> Evaluator<'_, E> {
         x: TargetSet<E::Cond>,
         depth: Option<u32>,
     ) -> Result<TargetSet<E::Cond>> {
-        let mut reverse: HashMap<Label, Vec<(Label, E::Cond)>> = HashMap::new();
+        // The universe as a graph of its own, its edges reversed (`m -> n`
+        // when `n` depends on `m`), each with the condition of `n` and of the edge.
+        let mut graph = Indexed::new(self.env.graph().len());
+        let mut forward: Vec<(u32, u32, E::Cond)> = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
         for (n, nc) in universe {
-            for (m, e) in self.env.deps(n)? {
-                if universe.contains_key(&m) {
-                    let c = self.env.and(*nc, e);
-                    reverse.entry(m).or_default().push((n.clone(), c));
+            let id = self.env.graph().id(n)?;
+            let from = graph.node(id);
+            buf.clear();
+            self.env.deps(id, &mut buf)?;
+            for (m, e) in &buf {
+                let label = &self.env.graph().target_by_id(*m).label;
+                if universe.contains_key(label) {
+                    let to = graph.node(*m);
+                    forward.push((from, to, self.env.and(*nc, *e)));
                 }
             }
         }
-        if depth.is_none() {
-            let mut graph = Indexed::default();
-            for (m, edges) in &reverse {
-                let to = graph.id(m);
-                for (n, c) in edges {
-                    let from = graph.id(n);
-                    graph.edge(to, from, *c);
-                }
-            }
-            let mut init = vec![None; graph.nodes.len()];
-            for (l, c) in &x {
-                if let (Some(uc), Some(i)) = (universe.get(l), graph.index.get(l)) {
-                    init[*i] = Some(self.env.and(*c, *uc));
-                }
-            }
-            let mut result = TargetSet::new();
-            for (l, c) in &x {
-                if let Some(uc) = universe.get(l) {
-                    self.insert(&mut result, l.clone(), self.env.and(*c, *uc));
-                }
-            }
-            for (i, c) in propagate(self.env, &graph, init).into_iter().enumerate() {
-                if let Some(c) = c {
-                    self.insert(&mut result, graph.nodes[i].clone(), c);
-                }
-            }
-            return Ok(result);
-        }
+        self.buf = buf;
+        graph.set_reversed(&forward);
+        let mut init = vec![None; graph.nodes.len()];
         let mut result = TargetSet::new();
         let mut frontier = Vec::new();
         for (l, c) in x {
             if let Some(uc) = universe.get(&l) {
                 let both = self.env.and(c, *uc);
+                let i = graph.local(self.env.graph().id(&l)?);
+                if let Some(i) = i {
+                    init[i as usize] = Some(both);
+                }
                 if self.insert(&mut result, l.clone(), both) {
                     frontier.push((l, both));
                 }
             }
+        }
+        if depth.is_none() {
+            for (i, c) in propagate(self.env, &graph, init).into_iter().enumerate() {
+                if let Some(c) = c {
+                    let label = self.env.graph().target_by_id(graph.nodes[i]).label.clone();
+                    self.insert(&mut result, label, c);
+                }
+            }
+            return Ok(result);
         }
         let mut level = 0;
         while !frontier.is_empty() && depth.is_none_or(|d| level < d) {
             level += 1;
             let mut next: TargetSet<E::Cond> = TargetSet::new();
             for (m, c) in frontier {
-                for (n, e) in reverse.get(&m).into_iter().flatten() {
+                let Some(i) = graph.local(self.env.graph().id(&m)?) else {
+                    continue;
+                };
+                for (n, e) in graph.edges(i) {
                     let through = self.env.and(c, *e);
+                    let n = self
+                        .env
+                        .graph()
+                        .target_by_id(graph.nodes[*n as usize])
+                        .label
+                        .clone();
                     if self.insert(&mut result, n.clone(), through) {
-                        next.insert(n.clone(), result[n]);
+                        let now = result[&n];
+                        next.insert(n, now);
                     }
                 }
             }
@@ -425,40 +460,109 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     /// to a fixpoint), so each edge is followed a bounded number of times
     /// however many paths reach a target.
     fn closure(&mut self, start: TargetSet<E::Cond>) -> Result<TargetSet<E::Cond>> {
-        let mut graph = Indexed::default();
-        let mut todo: Vec<usize> = start.keys().map(|l| graph.id(l)).collect();
-        let mut expanded = vec![false; graph.nodes.len()];
-        while let Some(i) = todo.pop() {
-            if expanded.len() <= i {
-                expanded.resize(i + 1, false);
-            }
-            if expanded[i] {
-                continue;
-            }
-            expanded[i] = true;
-            let label = graph.nodes[i].clone();
-            for (m, e) in self.env.deps(&label)? {
-                if self.env.is_never(e) {
+        if self.env.is_boolean() {
+            return self.reachable(start);
+        }
+        let mut graph = Indexed::new(self.env.graph().len());
+        let mut init = Vec::with_capacity(start.len());
+        let always = self.env.always();
+        let mut unconditional = start.values().all(|c| *c == always);
+        let mut expanded: Vec<bool> = Vec::new();
+        let mut todo: Vec<u32> = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        // Depth-first from each start target, the last first (as one stack
+        // holding them all would): errors come in the same order whatever
+        // the representation.
+        for (l, c) in start.iter().rev() {
+            let i = graph.node(self.env.graph().id(l)?);
+            init.push((i, *c));
+            todo.push(i);
+            while let Some(i) = todo.pop() {
+                if expanded.len() <= i as usize {
+                    expanded.resize(graph.nodes.len(), false);
+                }
+                if expanded[i as usize] {
                     continue;
                 }
-                let j = graph.id(&m);
-                graph.edge(i, j, e);
-                if expanded.len() <= j || !expanded[j] {
-                    todo.push(j);
+                expanded[i as usize] = true;
+                buf.clear();
+                self.env.deps(graph.nodes[i as usize], &mut buf)?;
+                let first = graph.edges.len();
+                for (m, e) in &buf {
+                    if self.env.is_never(*e) {
+                        continue;
+                    }
+                    unconditional &= *e == always;
+                    let j = graph.node(*m);
+                    graph.edges.push((j, *e));
+                    if expanded.len() <= j as usize || !expanded[j as usize] {
+                        todo.push(j);
+                    }
+                }
+                graph.ranges[i as usize] = (first as u32, graph.edges.len() as u32);
+            }
+        }
+        self.buf = buf;
+        let found: Vec<(TargetId, E::Cond)> = if unconditional {
+            // Nothing is conditional (one configuration, or an unconditional
+            // graph): everything collected is reachable, and holds always.
+            graph.nodes.iter().map(|id| (*id, always)).collect()
+        } else {
+            let mut cond = vec![None; graph.nodes.len()];
+            for (i, c) in init {
+                cond[i as usize] = Some(c);
+            }
+            let cond = propagate(self.env, &graph, cond);
+            graph
+                .nodes
+                .iter()
+                .zip(cond)
+                .filter_map(|(id, c)| c.filter(|c| !self.env.is_never(*c)).map(|c| (*id, c)))
+                .collect()
+        };
+        Ok(self.sorted(found))
+    }
+
+    /// The closure when conditions are booleans: what is reachable holds
+    /// always, and only which targets are reached needs computing. The
+    /// traversal is `closure`'s, so errors come in the same order.
+    fn reachable(&mut self, start: TargetSet<E::Cond>) -> Result<TargetSet<E::Cond>> {
+        let mut reached = vec![false; self.env.graph().len()];
+        let mut found: Vec<(TargetId, E::Cond)> = Vec::new();
+        let always = self.env.always();
+        let mut todo: Vec<TargetId> = Vec::new();
+        let mut buf = std::mem::take(&mut self.buf);
+        for l in start.keys().rev() {
+            todo.push(self.env.graph().id(l)?);
+            while let Some(id) = todo.pop() {
+                if reached[id.index()] {
+                    continue;
+                }
+                reached[id.index()] = true;
+                found.push((id, always));
+                buf.clear();
+                self.env.deps(id, &mut buf)?;
+                for (m, e) in &buf {
+                    if !self.env.is_never(*e) && !reached[m.index()] {
+                        todo.push(*m);
+                    }
                 }
             }
         }
-        let mut init = vec![None; graph.nodes.len()];
-        for (l, c) in &start {
-            init[graph.index[l]] = Some(*c);
-        }
-        let conds = propagate(self.env, &graph, init);
-        Ok(graph
-            .nodes
+        self.buf = buf;
+        Ok(self.sorted(found))
+    }
+
+    /// A result from targets by id. Ids are in label order: sorting them
+    /// sorts the result, so building the map compares no labels but
+    /// neighbours.
+    fn sorted(&self, mut found: Vec<(TargetId, E::Cond)>) -> TargetSet<E::Cond> {
+        found.sort_unstable_by_key(|(id, _)| *id);
+        let graph = self.env.graph();
+        found
             .into_iter()
-            .zip(conds)
-            .filter_map(|(l, c)| c.filter(|c| !self.env.is_never(*c)).map(|c| (l, c)))
-            .collect())
+            .map(|(id, c)| (graph.target_by_id(id).label.clone(), c))
+            .collect()
     }
 
     /// One shortest path from a target of `a` to a target of `b` (breadth-first,
@@ -487,7 +591,7 @@ impl<E: QueryEnv> Evaluator<'_, E> {
                     return Ok(out);
                 }
             }
-            for (m, e) in self.env.deps(&n)? {
+            for (m, e) in self.label_deps(&n)? {
                 if parent.contains_key(&m) {
                     continue;
                 }
@@ -503,37 +607,75 @@ impl<E: QueryEnv> Evaluator<'_, E> {
     }
 }
 
-/// A graph over dense indices, for propagation.
+/// A part of the graph numbered densely (local numbers, `u32`), with the
+/// edges of each node in one vector, for traversals and propagation.
 struct Indexed<C> {
-    nodes: Vec<Label>,
-    index: rustc_hash::FxHashMap<Label, usize>,
-    edges: Vec<Vec<(usize, C)>>,
+    /// Local number -> graph id.
+    nodes: Vec<TargetId>,
+    /// Graph id -> local number, `u32::MAX` if not a node.
+    local: Vec<u32>,
+    /// Local number -> its edges' range in `edges`.
+    ranges: Vec<(u32, u32)>,
+    /// The edges, each to a local number with its condition.
+    edges: Vec<(u32, C)>,
 }
 
-impl<C> Default for Indexed<C> {
-    fn default() -> Self {
+impl<C: Copy> Indexed<C> {
+    /// No nodes yet, in a graph of `len` targets.
+    fn new(len: usize) -> Self {
         Indexed {
             nodes: Vec::new(),
-            index: Default::default(),
+            local: vec![u32::MAX; len],
+            ranges: Vec::new(),
             edges: Vec::new(),
         }
     }
-}
 
-impl<C> Indexed<C> {
-    fn id(&mut self, l: &Label) -> usize {
-        if let Some(i) = self.index.get(l) {
-            return *i;
+    /// The local number of a target, added if new.
+    fn node(&mut self, id: TargetId) -> u32 {
+        let slot = &mut self.local[id.index()];
+        if *slot == u32::MAX {
+            *slot = self.nodes.len() as u32;
+            self.nodes.push(id);
+            self.ranges.push((0, 0));
         }
-        let i = self.nodes.len();
-        self.nodes.push(l.clone());
-        self.index.insert(l.clone(), i);
-        self.edges.push(Vec::new());
-        i
+        *slot
     }
 
-    fn edge(&mut self, from: usize, to: usize, c: C) {
-        self.edges[from].push((to, c));
+    /// The local number of a target, if it is a node.
+    fn local(&self, id: TargetId) -> Option<u32> {
+        Some(self.local[id.index()]).filter(|i| *i != u32::MAX)
+    }
+
+    /// The edges of a node.
+    fn edges(&self, i: u32) -> &[(u32, C)] {
+        let (from, to) = self.ranges[i as usize];
+        &self.edges[from as usize..to as usize]
+    }
+
+    /// Sets the edges to these `(from, to, condition)`, reversed: each node's
+    /// edges lead to the nodes that have an edge to it, in the given order.
+    fn set_reversed(&mut self, forward: &[(u32, u32, C)]) {
+        let mut count = vec![0u32; self.nodes.len() + 1];
+        for (_, to, _) in forward {
+            count[*to as usize + 1] += 1;
+        }
+        for i in 1..count.len() {
+            count[i] += count[i - 1];
+        }
+        for (i, range) in self.ranges.iter_mut().enumerate() {
+            *range = (count[i], count[i + 1]);
+        }
+        let mut next = count;
+        self.edges.clear();
+        self.edges.reserve(forward.len());
+        let mut slots: Vec<Option<(u32, C)>> = vec![None; forward.len()];
+        for (from, to, c) in forward {
+            let at = &mut next[*to as usize];
+            slots[*at as usize] = Some((*from, *c));
+            *at += 1;
+        }
+        self.edges.extend(slots.into_iter().flatten());
     }
 }
 
@@ -545,17 +687,17 @@ fn propagate<E: QueryEnv>(
     mut cond: Vec<Option<E::Cond>>,
 ) -> Vec<Option<E::Cond>> {
     let always = env.always();
-    if cond.iter().flatten().all(|c| *c == always)
-        && graph.edges.iter().flatten().all(|(_, e)| *e == always)
+    if cond.iter().flatten().all(|c| *c == always) && graph.edges.iter().all(|(_, e)| *e == always)
     {
-        // Nothing is conditional (one configuration, or an unconditional
-        // graph): what is reachable holds always, and plain reachability
-        // is all there is to compute.
-        let mut todo: Vec<usize> = (0..cond.len()).filter(|n| cond[*n].is_some()).collect();
+        // Nothing is conditional: what is reachable holds always, and plain
+        // reachability is all there is to compute.
+        let mut todo: Vec<u32> = (0..cond.len() as u32)
+            .filter(|n| cond[*n as usize].is_some())
+            .collect();
         while let Some(n) = todo.pop() {
-            for (m, _) in &graph.edges[n] {
-                if cond[*m].is_none() {
-                    cond[*m] = Some(always);
+            for (m, _) in graph.edges(n) {
+                if cond[*m as usize].is_none() {
+                    cond[*m as usize] = Some(always);
                     todo.push(*m);
                 }
             }
@@ -566,9 +708,9 @@ fn propagate<E: QueryEnv>(
     for _ in &graph.nodes {
         g.add_node(());
     }
-    for (from, edges) in graph.edges.iter().enumerate() {
-        for (to, _) in edges {
-            g.add_edge((from as u32).into(), (*to as u32).into(), ());
+    for from in 0..graph.nodes.len() as u32 {
+        for (to, _) in graph.edges(from) {
+            g.add_edge(from.into(), (*to).into(), ());
         }
     }
     // Kosaraju (iterative, graphs are deep) lists components in reverse topological order.
@@ -576,17 +718,17 @@ fn propagate<E: QueryEnv>(
     let flow = |n: usize, cond: &mut Vec<Option<E::Cond>>| -> bool {
         let Some(c) = cond[n] else { return false };
         let mut changed = false;
-        for (m, e) in &graph.edges[n] {
+        for (m, e) in graph.edges(n as u32) {
             let through = env.and(c, *e);
             if env.is_never(through) {
                 continue;
             }
-            let new = match cond[*m] {
+            let new = match cond[*m as usize] {
                 Some(old) => env.or(old, through),
                 None => through,
             };
-            if cond[*m] != Some(new) {
-                cond[*m] = Some(new);
+            if cond[*m as usize] != Some(new) {
+                cond[*m as usize] = Some(new);
                 changed = true;
             }
         }

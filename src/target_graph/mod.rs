@@ -716,9 +716,27 @@ pub struct TargetGraph {
     /// Sorted by path.
     packages: Vec<Package>,
     by_name: HashMap<String, usize>,
-    /// Label -> (package, index in it): lookups are the queries' hot path.
-    index: rustc_hash::FxHashMap<Label, (u32, u32)>,
+    /// Label -> id: lookups are the queries' hot path.
+    index: rustc_hash::FxHashMap<Label, TargetId>,
+    /// Id -> (package, index in it).
+    places: Vec<(u32, u32)>,
+    /// Id -> whether the target is visible to every package (the usual case,
+    /// checked on every edge a configured query follows).
+    public: Vec<bool>,
     selectors: Vec<Label>,
+}
+
+/// A target's number in its [`TargetGraph`]: dense (`0..graph.len()`) and in
+/// label order, so queries keep per-target state in vectors and list a
+/// result in label order by sorting numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TargetId(u32);
+
+impl TargetId {
+    /// The id as an index into a vector of `graph.len()` entries.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
 }
 
 impl TargetGraph {
@@ -731,15 +749,33 @@ impl TargetGraph {
             .enumerate()
             .map(|(i, p)| (p.name.clone(), i))
             .collect();
-        let mut index = rustc_hash::FxHashMap::default();
-        index.reserve(packages.iter().map(|p| p.targets.len()).sum());
-        let mut selectors = Vec::new();
+        // Ids in label order: packages are sorted by path, which is how labels
+        // order first; within a package, by name.
+        let len = packages.iter().map(|p| p.targets.len()).sum();
+        let mut places: Vec<(u32, u32)> = Vec::with_capacity(len);
         for (n, p) in packages.iter().enumerate() {
-            for (i, t) in p.targets.iter().enumerate() {
-                index.insert(t.label.clone(), (n as u32, i as u32));
-                if matches!(t.rule, Rule::Selector(_)) {
-                    selectors.push(t.label.clone());
-                }
+            let first = places.len();
+            places.extend((0..p.targets.len()).map(|i| (n as u32, i as u32)));
+            places[first..].sort_by(|a, b| {
+                p.targets[a.1 as usize]
+                    .label
+                    .cmp(&p.targets[b.1 as usize].label)
+            });
+        }
+        let mut index = rustc_hash::FxHashMap::default();
+        index.reserve(len);
+        let mut public = Vec::with_capacity(len);
+        let mut selectors = Vec::new();
+        for (id, (n, i)) in places.iter().enumerate() {
+            let t = &packages[*n as usize].targets[*i as usize];
+            index.insert(t.label.clone(), TargetId(id as u32));
+            public.push(
+                t.visibility()
+                    .iter()
+                    .any(|v| v.package() == "visibility" && v.name() == "public"),
+            );
+            if matches!(t.rule, Rule::Selector(_)) {
+                selectors.push(t.label.clone());
             }
         }
         selectors.sort();
@@ -747,6 +783,8 @@ impl TargetGraph {
             packages,
             by_name,
             index,
+            places,
+            public,
             selectors,
         }
     }
@@ -768,8 +806,29 @@ impl TargetGraph {
 
     /// A target by label, or an error naming what is missing, with a suggestion.
     pub fn target(&self, label: &Label) -> Result<&Target> {
-        if let Some((pkg, i)) = self.index.get(label) {
-            return Ok(&self.packages[*pkg as usize].targets[*i as usize]);
+        self.id(label).map(|id| self.target_by_id(id))
+    }
+
+    /// The target with this id.
+    pub fn target_by_id(&self, id: TargetId) -> &Target {
+        let (pkg, i) = self.places[id.index()];
+        &self.packages[pkg as usize].targets[i as usize]
+    }
+
+    /// Whether the target with this id is visible to every package.
+    pub fn is_public(&self, id: TargetId) -> bool {
+        self.public[id.index()]
+    }
+
+    /// A target's id, if it exists.
+    pub fn find(&self, label: &Label) -> Option<TargetId> {
+        self.index.get(label).copied()
+    }
+
+    /// A target's id, or the error of [`TargetGraph::target`] if there is none.
+    pub fn id(&self, label: &Label) -> Result<TargetId> {
+        if let Some(id) = self.index.get(label) {
+            return Ok(*id);
         }
         let Some(pkg) = self.package(label.package()) else {
             let names: Vec<String> = self
@@ -788,22 +847,18 @@ impl TargetGraph {
             )
             .with_help_opt(help));
         };
-        pkg.targets
-            .iter()
-            .find(|t| t.label == *label)
-            .ok_or_else(|| {
-                let help = did_you_mean(label.name(), pkg.targets.iter().map(|t| t.label.name()))
-                    .map(|h| format!("{h} (in {})", pkg.build_file));
-                Error::new(
-                    ErrorKind::UnknownTarget,
-                    format!(
-                        "no such target `{label}`: package `//{}` has no target named `{}`",
-                        label.package(),
-                        label.name()
-                    ),
-                )
-                .with_help_opt(help)
-            })
+        // Every target of the package is indexed: this one does not exist.
+        let help = did_you_mean(label.name(), pkg.targets.iter().map(|t| t.label.name()))
+            .map(|h| format!("{h} (in {})", pkg.build_file));
+        Err(Error::new(
+            ErrorKind::UnknownTarget,
+            format!(
+                "no such target `{label}`: package `//{}` has no target named `{}`",
+                label.package(),
+                label.name()
+            ),
+        )
+        .with_help_opt(help))
     }
 
     /// The targets a pattern names, sorted. A single label must exist.
@@ -850,7 +905,7 @@ impl TargetGraph {
 
     /// The number of targets.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.places.len()
     }
 
     /// Whether the workspace has no targets.
@@ -868,3 +923,53 @@ const _: () = assert!(std::mem::size_of::<Attr>() == 24);
 const _: () = assert!(std::mem::size_of::<SelectKey>() == 16);
 const _: () = assert!(std::mem::size_of::<Rule>() <= 32);
 const _: () = assert!(std::mem::size_of::<Target>() <= 72);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(package: &str, name: &str, visibility: Label) -> Target {
+        Target::new(
+            Label::new(package, name),
+            Rule::Package {
+                attrs: Attrs::default(),
+            },
+            vec![visibility],
+            Vec::new(),
+            None,
+        )
+    }
+
+    #[test]
+    fn ids_are_dense_and_in_label_order() {
+        let package = |name: &str, targets: Vec<Target>| Package {
+            name: name.to_string(),
+            build_file: format!("{name}/BUILD"),
+            targets,
+        };
+        // Declared out of order, packages too: `a/b` sorts after `a`'s targets.
+        let public = Label::new("visibility", "public");
+        let private = Label::new("a", "__pkg__");
+        let graph = TargetGraph::new([
+            package("a/b", vec![target("a/b", "z", public)]),
+            package(
+                "a",
+                vec![target("a", "y", private.clone()), target("a", "x", private)],
+            ),
+        ]);
+        let labels: Vec<String> = (0..graph.len() as u32)
+            .map(|i| graph.target_by_id(TargetId(i)).label.to_string())
+            .collect();
+        assert_eq!(labels, ["//a:x", "//a:y", "//a/b:z"]);
+        for (i, l) in labels.iter().enumerate() {
+            let (pkg, name) = l[2..].split_once(':').unwrap();
+            assert_eq!(
+                graph.id(&Label::new(pkg, name)).unwrap(),
+                TargetId(i as u32)
+            );
+        }
+        assert!(!graph.is_public(TargetId(0)));
+        assert!(graph.is_public(TargetId(2)));
+        assert!(graph.id(&Label::new("a", "w")).is_err());
+    }
+}
