@@ -250,7 +250,7 @@ pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
         total -= size(&stored.answers.remove(0).1);
     }
     if let Ok(payload) = postcard::to_stdvec(&stored) {
-        write_checked(root, FILE, MAGIC, FORMAT, &payload);
+        write_checked(root, FILE, MAGIC, FORMAT, &[&payload]);
     }
 }
 

@@ -140,25 +140,8 @@ pub enum Stored<'a> {
     Encoded(&'a [u8]),
 }
 
-/// Bytes written as one length-prefixed run (serde writes `[u8]` as a sequence).
-struct Bytes<'a>(&'a [u8]);
-
-impl Serialize for Bytes<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_bytes(self.0)
-    }
-}
-
 /// One entry as the file holds it: name, BUILD file, loads, encoded package.
 type StoredEntry<'a> = (&'a str, FileState, Vec<(PathBuf, FileState)>, &'a [u8]);
-
-/// One entry as it is written.
-type EntryOut<'a> = (
-    &'a str,
-    &'a FileState,
-    &'a [(PathBuf, FileState)],
-    Bytes<'a>,
-);
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -355,23 +338,36 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
             Stored::Encoded(_) => None,
         })
         .collect();
-    let mut body: Vec<EntryOut> = Vec::new();
+    // The payload is the header and the list of entries, as postcard writes
+    // a `Vec<StoredEntry>`: its length, then each entry's name, states and
+    // the length of its package, then the package's bytes. Written in parts,
+    // so that no package is copied: the packages are the size of the cache.
+    let Ok(header) = postcard::to_stdvec(&header) else {
+        return;
+    };
+    let Ok(count) = postcard::to_stdvec(&records.len()) else {
+        return;
+    };
+    let mut heads: Vec<Vec<u8>> = Vec::with_capacity(records.len());
+    let mut packages: Vec<&[u8]> = Vec::with_capacity(records.len());
     for (r, e) in records.iter().zip(&encoded) {
         let bytes = match (&r.package, e) {
             (Stored::Encoded(b), _) => b,
             (Stored::Decoded(_), Some(b)) => b.as_slice(),
             (Stored::Decoded(_), None) => return,
         };
-        body.push((r.name, r.build, r.loads, Bytes(bytes)));
+        let Ok(head) = postcard::to_stdvec(&(r.name, r.build, r.loads, bytes.len())) else {
+            return;
+        };
+        heads.push(head);
+        packages.push(bytes);
     }
-    let Ok(mut payload) = postcard::to_stdvec(&header) else {
-        return;
-    };
-    let Ok(body) = postcard::to_stdvec(&body) else {
-        return;
-    };
-    payload.extend_from_slice(&body);
-    write_checked(root, FILE, MAGIC, FORMAT, &payload);
+    let mut parts: Vec<&[u8]> = vec![&header, &count];
+    for (head, package) in heads.iter().zip(&packages) {
+        parts.push(head);
+        parts.push(package);
+    }
+    write_checked(root, FILE, MAGIC, FORMAT, &parts);
 }
 
 /// Reads the cache file `name`: its bytes, and where its payload starts,
@@ -397,9 +393,16 @@ pub(crate) fn read_checked(
 }
 
 /// Writes the cache file `name`: magic bytes, format, the payload's checksum
-/// and the payload. Through a temporary file and a rename, so a reader never
-/// sees half a file; best effort (a read-only workspace simply has no cache).
-pub(crate) fn write_checked(root: &Path, name: &str, magic: &[u8; 8], format: u32, payload: &[u8]) {
+/// and the payload, the concatenation of `parts`. Through a temporary file
+/// and a rename, so a reader never sees half a file; best effort (a
+/// read-only workspace simply has no cache).
+pub(crate) fn write_checked(
+    root: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    format: u32,
+    parts: &[&[u8]],
+) {
     let dir = root.join(DIR);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
@@ -409,15 +412,106 @@ pub(crate) fn write_checked(root: &Path, name: &str, magic: &[u8; 8], format: u3
         "sel's cache of evaluated BUILD files and of answers. Safe to delete; `sel --no-cache` ignores it.\n",
     );
     let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&tmp).and_then(|mut f| {
+    let mut checksum = blake3::Hasher::new();
+    for part in parts {
+        checksum.update(part);
+    }
+    let written = std::fs::File::create(&tmp).and_then(|f| {
+        let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
         f.write_all(magic)?;
         f.write_all(&format.to_le_bytes())?;
-        f.write_all(blake3::hash(payload).as_bytes())?;
-        f.write_all(payload)
+        f.write_all(checksum.finalize().as_bytes())?;
+        parts.iter().try_for_each(|part| f.write_all(part))?;
+        f.flush()
     });
     if written.is_ok() {
         let _ = std::fs::rename(&tmp, dir.join(name));
     } else {
         let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::label::Label;
+    use crate::target_graph::{Attrs, Rule, Target};
+
+    fn package(name: &str, targets: &[&str]) -> Package {
+        Package {
+            name: name.to_string(),
+            build_file: format!("{name}/BUILD"),
+            targets: targets
+                .iter()
+                .map(|t| {
+                    let rule = Rule::Package {
+                        attrs: Attrs::default(),
+                    };
+                    Target::new(Label::new(name, t), rule, Vec::new(), Vec::new(), None)
+                })
+                .collect(),
+        }
+    }
+
+    /// What `write` writes, `read` reads back: packages newly encoded and
+    /// packages copied as the old file held them, with their files' states.
+    #[test]
+    fn written_entries_are_read_back() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let build = |dir: &str, text: &str| {
+            let path = root.join(dir).join("BUILD");
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, text).unwrap();
+            let state = FileState::now(&path, None).unwrap();
+            (path, state)
+        };
+        let (a_path, a_state) = build("a", "a");
+        let (b_path, b_state) = build("b", "b");
+        let (a, b) = (package("a", &["x", "y"]), package("b", &["z"]));
+        let (defs, defs_state) = build("defs", "def f(): pass");
+        let loads = vec![(defs.clone(), defs_state)];
+        let record = |name, build, loads, package| Record {
+            name,
+            build,
+            loads,
+            package,
+        };
+        write(
+            root,
+            &[
+                record("a", &a_state, &loads, Stored::Decoded(&a)),
+                record("b", &b_state, &[], Stored::Decoded(&b)),
+            ],
+            0,
+        );
+        // Rewritten with `a` copied as it was encoded.
+        let cache = Cache::read(root);
+        let encoded = cache.entries.lock().unwrap()["a"].package.clone();
+        let kept = cache.encoded(&encoded).to_vec();
+        write(
+            root,
+            &[
+                record("a", &a_state, &loads, Stored::Encoded(&kept)),
+                record("b", &b_state, &[], Stored::Decoded(&b)),
+            ],
+            0,
+        );
+        let cache = Cache::read(root);
+        let hashes = Hashes::default();
+        let entry = cache.entries.lock().unwrap()["a"].loads.clone();
+        assert_eq!(entry, loads);
+        let taken = cache.take("b", &b_path, &hashes).expect("b is fresh");
+        assert_eq!(taken.package, b);
+        assert_eq!(taken.build, b_state);
+        let taken = cache.take("a", &a_path, &hashes).expect("a is fresh");
+        assert_eq!(taken.package, a);
+        assert_eq!(taken.loads, loads);
+        assert!(!cache.has_leftovers());
+        // Once a file it loaded is gone, an entry is stale, and put back.
+        std::fs::remove_file(&defs).unwrap();
+        let cache = Cache::read(root);
+        assert!(cache.take("a", &a_path, &Hashes::default()).is_none());
+        assert!(cache.has_leftovers());
     }
 }
