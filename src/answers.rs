@@ -85,13 +85,13 @@ pub struct Inputs {
 impl Inputs {
     /// Whether two records name the same files with the same contents.
     fn same_files(&self, other: &Inputs) -> bool {
-        let hashes = |v: &[(PathBuf, FileState)]| {
-            v.iter()
-                .map(|(p, s)| (p.clone(), s.hash))
-                .collect::<Vec<_>>()
+        let same = |a: &[(PathBuf, FileState)], b: &[(PathBuf, FileState)]| {
+            a.len() == b.len()
+                && a.iter()
+                    .zip(b)
+                    .all(|((p, s), (q, t))| p == q && s.hash == t.hash)
         };
-        hashes(&self.build_files) == hashes(&other.build_files)
-            && hashes(&self.others) == hashes(&other.others)
+        same(&self.build_files, &other.build_files) && same(&self.others, &other.others)
     }
 
     /// Whether the workspace still has these files, unchanged. `dirs`: the
