@@ -181,7 +181,7 @@ impl AllConfigsRun<'_> {
 /// Whether `sel query EXPR` loads the whole workspace: its patterns cover it
 /// (`//...`), or one does not parse (the full load reports that). Otherwise
 /// it loads only the packages its patterns can reach
-/// ([`Session::open_and_query`]).
+/// ([`Session::load_and_query`]).
 pub fn query_loads_everything(workspace: &Workspace, expr: &str) -> bool {
     pattern_packages(workspace, expr).is_none()
 }
@@ -238,19 +238,18 @@ impl Session {
         Ok(Session { workspace, graph })
     }
 
-    /// `sel query` from scratch: finds the workspace around `dir`, loads only
-    /// the packages the query can reach (those its patterns name and, through
+    /// `sel query` from scratch: loads only the packages of `workspace` the
+    /// query can reach (those its patterns name and, through
     /// [`build_file::load_closure`], every package they mention, transitively),
     /// and evaluates it. A pattern over the whole workspace (`//...`) loads
     /// everything, and so does anything unusual (an error, a missing
     /// package): the answer and the errors are those of a full load.
-    pub fn open_and_query(
-        dir: &Path,
+    pub fn load_and_query(
+        mut workspace: Workspace,
         use_cache: bool,
         expr: &str,
     ) -> Result<(Session, QueryResult)> {
         timing::start();
-        let mut workspace = Workspace::discover(dir)?;
         if let Some(roots) = query_roots(&workspace, expr)? {
             if let Some(graph) = build_file::load_closure(&workspace, use_cache, &roots)? {
                 let session = Session { workspace, graph };

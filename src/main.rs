@@ -3,7 +3,7 @@
 //! 2 command-line error).
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -14,6 +14,7 @@ use sel::cli::{CqueryArgs, ExportCommand, ImportArgs, QueryArgs};
 use sel::error::{Error, ErrorKind};
 use sel::output::all_configs;
 use sel::output::{Command as OutputCommand, Options};
+use sel::workspace::Workspace;
 use sel::{QueryResult, Request, Session};
 
 #[global_allocator]
@@ -73,16 +74,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// Writes the answer to stdout. A reader that stops early (`sel query ... |
-/// head`) is not an error: the write succeeds quietly. (`print!` would panic.)
-fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other,
-    }
-}
-
 fn run(cli: Cli) -> Result<Answer, Error> {
     // Commands about sel itself need no workspace.
     match &cli.command {
@@ -110,19 +101,24 @@ fn run(cli: Cli) -> Result<Answer, Error> {
     // see `leak`); `query` and `cquery` may answer from the answer cache.
     let open = || Session::open_with(&dir, use_cache).map(leak);
     match cli.command {
-        Command::Query(args) if use_cache && query_loads_everything(&dir, &args.expr) => {
-            answered(&dir, |session| {
-                let result = session.query(&args.expr)?;
-                Ok(Body::Rendered(session, result, query_options(args)).into())
-            })
-        }
         Command::Query(args) => {
+            sel::timing::start();
+            let workspace = Workspace::discover(&dir)?;
+            if use_cache && sel::query_loads_everything(&workspace, &args.expr) {
+                return answered(workspace, |session| {
+                    let result = session.query(&args.expr)?;
+                    Ok(Body::Rendered(session, result, query_options(args)).into())
+                });
+            }
             // `query` loads only the packages its patterns can reach.
-            let (session, result) = Session::open_and_query(&dir, use_cache, &args.expr)?;
+            let (session, result) = Session::load_and_query(workspace, use_cache, &args.expr)?;
             Ok(Body::Rendered(leak(session), result, query_options(args)).into())
         }
         Command::Cquery(args) if !use_cache => cquery(open()?, args),
-        Command::Cquery(args) => answered(&dir, |session| cquery(session, args)),
+        Command::Cquery(args) => {
+            sel::timing::start();
+            answered(Workspace::discover(&dir)?, |session| cquery(session, args))
+        }
         command => other_command(command, open).map(Answer::from),
     }
 }
@@ -174,7 +170,7 @@ fn other_command(
             };
             if report.has_errors() {
                 // The findings are the answer; the exit status says they hold errors.
-                write_stdout(&text).ok();
+                Answer::from(text).write().ok();
                 return Err(Error::new(ErrorKind::Check, "sel check found errors"));
             }
             Ok(text)
@@ -193,7 +189,7 @@ fn other_command(
             };
             if report.failed() {
                 // The violations are the answer; the exit status says there are some.
-                write_stdout(&text).ok();
+                Answer::from(text).write().ok();
                 return Err(Error::new(
                     ErrorKind::LicenseViolation,
                     "the licenses break the policy of sel.toml",
@@ -294,25 +290,16 @@ fn leak(session: Session) -> &'static Session {
     Box::leak(Box::new(session))
 }
 
-/// Whether `sel query EXPR` in `dir` loads the whole workspace (and so may
-/// answer from the answer cache). A workspace that cannot be opened says
-/// no: the query itself then reports why.
-fn query_loads_everything(dir: &Path, expr: &str) -> bool {
-    sel::workspace::Workspace::discover(dir).is_ok_and(|ws| sel::query_loads_everything(&ws, expr))
-}
-
-/// The answer of this command, which loads the whole workspace in `dir` and
+/// The answer of this command, which loads the whole of `workspace` and
 /// prints `compute`'s answer: the answer kept in the answer cache
 /// (`sel::answers`) when the same command ran on the unchanged workspace,
 /// else `compute`'s, to be kept once written.
 fn answered(
-    dir: &Path,
+    workspace: Workspace,
     compute: impl FnOnce(&'static Session) -> Result<Answer, Error>,
 ) -> Result<Answer, Error> {
     use sel::answers::{Key, Lookup, Pending};
-    sel::timing::start();
     let key = Key::of_this_process();
-    let workspace = sel::workspace::Workspace::discover(dir)?;
     let dirs = match sel::answers::lookup(&workspace, key)? {
         Lookup::Hit(kept) => {
             return Ok(Answer {
