@@ -309,7 +309,7 @@ fn answered(
         }
         Lookup::Miss(dirs) => dirs,
     };
-    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, true)?;
+    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs)?;
     let session = leak(Session { workspace, graph });
     Ok(Answer {
         keep: Some(Pending {

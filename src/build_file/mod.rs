@@ -76,22 +76,19 @@ pub fn is_evaluating() -> bool {
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    Ok(load_packages(ws, &dirs, use_cache)?.0)
+    let (run, loaded) = Run::load_all(ws, &dirs, use_cache)?;
+    run.finish(loaded, true)
 }
 
 /// Loads the packages `dirs`, all those of the workspace (as
-/// [`Workspace::packages`] found them), like [`load_workspace`]. Also gives
-/// the files the loading read, with their states, for the answer cache
-/// (with `use_cache`; without, their stamps are left out).
+/// [`Workspace::packages`] found them), using and refreshing the cache like
+/// [`load_workspace`]. Also gives the files the loading read, with their
+/// states, for the answer cache.
 pub fn load_packages(
     ws: &Workspace,
     dirs: &[PackageDir],
-    use_cache: bool,
 ) -> Result<(TargetGraph, crate::answers::Inputs)> {
-    let run = Run::new(ws, use_cache);
-    let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| run.load(d)).collect();
-    let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
-    crate::timing::phase("evaluate");
+    let (run, loaded) = Run::load_all(ws, dirs, true)?;
     let build_files = dirs
         .iter()
         .zip(&loaded)
@@ -257,6 +254,19 @@ impl<'w> Run<'w> {
                 cache::Cache::empty()
             },
         }
+    }
+
+    /// Every package of `dirs`, in parallel, with the run that loaded them.
+    fn load_all(
+        ws: &'w Workspace,
+        dirs: &[PackageDir],
+        use_cache: bool,
+    ) -> Result<(Self, Vec<Loaded>)> {
+        let run = Run::new(ws, use_cache);
+        let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| run.load(d)).collect();
+        let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
+        crate::timing::phase("evaluate");
+        Ok((run, loaded))
     }
 
     /// One package: from the cache if its files are unchanged, else evaluated.
