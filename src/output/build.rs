@@ -18,9 +18,7 @@ use std::fmt::Write;
 
 use super::{configured, ordered, Options, Positions};
 use crate::configuration::ConfiguredTarget;
-use crate::target_graph::{
-    quote, Attr, GroupMode, Rule, Select, Selector, Target, TargetGraph, Value,
-};
+use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 const INDENT: &str = "    ";
@@ -98,18 +96,12 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
     let mut attrs = Vec::new();
     match &t.rule {
         Rule::Selector(s) => {
-            let Selector {
-                values,
-                default,
-                doc,
-                ordered,
-            } = &**s;
-            attrs.push(("values".into(), value_text(&strings(values), 1)));
-            attrs.push(("default".into(), quote(default)));
-            if !doc.is_empty() {
-                attrs.push(("doc".into(), quote(doc)));
+            attrs.push(("values".into(), value_text(&strings(&s.values), 1)));
+            attrs.push(("default".into(), quote(&s.default)));
+            if !s.doc.is_empty() {
+                attrs.push(("doc".into(), quote(&s.doc)));
             }
-            if *ordered {
+            if s.ordered {
                 attrs.push(("ordered".into(), "True".into()));
             }
         }

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value as Json};
 use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
 use crate::label::Label;
-use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Selector, Target, TargetGraph, Value};
+use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Target, TargetGraph, Value};
 use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
@@ -144,16 +144,10 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
     };
     match &t.rule {
         Rule::Selector(s) => {
-            let Selector {
-                values,
-                default,
-                doc,
-                ordered,
-            } = &**s;
-            put("values", json!(values));
-            put("default", json!(default));
-            put("doc", json!(doc));
-            put("ordered", json!(ordered));
+            put("values", json!(s.values));
+            put("default", json!(s.default));
+            put("doc", json!(s.doc));
+            put("ordered", json!(s.ordered));
         }
         Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
             let fv: Map<String, Json> = flag_values
@@ -292,10 +286,9 @@ pub fn result(graph: &TargetGraph, result: &QueryResult, options: &Options) -> J
 /// `serde_json::Value`: a tree of small maps for a large result costs many
 /// times the size of the text (450 MB for the 20 MB of 20,000 targets).
 pub fn text(graph: &TargetGraph, result: &QueryResult, options: &Options) -> String {
-    let mut out = serde_json::to_string_pretty(&Document::new(graph, result, options))
-        .expect("JSON values serialise");
-    out.push('\n');
-    out
+    let mut out = Vec::new();
+    write(graph, result, options, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("JSON is UTF-8")
 }
 
 /// Writes the document, pretty-printed and ending with a newline, to `out`
