@@ -10,11 +10,15 @@ memory (max RSS) of:
   - sel cquery 'deps(ROOT)' --select s1=b   (cold)
   - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache,
                                                which has kept the answer)
-  - the same after one BUILD file changed     (warm, one package read again)
+  - the same after a comment was added to one BUILD file (warm: that
+    package is read again, is what it was, and the answer stands)
+  - the same after a dependency was dropped from (or put back in) one BUILD
+    file: the graph changed, the answer is computed again, and only the
+    package cache helps
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
-  - macros_*: cold, warm and one-change cquery on the same graph declared
+  - macros_*: cold, warm, comment and dependency-change cquery on the same graph declared
     through a .bzl macro (generate.py --macros), where every BUILD file needs
     Starlark and the cache earns its keep; macros_packages is a warm run
     whose answer is not kept (only the package cache helps)
@@ -98,12 +102,13 @@ def main():
         drop_cache()
         run_measured([SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
         row["cquery_warm"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
-        # One BUILD file changes before each run: its package is evaluated
-        # again, the rest comes from the cache, which is then rewritten.
+        # One BUILD file changes before each run: a comment is added (its
+        # package is read again and is what it was), or a dependency is dropped and put back.
         changed = os.path.join(ws, "g0", "p1", "BUILD")
-        counter = iter(range(1 << 30))
-        touch = lambda: open(changed, "a").write(f"# change {next(counter)}\n")
-        row["cquery_one_change"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"], before=touch)
+        row["cquery_one_change"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"], before=commenter(changed))
+        toggle = dep_toggler(changed)
+        row["cquery_dep_change"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"], before=toggle)
+        toggle.restore()
         packages = max(1, n // 10)
         narrow = "deps(//g{}/p{}:t0)".format((packages - 20) // 100, packages - 20)
         row["query_narrow"] = median_of(args.runs, [SEL, "-C", ws, "query", narrow, "--no-cache"])
@@ -121,14 +126,44 @@ def main():
         drop_answers = lambda: os.path.exists(answers) and os.remove(answers)
         row["macros_packages"] = median_of(args.runs, mq, before=drop_answers)
         mchanged = os.path.join(mws, "g0", "p1", "BUILD")
-        mcounter = iter(range(1 << 30))
-        mtouch = lambda: open(mchanged, "a").write(f"# change {next(mcounter)}\n")
-        row["macros_one_change"] = median_of(args.runs, mq, before=mtouch)
+        row["macros_one_change"] = median_of(args.runs, mq, before=commenter(mchanged))
+        toggle = dep_toggler(mchanged)
+        row["macros_dep_change"] = median_of(args.runs, mq, before=toggle)
+        toggle.restore()
         if args.bazel and shutil.which("bazel") and n <= args.bazel_max:
             row.update(bazel(ws, args.runs))
         rows.append(row)
         print_row(row)
     print_growth(rows)
+
+
+def commenter(path):
+    """A function that adds a comment at the end of the file at path."""
+    counter = iter(range(1 << 30))
+    return lambda: open(path, "a").write(f"# change {next(counter)}\n")
+
+
+def dep_toggler(path):
+    """A function that drops the first dependency of the file's first plain
+    deps list, and puts it back the next time: a change to the graph. Its
+    `restore` attribute puts the file back as it was."""
+    with open(path) as f:
+        original = f.read()
+    start = original.index("deps = [") + len("deps = [")
+    end = original.index(", ", start) + len(", ")
+    dropped = original[:start] + original[end:]
+    counter = iter(range(1 << 30))
+
+    def change():
+        with open(path, "w") as f:
+            f.write(dropped if next(counter) % 2 == 0 else original)
+
+    def restore():
+        with open(path, "w") as f:
+            f.write(original)
+
+    change.restore = restore
+    return change
 
 
 def bazel(ws, runs):
@@ -160,9 +195,9 @@ def print_row(row):
     if "bazel_cquery_warm" in row:
         for sel_key, bz in [("query", "bazel_query_cold"), ("query", "bazel_query_warm"), ("cquery", "bazel_cquery_cold"), ("cquery", "bazel_cquery_warm"), ("cquery_warm", "bazel_cquery_warm")]:
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
-    for warm in ["cquery_warm", "cquery_one_change"]:
+    for warm in ["cquery_warm", "cquery_one_change", "cquery_dep_change"]:
         print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
-    for warm in ["macros_warm", "macros_packages", "macros_one_change"]:
+    for warm in ["macros_warm", "macros_packages", "macros_one_change", "macros_dep_change"]:
         print(f"  sel macros_cold / {warm}: {row['macros_cold'][0] / row[warm][0]:.1f}x")
 
 
@@ -172,7 +207,7 @@ def print_growth(rows):
     print("\n== growth (time and memory ratio per 10x targets) ==")
     for a, b in zip(rows, rows[1:]):
         f = b["n"] / a["n"]
-        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "all_configs", "macros_cold", "macros_warm"]:
+        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "cquery_dep_change", "all_configs", "macros_cold", "macros_warm"]:
             print(f"  {key:<12} {a['n']}->{b['n']} ({f:.0f}x): time {b[key][0] / a[key][0]:.1f}x, memory {b[key][1] / a[key][1]:.1f}x")
 
 

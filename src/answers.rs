@@ -5,9 +5,13 @@
 //!
 //! An answer is keyed by the whole command line, the working directory and
 //! sel's version. It is valid while the workspace has exactly the packages it
-//! had (the same BUILD files, found by the same walk) and every file the
-//! loading read (BUILD files, the .bzl files they load, `sel.toml`) is
-//! unchanged. Files are compared as in the package cache
+//! had (the same BUILD files, found by the same walk), every .bzl file the
+//! loading read and `sel.toml` are unchanged, and every package is what it
+//! was. A package whose BUILD file is unchanged is what it was; one whose
+//! BUILD file changed is read again, and is what it was if its fingerprint
+//! ([`crate::build_file`]: its targets and their attributes, at the same
+//! lines and columns) is the same: an edited comment keeps the answers
+//! (early cutoff, as build systems call it). Files are compared as in the package cache
 //! ([`crate::build_file::cache`]): by content hash, with a stamp (size,
 //! inode, times) that spares reading a file that has not changed since it
 //! had settled. A check that fails, a file that cannot be read, a corrupt or
@@ -32,7 +36,10 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// The most changed BUILD files read again to see whether their packages
+/// changed; with more (a branch switched, say), the workspace is loaded.
+const MAX_REREAD: usize = 64;
 /// The most answers kept; the oldest goes first.
 const MAX_ANSWERS: usize = 8;
 /// Larger answers are not kept: writing them would cost a cold run more than
@@ -70,12 +77,22 @@ impl Key {
     }
 }
 
+/// A package's BUILD file as a full load read it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildInput {
+    pub path: PathBuf,
+    pub state: FileState,
+    /// The fingerprint of the package it declared: all an answer can
+    /// depend on in it.
+    pub fingerprint: Hash,
+}
+
 /// The files a full load of the workspace read, with their states: the
 /// packages' BUILD files in walk order, then the other files it read.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Inputs {
     /// Every package's BUILD file, as the walk found them (sorted by package).
-    pub build_files: Vec<(PathBuf, FileState)>,
+    pub build_files: Vec<BuildInput>,
     /// The other files: .bzl files and `sel.toml`, sorted by path.
     pub others: Vec<(PathBuf, FileState)>,
     /// When the run that read them started.
@@ -83,36 +100,83 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Whether two records name the same files with the same contents.
-    fn same_files(&self, other: &Inputs) -> bool {
-        let same = |a: &[(PathBuf, FileState)], b: &[(PathBuf, FileState)]| {
-            a.len() == b.len()
-                && a.iter()
-                    .zip(b)
-                    .all(|((p, s), (q, t))| p == q && s.hash == t.hash)
-        };
-        same(&self.build_files, &other.build_files) && same(&self.others, &other.others)
+    /// Whether answers computed from either record hold for the other: the
+    /// same packages, with the same fingerprints, from the same other files.
+    fn same_answers(&self, other: &Inputs) -> bool {
+        self.build_files.len() == other.build_files.len()
+            && self
+                .build_files
+                .iter()
+                .zip(&other.build_files)
+                .all(|(a, b)| a.path == b.path && a.fingerprint == b.fingerprint)
+            && self.others.len() == other.others.len()
+            && self
+                .others
+                .iter()
+                .zip(&other.others)
+                .all(|((p, s), (q, t))| p == q && s.hash == t.hash)
     }
 
-    /// Whether the workspace still has these files, unchanged. `dirs`: the
-    /// packages a walk found now.
-    fn still_hold(&self, dirs: &[PackageDir]) -> bool {
+    /// Which BUILD files changed (by index), if the workspace still has the
+    /// same packages and the other files are unchanged; `None` otherwise, or
+    /// if a file cannot be read. `dirs`: the packages a walk found now.
+    fn changed_build_files(&self, dirs: &[PackageDir]) -> Option<Vec<usize>> {
         use rayon::prelude::*;
         if dirs.len() != self.build_files.len()
             || dirs
                 .iter()
                 .zip(&self.build_files)
-                .any(|(d, (p, _))| d.build_file != *p)
+                .any(|(d, b)| d.build_file != b.path)
         {
-            return false;
+            return None;
         }
-        self.build_files
+        let unchanged = |path: &Path, was: &FileState| {
+            FileState::now(path, Some((was, self.started))).map(|now| now.hash == was.hash)
+        };
+        let others_hold = self
+            .others
             .par_iter()
-            .chain(self.others.par_iter())
-            .all(|(path, was)| {
-                FileState::now(path, Some((was, self.started)))
-                    .is_some_and(|now| now.hash == was.hash)
-            })
+            .all(|(path, was)| unchanged(path, was) == Some(true));
+        if !others_hold {
+            return None;
+        }
+        let states: Option<Vec<bool>> = self
+            .build_files
+            .par_iter()
+            .map(|b| unchanged(&b.path, &b.state))
+            .collect();
+        let changed = states?
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, unchanged)| (!unchanged).then_some(i))
+            .collect();
+        Some(changed)
+    }
+
+    /// Reads the packages of the changed BUILD files `changed` again and
+    /// whether each is what it was: the same fingerprint, evaluated from
+    /// .bzl files among those checked unchanged. If so, records their new
+    /// states.
+    fn packages_unchanged(
+        &mut self,
+        ws: &Workspace,
+        dirs: &[PackageDir],
+        changed: &[usize],
+    ) -> bool {
+        let reread: Vec<&PackageDir> = changed.iter().map(|&i| &dirs[i]).collect();
+        let Some(fresh) = crate::build_file::reread(ws, &reread) else {
+            return false;
+        };
+        let checked = |p: &PathBuf| self.others.binary_search_by(|(q, _)| q.cmp(p)).is_ok();
+        let same = changed.iter().zip(&fresh).all(|(&i, r)| {
+            r.fingerprint == self.build_files[i].fingerprint && r.loads.iter().all(checked)
+        });
+        if same {
+            for (&i, r) in changed.iter().zip(fresh) {
+                self.build_files[i].state = r.build;
+            }
+        }
+        same
     }
 }
 
@@ -150,21 +214,33 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let stored = read(&ws.root);
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    let Some(stored) = stored else {
+    let Some(mut stored) = stored else {
         return Ok(Lookup::Miss(dirs));
     };
     let Some(kept) = stored
         .answers
         .iter()
         .find_map(|(k, kept)| (*k == key).then_some(kept))
+        .cloned()
     else {
         return Ok(Lookup::Miss(dirs));
     };
-    if !stored.inputs.still_hold(&dirs) {
+    let Some(changed) = stored.inputs.changed_build_files(&dirs) else {
+        crate::timing::phase("stale answer");
+        return Ok(Lookup::Miss(dirs));
+    };
+    if changed.is_empty() {
+        crate::timing::phase("check answer");
+        return Ok(Lookup::Hit(kept));
+    }
+    if changed.len() > MAX_REREAD || !stored.inputs.packages_unchanged(ws, &dirs, &changed) {
+        crate::timing::phase("stale answer");
         return Ok(Lookup::Miss(dirs));
     }
-    crate::timing::phase("check answer");
-    Ok(Lookup::Hit(kept.clone()))
+    // The next lookup need not read them again.
+    write(&ws.root, &stored);
+    crate::timing::phase("check answer, read changed packages");
+    Ok(Lookup::Hit(kept))
 }
 
 /// An answer to keep once it is written: where, under which key, and what it
@@ -233,7 +309,7 @@ pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
         return;
     }
     let mut stored = match read(root) {
-        Some(s) if s.inputs.same_files(&inputs) => s,
+        Some(s) if s.inputs.same_answers(&inputs) => s,
         _ => Stored {
             sel: env!("CARGO_PKG_VERSION").to_string(),
             root: root.to_path_buf(),
@@ -249,7 +325,12 @@ pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
     while stored.answers.len() > MAX_ANSWERS || total > MAX_TOTAL_BYTES {
         total -= size(&stored.answers.remove(0).1);
     }
-    if let Ok(payload) = postcard::to_stdvec(&stored) {
+    write(root, &stored);
+}
+
+/// Writes the answers file; best effort.
+fn write(root: &Path, stored: &Stored) {
+    if let Ok(payload) = postcard::to_stdvec(stored) {
         write_checked(root, FILE, MAGIC, FORMAT, &[&payload]);
     }
 }

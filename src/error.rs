@@ -114,9 +114,49 @@ impl Location {
     }
 }
 
+thread_local! {
+    /// While [`Location::serialized_by_line`] runs on this thread: the file
+    /// whose locations are written by line and column, and the offsets of
+    /// its newlines.
+    static BY_LINE: std::cell::RefCell<Option<(PathBuf, Vec<u32>)>> = const { std::cell::RefCell::new(None) };
+}
+
+impl Location {
+    /// Runs `f` (which serializes something holding locations) with the
+    /// locations into the file at `path`, whose text is `text`, written as
+    /// their 1-based line and column instead of their byte range: what
+    /// sel's outputs show of them. Two packages serialized this way give the
+    /// same bytes when they have the same targets at the same lines and
+    /// columns, whatever else moved in their BUILD files (comments, blank
+    /// space within lines); see the answer cache.
+    pub fn serialized_by_line<R>(path: &std::path::Path, text: &str, f: impl FnOnce() -> R) -> R {
+        let newlines = memchr::memchr_iter(b'\n', text.as_bytes())
+            .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+            .collect();
+        BY_LINE.with_borrow_mut(|by| *by = Some((path.to_path_buf(), newlines)));
+        let result = f();
+        BY_LINE.with_borrow_mut(|by| *by = None);
+        result
+    }
+}
+
 impl serde::Serialize for Location {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        (&*self.source, self.start, self.end).serialize(s)
+        let line_col = BY_LINE.with_borrow(|by| {
+            let (path, newlines) = by.as_ref()?;
+            let Source::File(file) = &*self.source else {
+                return None;
+            };
+            (file.path == *path).then(|| {
+                let line = newlines.partition_point(|&n| n < self.start);
+                let line_start = line.checked_sub(1).map_or(0, |i| newlines[i] + 1);
+                (line as u32 + 1, self.start - line_start + 1)
+            })
+        });
+        match line_col {
+            Some((line, col)) => (&*self.source, line, col).serialize(s),
+            None => (&*self.source, self.start, self.end).serialize(s),
+        }
     }
 }
 

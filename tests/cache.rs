@@ -330,3 +330,112 @@ fn a_kept_answer_repeats_its_warnings() {
     assert!(ws.path().join(".sel-cache/answers.v1").exists());
     assert_eq!(sel(ws.path(), &args), first);
 }
+
+/// Runs a command with the cache and without: (the answer, whether it was
+/// kept, whether changed packages were read again to decide so). The
+/// answer must be the one a run without the cache prints.
+fn kept_or_computed(root: &Path, args: &[&str]) -> (String, bool, bool) {
+    let cold = sel(root, &[&["--no-cache"], args].concat()).1;
+    let out = assert_cmd::Command::cargo_bin("sel")
+        .unwrap()
+        .current_dir(root)
+        .args(args)
+        .env("SEL_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stdout, cold, "{args:?}: the cache changed the answer");
+    let kept = stderr.contains("check answer");
+    (stdout, kept, stderr.contains("read changed packages"))
+}
+
+/// The line of target `label` in a JSON answer.
+fn line_of(json: &str, label: &str) -> u64 {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap();
+    let target = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["label"] == label)
+        .unwrap_or_else(|| panic!("{label} in {json}"));
+    target["location"]["line"].as_u64().unwrap()
+}
+
+/// A BUILD file that changed is read again, and if its package is what it
+/// was (the same targets at the same lines and columns: a comment edited or
+/// added) the kept answers still hold. Anything an output shows moves, and
+/// they do not: a line inserted before a target moves its line in JSON.
+#[test]
+fn a_kept_answer_survives_an_edit_that_leaves_its_packages_as_they_were() {
+    let lib = "# The libraries.\npackage(name = \"cuda\")\npackage(name = \"core\")\n";
+    let ws = workspace(&[
+        ("flags/BUILD", FLAGS),
+        ("defs/defs.bzl", DEFS),
+        ("defs/BUILD", ""),
+        (
+            "app/BUILD",
+            "load(\"//defs:defs.bzl\", \"variant\")\nvariant(name = \"app\", cuda = \"//lib:cuda\")\n",
+        ),
+        ("lib/BUILD", lib),
+    ]);
+    let root = ws.path();
+    std::thread::sleep(Duration::from_millis(2_200));
+    let json = [
+        "cquery",
+        "deps(//app:app)",
+        "--select",
+        "gpu=yes",
+        "--output=json",
+    ];
+    let labels = ["query", "//..."];
+    let (first, kept, _) = kept_or_computed(root, &json);
+    assert!(!kept);
+    assert_eq!(line_of(&first, "//lib:cuda"), 2);
+    let (all, kept, _) = kept_or_computed(root, &labels);
+    assert!(!kept && all.contains("//lib:core"));
+
+    // A comment reworded (longer: every byte offset after it moves, no line
+    // or column does), then a comment added at the end.
+    write(
+        root,
+        "lib/BUILD",
+        &lib.replace("libraries", "libraries the app uses"),
+    );
+    assert_eq!(kept_or_computed(root, &json), (first.clone(), true, true));
+    assert_eq!(kept_or_computed(root, &labels), (all.clone(), true, false));
+    // Once read again, the file's new state is recorded.
+    assert_eq!(kept_or_computed(root, &json), (first.clone(), true, false));
+    let longer = std::fs::read_to_string(root.join("lib/BUILD")).unwrap();
+    write(root, "lib/BUILD", &format!("{longer}# The end.\n"));
+    assert_eq!(kept_or_computed(root, &json), (first.clone(), true, true));
+
+    // The same in a BUILD file Starlark evaluates, through a macro.
+    let app = std::fs::read_to_string(root.join("app/BUILD")).unwrap();
+    write(root, "app/BUILD", &format!("{app}# Only the app.\n"));
+    assert_eq!(kept_or_computed(root, &json), (first.clone(), true, true));
+
+    // A blank line before the targets moves them: JSON shows it.
+    write(root, "lib/BUILD", &format!("\n{longer}"));
+    let (moved, kept, _) = kept_or_computed(root, &json);
+    assert!(!kept);
+    assert_eq!(line_of(&moved, "//lib:cuda"), 3);
+    // The labels did not move, but this answer was computed from the other
+    // package: it is computed again too.
+    assert_eq!(kept_or_computed(root, &labels), (all.clone(), false, false));
+
+    // A target renamed, with the lines and columns kept: a changed package.
+    let renamed = std::fs::read_to_string(root.join("lib/BUILD"))
+        .unwrap()
+        .replace("core", "base");
+    write(root, "lib/BUILD", &renamed);
+    let (changed, kept, _) = kept_or_computed(root, &labels);
+    assert!(!kept && changed.contains("//lib:base") && !changed.contains("//lib:core"));
+
+    // A BUILD file that no longer loads: the error, as without the cache.
+    write(root, "lib/BUILD", "# Broken.\npackage(name = \"cuda\"\n");
+    let cold = sel(root, &["--no-cache", "query", "//..."]);
+    assert_eq!(cold.0, 1);
+    assert_eq!(sel(root, &labels), cold);
+}

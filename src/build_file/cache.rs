@@ -35,7 +35,7 @@ pub const DIR: &str = ".sel-cache";
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// How long before a run a file must have last changed for its stamp to be
 /// trusted: more than any file system's timestamp granularity.
 const SETTLED: Duration = Duration::from_secs(2);
@@ -120,6 +120,8 @@ fn nanos_since_epoch(t: SystemTime) -> i128 {
 pub struct Entry {
     /// The BUILD file's state.
     pub build: FileState,
+    /// The package's fingerprint (see [`super::fingerprint`]).
+    pub fingerprint: Hash,
     /// Every .bzl file the evaluation loaded, transitively, with its state.
     pub loads: Vec<(PathBuf, FileState)>,
     /// Where the encoded package is in the cache file.
@@ -130,6 +132,7 @@ pub struct Entry {
 pub struct Record<'a> {
     pub name: &'a str,
     pub build: &'a FileState,
+    pub fingerprint: &'a Hash,
     pub loads: &'a [(PathBuf, FileState)],
     pub package: Stored<'a>,
 }
@@ -140,8 +143,15 @@ pub enum Stored<'a> {
     Encoded(&'a [u8]),
 }
 
-/// One entry as the file holds it: name, BUILD file, loads, encoded package.
-type StoredEntry<'a> = (&'a str, FileState, Vec<(PathBuf, FileState)>, &'a [u8]);
+/// One entry as the file holds it: name, BUILD file, fingerprint, loads,
+/// encoded package.
+type StoredEntry<'a> = (
+    &'a str,
+    FileState,
+    Hash,
+    Vec<(PathBuf, FileState)>,
+    &'a [u8],
+);
 
 #[derive(Serialize, Deserialize)]
 struct Header {
@@ -203,6 +213,7 @@ pub struct Cache {
 /// A fresh package from the cache.
 pub struct Taken {
     pub build: FileState,
+    pub fingerprint: Hash,
     pub loads: Vec<(PathBuf, FileState)>,
     pub package: Package,
     /// Where it is encoded in the cache file, to write it back as it is.
@@ -280,6 +291,7 @@ impl Cache {
             if let Ok(package) = postcard::from_bytes::<Package>(self.encoded(&entry.package)) {
                 return Some(Taken {
                     build: entry.build,
+                    fingerprint: entry.fingerprint,
                     loads: entry.loads,
                     package,
                     encoded: entry.package,
@@ -307,10 +319,11 @@ fn decode(bytes: &[u8], payload: usize, root: &Path) -> Option<(HashMap<String, 
     let base = bytes.as_ptr() as usize;
     let entries = stored
         .into_iter()
-        .map(|(name, build, loads, package)| {
+        .map(|(name, build, fingerprint, loads, package)| {
             let start = package.as_ptr() as usize - base;
             let entry = Entry {
                 build,
+                fingerprint,
                 loads,
                 package: start..start + package.len(),
             };
@@ -356,7 +369,8 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
             (Stored::Decoded(_), Some(b)) => b.as_slice(),
             (Stored::Decoded(_), None) => return,
         };
-        let Ok(head) = postcard::to_stdvec(&(r.name, r.build, r.loads, bytes.len())) else {
+        let Ok(head) = postcard::to_stdvec(&(r.name, r.build, r.fingerprint, r.loads, bytes.len()))
+        else {
             return;
         };
         heads.push(head);
@@ -471,17 +485,19 @@ mod tests {
         let (a, b) = (package("a", &["x", "y"]), package("b", &["z"]));
         let (defs, defs_state) = build("defs", "def f(): pass");
         let loads = vec![(defs.clone(), defs_state)];
-        let record = |name, build, loads, package| Record {
+        let (a_print, b_print) = ([1; 32], [2; 32]);
+        let record = |name, build, fingerprint, loads, package| Record {
             name,
             build,
+            fingerprint,
             loads,
             package,
         };
         write(
             root,
             &[
-                record("a", &a_state, &loads, Stored::Decoded(&a)),
-                record("b", &b_state, &[], Stored::Decoded(&b)),
+                record("a", &a_state, &a_print, &loads, Stored::Decoded(&a)),
+                record("b", &b_state, &b_print, &[], Stored::Decoded(&b)),
             ],
             0,
         );
@@ -492,8 +508,8 @@ mod tests {
         write(
             root,
             &[
-                record("a", &a_state, &loads, Stored::Encoded(&kept)),
-                record("b", &b_state, &[], Stored::Decoded(&b)),
+                record("a", &a_state, &a_print, &loads, Stored::Encoded(&kept)),
+                record("b", &b_state, &b_print, &[], Stored::Decoded(&b)),
             ],
             0,
         );
@@ -504,9 +520,11 @@ mod tests {
         let taken = cache.take("b", &b_path, &hashes).expect("b is fresh");
         assert_eq!(taken.package, b);
         assert_eq!(taken.build, b_state);
+        assert_eq!(taken.fingerprint, b_print);
         let taken = cache.take("a", &a_path, &hashes).expect("a is fresh");
         assert_eq!(taken.package, a);
         assert_eq!(taken.loads, loads);
+        assert_eq!(taken.fingerprint, a_print);
         assert!(!cache.has_leftovers());
         // Once a file it loaded is gone, an entry is stale, and put back.
         std::fs::remove_file(&defs).unwrap();

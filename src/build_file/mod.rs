@@ -92,7 +92,11 @@ pub fn load_packages(
     let build_files = dirs
         .iter()
         .zip(&loaded)
-        .map(|(d, l)| (d.build_file.clone(), l.build))
+        .map(|(d, l)| crate::answers::BuildInput {
+            path: d.build_file.clone(),
+            state: l.build,
+            fingerprint: l.fingerprint,
+        })
         .collect();
     let mut others: Vec<(PathBuf, cache::FileState)> = loaded
         .iter()
@@ -107,6 +111,34 @@ pub fn load_packages(
         started: run.hashes.started(),
     };
     Ok((run.finish(loaded, true)?, inputs))
+}
+
+/// A package read again by [`reread`].
+pub struct Reread {
+    /// Its BUILD file's state, with the stamp taken before it was read.
+    pub build: cache::FileState,
+    /// The package's [`fingerprint`].
+    pub fingerprint: cache::Hash,
+    /// The .bzl files its evaluation loaded, transitively.
+    pub loads: Vec<PathBuf>,
+}
+
+/// Reads the packages `dirs` again, in parallel, to tell whether they
+/// changed (see [`crate::answers`]); `None` if one fails to load, so that
+/// the caller loads the workspace and reports the error as it always does.
+pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
+    let loader = Loader::new(ws);
+    dirs.par_iter()
+        .map(|d| {
+            let stamp = cache::Stamp::of(&d.build_file);
+            let evaluated = loader.package(d).ok()?;
+            Some(Reread {
+                build: cache::FileState::new(evaluated.hash, stamp),
+                fingerprint: evaluated.fingerprint,
+                loads: evaluated.interpreted.unwrap_or_default(),
+            })
+        })
+        .collect()
 }
 
 /// Loads the packages `roots` and every package their targets mention (as a
@@ -279,6 +311,7 @@ impl<'w> Run<'w> {
         if let Some(taken) = cached {
             return Ok(Loaded {
                 build: taken.build,
+                fingerprint: taken.fingerprint,
                 loads: taken.loads,
                 package: taken.package,
                 encoded: Some(taken.encoded),
@@ -298,6 +331,7 @@ impl<'w> Run<'w> {
             return Ok(Loaded {
                 // Not cached, but its state is one of the answer cache's inputs.
                 build: cache::FileState::new(evaluated.hash, stamp),
+                fingerprint: evaluated.fingerprint,
                 loads: Vec::new(),
                 package: evaluated.package,
                 encoded: None,
@@ -310,6 +344,7 @@ impl<'w> Run<'w> {
             .collect();
         Ok(Loaded {
             build: cache::FileState::new(evaluated.hash, stamp),
+            fingerprint: evaluated.fingerprint,
             loads,
             package: evaluated.package,
             encoded: None,
@@ -334,6 +369,7 @@ impl<'w> Run<'w> {
             .map(|l| cache::Record {
                 name: &l.package.name,
                 build: &l.build,
+                fingerprint: &l.fingerprint,
                 loads: &l.loads,
                 package: match &l.encoded {
                     Some(at) => cache::Stored::Encoded(cached.encoded(at)),
@@ -355,6 +391,7 @@ impl<'w> Run<'w> {
                 .map(|(name, e)| cache::Record {
                     name,
                     build: &e.build,
+                    fingerprint: &e.fingerprint,
                     loads: &e.loads,
                     package: cache::Stored::Encoded(cached.encoded_entry(e)),
                 }),
@@ -377,6 +414,21 @@ impl<'w> Run<'w> {
     }
 }
 
+/// What a query's answer can depend on in a package, as a hash: its targets
+/// with all their attributes, and the line and column of each (which outputs
+/// show), but not the byte offsets behind them. A BUILD file edited without
+/// changing these (a comment reworded, a comment or blank line added after
+/// the last target) gives the same fingerprint, and kept answers stay valid
+/// (see [`crate::answers`]). `text` is the BUILD file's text.
+fn fingerprint(package: &Package, build_file: &Path, text: &str) -> cache::Hash {
+    let encoded = Location::serialized_by_line(build_file, text, || postcard::to_stdvec(package));
+    // A package always encodes; were it not to, no two would compare equal.
+    match encoded {
+        Ok(bytes) => *blake3::hash(&bytes).as_bytes(),
+        Err(_) => *blake3::hash(text.as_bytes()).as_bytes(),
+    }
+}
+
 /// The text of a BUILD or .bzl file (`shown` as users see its path).
 fn read_source(path: &Path, shown: &str) -> Result<String> {
     std::fs::read_to_string(path)
@@ -388,6 +440,8 @@ struct Evaluated {
     package: Package,
     /// The hash of the BUILD file's text (zero when the loader is not hashing).
     hash: cache::Hash,
+    /// The package's [`fingerprint`] (zero when the loader is not hashing).
+    fingerprint: cache::Hash,
     /// For a BUILD file Starlark evaluated: the .bzl files it loaded. `None`
     /// when `fast.rs` read it.
     interpreted: Option<Vec<PathBuf>>,
@@ -396,6 +450,8 @@ struct Evaluated {
 /// A package as loaded, with what the cache needs to know of it.
 struct Loaded {
     build: cache::FileState,
+    /// The package's [`fingerprint`] (zero without a cache).
+    fingerprint: cache::Hash,
     loads: Vec<(PathBuf, cache::FileState)>,
     package: Package,
     /// Where the cache file holds it encoded; `None` if it was evaluated.
@@ -450,6 +506,7 @@ impl<'w> Loader<'w> {
                 targets: ctx.targets.into_inner().into_values().collect(),
             };
             return Ok(Evaluated {
+                fingerprint: self.fingerprint(&package, &dir.build_file, &text),
                 package,
                 hash,
                 interpreted: None,
@@ -459,6 +516,8 @@ impl<'w> Loader<'w> {
         // The interpreter panics on some pathological inputs (a list doubled
         // past 2^32 elements before the heap limit is checked): an error, not a crash.
         EVALUATING.with(|e| e.set(true));
+        // The text goes to the interpreter; the fingerprint needs it after.
+        let kept = self.hashing.then(|| text.clone());
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             self.eval_file(&dir.build_file, text, &dir.name, Kind::Build, &ctx, &[])
         }));
@@ -483,10 +542,22 @@ impl<'w> Loader<'w> {
             targets: ctx.targets.into_inner().into_values().collect(),
         };
         Ok(Evaluated {
+            fingerprint: kept.map_or_else(cache::Hash::default, |text| {
+                self.fingerprint(&package, &dir.build_file, &text)
+            }),
             package,
             hash,
             interpreted: Some(read),
         })
+    }
+
+    /// The [`fingerprint`] of a package read from `text`, if hashing.
+    fn fingerprint(&self, package: &Package, build_file: &Path, text: &str) -> cache::Hash {
+        if self.hashing {
+            fingerprint(package, build_file, text)
+        } else {
+            cache::Hash::default()
+        }
     }
 
     /// Parses and evaluates one file; for a .bzl file returns its frozen module.
