@@ -239,7 +239,7 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     }
     // The next lookup need not read them again.
     write(&ws.root, &stored);
-    crate::timing::phase("check answer, read changed packages");
+    crate::timing::phase("check answer, reread");
     Ok(Lookup::Hit(kept))
 }
 

@@ -348,7 +348,7 @@ fn kept_or_computed(root: &Path, args: &[&str]) -> (String, bool, bool) {
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert_eq!(stdout, cold, "{args:?}: the cache changed the answer");
     let kept = stderr.contains("check answer");
-    (stdout, kept, stderr.contains("read changed packages"))
+    (stdout, kept, stderr.contains("reread"))
 }
 
 /// The line of target `label` in a JSON answer.
