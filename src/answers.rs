@@ -155,28 +155,16 @@ impl Inputs {
 
     /// Reads the packages of the changed BUILD files `changed` again and
     /// whether each is what it was: the same fingerprint, evaluated from
-    /// .bzl files among those checked unchanged. If so, records their new
-    /// states.
-    fn packages_unchanged(
-        &mut self,
-        ws: &Workspace,
-        dirs: &[PackageDir],
-        changed: &[usize],
-    ) -> bool {
+    /// .bzl files among those checked unchanged.
+    fn packages_unchanged(&self, ws: &Workspace, dirs: &[PackageDir], changed: &[usize]) -> bool {
         let reread: Vec<&PackageDir> = changed.iter().map(|&i| &dirs[i]).collect();
         let Some(fresh) = crate::build_file::reread(ws, &reread) else {
             return false;
         };
         let checked = |p: &PathBuf| self.others.binary_search_by(|(q, _)| q.cmp(p)).is_ok();
-        let same = changed.iter().zip(&fresh).all(|(&i, r)| {
+        changed.iter().zip(&fresh).all(|(&i, r)| {
             r.fingerprint == self.build_files[i].fingerprint && r.loads.iter().all(checked)
-        });
-        if same {
-            for (&i, r) in changed.iter().zip(fresh) {
-                self.build_files[i].state = r.build;
-            }
-        }
-        same
+        })
     }
 }
 
@@ -214,7 +202,7 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let stored = read(&ws.root);
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    let Some(mut stored) = stored else {
+    let Some(stored) = stored else {
         return Ok(Lookup::Miss(dirs));
     };
     let Some(kept) = stored
@@ -237,8 +225,8 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
         crate::timing::phase("stale answer");
         return Ok(Lookup::Miss(dirs));
     }
-    // The next lookup need not read them again.
-    write(&ws.root, &stored);
+    // The file is not rewritten with the new states: that would cost more
+    // (answers can be megabytes) than reading these packages again next time.
     crate::timing::phase("check answer, reread");
     Ok(Lookup::Hit(kept))
 }

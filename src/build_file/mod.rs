@@ -115,8 +115,6 @@ pub fn load_packages(
 
 /// A package read again by [`reread`].
 pub struct Reread {
-    /// Its BUILD file's state, with the stamp taken before it was read.
-    pub build: cache::FileState,
     /// The package's [`fingerprint`].
     pub fingerprint: cache::Hash,
     /// The .bzl files its evaluation loaded, transitively.
@@ -130,10 +128,8 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
     let loader = Loader::new(ws);
     dirs.par_iter()
         .map(|d| {
-            let stamp = cache::Stamp::of(&d.build_file);
             let evaluated = loader.package(d).ok()?;
             Some(Reread {
-                build: cache::FileState::new(evaluated.hash, stamp),
                 fingerprint: evaluated.fingerprint,
                 loads: evaluated.interpreted.unwrap_or_default(),
             })
