@@ -77,6 +77,10 @@ impl Key {
     }
 }
 
+/// The fingerprints of packages (see [`crate::build_file`]) by BUILD file,
+/// each with the content hash of the file it was computed from.
+pub type Fingerprints = rustc_hash::FxHashMap<PathBuf, (Hash, Hash)>;
+
 /// A package's BUILD file as a full load read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInput {
@@ -117,9 +121,26 @@ impl Inputs {
                 .all(|((p, s), (q, t))| p == q && s.hash == t.hash)
     }
 
+    /// Whether the files other than BUILD files (.bzl files, `sel.toml`) are unchanged.
+    fn others_hold(&self) -> bool {
+        use rayon::prelude::*;
+        self.others.par_iter().all(|(path, was)| {
+            FileState::now(path, Some((was, self.started))).is_some_and(|now| now.hash == was.hash)
+        })
+    }
+
+    /// The packages' fingerprints, to be reused for BUILD files that hash
+    /// the same, while the other files are unchanged.
+    fn fingerprints(&self) -> Fingerprints {
+        self.build_files
+            .iter()
+            .map(|b| (b.path.clone(), (b.state.hash, b.fingerprint)))
+            .collect()
+    }
+
     /// Which BUILD files changed (by index), if the workspace still has the
-    /// same packages and the other files are unchanged; `None` otherwise, or
-    /// if a file cannot be read. `dirs`: the packages a walk found now.
+    /// same packages; `None` otherwise, or if a file cannot be read. `dirs`:
+    /// the packages a walk found now. The other files are checked already.
     fn changed_build_files(&self, dirs: &[PackageDir]) -> Option<Vec<usize>> {
         use rayon::prelude::*;
         if dirs.len() != self.build_files.len()
@@ -133,13 +154,6 @@ impl Inputs {
         let unchanged = |path: &Path, was: &FileState| {
             FileState::now(path, Some((was, self.started))).map(|now| now.hash == was.hash)
         };
-        let others_hold = self
-            .others
-            .par_iter()
-            .all(|(path, was)| unchanged(path, was) == Some(true));
-        if !others_hold {
-            return None;
-        }
         let states: Option<Vec<bool>> = self
             .build_files
             .par_iter()
@@ -191,8 +205,12 @@ pub struct Kept {
 pub enum Lookup {
     /// The answer, still valid.
     Hit(Kept),
-    /// No valid answer; the packages the walk found, to load them.
-    Miss(Vec<PackageDir>),
+    /// No valid answer: the packages the walk found, to load them, and
+    /// the fingerprints of those the cache knows.
+    Miss {
+        dirs: Vec<PackageDir>,
+        known: Fingerprints,
+    },
 }
 
 /// The answer to the command `key` in `ws`, if one is kept and still valid.
@@ -202,28 +220,34 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let stored = read(&ws.root);
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    let Some(stored) = stored else {
-        return Ok(Lookup::Miss(dirs));
+    let miss = |dirs, known| {
+        crate::timing::phase("no answer");
+        Ok(Lookup::Miss { dirs, known })
     };
+    let Some(stored) = stored else {
+        return miss(dirs, Fingerprints::default());
+    };
+    if !stored.inputs.others_hold() {
+        return miss(dirs, Fingerprints::default());
+    }
+    let known = stored.inputs.fingerprints();
     let Some(kept) = stored
         .answers
         .iter()
         .find_map(|(k, kept)| (*k == key).then_some(kept))
         .cloned()
     else {
-        return Ok(Lookup::Miss(dirs));
+        return miss(dirs, known);
     };
     let Some(changed) = stored.inputs.changed_build_files(&dirs) else {
-        crate::timing::phase("stale answer");
-        return Ok(Lookup::Miss(dirs));
+        return miss(dirs, known);
     };
     if changed.is_empty() {
         crate::timing::phase("check answer");
         return Ok(Lookup::Hit(kept));
     }
     if changed.len() > MAX_REREAD || !stored.inputs.packages_unchanged(ws, &dirs, &changed) {
-        crate::timing::phase("stale answer");
-        return Ok(Lookup::Miss(dirs));
+        return miss(dirs, known);
     }
     // The file is not rewritten with the new states: that would cost more
     // (answers can be megabytes) than reading these packages again next time.

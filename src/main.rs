@@ -300,16 +300,16 @@ fn answered(
 ) -> Result<Answer, Error> {
     use sel::answers::{Key, Lookup, Pending};
     let key = Key::of_this_process();
-    let dirs = match sel::answers::lookup(&workspace, key)? {
+    let (dirs, known) = match sel::answers::lookup(&workspace, key)? {
         Lookup::Hit(kept) => {
             return Ok(Answer {
                 warnings: kept.warnings,
                 ..kept.text.into()
             })
         }
-        Lookup::Miss(dirs) => dirs,
+        Lookup::Miss { dirs, known } => (dirs, known),
     };
-    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs)?;
+    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, &known)?;
     let session = leak(Session { workspace, graph });
     Ok(Answer {
         keep: Some(Pending {

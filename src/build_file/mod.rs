@@ -76,7 +76,8 @@ pub fn is_evaluating() -> bool {
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
     let dirs = ws.packages()?;
     crate::timing::phase("walk");
-    let (run, loaded) = Run::load_all(ws, &dirs, use_cache)?;
+    let run = Run::new(ws, use_cache);
+    let loaded = run.load_all(&dirs)?;
     run.finish(loaded, true)
 }
 
@@ -87,8 +88,11 @@ pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
 pub fn load_packages(
     ws: &Workspace,
     dirs: &[PackageDir],
+    known: &crate::answers::Fingerprints,
 ) -> Result<(TargetGraph, crate::answers::Inputs)> {
-    let (run, loaded) = Run::load_all(ws, dirs, true)?;
+    let mut run = Run::new(ws, true);
+    run.loader.known = Some(known);
+    let loaded = run.load_all(dirs)?;
     let build_files = dirs
         .iter()
         .zip(&loaded)
@@ -284,17 +288,12 @@ impl<'w> Run<'w> {
         }
     }
 
-    /// Every package of `dirs`, in parallel, with the run that loaded them.
-    fn load_all(
-        ws: &'w Workspace,
-        dirs: &[PackageDir],
-        use_cache: bool,
-    ) -> Result<(Self, Vec<Loaded>)> {
-        let run = Run::new(ws, use_cache);
-        let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| run.load(d)).collect();
+    /// Every package of `dirs`, in parallel.
+    fn load_all(&self, dirs: &[PackageDir]) -> Result<Vec<Loaded>> {
+        let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| self.load(d)).collect();
         let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
         crate::timing::phase("evaluate");
-        Ok((run, loaded))
+        Ok(loaded)
     }
 
     /// One package: from the cache if its files are unchanged, else evaluated.
@@ -464,6 +463,10 @@ struct Loader<'w> {
     /// Whether to hash BUILD files as they are read (for the caches; a run
     /// without them skips it).
     hashing: bool,
+    /// Fingerprints of packages as the answer cache knows them, by the
+    /// content hash of their BUILD file: a file that hashes the same is not
+    /// fingerprinted again.
+    known: Option<&'w crate::answers::Fingerprints>,
 }
 
 enum Kind {
@@ -477,6 +480,7 @@ impl<'w> Loader<'w> {
             ws,
             bzl: Mutex::new(HashMap::new()),
             hashing: true,
+            known: None,
         }
     }
 
@@ -502,7 +506,7 @@ impl<'w> Loader<'w> {
                 targets: ctx.targets.into_inner().into_values().collect(),
             };
             return Ok(Evaluated {
-                fingerprint: self.fingerprint(&package, &dir.build_file, &text),
+                fingerprint: self.fingerprint(&package, &dir.build_file, &text, &hash),
                 package,
                 hash,
                 interpreted: None,
@@ -539,7 +543,7 @@ impl<'w> Loader<'w> {
         };
         Ok(Evaluated {
             fingerprint: kept.map_or_else(cache::Hash::default, |text| {
-                self.fingerprint(&package, &dir.build_file, &text)
+                self.fingerprint(&package, &dir.build_file, &text, &hash)
             }),
             package,
             hash,
@@ -547,12 +551,21 @@ impl<'w> Loader<'w> {
         })
     }
 
-    /// The [`fingerprint`] of a package read from `text`, if hashing.
-    fn fingerprint(&self, package: &Package, build_file: &Path, text: &str) -> cache::Hash {
-        if self.hashing {
-            fingerprint(package, build_file, text)
-        } else {
-            cache::Hash::default()
+    /// The [`fingerprint`] of a package read from `text`, whose hash is
+    /// `hash`, if hashing.
+    fn fingerprint(
+        &self,
+        package: &Package,
+        build_file: &Path,
+        text: &str,
+        hash: &cache::Hash,
+    ) -> cache::Hash {
+        if !self.hashing {
+            return cache::Hash::default();
+        }
+        match self.known.and_then(|k| k.get(build_file)) {
+            Some((content, known)) if content == hash => *known,
+            _ => fingerprint(package, build_file, text),
         }
     }
 
