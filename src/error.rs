@@ -408,3 +408,38 @@ pub fn did_you_mean<'a>(
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| format!("did you mean `{c}`?"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// How a location into `text` at `offset` serializes by line: its bytes.
+    fn by_line(text: &str, offset: usize) -> Vec<u8> {
+        let path = std::path::Path::new("/ws/lib/BUILD");
+        let at = Location::new(Source::file("lib/BUILD", path), offset..offset + 1);
+        Location::serialized_by_line(path, text, || postcard::to_stdvec(&at).unwrap())
+    }
+
+    #[test]
+    fn by_line_a_location_is_its_line_and_column_not_its_offset() {
+        let text = "# short\nx = 1\n";
+        let longer = "# a longer comment\nx = 1\n";
+        // `x` is at line 2, column 1 in both, at offsets 8 and 19.
+        assert_eq!(by_line(text, 8), by_line(longer, 19));
+        // One line down, or one column right, is another place.
+        assert_ne!(by_line(text, 8), by_line(&format!("\n{text}"), 9));
+        assert_ne!(by_line(text, 8), by_line("# short\n x = 1\n", 9));
+        // Outside `serialized_by_line`, and for other files, offsets as always.
+        let at = Location::new(Source::file("lib/BUILD", "/ws/lib/BUILD"), 8..9);
+        assert_eq!(postcard::to_stdvec(&at).unwrap(), {
+            let source = Source::file("lib/BUILD", "/ws/lib/BUILD");
+            postcard::to_stdvec(&(&*source, 8u32, 9u32)).unwrap()
+        });
+        let other = Location::new(Source::file("app/BUILD", "/ws/app/BUILD"), 8..9);
+        let path = std::path::Path::new("/ws/lib/BUILD");
+        assert_eq!(
+            Location::serialized_by_line(path, text, || postcard::to_stdvec(&other).unwrap()),
+            postcard::to_stdvec(&other).unwrap()
+        );
+    }
+}
