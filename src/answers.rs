@@ -230,24 +230,25 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     if !stored.inputs.others_hold() {
         return miss(dirs, Fingerprints::default());
     }
-    let known = stored.inputs.fingerprints();
+    // Only a miss needs them.
+    let known = || stored.inputs.fingerprints();
     let Some(kept) = stored
         .answers
         .iter()
         .find_map(|(k, kept)| (*k == key).then_some(kept))
         .cloned()
     else {
-        return miss(dirs, known);
+        return miss(dirs, known());
     };
     let Some(changed) = stored.inputs.changed_build_files(&dirs) else {
-        return miss(dirs, known);
+        return miss(dirs, known());
     };
     if changed.is_empty() {
         crate::timing::phase("check answer");
         return Ok(Lookup::Hit(kept));
     }
     if changed.len() > MAX_REREAD || !stored.inputs.packages_unchanged(ws, &dirs, &changed) {
-        return miss(dirs, known);
+        return miss(dirs, known());
     }
     // The file is not rewritten with the new states: that would cost more
     // (answers can be megabytes) than reading these packages again next time.
