@@ -214,12 +214,11 @@ pub enum Lookup {
 }
 
 /// The answer to the command `key` in `ws`, if one is kept and still valid.
-/// Walks the workspace either way; a walk error is the error the command
-/// itself would report.
+/// Finds the workspace's packages either way ([`Workspace::packages_cached`]);
+/// a walk error is the error the command itself would report.
 pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let stored = read(&ws.root);
-    let dirs = ws.packages()?;
-    crate::timing::phase("walk");
+    let dirs = ws.packages_cached()?;
     let miss = |dirs, known| {
         crate::timing::phase("no answer");
         Ok(Lookup::Miss { dirs, known })
@@ -266,12 +265,8 @@ pub struct Pending {
 
 impl Pending {
     /// Keeps `text` and `warnings` as the answer (see [`store`]).
-    pub fn keep(self, text: &str, warnings: &str) {
-        let kept = Kept {
-            text: text.to_string(),
-            warnings: warnings.to_string(),
-        };
-        store(&self.root, self.key, kept, self.inputs);
+    pub fn keep(self, text: String, warnings: String) {
+        store(&self.root, self.key, Kept { text, warnings }, self.inputs);
     }
 }
 

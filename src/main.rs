@@ -374,7 +374,7 @@ impl Answer {
             Err(e) => Err(e),
             Ok(()) => {
                 if let (Some(keep), Some(text)) = (self.keep, out.into_copy()) {
-                    keep.keep(&text, &self.warnings);
+                    keep.keep(text, self.warnings);
                 }
                 Ok(())
             }

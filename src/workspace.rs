@@ -156,8 +156,30 @@ impl Workspace {
 
     /// Every package of the workspace, sorted by path.
     pub fn packages(&self) -> Result<Vec<PackageDir>> {
-        let mut out = self.walk(&self.root, "")?;
+        let mut out = self.walk(&self.root, "", None)?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    /// Every package of the workspace, as [`Workspace::packages`] finds
+    /// them, using and refreshing the record of the last walk in
+    /// `.sel-cache/` ([`Listing`]): while no directory that walk listed has
+    /// changed, its packages are the workspace's, and finding them takes a
+    /// `stat` per directory instead of a listing.
+    pub fn packages_cached(&self) -> Result<Vec<PackageDir>> {
+        if let Some(listing) = Listing::read(&self.root) {
+            if listing.settings == self.settings_state.hash && listing.holds() {
+                crate::timing::phase("directories unchanged");
+                return Ok(listing.packages());
+            }
+        }
+        let walked = crate::build_file::cache::now();
+        let listed = std::sync::Mutex::new(Vec::new());
+        let mut out = self.walk(&self.root, "", Some(&listed))?;
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        let listed = listed.into_inner().unwrap_or_else(|e| e.into_inner());
+        crate::timing::phase("walk");
+        Listing::new(self, &out, &listed, walked).write(&self.root);
         Ok(out)
     }
 
@@ -184,7 +206,19 @@ impl Workspace {
     /// subdirectories. Subdirectories are walked in parallel (a large
     /// workspace has tens of thousands of directories); the error reported is
     /// the first in that order, the one a walk one directory at a time meets.
-    fn walk(&self, dir: &Path, rel: &str) -> Result<Vec<PackageDir>> {
+    /// With `listed`, every directory listed is added to it.
+    fn walk(
+        &self,
+        dir: &Path,
+        rel: &str,
+        listed: Option<&std::sync::Mutex<Vec<PathBuf>>>,
+    ) -> Result<Vec<PackageDir>> {
+        if let Some(listed) = listed {
+            listed
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(dir.to_path_buf());
+        }
         let entries = match std::fs::read_dir(dir) {
             Ok(entries) => entries,
             Err(e) => {
@@ -222,7 +256,7 @@ impl Workspace {
         subdirs.sort();
         let below: Vec<Result<Vec<PackageDir>>> = subdirs
             .par_iter()
-            .map(|(child, path)| self.walk(path, child))
+            .map(|(child, path)| self.walk(path, child, listed))
             .collect();
         for packages in below {
             out.extend(packages?);
@@ -250,6 +284,89 @@ impl Workspace {
             name: rel.to_string(),
             build_file,
         })
+    }
+}
+
+/// What a walk found, and the directories it listed with their stamps, as
+/// kept in `.sel-cache/listing.v1`. While every directory has the stamp it
+/// had, and had settled before the walk started, a walk would find the same
+/// packages: adding, removing or renaming an entry of a directory changes
+/// its modification time (the reasoning of git's untracked cache). What the
+/// walk skips depends on `sel.toml`, so the record holds its hash too.
+#[derive(serde::Serialize, Deserialize)]
+struct Listing {
+    sel: String,
+    root: PathBuf,
+    /// The hash of `sel.toml` when the walk ran.
+    settings: Hash,
+    /// When the walk started, in nanoseconds since the epoch.
+    walked: i128,
+    /// Every directory listed, with its stamp (`None` where it could not be
+    /// had: then the record never holds).
+    dirs: Option<Vec<(PathBuf, Stamp)>>,
+    /// The packages found: name and BUILD file.
+    packages: Vec<(String, PathBuf)>,
+}
+
+impl Listing {
+    const FILE: &'static str = "listing.v1";
+    const MAGIC: &'static [u8; 8] = b"sellistg";
+    /// Bumped whenever the file's layout changes.
+    const FORMAT: u32 = 1;
+
+    /// The record of a walk of `ws` that started at `walked`, found
+    /// `packages` and listed `listed`. The stamps are taken now: a directory
+    /// that changed since the walk started has not settled before it.
+    fn new(ws: &Workspace, packages: &[PackageDir], listed: &[PathBuf], walked: i128) -> Listing {
+        let dirs = listed
+            .par_iter()
+            .map(|d| Stamp::of(d).map(|s| (d.clone(), s)))
+            .collect();
+        Listing {
+            sel: env!("CARGO_PKG_VERSION").to_string(),
+            root: ws.root.clone(),
+            settings: ws.settings_state.hash,
+            walked,
+            dirs,
+            packages: packages
+                .iter()
+                .map(|p| (p.name.clone(), p.build_file.clone()))
+                .collect(),
+        }
+    }
+
+    /// The record in the workspace at `root`, if there is a sound one.
+    fn read(root: &Path) -> Option<Listing> {
+        use crate::build_file::cache::read_checked;
+        let (bytes, payload) = read_checked(root, Self::FILE, Self::MAGIC, Self::FORMAT)?;
+        let listing: Listing = postcard::from_bytes(&bytes[payload..]).ok()?;
+        (listing.sel == env!("CARGO_PKG_VERSION") && listing.root == root).then_some(listing)
+    }
+
+    /// Writes the record; best effort.
+    fn write(&self, root: &Path) {
+        use crate::build_file::cache::write_checked;
+        if let Ok(payload) = postcard::to_stdvec(self) {
+            write_checked(root, Self::FILE, Self::MAGIC, Self::FORMAT, &[&payload]);
+        }
+    }
+
+    /// Whether every directory is as it was, and had settled before the walk.
+    fn holds(&self) -> bool {
+        self.dirs.as_ref().is_some_and(|dirs| {
+            !dirs.is_empty()
+                && dirs.par_iter().all(|(dir, was)| {
+                    Stamp::of(dir).is_some_and(|now| now == *was && now.settled_before(self.walked))
+                })
+        })
+    }
+
+    /// The packages the walk found.
+    fn packages(self) -> Vec<PackageDir> {
+        self.packages
+            .into_iter()
+            .map(|(name, build_file)| PackageDir { name, build_file })
+            .collect()
     }
 }
 

@@ -439,3 +439,59 @@ fn a_kept_answer_survives_an_edit_that_leaves_its_packages_as_they_were() {
     assert_eq!(cold.0, 1);
     assert_eq!(sel(root, &labels), cold);
 }
+
+/// Runs a command with `SEL_TIMINGS`: (stdout, the phases it went through),
+/// checking its answer against a run without the cache.
+fn phases(root: &Path, args: &[&str]) -> (String, String) {
+    let cold = sel(root, &[&["--no-cache"], args].concat()).1;
+    let out = assert_cmd::Command::cargo_bin("sel")
+        .unwrap()
+        .current_dir(root)
+        .args(args)
+        .env("SEL_TIMINGS", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(stdout, cold, "{args:?}: the cache changed the answer");
+    (stdout, String::from_utf8(out.stderr).unwrap())
+}
+
+/// The packages are taken from the record of the last walk, with one
+/// `stat` per directory it listed, while none of them changed; a directory
+/// that gained or lost an entry is listed again.
+#[test]
+fn a_lookup_walks_again_only_when_a_directory_changed() {
+    let ws = start();
+    let root = ws.path();
+    std::fs::create_dir_all(root.join("docs/deep")).unwrap();
+    let all = ["query", "//..."];
+    // The first run creates `.sel-cache/`, a change to the root directory.
+    let (everything, how) = phases(root, &all);
+    assert!(how.contains("sel timing: walk"), "{how}");
+    std::thread::sleep(Duration::from_millis(2_200));
+    let (again, how) = phases(root, &all);
+    assert_eq!(again, everything);
+    assert!(how.contains("sel timing: walk"), "{how}");
+    let (again, how) = phases(root, &all);
+    assert_eq!(again, everything);
+    assert!(how.contains("directories unchanged") && how.contains("check answer"), "{how}");
+
+    // A BUILD file appears deep in a directory that had none.
+    write(root, "docs/deep/BUILD", "package(name = \"d\")\n");
+    let (added, how) = phases(root, &all);
+    assert!(how.contains("sel timing: walk") && added.contains("//docs/deep:d"), "{how}");
+    // ... and goes again, after the directories settled.
+    std::thread::sleep(Duration::from_millis(2_200));
+    phases(root, &all);
+    std::fs::remove_file(root.join("docs/deep/BUILD")).unwrap();
+    let (removed, how) = phases(root, &all);
+    assert!(how.contains("sel timing: walk"), "{how}");
+    assert_eq!(removed, everything);
+    // An ignored directory (sel.toml changed): the walk obeys the new rule.
+    std::thread::sleep(Duration::from_millis(2_200));
+    phases(root, &all);
+    write(root, "sel.toml", "ignore = [\"lib\"]\n");
+    let (ignored, how) = phases(root, &all);
+    assert!(how.contains("sel timing: walk") && !ignored.contains("//lib:"), "{how}");
+}

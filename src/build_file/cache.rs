@@ -63,9 +63,8 @@ impl FileState {
     /// file is not read again.
     pub fn now(path: &Path, recorded: Option<(&FileState, i128)>) -> Option<FileState> {
         let stamp = Stamp::of(path);
-        let settled = |s: &Stamp, at: i128| s.changed < at - SETTLED.as_nanos() as i128;
         match (stamp, recorded) {
-            (Some(now), Some((was, at))) if was.stamp == Some(now) && settled(&now, at) => {
+            (Some(now), Some((was, at))) if was.stamp == Some(now) && now.settled_before(at) => {
                 Some(*was)
             }
             _ => std::fs::read(path).ok().map(|bytes| FileState {
@@ -106,6 +105,18 @@ impl Stamp {
     pub fn of(_: &Path) -> Option<Stamp> {
         None
     }
+
+    /// Whether the file had last changed well before `at` (nanoseconds
+    /// since the epoch): a file that changed shortly before may change again
+    /// within its timestamps' granularity, keeping its stamp.
+    pub fn settled_before(&self, at: i128) -> bool {
+        self.changed < at - SETTLED.as_nanos() as i128
+    }
+}
+
+/// Nanoseconds since the epoch, now.
+pub fn now() -> i128 {
+    nanos_since_epoch(SystemTime::now())
 }
 
 /// Nanoseconds since the epoch.

@@ -74,8 +74,13 @@ pub fn is_evaluating() -> bool {
 /// With `use_cache`, packages whose files are unchanged come from `.sel-cache/`
 /// and the cache is brought up to date.
 pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
-    let dirs = ws.packages()?;
-    crate::timing::phase("walk");
+    let dirs = if use_cache {
+        ws.packages_cached()?
+    } else {
+        let dirs = ws.packages()?;
+        crate::timing::phase("walk");
+        dirs
+    };
     let run = Run::new(ws, use_cache);
     let loaded = run.load_all(&dirs)?;
     run.finish(loaded, true)
