@@ -475,12 +475,18 @@ fn a_lookup_walks_again_only_when_a_directory_changed() {
     assert!(how.contains("sel timing: walk"), "{how}");
     let (again, how) = phases(root, &all);
     assert_eq!(again, everything);
-    assert!(how.contains("directories unchanged") && how.contains("check answer"), "{how}");
+    assert!(
+        how.contains("directories unchanged") && how.contains("check answer"),
+        "{how}"
+    );
 
     // A BUILD file appears deep in a directory that had none.
     write(root, "docs/deep/BUILD", "package(name = \"d\")\n");
     let (added, how) = phases(root, &all);
-    assert!(how.contains("sel timing: walk") && added.contains("//docs/deep:d"), "{how}");
+    assert!(
+        how.contains("sel timing: walk") && added.contains("//docs/deep:d"),
+        "{how}"
+    );
     // ... and goes again, after the directories settled.
     std::thread::sleep(Duration::from_millis(2_200));
     phases(root, &all);
@@ -493,5 +499,8 @@ fn a_lookup_walks_again_only_when_a_directory_changed() {
     phases(root, &all);
     write(root, "sel.toml", "ignore = [\"lib\"]\n");
     let (ignored, how) = phases(root, &all);
-    assert!(how.contains("sel timing: walk") && !ignored.contains("//lib:"), "{how}");
+    assert!(
+        how.contains("sel timing: walk") && !ignored.contains("//lib:"),
+        "{how}"
+    );
 }
