@@ -174,12 +174,13 @@ impl Workspace {
             }
         }
         let walked = crate::build_file::cache::now();
-        let listed = std::sync::Mutex::new(Vec::new());
+        let listed = Listed::default();
         let mut out = self.walk(&self.root, "", Some(&listed))?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
-        let listed = listed.into_inner().unwrap_or_else(|e| e.into_inner());
         crate::timing::phase("walk");
-        Listing::new(self, &out, &listed, walked).write(&self.root);
+        if let Some(listing) = Listing::new(self, &out, listed, walked) {
+            listing.write(&self.root);
+        }
         Ok(out)
     }
 
@@ -207,14 +208,10 @@ impl Workspace {
     /// workspace has tens of thousands of directories); the error reported is
     /// the first in that order, the one a walk one directory at a time meets.
     /// With `listed`, every directory listed is added to it.
-    fn walk(
-        &self,
-        dir: &Path,
-        rel: &str,
-        listed: Option<&std::sync::Mutex<Vec<PathBuf>>>,
-    ) -> Result<Vec<PackageDir>> {
+    fn walk(&self, dir: &Path, rel: &str, listed: Option<&Listed>) -> Result<Vec<PackageDir>> {
         if let Some(listed) = listed {
             listed
+                .dirs
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(dir.to_path_buf());
@@ -250,7 +247,13 @@ impl Workspace {
             listing.push((entry.file_name(), file_type));
         }
         let mut out = Vec::new();
-        if let Some(build_file) = build_file_listed(dir, &listing) {
+        let (build_file, asked) = build_file_listed(dir, &listing);
+        if let (true, Some(listed)) = (asked, listed) {
+            listed
+                .asked
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if let Some(build_file) = build_file {
             out.push(self.package_here(rel, build_file)?);
         }
         subdirs.sort();
@@ -287,6 +290,15 @@ impl Workspace {
     }
 }
 
+/// What a walk saw: the directories it listed, and whether it had to ask
+/// the file system about an entry (a symbolic link, say) rather than read
+/// its type from the listing.
+#[derive(Default)]
+struct Listed {
+    dirs: std::sync::Mutex<Vec<PathBuf>>,
+    asked: std::sync::atomic::AtomicBool,
+}
+
 /// What a walk found, and the directories it listed with their stamps, as
 /// kept in `.sel-cache/listing.v1`. While every directory has the stamp it
 /// had, and had settled before the walk started, a walk would find the same
@@ -301,9 +313,8 @@ struct Listing {
     settings: Hash,
     /// When the walk started, in nanoseconds since the epoch.
     walked: i128,
-    /// Every directory listed, with its stamp (`None` where it could not be
-    /// had: then the record never holds).
-    dirs: Option<Vec<(PathBuf, Stamp)>>,
+    /// Every directory listed, with its stamp.
+    dirs: Vec<(PathBuf, Stamp)>,
     /// The packages found: name and BUILD file.
     packages: Vec<(String, PathBuf)>,
 }
@@ -315,14 +326,32 @@ impl Listing {
     const FORMAT: u32 = 1;
 
     /// The record of a walk of `ws` that started at `walked`, found
-    /// `packages` and listed `listed`. The stamps are taken now: a directory
-    /// that changed since the walk started has not settled before it.
-    fn new(ws: &Workspace, packages: &[PackageDir], listed: &[PathBuf], walked: i128) -> Listing {
-        let dirs = listed
+    /// `packages` and `listed`, if it could ever hold: not if a directory's
+    /// stamp cannot be had, or had not settled before the walk (the stamps
+    /// are taken now, so a directory that changed since the walk started
+    /// has not), or if the walk found a BUILD file by asking the file
+    /// system (a symbolic link's target can change without its directory
+    /// changing).
+    fn new(
+        ws: &Workspace,
+        packages: &[PackageDir],
+        listed: Listed,
+        walked: i128,
+    ) -> Option<Listing> {
+        if listed.asked.into_inner() {
+            return None;
+        }
+        let mut dirs = listed.dirs.into_inner().unwrap_or_else(|e| e.into_inner());
+        dirs.sort();
+        let dirs = dirs
             .par_iter()
-            .map(|d| Stamp::of(d).map(|s| (d.clone(), s)))
-            .collect();
-        Listing {
+            .map(|d| {
+                Stamp::of(d)
+                    .filter(|s| s.settled_before(walked))
+                    .map(|s| (d.clone(), s))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(Listing {
             sel: env!("CARGO_PKG_VERSION").to_string(),
             root: ws.root.clone(),
             settings: ws.settings_state.hash,
@@ -332,7 +361,7 @@ impl Listing {
                 .iter()
                 .map(|p| (p.name.clone(), p.build_file.clone()))
                 .collect(),
-        }
+        })
     }
 
     /// The record in the workspace at `root`, if there is a sound one.
@@ -351,14 +380,13 @@ impl Listing {
         }
     }
 
-    /// Whether every directory is as it was, and had settled before the walk.
+    /// Whether every directory is as it was (each had settled before the walk).
     fn holds(&self) -> bool {
-        self.dirs.as_ref().is_some_and(|dirs| {
-            !dirs.is_empty()
-                && dirs.par_iter().all(|(dir, was)| {
-                    Stamp::of(dir).is_some_and(|now| now == *was && now.settled_before(self.walked))
-                })
-        })
+        !self.dirs.is_empty()
+            && self
+                .dirs
+                .par_iter()
+                .all(|(dir, was)| Stamp::of(dir).is_some_and(|now| now == *was))
     }
 
     /// The packages the walk found.
@@ -385,16 +413,28 @@ fn build_file_in(dir: &Path) -> Option<PathBuf> {
 /// than asking the file system about each name. It still asks about a
 /// symbolic link (is its target a file?), an entry of unknown type, and a
 /// name that matches only ignoring case (on a case-insensitive file system
-/// `build` opens as `BUILD`).
-fn build_file_listed(dir: &Path, listing: &[(OsString, Option<FileType>)]) -> Option<PathBuf> {
-    BUILD_FILES.iter().map(|f| dir.join(f)).find(|path| {
+/// `build` opens as `BUILD`). Also whether it asked.
+fn build_file_listed(
+    dir: &Path,
+    listing: &[(OsString, Option<FileType>)],
+) -> (Option<PathBuf>, bool) {
+    let mut asked = false;
+    let found = BUILD_FILES.iter().map(|f| dir.join(f)).find(|path| {
         let name = path.file_name().expect("joined a file name");
         match listing.iter().find(|(n, _)| n == name) {
             Some((_, Some(t))) if !t.is_symlink() => t.is_file(),
-            Some(_) => path.is_file(),
-            None => listing.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) && path.is_file(),
+            Some(_) => {
+                asked = true;
+                path.is_file()
+            }
+            None => {
+                let maybe = listing.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+                asked |= maybe;
+                maybe && path.is_file()
+            }
         }
-    })
+    });
+    (found, asked)
 }
 
 fn has_build_file(dir: &Path) -> bool {

@@ -504,3 +504,28 @@ fn a_lookup_walks_again_only_when_a_directory_changed() {
         "{how}"
     );
 }
+
+/// A BUILD file that is a symbolic link can stop (or start) being a file
+/// without its directory changing: a walk that met one is never taken
+/// from the record.
+#[cfg(unix)]
+#[test]
+fn a_walk_that_met_a_linked_build_file_is_always_done_again() {
+    let ws = start();
+    let root = ws.path();
+    write(root, "shared/lib3.txt", "package(name = \"three\")\n");
+    std::fs::create_dir_all(root.join("lib3")).unwrap();
+    std::os::unix::fs::symlink(root.join("shared/lib3.txt"), root.join("lib3/BUILD")).unwrap();
+    let all = ["query", "//..."];
+    phases(root, &all);
+    std::thread::sleep(Duration::from_millis(2_200));
+    let (linked, _) = phases(root, &all);
+    assert!(linked.contains("//lib3:three"));
+    let (again, how) = phases(root, &all);
+    assert_eq!(again, linked);
+    assert!(how.contains("sel timing: walk"), "{how}");
+    // The link's target goes: no package there any more, as without the cache.
+    std::fs::remove_file(root.join("shared/lib3.txt")).unwrap();
+    let (gone, _) = phases(root, &all);
+    assert!(!gone.contains("//lib3:"), "{gone}");
+}
