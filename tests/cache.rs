@@ -529,3 +529,155 @@ fn a_walk_that_met_a_linked_build_file_is_always_done_again() {
     let (gone, _) = phases(root, &all);
     assert!(!gone.contains("//lib3:"), "{gone}");
 }
+
+/// Random edits, each followed by every query with the caches and without:
+/// the answers (and errors) are always the same. The edits are those the
+/// caches reason about: comments and blank lines (early cutoff), changed
+/// dependencies, packages and other files added and removed (the kept
+/// walk), a macro's BUILD file; now and then the workspace settles, so
+/// that stamps are trusted and the walk is taken from its record.
+#[test]
+fn random_edits_never_change_an_answer() {
+    let ws = start();
+    let root = ws.path();
+    let queries: &[&[&str]] = &[
+        &["query", "//..."],
+        &[
+            "cquery",
+            "deps(//app:app)",
+            "--select",
+            "gpu=yes",
+            "--output=json",
+        ],
+        &["cquery", "//...", "--output=build"],
+        &["query", "rdeps(//..., //lib:cuda)"],
+    ];
+    // A small linear congruential generator: the same edits on every run.
+    let mut state: u64 = 0x5e1_cac4e;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    let packages = ["lib", "p1", "p2", "p3", "deep/p4"];
+    let mut seen = [false; PHASES.len()];
+    let read = |p: &str| std::fs::read_to_string(root.join(p).join("BUILD")).unwrap_or_default();
+    for round in 0..40 {
+        let pkg = packages[next(packages.len())];
+        let text = read(pkg);
+        match next(9) {
+            0 => write(
+                root,
+                &format!("{pkg}/BUILD"),
+                &format!("{text}# round {round}\n"),
+            ),
+            1 => write(root, &format!("{pkg}/BUILD"), &format!("\n{text}")),
+            2 => write(
+                root,
+                &format!("{pkg}/BUILD"),
+                &format!(
+                    "# note {}\n{}",
+                    "x".repeat(next(5)),
+                    text.trim_start_matches(|c| c != 'p')
+                ),
+            ),
+            3 | 4 => {
+                // A new target, depending on one of a later package (so that
+                // no cycle forms), or on nothing.
+                let later = &packages[packages.iter().position(|p| *p == pkg).unwrap() + 1..];
+                let existing: Vec<String> = sel(root, &["--no-cache", "query", "//..."])
+                    .1
+                    .lines()
+                    .filter(|l| later.iter().any(|p| l.starts_with(&format!("//{p}:"))))
+                    .map(str::to_string)
+                    .collect();
+                let deps = match existing.len() {
+                    0 => String::new(),
+                    n => format!("\"{}\"", existing[next(n)]),
+                };
+                write(
+                    root,
+                    &format!("{pkg}/BUILD"),
+                    &format!("{text}package(name = \"t{round}\", deps = [{deps}])\n"),
+                );
+            }
+            5 => {
+                // A target goes (the last one declared).
+                let mut lines: Vec<&str> = text.lines().collect();
+                if let Some(i) = lines.iter().rposition(|l| l.starts_with("package(")) {
+                    lines.remove(i);
+                }
+                write(root, &format!("{pkg}/BUILD"), &(lines.join("\n") + "\n"));
+            }
+            6 => {
+                if root.join(pkg).exists() {
+                    std::fs::remove_dir_all(root.join(pkg)).unwrap();
+                } else {
+                    write(root, &format!("{pkg}/BUILD"), "package(name = \"base\")\n");
+                }
+            }
+            7 => write(
+                root,
+                &format!("{pkg}/notes.txt"),
+                &format!("round {round}\n"),
+            ),
+            _ => {
+                let app = std::fs::read_to_string(root.join("app/BUILD")).unwrap();
+                write(root, "app/BUILD", &format!("# round {round}\n{app}"));
+            }
+        }
+        if round % 13 == 12 {
+            std::thread::sleep(Duration::from_millis(2_200));
+        }
+        for q in queries {
+            let cold = sel(root, &[&["--no-cache"], *q].concat());
+            for run in ["first", "second"] {
+                let (cached, phases) = sel_with_phases(root, q);
+                assert_eq!(cached, cold, "round {round}, {q:?}, {run} cached run");
+                for (i, phase) in PHASES.iter().enumerate() {
+                    seen[i] |= phases.contains(phase);
+                }
+            }
+        }
+    }
+    // Every way the caches answer was taken.
+    for (phase, seen) in PHASES.iter().zip(seen) {
+        assert!(seen, "no run went through `{phase}`");
+    }
+}
+
+/// The phases (`SEL_TIMINGS`) of the ways the caches answer.
+const PHASES: [&str; 4] = [
+    "sel timing: walk",
+    "directories unchanged",
+    "check answer, reread",
+    "check answer ",
+];
+
+/// `sel` with `SEL_TIMINGS`: (exit code, stdout, stderr without the
+/// timings), and the timings.
+fn sel_with_phases(root: &Path, args: &[&str]) -> ((i32, String, String), String) {
+    let out = assert_cmd::Command::cargo_bin("sel")
+        .unwrap()
+        .arg("-C")
+        .arg(root)
+        .args(["--color", "never"])
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env("SEL_TIMINGS", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (timings, rest): (Vec<&str>, Vec<&str>) =
+        stderr.lines().partition(|l| l.starts_with("sel timing:"));
+    let rest: String = rest.iter().map(|l| format!("{l}\n")).collect();
+    (
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8(out.stdout).unwrap(),
+            rest,
+        ),
+        timings.join("\n"),
+    )
+}
