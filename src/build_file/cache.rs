@@ -434,7 +434,7 @@ pub(crate) fn write_checked(
     }
     let _ = std::fs::write(
         dir.join("README"),
-        "sel's cache of evaluated BUILD files and of answers. Safe to delete; `sel --no-cache` ignores it.\n",
+        "sel's cache of evaluated BUILD files, of answers and of the walk. Safe to delete; `sel --no-cache` ignores it.\n",
     );
     let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
     let mut checksum = blake3::Hasher::new();
