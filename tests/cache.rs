@@ -335,20 +335,9 @@ fn a_kept_answer_repeats_its_warnings() {
 /// kept, whether changed packages were read again to decide so). The
 /// answer must be the one a run without the cache prints.
 fn kept_or_computed(root: &Path, args: &[&str]) -> (String, bool, bool) {
-    let cold = sel(root, &[&["--no-cache"], args].concat()).1;
-    let out = assert_cmd::Command::cargo_bin("sel")
-        .unwrap()
-        .current_dir(root)
-        .args(args)
-        .env("SEL_TIMINGS", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stdout, cold, "{args:?}: the cache changed the answer");
-    let kept = stderr.contains("check answer");
-    (stdout, kept, stderr.contains("reread"))
+    let (stdout, timings) = phases(root, args);
+    let kept = timings.contains("check answer");
+    (stdout, kept, timings.contains("reread"))
 }
 
 /// The line of target `label` in a JSON answer.
@@ -441,20 +430,13 @@ fn a_kept_answer_survives_an_edit_that_leaves_its_packages_as_they_were() {
 }
 
 /// Runs a command with `SEL_TIMINGS`: (stdout, the phases it went through),
-/// checking its answer against a run without the cache.
+/// checking that it succeeds and answers as a run without the cache does.
 fn phases(root: &Path, args: &[&str]) -> (String, String) {
-    let cold = sel(root, &[&["--no-cache"], args].concat()).1;
-    let out = assert_cmd::Command::cargo_bin("sel")
-        .unwrap()
-        .current_dir(root)
-        .args(args)
-        .env("SEL_TIMINGS", "1")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {out:?}");
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    assert_eq!(stdout, cold, "{args:?}: the cache changed the answer");
-    (stdout, String::from_utf8(out.stderr).unwrap())
+    let cold = sel(root, &[&["--no-cache"], args].concat());
+    let (cached, timings) = sel_with_phases(root, args);
+    assert_eq!(cached, cold, "{args:?}: the cache changed the answer");
+    assert_eq!(cached.0, 0, "{args:?}: {}", cached.2);
+    (cached.1, timings)
 }
 
 /// The packages are taken from the record of the last walk, with one
