@@ -23,6 +23,13 @@
 //!
 //! All answers in the file share one record of the workspace's files: an
 //! answer computed from other files replaces them all.
+//!
+//! A `query` that loads only the packages its patterns name and those they
+//! mention (see [`crate::Session::load_and_query`]) depends on nothing else:
+//! its answer is kept in a file of its own (`answer-KEY.v1`), with the
+//! files of those packages, and is valid while they are what they were
+//! (checked as above) and each package still has that BUILD file (no
+//! `BUILD.sel` appeared beside a `BUILD`). No walk is needed to look it up.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -36,7 +43,7 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 /// The most changed BUILD files read again to see whether their packages
 /// changed; with more (a branch switched, say), the workspace is loaded.
 const MAX_REREAD: usize = 64;
@@ -84,6 +91,8 @@ pub type Fingerprints = rustc_hash::FxHashMap<PathBuf, (Hash, Hash)>;
 /// A package's BUILD file as a full load read it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BuildInput {
+    /// The package's name (its path in the workspace).
+    pub package: String,
     pub path: PathBuf,
     pub state: FileState,
     /// The fingerprint of the package it declared: all an answer can
@@ -135,6 +144,17 @@ impl Inputs {
         self.build_files
             .iter()
             .map(|b| (b.path.clone(), (b.state.hash, b.fingerprint)))
+            .collect()
+    }
+
+    /// The packages whose BUILD files these are.
+    fn package_dirs(&self) -> Vec<PackageDir> {
+        self.build_files
+            .iter()
+            .map(|b| PackageDir {
+                name: b.package.clone(),
+                build_file: b.path.clone(),
+            })
             .collect()
     }
 
@@ -261,12 +281,108 @@ pub struct Pending {
     pub root: PathBuf,
     pub key: Key,
     pub inputs: Inputs,
+    /// Whether it was computed from a closure of packages, not the workspace.
+    pub closure: bool,
 }
 
 impl Pending {
-    /// Keeps `text` and `warnings` as the answer (see [`store`]).
+    /// Keeps `text` and `warnings` as the answer (see [`store`] and
+    /// [`store_closure`]).
     pub fn keep(self, text: String, warnings: String) {
-        store(&self.root, self.key, Kept { text, warnings }, self.inputs);
+        let kept = Kept { text, warnings };
+        if self.closure {
+            store_closure(&self.root, self.key, kept, self.inputs);
+        } else {
+            store(&self.root, self.key, kept, self.inputs);
+        }
+    }
+}
+
+/// The most answers of closures kept, each in its own file; the least
+/// recently written go first.
+const MAX_CLOSURE_ANSWERS: usize = 16;
+
+/// An answer computed from a closure of packages, as its file holds it.
+#[derive(Serialize, Deserialize)]
+struct ClosureAnswer {
+    sel: String,
+    root: PathBuf,
+    key: Key,
+    inputs: Inputs,
+    kept: Kept,
+}
+
+/// The name of the file of the closure answer to `key`.
+fn closure_file(key: Key) -> String {
+    let hex: String = key.0[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("answer-{hex}.v1")
+}
+
+/// The answer to the command `key` in `ws` if it was computed from a
+/// closure of packages (see the module's documentation) that is still what
+/// it was. Reads no directory.
+pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
+    let (bytes, payload) = read_checked(&ws.root, &closure_file(key), MAGIC, FORMAT)?;
+    let answer: ClosureAnswer = postcard::from_bytes(&bytes[payload..]).ok()?;
+    if answer.sel != env!("CARGO_PKG_VERSION") || answer.root != ws.root || answer.key != key {
+        return None;
+    }
+    let inputs = &answer.inputs;
+    let dirs = inputs.package_dirs();
+    let same_build_files = dirs.iter().all(|d| {
+        let dir = d.build_file.parent().unwrap_or(&ws.root);
+        crate::workspace::build_file_in(dir).as_ref() == Some(&d.build_file)
+    });
+    if !(inputs.others_hold() && same_build_files) {
+        return None;
+    }
+    let changed = inputs.changed_build_files(&dirs)?;
+    if changed.is_empty() {
+        crate::timing::phase("check answer");
+        return Some(answer.kept);
+    }
+    if changed.len() <= MAX_REREAD && inputs.packages_unchanged(ws, &dirs, &changed) {
+        crate::timing::phase("check answer, reread");
+        Some(answer.kept)
+    } else {
+        crate::timing::phase("stale answer, reread");
+        None
+    }
+}
+
+/// Keeps `kept` as the answer to `key`, computed from the closure of
+/// packages whose files are `inputs`, in a file of its own; the oldest such
+/// files beyond [`MAX_CLOSURE_ANSWERS`] are removed. Best effort.
+pub fn store_closure(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
+    if kept.text.len() + kept.warnings.len() > MAX_ANSWER_BYTES {
+        return;
+    }
+    let answer = ClosureAnswer {
+        sel: env!("CARGO_PKG_VERSION").to_string(),
+        root: root.to_path_buf(),
+        key,
+        inputs,
+        kept,
+    };
+    if let Ok(payload) = postcard::to_stdvec(&answer) {
+        write_checked(root, &closure_file(key), MAGIC, FORMAT, &[&payload]);
+    }
+    let Ok(entries) = std::fs::read_dir(root.join(crate::build_file::cache::DIR)) else {
+        return;
+    };
+    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with("answer-") && name.ends_with(".v1")
+        })
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    files.sort();
+    let excess = files.len().saturating_sub(MAX_CLOSURE_ANSWERS);
+    for (_, path) in &files[..excess] {
+        let _ = std::fs::remove_file(path);
     }
 }
 

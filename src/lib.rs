@@ -244,17 +244,24 @@ impl Session {
     /// and evaluates it. A pattern over the whole workspace (`//...`) loads
     /// everything, and so does anything unusual (an error, a missing
     /// package): the answer and the errors are those of a full load.
+    ///
+    /// Also gives, when only the packages its patterns name (no subtree:
+    /// those are found by a walk) and the packages they mention were
+    /// loaded, the files they were loaded from: all the answer depends on
+    /// (see [`answers::lookup_closure`]).
     pub fn load_and_query(
         mut workspace: Workspace,
         use_cache: bool,
         expr: &str,
-    ) -> Result<(Session, QueryResult)> {
+    ) -> Result<(Session, QueryResult, Option<answers::Inputs>)> {
         timing::start();
         if let Some(roots) = query_roots(&workspace, expr)? {
-            if let Some(graph) = build_file::load_closure(&workspace, use_cache, &roots)? {
+            let named_only = pattern_packages(&workspace, expr).is_some_and(|(_, s)| s.is_empty());
+            if let Some((graph, inputs)) = build_file::load_closure(&workspace, use_cache, &roots)?
+            {
                 let session = Session { workspace, graph };
                 match session.query(expr) {
-                    Ok(result) => return Ok((session, result)),
+                    Ok(result) => return Ok((session, result, named_only.then_some(inputs))),
                     // The full load below answers with its own error.
                     Err(_) => workspace = session.workspace,
                 }
@@ -263,7 +270,7 @@ impl Session {
         let graph = build_file::load_workspace(&workspace, use_cache)?;
         let session = Session { workspace, graph };
         let result = session.query(expr)?;
-        Ok((session, result))
+        Ok((session, result, None))
     }
 
     /// `sel query`: the unconfigured graph, every select branch an edge.

@@ -110,9 +110,32 @@ fn run(cli: Cli) -> Result<Answer, Error> {
                     Ok(Body::Rendered(session, result, query_options(args)).into())
                 });
             }
-            // `query` loads only the packages its patterns can reach.
-            let (session, result) = Session::load_and_query(workspace, use_cache, &args.expr)?;
-            Ok(Body::Rendered(leak(session), result, query_options(args)).into())
+            // `query` loads only the packages its patterns can reach; its
+            // answer may be kept, with the files of those packages.
+            let key = sel::answers::Key::of_this_process();
+            if let Some(kept) = use_cache
+                .then(|| sel::answers::lookup_closure(&workspace, key))
+                .flatten()
+            {
+                return Ok(Answer {
+                    warnings: kept.warnings,
+                    ..kept.text.into()
+                });
+            }
+            let (session, result, inputs) =
+                Session::load_and_query(workspace, use_cache, &args.expr)?;
+            let session = leak(session);
+            Ok(Answer {
+                keep: inputs
+                    .filter(|_| use_cache)
+                    .map(|inputs| sel::answers::Pending {
+                        root: session.workspace.root.clone(),
+                        key,
+                        inputs,
+                        closure: true,
+                    }),
+                ..Body::Rendered(session, result, query_options(args)).into()
+            })
         }
         Command::Cquery(args) if !use_cache => cquery(open()?, args),
         Command::Cquery(args) => {
@@ -316,6 +339,7 @@ fn answered(
             root: session.workspace.root.clone(),
             key,
             inputs,
+            closure: false,
         }),
         ..compute(session)?
     })

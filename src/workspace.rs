@@ -402,7 +402,7 @@ impl Listing {
 const BUILD_FILES: [&str; 2] = ["BUILD.sel", "BUILD"];
 
 /// A directory's BUILD file: the first of [`BUILD_FILES`] that is a file.
-fn build_file_in(dir: &Path) -> Option<PathBuf> {
+pub fn build_file_in(dir: &Path) -> Option<PathBuf> {
     BUILD_FILES
         .iter()
         .map(|f| dir.join(f))

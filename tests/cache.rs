@@ -94,6 +94,18 @@ fn changed_added_and_deleted_files_are_seen() {
     assert_eq!(sel(root, &["query", "//..."]), cold);
 }
 
+/// Removes the kept answers, so that the next runs load packages.
+fn forget_answers(root: &Path) {
+    for entry in std::fs::read_dir(root.join(".sel-cache"))
+        .unwrap()
+        .flatten()
+    {
+        if entry.file_name().to_string_lossy().starts_with("answer") {
+            std::fs::remove_file(entry.path()).unwrap();
+        }
+    }
+}
+
 #[test]
 fn a_corrupt_or_foreign_cache_is_rebuilt() {
     let ws = start();
@@ -113,6 +125,8 @@ fn a_corrupt_or_foreign_cache_is_rebuilt() {
     ];
     for bad in corruptions {
         std::fs::write(&file, &bad).unwrap();
+        // Kept answers would spare reading the packages at all.
+        forget_answers(root);
         assert_eq!(same_with_and_without_cache(root), answer);
         assert_ne!(
             std::fs::read(&file).unwrap(),
@@ -218,9 +232,14 @@ fn a_kept_answer_is_used_only_while_its_files_are_unchanged() {
     assert!(!kept && everything.contains("//lib:core"));
     assert_eq!(sel_timed(root, &all), (everything.clone(), true));
     assert_eq!(sel_timed(root, &cquery), (first.clone(), true));
-    // A `query` that loads only what it reaches is never looked up.
-    assert!(!sel_timed(root, &["query", "deps(//app:app)"]).1);
-    assert!(!sel_timed(root, &["query", "deps(//app:app)"]).1);
+    // A `query` that loads only what it reaches is kept too, with the
+    // files of what it reached.
+    let (reached, kept) = sel_timed(root, &["query", "deps(//app:app)"]);
+    assert!(!kept && reached.contains("//lib:cuda"));
+    assert_eq!(
+        sel_timed(root, &["query", "deps(//app:app)"]),
+        (reached, true)
+    );
 
     // A plain BUILD file (read without Starlark, so not in the package
     // cache) changes, keeping its size and modification time.
@@ -533,6 +552,8 @@ fn random_edits_never_change_an_answer() {
         ],
         &["cquery", "//...", "--output=build"],
         &["query", "rdeps(//..., //lib:cuda)"],
+        // Loads only what it reaches, and keeps its answer with those files.
+        &["query", "deps(//app:app)"],
     ];
     // A small linear congruential generator: the same edits on every run.
     let mut state: u64 = 0x5e1_cac4e;
@@ -662,4 +683,50 @@ fn sel_with_phases(root: &Path, args: &[&str]) -> ((i32, String, String), String
         ),
         timings.join("\n"),
     )
+}
+
+/// A `query` that reads only the packages its patterns name, and those they
+/// mention, keeps its answer with the files of those packages alone: a
+/// change elsewhere keeps it; a change among them is seen (early cutoff
+/// included), and so is a `BUILD.sel` that appears beside a `BUILD`.
+#[test]
+fn a_kept_closure_answer_depends_only_on_its_packages() {
+    let ws = start();
+    let root = ws.path();
+    write(root, "other/BUILD", "package(name = \"o\")\n");
+    let deps = ["query", "deps(//app:app)"];
+    let (first, kept, _) = kept_or_computed(root, &deps);
+    assert!(!kept && first.contains("//lib:cuda"), "{first}");
+    assert_eq!(kept_or_computed(root, &deps), (first.clone(), true, false));
+
+    // Outside the closure: another package changes, one is added.
+    write(root, "other/BUILD", "package(name = \"o2\")\n");
+    write(root, "more/BUILD", "package(name = \"m\")\n");
+    assert_eq!(kept_or_computed(root, &deps), (first.clone(), true, false));
+
+    // Inside it: a comment (the package is what it was), then a dependency.
+    let lib = std::fs::read_to_string(root.join("lib/BUILD")).unwrap();
+    write(root, "lib/BUILD", &format!("{lib}# The end.\n"));
+    assert_eq!(kept_or_computed(root, &deps), (first.clone(), true, true));
+    write(
+        root,
+        "lib/BUILD",
+        &lib.replace(
+            "package(name = \"cuda\")",
+            "package(name = \"cuda\", deps = [\"//other:o2\"])",
+        ),
+    );
+    let (changed, kept, _) = kept_or_computed(root, &deps);
+    assert!(!kept && changed.contains("//other:o2"), "{changed}");
+
+    // A BUILD.sel beside lib's BUILD takes its place.
+    write(root, "lib/BUILD.sel", "package(name = \"cuda\")\n");
+    let (sel_wins, kept, _) = kept_or_computed(root, &deps);
+    assert!(!kept && !sel_wins.contains("//other:o2"), "{sel_wins}");
+    assert_eq!(kept_or_computed(root, &deps), (sel_wins, true, false));
+
+    // A pattern over a subtree is found by a walk: not kept this way.
+    let subtree = ["query", "deps(//lib/...)"];
+    kept_or_computed(root, &subtree);
+    assert!(!kept_or_computed(root, &subtree).1);
 }

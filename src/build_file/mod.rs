@@ -98,27 +98,7 @@ pub fn load_packages(
     let mut run = Run::new(ws, true);
     run.loader.known = Some(known);
     let loaded = run.load_all(dirs)?;
-    let build_files = dirs
-        .iter()
-        .zip(&loaded)
-        .map(|(d, l)| crate::answers::BuildInput {
-            path: d.build_file.clone(),
-            state: l.build,
-            fingerprint: l.fingerprint,
-        })
-        .collect();
-    let mut others: Vec<(PathBuf, cache::FileState)> = loaded
-        .iter()
-        .flat_map(|l| l.loads.iter().cloned())
-        .collect();
-    others.push((ws.root.join(crate::workspace::MARKER), ws.settings_state));
-    others.sort_by(|a, b| a.0.cmp(&b.0));
-    others.dedup_by(|a, b| a.0 == b.0);
-    let inputs = crate::answers::Inputs {
-        build_files,
-        others,
-        started: run.hashes.started(),
-    };
+    let inputs = run.inputs(&loaded);
     Ok((run.finish(loaded, true)?, inputs))
 }
 
@@ -150,6 +130,8 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
 /// dependency, select key, condition, selector or visibility), transitively:
 /// all a query whose patterns name only those packages can reach. Packages
 /// are loaded in parallel as they are discovered; nothing else is read.
+/// Also gives the files they were loaded from, with their states (empty
+/// states without a cache), for the answer cache.
 ///
 /// `Ok(None)` when this does not go smoothly (a package that does not exist,
 /// a BUILD file or a check that fails): the caller then loads the whole
@@ -159,7 +141,7 @@ pub fn load_closure(
     ws: &Workspace,
     use_cache: bool,
     roots: &[String],
-) -> Result<Option<TargetGraph>> {
+) -> Result<Option<(TargetGraph, crate::answers::Inputs)>> {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     struct Visit<'a, 'w> {
@@ -221,7 +203,9 @@ pub fn load_closure(
     }
     let mut loaded = visit.loaded.into_inner().expect("no panics while locked");
     loaded.sort_by(|a, b| a.package.name.cmp(&b.package.name));
-    Ok(run.finish(loaded, false).ok())
+    // What the answer cache needs to keep the answer: a closure's files.
+    let inputs = run.inputs(&loaded);
+    Ok(run.finish(loaded, false).ok().map(|graph| (graph, inputs)))
 }
 
 /// Every package a package's targets mention by label, each once.
@@ -310,6 +294,7 @@ impl<'w> Run<'w> {
             .flatten();
         if let Some(taken) = cached {
             return Ok(Loaded {
+                path: d.build_file.clone(),
                 build: taken.build,
                 fingerprint: taken.fingerprint,
                 loads: taken.loads,
@@ -329,6 +314,7 @@ impl<'w> Run<'w> {
         // plain BUILD file about as fast as the cache could decode it.
         let Some(read) = evaluated.interpreted else {
             return Ok(Loaded {
+                path: d.build_file.clone(),
                 // Not cached, but its state is one of the answer cache's inputs.
                 build: cache::FileState::new(evaluated.hash, stamp),
                 fingerprint: evaluated.fingerprint,
@@ -343,6 +329,7 @@ impl<'w> Run<'w> {
             .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
             .collect();
         Ok(Loaded {
+            path: d.build_file.clone(),
             build: cache::FileState::new(evaluated.hash, stamp),
             fingerprint: evaluated.fingerprint,
             loads,
@@ -350,6 +337,35 @@ impl<'w> Run<'w> {
             encoded: None,
             cache: true,
         })
+    }
+
+    /// The files these packages were loaded from, with their states, for
+    /// the answer cache. `loaded` is sorted by package.
+    fn inputs(&self, loaded: &[Loaded]) -> crate::answers::Inputs {
+        let build_files = loaded
+            .iter()
+            .map(|l| crate::answers::BuildInput {
+                package: l.package.name.clone(),
+                path: l.path.clone(),
+                state: l.build,
+                fingerprint: l.fingerprint,
+            })
+            .collect();
+        let mut others: Vec<(PathBuf, cache::FileState)> = loaded
+            .iter()
+            .flat_map(|l| l.loads.iter().cloned())
+            .collect();
+        others.push((
+            self.ws.root.join(crate::workspace::MARKER),
+            self.ws.settings_state,
+        ));
+        others.sort_by(|a, b| a.0.cmp(&b.0));
+        others.dedup_by(|a, b| a.0 == b.0);
+        crate::answers::Inputs {
+            build_files,
+            others,
+            started: self.hashes.started(),
+        }
     }
 
     /// Writes the cache if it changed. `complete`: these are all the packages
@@ -449,6 +465,8 @@ struct Evaluated {
 
 /// A package as loaded, with what the cache needs to know of it.
 struct Loaded {
+    /// The BUILD file.
+    path: PathBuf,
     build: cache::FileState,
     /// The package's [`fingerprint`] (zero without a cache).
     fingerprint: cache::Hash,
