@@ -329,10 +329,12 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
     }
     let inputs = &answer.inputs;
     let dirs = inputs.package_dirs();
-    let same_build_files = dirs.iter().all(|d| {
-        let dir = d.build_file.parent().unwrap_or(&ws.root);
-        crate::workspace::build_file_in(dir).as_ref() == Some(&d.build_file)
-    });
+    // That each is still a file, `changed_build_files` sees.
+    let same_build_files = {
+        use rayon::prelude::*;
+        dirs.par_iter()
+            .all(|d| crate::workspace::is_preferred_build_file(&d.build_file))
+    };
     if !(inputs.others_hold() && same_build_files) {
         return None;
     }

@@ -402,11 +402,23 @@ impl Listing {
 const BUILD_FILES: [&str; 2] = ["BUILD.sel", "BUILD"];
 
 /// A directory's BUILD file: the first of [`BUILD_FILES`] that is a file.
-pub fn build_file_in(dir: &Path) -> Option<PathBuf> {
+fn build_file_in(dir: &Path) -> Option<PathBuf> {
     BUILD_FILES
         .iter()
         .map(|f| dir.join(f))
         .find(|p| p.is_file())
+}
+
+/// Whether `build_file`, a file, is the one its directory's package reads:
+/// no name preferred to its own is a file beside it.
+pub fn is_preferred_build_file(build_file: &Path) -> bool {
+    let (Some(dir), Some(name)) = (build_file.parent(), build_file.file_name()) else {
+        return false;
+    };
+    BUILD_FILES
+        .iter()
+        .take_while(|f| std::ffi::OsStr::new(f) != name)
+        .all(|f| !dir.join(f).is_file())
 }
 
 /// What [`build_file_in`] finds, read from the directory's listing rather
