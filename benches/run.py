@@ -6,7 +6,8 @@
 Builds sel in release mode (cargo build --release), generates workspaces with
 benches/generate.py, and prints for each size the median wall time and the peak
 memory (max RSS) of:
-  - sel query  'deps(ROOT)'                 (cold: --no-cache, every run loads everything)
+  - sel query  'deps(ROOT)'                 (cold: --no-cache; it loads what ROOT reaches)
+  - sel query  'deps(ROOT)'                 (warm: the answer is kept with those files)
   - sel cquery 'deps(ROOT)' --select s1=b   (cold)
   - sel cquery 'deps(ROOT)' --select s1=b   (warm: second run with the cache,
                                                which has kept the answer)
@@ -99,6 +100,11 @@ def main():
         row = {"n": n}
         row["query"] = median_of(args.runs, [SEL, "-C", ws, "query", *q, "--no-cache"])
         row["cquery"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b", "--no-cache"])
+        drop_cache()
+        # A query that loads only what it reaches keeps its answer with the
+        # files of those packages: looked up without a walk.
+        run_measured([SEL, "-C", ws, "query", *q])
+        row["query_warm"] = median_of(args.runs, [SEL, "-C", ws, "query", *q])
         drop_cache()
         settle([SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
         row["cquery_warm"] = median_of(args.runs, [SEL, "-C", ws, "cquery", *q, "--select", "s1=b"])
@@ -206,6 +212,7 @@ def print_row(row):
     if "bazel_cquery_warm" in row:
         for sel_key, bz in [("query", "bazel_query_cold"), ("query", "bazel_query_warm"), ("cquery", "bazel_cquery_cold"), ("cquery", "bazel_cquery_warm"), ("cquery_warm", "bazel_cquery_warm")]:
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
+    print(f"  sel query cold / query_warm: {row['query'][0] / row['query_warm'][0]:.1f}x")
     for warm in ["cquery_warm", "cquery_one_change", "cquery_dep_change"]:
         print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
     for warm in ["macros_warm", "macros_packages", "macros_one_change", "macros_dep_change"]:
@@ -218,7 +225,7 @@ def print_growth(rows):
     print("\n== growth (time and memory ratio per 10x targets) ==")
     for a, b in zip(rows, rows[1:]):
         f = b["n"] / a["n"]
-        for key in ["query", "cquery", "cquery_warm", "cquery_one_change", "cquery_dep_change", "all_configs", "macros_cold", "macros_warm"]:
+        for key in ["query", "query_warm", "cquery", "cquery_warm", "cquery_one_change", "cquery_dep_change", "all_configs", "macros_cold", "macros_warm"]:
             print(f"  {key:<12} {a['n']}->{b['n']} ({f:.0f}x): time {b[key][0] / a[key][0]:.1f}x, memory {b[key][1] / a[key][1]:.1f}x")
 
 
