@@ -130,8 +130,8 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
 /// dependency, select key, condition, selector or visibility), transitively:
 /// all a query whose patterns name only those packages can reach. Packages
 /// are loaded in parallel as they are discovered; nothing else is read.
-/// Also gives the files they were loaded from, with their states (empty
-/// states without a cache), for the answer cache.
+/// Also gives the files they were loaded from, with their states (none
+/// without a cache), for the answer cache.
 ///
 /// `Ok(None)` when this does not go smoothly (a package that does not exist,
 /// a BUILD file or a check that fails): the caller then loads the whole
@@ -204,7 +204,11 @@ pub fn load_closure(
     let mut loaded = visit.loaded.into_inner().expect("no panics while locked");
     loaded.sort_by(|a, b| a.package.name.cmp(&b.package.name));
     // What the answer cache needs to keep the answer: a closure's files.
-    let inputs = run.inputs(&loaded);
+    let inputs = if use_cache {
+        run.inputs(&loaded)
+    } else {
+        crate::answers::Inputs::default()
+    };
     Ok(run.finish(loaded, false).ok().map(|graph| (graph, inputs)))
 }
 
