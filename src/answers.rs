@@ -36,7 +36,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build_file::cache::{read_checked, write_checked, FileState, Hash};
+use crate::build_file::cache::{read_record, write_record, FileState, Hash};
 use crate::error::Result;
 use crate::workspace::{PackageDir, Workspace};
 
@@ -187,6 +187,27 @@ impl Inputs {
         Some(changed)
     }
 
+    /// Whether the packages `dirs` (as a walk found them now) are the ones
+    /// recorded, each what it was: its BUILD file unchanged, or read again
+    /// (up to [`MAX_REREAD`] of them) with the same fingerprint. The other
+    /// files are checked already.
+    fn packages_hold(&self, ws: &Workspace, dirs: &[PackageDir]) -> bool {
+        let Some(changed) = self.changed_build_files(dirs) else {
+            return false;
+        };
+        if changed.is_empty() {
+            crate::timing::phase("check answer");
+            return true;
+        }
+        let same = changed.len() <= MAX_REREAD && self.packages_unchanged(ws, dirs, &changed);
+        crate::timing::phase(if same {
+            "check answer, reread"
+        } else {
+            "stale answer, reread"
+        });
+        same
+    }
+
     /// Reads the packages of the changed BUILD files `changed` again and
     /// whether each is what it was: the same fingerprint, evaluated from
     /// .bzl files among those checked unchanged.
@@ -259,19 +280,12 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     else {
         return miss(dirs, known());
     };
-    let Some(changed) = stored.inputs.changed_build_files(&dirs) else {
-        return miss(dirs, known());
-    };
-    if changed.is_empty() {
-        crate::timing::phase("check answer");
-        return Ok(Lookup::Hit(kept));
-    }
-    if changed.len() > MAX_REREAD || !stored.inputs.packages_unchanged(ws, &dirs, &changed) {
+    if !stored.inputs.packages_hold(ws, &dirs) {
         return miss(dirs, known());
     }
-    // The file is not rewritten with the new states: that would cost more
-    // (answers can be megabytes) than reading these packages again next time.
-    crate::timing::phase("check answer, reread");
+    // After a reread the file is not rewritten with the new states: that
+    // would cost more (answers can be megabytes) than reading these
+    // packages again next time.
     Ok(Lookup::Hit(kept))
 }
 
@@ -322,8 +336,7 @@ fn closure_file(key: Key) -> String {
 /// closure of packages (see the module's documentation) that is still what
 /// it was. Reads no directory.
 pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
-    let (bytes, payload) = read_checked(&ws.root, &closure_file(key), MAGIC, FORMAT)?;
-    let answer: ClosureAnswer = postcard::from_bytes(&bytes[payload..]).ok()?;
+    let answer: ClosureAnswer = read_record(&ws.root, &closure_file(key), MAGIC, FORMAT)?;
     if answer.sel != env!("CARGO_PKG_VERSION") || answer.root != ws.root || answer.key != key {
         return None;
     }
@@ -335,21 +348,8 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
         dirs.par_iter()
             .all(|d| crate::workspace::is_preferred_build_file(&d.build_file))
     };
-    if !(inputs.others_hold() && same_build_files) {
-        return None;
-    }
-    let changed = inputs.changed_build_files(&dirs)?;
-    if changed.is_empty() {
-        crate::timing::phase("check answer");
-        return Some(answer.kept);
-    }
-    if changed.len() <= MAX_REREAD && inputs.packages_unchanged(ws, &dirs, &changed) {
-        crate::timing::phase("check answer, reread");
-        Some(answer.kept)
-    } else {
-        crate::timing::phase("stale answer, reread");
-        None
-    }
+    let holds = inputs.others_hold() && same_build_files && inputs.packages_hold(ws, &dirs);
+    holds.then_some(answer.kept)
 }
 
 /// Keeps `kept` as the answer to `key`, computed from the closure of
@@ -366,9 +366,7 @@ pub fn store_closure(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
         inputs,
         kept,
     };
-    if let Ok(payload) = postcard::to_stdvec(&answer) {
-        write_checked(root, &closure_file(key), MAGIC, FORMAT, &[&payload]);
-    }
+    write_record(root, &closure_file(key), MAGIC, FORMAT, &answer);
     let Ok(entries) = std::fs::read_dir(root.join(crate::build_file::cache::DIR)) else {
         return;
     };
@@ -451,20 +449,12 @@ pub fn store(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
     while stored.answers.len() > MAX_ANSWERS || total > MAX_TOTAL_BYTES {
         total -= size(&stored.answers.remove(0).1);
     }
-    write(root, &stored);
-}
-
-/// Writes the answers file; best effort.
-fn write(root: &Path, stored: &Stored) {
-    if let Ok(payload) = postcard::to_stdvec(stored) {
-        write_checked(root, FILE, MAGIC, FORMAT, &[&payload]);
-    }
+    write_record(root, FILE, MAGIC, FORMAT, &stored);
 }
 
 /// The answers file of the workspace at `root`, `None` if absent, corrupt,
 /// or written by another sel or for another root.
 fn read(root: &Path) -> Option<Stored> {
-    let (bytes, payload) = read_checked(root, FILE, MAGIC, FORMAT)?;
-    let stored: Stored = postcard::from_bytes(&bytes[payload..]).ok()?;
+    let stored: Stored = read_record(root, FILE, MAGIC, FORMAT)?;
     (stored.sel == env!("CARGO_PKG_VERSION") && stored.root == root).then_some(stored)
 }

@@ -117,10 +117,7 @@ fn run(cli: Cli) -> Result<Answer, Error> {
                 .then(|| sel::answers::lookup_closure(&workspace, key))
                 .flatten()
             {
-                return Ok(Answer {
-                    warnings: kept.warnings,
-                    ..kept.text.into()
-                });
+                return Ok(kept.into());
             }
             let (session, result, inputs) =
                 Session::load_and_query(workspace, use_cache, &args.expr)?;
@@ -324,12 +321,7 @@ fn answered(
     use sel::answers::{Key, Lookup, Pending};
     let key = Key::of_this_process();
     let (dirs, known) = match sel::answers::lookup(&workspace, key)? {
-        Lookup::Hit(kept) => {
-            return Ok(Answer {
-                warnings: kept.warnings,
-                ..kept.text.into()
-            })
-        }
+        Lookup::Hit(kept) => return Ok(kept.into()),
         Lookup::Miss { dirs, known } => (dirs, known),
     };
     let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, &known)?;
@@ -360,6 +352,16 @@ enum Body {
     /// A query result, written as it is rendered: a large JSON document is
     /// never held whole in memory.
     Rendered(&'static Session, QueryResult, Options),
+}
+
+impl From<sel::answers::Kept> for Answer {
+    /// A kept answer, printed again as it was (and not kept again).
+    fn from(kept: sel::answers::Kept) -> Answer {
+        Answer {
+            warnings: kept.warnings,
+            ..kept.text.into()
+        }
+    }
 }
 
 impl From<String> for Answer {

@@ -366,18 +366,15 @@ impl Listing {
 
     /// The record in the workspace at `root`, if there is a sound one.
     fn read(root: &Path) -> Option<Listing> {
-        use crate::build_file::cache::read_checked;
-        let (bytes, payload) = read_checked(root, Self::FILE, Self::MAGIC, Self::FORMAT)?;
-        let listing: Listing = postcard::from_bytes(&bytes[payload..]).ok()?;
+        use crate::build_file::cache::read_record;
+        let listing: Listing = read_record(root, Self::FILE, Self::MAGIC, Self::FORMAT)?;
         (listing.sel == env!("CARGO_PKG_VERSION") && listing.root == root).then_some(listing)
     }
 
     /// Writes the record; best effort.
     fn write(&self, root: &Path) {
-        use crate::build_file::cache::write_checked;
-        if let Ok(payload) = postcard::to_stdvec(self) {
-            write_checked(root, Self::FILE, Self::MAGIC, Self::FORMAT, &[&payload]);
-        }
+        use crate::build_file::cache::write_record;
+        write_record(root, Self::FILE, Self::MAGIC, Self::FORMAT, self);
     }
 
     /// Whether every directory is as it was (each had settled before the walk).

@@ -395,6 +395,31 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
     write_checked(root, FILE, MAGIC, FORMAT, &parts);
 }
 
+/// The record in the cache file `name`, if the file is there, intact (see
+/// [`read_checked`]) and holds a `T`.
+pub(crate) fn read_record<T: serde::de::DeserializeOwned>(
+    root: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    format: u32,
+) -> Option<T> {
+    let (bytes, payload) = read_checked(root, name, magic, format)?;
+    postcard::from_bytes(&bytes[payload..]).ok()
+}
+
+/// Writes `record` as the cache file `name` (see [`write_checked`]); best effort.
+pub(crate) fn write_record<T: Serialize>(
+    root: &Path,
+    name: &str,
+    magic: &[u8; 8],
+    format: u32,
+    record: &T,
+) {
+    if let Ok(payload) = postcard::to_stdvec(record) {
+        write_checked(root, name, magic, format, &[&payload]);
+    }
+}
+
 /// Reads the cache file `name`: its bytes, and where its payload starts,
 /// if it has the magic bytes and format expected and its checksum holds.
 pub(crate) fn read_checked(
