@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 
 mod common;
 
-use common::{sel, workspace, write};
+use common::{sel, sel_with_env, workspace, write};
 
 const QUERIES: &[&[&str]] = &[
     &["query", "//..."],
@@ -661,28 +661,11 @@ const PHASES: [&str; 4] = [
 /// `sel` with `SEL_TIMINGS`: (exit code, stdout, stderr without the
 /// timings), and the timings.
 fn sel_with_phases(root: &Path, args: &[&str]) -> ((i32, String, String), String) {
-    let out = assert_cmd::Command::cargo_bin("sel")
-        .unwrap()
-        .arg("-C")
-        .arg(root)
-        .args(["--color", "never"])
-        .args(args)
-        .env("NO_COLOR", "1")
-        .env("SEL_TIMINGS", "1")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(out.stderr).unwrap();
+    let (code, stdout, stderr) = sel_with_env(root, args, &[("SEL_TIMINGS", "1")]);
     let (timings, rest): (Vec<&str>, Vec<&str>) =
         stderr.lines().partition(|l| l.starts_with("sel timing:"));
     let rest: String = rest.iter().map(|l| format!("{l}\n")).collect();
-    (
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8(out.stdout).unwrap(),
-            rest,
-        ),
-        timings.join("\n"),
-    )
+    ((code, stdout, rest), timings.join("\n"))
 }
 
 /// A `query` that reads only the packages its patterns name, and those they

@@ -23,6 +23,11 @@ pub fn write(root: &Path, path: &str, text: &str) {
 
 /// (exit code, stdout, stderr) of sel run in `root`, without colour.
 pub fn sel(root: &Path, args: &[&str]) -> (i32, String, String) {
+    sel_with_env(root, args, &[])
+}
+
+/// [`sel`], with these environment variables set too.
+pub fn sel_with_env(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let out = Command::cargo_bin("sel")
         .unwrap()
         .arg("-C")
@@ -30,6 +35,7 @@ pub fn sel(root: &Path, args: &[&str]) -> (i32, String, String) {
         .args(["--color", "never"])
         .args(args)
         .env("NO_COLOR", "1")
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     (
