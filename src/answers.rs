@@ -38,12 +38,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::build_file::cache::{read_record, write_record, FileState, Hash};
 use crate::error::Result;
+use crate::incremental::KeptGraph;
+use crate::target_graph::Package;
 use crate::workspace::{PackageDir, Workspace};
 
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 4;
+const FORMAT: u32 = 5;
 /// The most changed BUILD files read again to see whether their packages
 /// changed; with more (a branch switched, say), the workspace is loaded.
 const MAX_REREAD: usize = 64;
@@ -191,36 +193,62 @@ impl Inputs {
     /// recorded, each what it was: its BUILD file unchanged, or read again
     /// (up to [`MAX_REREAD`] of them) with the same fingerprint. The other
     /// files are checked already.
-    fn packages_hold(&self, ws: &Workspace, dirs: &[PackageDir]) -> bool {
+    fn packages_hold(&self, ws: &Workspace, dirs: &[PackageDir]) -> Held {
         let Some(changed) = self.changed_build_files(dirs) else {
-            return false;
+            return Held::No;
         };
         if changed.is_empty() {
             crate::timing::phase("check answer");
-            return true;
+            return Held::Same;
         }
-        let same = changed.len() <= MAX_REREAD && self.packages_unchanged(ws, dirs, &changed);
-        crate::timing::phase(if same {
-            "check answer, reread"
+        let held = if changed.len() <= MAX_REREAD {
+            self.reread(ws, dirs, &changed)
         } else {
-            "stale answer, reread"
+            Held::No
+        };
+        crate::timing::phase(match held {
+            Held::Same => "check answer, reread",
+            _ => "stale answer, reread",
         });
-        same
+        held
     }
 
-    /// Reads the packages of the changed BUILD files `changed` again and
-    /// whether each is what it was: the same fingerprint, evaluated from
-    /// .bzl files among those checked unchanged.
-    fn packages_unchanged(&self, ws: &Workspace, dirs: &[PackageDir], changed: &[usize]) -> bool {
+    /// Reads the packages of the changed BUILD files `changed` again: each
+    /// is what it was if it has the same fingerprint, evaluated from .bzl
+    /// files among those checked unchanged.
+    fn reread(&self, ws: &Workspace, dirs: &[PackageDir], changed: &[usize]) -> Held {
         let reread: Vec<&PackageDir> = changed.iter().map(|&i| &dirs[i]).collect();
         let Some(fresh) = crate::build_file::reread(ws, &reread) else {
-            return false;
+            return Held::No;
         };
         let checked = |p: &PathBuf| self.others.binary_search_by(|(q, _)| q.cmp(p)).is_ok();
-        changed.iter().zip(&fresh).all(|(&i, r)| {
-            r.fingerprint == self.build_files[i].fingerprint && r.loads.iter().all(checked)
-        })
+        if !fresh.iter().all(|r| r.loads.iter().all(checked)) {
+            return Held::No;
+        }
+        let differ: Vec<Package> = changed
+            .iter()
+            .zip(fresh)
+            .filter(|(&i, r)| r.fingerprint != self.build_files[i].fingerprint)
+            .map(|(_, r)| r.package)
+            .collect();
+        if differ.is_empty() {
+            Held::Same
+        } else {
+            Held::Changed(differ)
+        }
     }
+}
+
+/// What became of the packages an answer was computed from.
+enum Held {
+    /// Each is what it was.
+    Same,
+    /// The same packages, from the same other files, but these (read again,
+    /// as they are now) are not what they were.
+    Changed(Vec<Package>),
+    /// Anything else: packages added or removed, a file that cannot be read,
+    /// too many changes.
+    No,
 }
 
 /// The answers file's content.
@@ -240,6 +268,21 @@ pub struct Kept {
     pub text: String,
     /// On stderr: the warnings of a successful command.
     pub warnings: String,
+    /// The configured graph it printed, for a closure query: with it, the
+    /// answer can be recomputed after a change ([`crate::incremental`]).
+    pub graph: Option<KeptGraph>,
+}
+
+/// A kept answer with its graph, whose packages changed since it was
+/// computed, with those packages as they are now: what
+/// [`crate::incremental::recompute`] needs.
+pub struct Stale {
+    /// The answer.
+    pub text: String,
+    /// The graph it printed.
+    pub graph: KeptGraph,
+    /// The changed packages, read again.
+    pub changed: Vec<Package>,
 }
 
 /// What a lookup found.
@@ -247,10 +290,12 @@ pub enum Lookup {
     /// The answer, still valid.
     Hit(Kept),
     /// No valid answer: the packages the walk found, to load them, and
-    /// the fingerprints of those the cache knows.
+    /// the fingerprints of those the cache knows; and the kept answer, if
+    /// it may be recomputed rather than computed again.
     Miss {
         dirs: Vec<PackageDir>,
         known: Fingerprints,
+        stale: Option<Stale>,
     },
 }
 
@@ -262,7 +307,11 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     let dirs = ws.packages_cached()?;
     let miss = |dirs, known| {
         crate::timing::phase("no answer");
-        Ok(Lookup::Miss { dirs, known })
+        Ok(Lookup::Miss {
+            dirs,
+            known,
+            stale: None,
+        })
     };
     let Some(stored) = stored else {
         return miss(dirs, Fingerprints::default());
@@ -280,13 +329,23 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
     else {
         return miss(dirs, known());
     };
-    if !stored.inputs.packages_hold(ws, &dirs) {
-        return miss(dirs, known());
-    }
     // After a reread the file is not rewritten with the new states: that
     // would cost more (answers can be megabytes) than reading these
-    // packages again next time.
-    Ok(Lookup::Hit(kept))
+    // packages again next time. Nor after an answer is recomputed: the
+    // changed packages are read again, and it is recomputed again.
+    match stored.inputs.packages_hold(ws, &dirs) {
+        Held::Same => Ok(Lookup::Hit(kept)),
+        Held::Changed(changed) => {
+            let known = known();
+            let stale = kept.graph.map(|graph| Stale {
+                text: kept.text,
+                graph,
+                changed,
+            });
+            Ok(Lookup::Miss { dirs, known, stale })
+        }
+        Held::No => miss(dirs, known()),
+    }
 }
 
 /// An answer to keep once it is written: where, under which key, and what it
@@ -297,13 +356,22 @@ pub struct Pending {
     pub inputs: Inputs,
     /// Whether it was computed from a closure of packages, not the workspace.
     pub closure: bool,
+    /// The configured graph it printed, if it may be recomputed from it.
+    pub graph: Option<KeptGraph>,
 }
 
 impl Pending {
     /// Keeps `text` and `warnings` as the answer (see [`store`] and
     /// [`store_closure`]).
     pub fn keep(self, text: String, warnings: String) {
-        let kept = Kept { text, warnings };
+        // A recomputed answer has no warnings: with some, it is not kept
+        // for that.
+        let graph = self.graph.filter(|_| warnings.is_empty());
+        let kept = Kept {
+            text,
+            warnings,
+            graph,
+        };
         if self.closure {
             store_closure(&self.root, self.key, kept, self.inputs);
         } else {
@@ -348,7 +416,9 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
         dirs.par_iter()
             .all(|d| crate::workspace::is_preferred_build_file(&d.build_file))
     };
-    let holds = inputs.others_hold() && same_build_files && inputs.packages_hold(ws, &dirs);
+    let holds = inputs.others_hold()
+        && same_build_files
+        && matches!(inputs.packages_hold(ws, &dirs), Held::Same);
     holds.then_some(answer.kept)
 }
 

@@ -399,7 +399,7 @@ pub struct RequirementsArgs {
 }
 
 /// How a configuration is chosen on the command line.
-#[derive(Debug, Args, Default)]
+#[derive(Clone, Debug, Args, Default)]
 pub struct ConfigArgs {
     /// Set a selector: NAME=VALUE, NAME a selector label or its unique short name.
     #[arg(long = "select", short = 's', value_name = "NAME=VALUE")]

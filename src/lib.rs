@@ -41,6 +41,7 @@ pub mod cli;
 pub mod condition;
 pub mod configuration;
 pub mod error;
+pub mod incremental;
 pub mod label;
 pub mod license;
 pub mod matrix;
@@ -306,12 +307,30 @@ impl Session {
         request: &Request,
         attributes: bool,
     ) -> Result<QueryResult> {
+        Ok(self.cquery_keeping(expr, request, attributes, false)?.0)
+    }
+
+    /// [`Session::cquery_with`]; with `keep`, also the configured graph the
+    /// answer was computed from, when the query is a closure of targets
+    /// named by label (see [`incremental`]): the answer cache keeps it, to
+    /// recompute the answer after a change.
+    pub fn cquery_keeping(
+        &self,
+        expr: &str,
+        request: &Request,
+        attributes: bool,
+        keep: bool,
+    ) -> Result<(QueryResult, Option<incremental::KeptGraph>)> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
         let cfg = Configurer::new(&self.graph, config.clone());
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         timing::phase("query");
+        let kept = keep
+            .then(|| incremental::closure_roots(&parsed, &self.workspace.cwd_package))
+            .flatten()
+            .and_then(|roots| incremental::KeptGraph::new(&self.graph, &env, &roots, set.len()));
         let configured = if attributes {
             set.keys()
                 .map(|l| cfg.resolve_target(l))
@@ -319,11 +338,12 @@ impl Session {
         } else {
             Vec::new()
         };
-        Ok(QueryResult {
+        let result = QueryResult {
             targets: set.into_keys().collect(),
             configuration: Some(config),
             configured,
-        })
+        };
+        Ok((result, kept))
     }
 
     /// `sel cquery --all-configs`: the query for every configuration at once.

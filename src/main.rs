@@ -105,7 +105,7 @@ fn run(cli: Cli) -> Result<Answer, Error> {
             sel::timing::start();
             let workspace = Workspace::discover(&dir)?;
             if use_cache && sel::query_loads_everything(&workspace, &args.expr) {
-                return answered(workspace, |session| {
+                return answered(workspace, no_recompute, |session| {
                     let result = session.query(&args.expr)?;
                     Ok(Body::Rendered(session, result, query_options(args)).into())
                 });
@@ -130,14 +130,29 @@ fn run(cli: Cli) -> Result<Answer, Error> {
                         key,
                         inputs,
                         closure: true,
+                        graph: None,
                     }),
                 ..Body::Rendered(session, result, query_options(args)).into()
             })
         }
-        Command::Cquery(args) if !use_cache => cquery(open()?, args),
+        Command::Cquery(args) if !use_cache => cquery(open()?, args, false),
         Command::Cquery(args) => {
             sel::timing::start();
-            answered(Workspace::discover(&dir)?, |session| cquery(session, args))
+            let config = args.config.clone();
+            let recompute = move |workspace: &Workspace, stale: sel::answers::Stale| {
+                // A request that fails fails the full run too, which says why.
+                let request = request(workspace, &config).ok()?;
+                sel::incremental::recompute(
+                    workspace,
+                    &stale.text,
+                    &stale.graph,
+                    stale.changed,
+                    &request,
+                )
+            };
+            answered(Workspace::discover(&dir)?, recompute, |session| {
+                cquery(session, args, true)
+            })
         }
         command => other_command(command, open).map(Answer::from),
     }
@@ -161,7 +176,7 @@ fn other_command(
     match command {
         Command::Matrix(args) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
             let classes = sel::matrix::classes(&result);
             Ok(match args.output {
@@ -173,7 +188,7 @@ fn other_command(
         }
         Command::Why(args) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let why = session.why(&args.from, &args.to, &request)?;
             Ok(match args.output {
                 ReportFormat::Text => all_configs::why_text(&why),
@@ -182,7 +197,7 @@ fn other_command(
         }
         Command::Check(args) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let report = session.check(&args.pattern, &request)?;
             let text = match args.output {
                 ReportFormat::Text => all_configs::check_text(&report),
@@ -197,7 +212,7 @@ fn other_command(
         }
         Command::Licenses(args) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let report = if args.all_configs {
                 session.licenses_all(&args.expr, &request, args.check)?
             } else {
@@ -219,7 +234,7 @@ fn other_command(
         }
         Command::Sbom(args) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let sbom = if args.all_configs {
                 session.sbom_all(&args.expr, &request)?
             } else {
@@ -245,7 +260,7 @@ fn other_command(
         }
         Command::Export(ExportCommand::Requirements(args)) => {
             let session = open()?;
-            let request = request(session, &args.config)?;
+            let request = request(&session.workspace, &args.config)?;
             let requirements = if args.all_configs {
                 sel::python::export::requirements_all(session, &args.expr, &request)?
             } else {
@@ -281,9 +296,11 @@ fn json_text(v: &serde_json::Value) -> String {
     serde_json::to_string_pretty(v).expect("JSON values serialise") + "\n"
 }
 
-/// `sel cquery`, on a loaded workspace.
-fn cquery(session: &'static Session, args: CqueryArgs) -> Result<Answer, Error> {
-    let request = request(session, &args.config)?;
+/// `sel cquery`, on a loaded workspace. `keep`: the answer will be kept
+/// (see [`answered`]), with the configured graph it printed if it may be
+/// recomputed from it ([`sel::incremental`]).
+fn cquery(session: &'static Session, args: CqueryArgs, keep: bool) -> Result<Answer, Error> {
+    let request = request(&session.workspace, &args.config)?;
     if args.all_configs {
         let result = session.cquery_all(&args.expr, &request)?;
         return all_configs_output(&result, args.output, &args.expr);
@@ -293,14 +310,24 @@ fn cquery(session: &'static Session, args: CqueryArgs) -> Result<Answer, Error> 
         args.output,
         sel::output::Format::Label | sel::output::Format::LabelKind | sel::output::Format::Package
     ) && args.order == sel::output::Order::Sorted;
-    let result = session.cquery_with(&args.expr, &request, !labels_only)?;
+    // Only the label output prints nothing but the closure's labels.
+    let keep = keep && labels_only && args.output == sel::output::Format::Label;
+    let (result, graph) = session.cquery_keeping(&args.expr, &request, !labels_only, keep)?;
     let options = Options {
         format: args.output,
         order: args.order,
         command: OutputCommand::Cquery,
         query: args.expr,
     };
-    Ok(Body::Rendered(session, result, options).into())
+    Ok(Answer {
+        graph,
+        ..Body::Rendered(session, result, options).into()
+    })
+}
+
+/// For [`answered`]: a command whose answers are never recomputed.
+fn no_recompute(_: &Workspace, _: sel::answers::Stale) -> Option<String> {
+    None
 }
 
 /// The session, leaked rather than dropped: sel exits once the answer is
@@ -312,29 +339,36 @@ fn leak(session: Session) -> &'static Session {
 
 /// The answer of this command, which loads the whole of `workspace` and
 /// prints `compute`'s answer: the answer kept in the answer cache
-/// (`sel::answers`) when the same command ran on the unchanged workspace,
-/// else `compute`'s, to be kept once written.
+/// (`sel::answers`) when the same command ran on the unchanged workspace;
+/// else, when packages changed since, the kept answer as `recompute` makes
+/// it anew, if it can; else `compute`'s, to be kept once written.
 fn answered(
     workspace: Workspace,
+    recompute: impl FnOnce(&Workspace, sel::answers::Stale) -> Option<String>,
     compute: impl FnOnce(&'static Session) -> Result<Answer, Error>,
 ) -> Result<Answer, Error> {
     use sel::answers::{Key, Lookup, Pending};
     let key = Key::of_this_process();
     let (dirs, known) = match sel::answers::lookup(&workspace, key)? {
         Lookup::Hit(kept) => return Ok(kept.into()),
-        Lookup::Miss { dirs, known } => (dirs, known),
+        Lookup::Miss { dirs, known, stale } => {
+            if let Some(text) = stale.and_then(|stale| recompute(&workspace, stale)) {
+                return Ok(text.into());
+            }
+            (dirs, known)
+        }
     };
     let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, &known)?;
     let session = leak(Session { workspace, graph });
-    Ok(Answer {
-        keep: Some(Pending {
-            root: session.workspace.root.clone(),
-            key,
-            inputs,
-            closure: false,
-        }),
-        ..compute(session)?
-    })
+    let mut answer = compute(session)?;
+    answer.keep = Some(Pending {
+        root: session.workspace.root.clone(),
+        key,
+        inputs,
+        closure: false,
+        graph: answer.graph.take(),
+    });
+    Ok(answer)
 }
 
 /// What a command prints, and whether to keep it in the answer cache.
@@ -343,6 +377,8 @@ struct Answer {
     /// Printed to stderr first (a successful command may warn).
     warnings: String,
     keep: Option<sel::answers::Pending>,
+    /// The configured graph the answer printed, to keep with it.
+    graph: Option<sel::incremental::KeptGraph>,
 }
 
 /// The text of an answer.
@@ -376,6 +412,7 @@ impl From<Body> for Answer {
             body,
             warnings: String::new(),
             keep: None,
+            graph: None,
         }
     }
 }
@@ -490,19 +527,17 @@ fn man(args: &ManArgs) -> Result<String, Error> {
     Ok(String::from_utf8(roff).expect("roff is UTF-8"))
 }
 
-fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {
+fn request(workspace: &Workspace, args: &ConfigArgs) -> Result<Request, Error> {
     let config = match &args.config {
         None => None,
         Some(name) => {
-            let named = session
-                .workspace
+            let named = workspace
                 .settings
                 .config
                 .get(name)
                 .cloned()
                 .ok_or_else(|| {
-                    let names: Vec<&str> = session
-                        .workspace
+                    let names: Vec<&str> = workspace
                         .settings
                         .config
                         .keys()

@@ -104,7 +104,9 @@ pub fn load_packages(
 
 /// A package read again by [`reread`].
 pub struct Reread {
-    /// The package's [`fingerprint`].
+    /// The package.
+    pub package: Package,
+    /// Its [`fingerprint`].
     pub fingerprint: cache::Hash,
     /// The .bzl files its evaluation loaded, transitively.
     pub loads: Vec<PathBuf>,
@@ -119,10 +121,27 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
         .map(|d| {
             let evaluated = loader.package(d).ok()?;
             Some(Reread {
+                package: evaluated.package,
                 fingerprint: evaluated.fingerprint,
                 loads: evaluated.interpreted.unwrap_or_default(),
             })
         })
+        .collect()
+}
+
+/// The packages `names`, loaded in parallel from their BUILD files, with
+/// neither cache nor checks: what recomputing an answer around a few
+/// changed packages reads ([`crate::incremental`]). `None` if one is not a
+/// package or fails to load; the caller then loads the whole workspace,
+/// which reports that as it always does.
+pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
+    let loader = Loader {
+        hashing: false,
+        ..Loader::new(ws)
+    };
+    names
+        .par_iter()
+        .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
         .collect()
 }
 
@@ -213,7 +232,7 @@ pub fn load_closure(
 }
 
 /// Every package a package's targets mention by label, each once.
-fn mentioned_packages(package: &Package) -> Vec<String> {
+pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |l: &Label| {
         let p = l.package();

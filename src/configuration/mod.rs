@@ -272,6 +272,17 @@ pub fn validate(graph: &TargetGraph) -> Result<()> {
     Ok(())
 }
 
+/// The checks of [`validate`] that concern one target, on `targets` only:
+/// those of a package changed since the rest of `graph` was validated,
+/// when that package declares no selector or condition (so no other
+/// target's checks depend on it).
+pub(crate) fn check_targets<'t>(
+    graph: &TargetGraph,
+    mut targets: impl Iterator<Item = &'t Target>,
+) -> Result<()> {
+    targets.try_for_each(|t| check_target(graph, t))
+}
+
 /// The checks of [`validate`] that concern one target.
 fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
     let at = || t.location.clone();

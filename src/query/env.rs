@@ -254,6 +254,17 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
         self.checked[target.index()] != UNCHECKED
     }
 
+    /// Every checked target (by index, in id order: label order) with its
+    /// configured dependencies, in written order: the configured graph the
+    /// queries so far have walked.
+    pub fn checked_edges(&self) -> impl Iterator<Item = (usize, &[TargetId])> + '_ {
+        self.checked
+            .iter()
+            .enumerate()
+            .filter(|(_, range)| **range != UNCHECKED)
+            .map(|(i, &(from, to))| (i, &self.deps[from as usize..to as usize]))
+    }
+
     /// Pushes a target on `visit`'s stack with its configured edges, its
     /// dependencies checked: existing, visible.
     fn push(
