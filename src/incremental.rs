@@ -286,10 +286,8 @@ pub fn recompute(
             if !is_changed[d] {
                 continue;
             }
+            // A target that is gone is not found.
             let (package, name) = lines[d];
-            if gone[d] {
-                return None;
-            }
             let id = graph.find(&Label::new(package, name))?;
             if !graph.is_public(id) && !graph.target_by_id(id).visible_to(lines[i].0) {
                 return None;

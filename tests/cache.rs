@@ -713,3 +713,252 @@ fn a_kept_closure_answer_depends_only_on_its_packages() {
     kept_or_computed(root, &subtree);
     assert!(!kept_or_computed(root, &subtree).1);
 }
+
+/// A target of [`recomputed_answers_are_those_of_a_full_run`]'s workspace.
+#[derive(Clone, Debug)]
+struct Node {
+    name: String,
+    deps: Vec<String>,
+    /// Dependencies only where `gpu=yes`.
+    gpu_deps: Vec<String>,
+    /// Visible only to its own package.
+    private: bool,
+    /// Compatible only with `os=mac`.
+    mac_only: bool,
+    /// An alias of this label instead of a package.
+    alias_of: Option<String>,
+}
+
+impl Node {
+    fn build(&self) -> String {
+        if let Some(actual) = &self.alias_of {
+            return format!("alias(name = \"{}\", actual = \"{actual}\")\n", self.name);
+        }
+        let list = |l: &[String]| {
+            let quoted: Vec<String> = l.iter().map(|d| format!("\"{d}\"")).collect();
+            format!("[{}]", quoted.join(", "))
+        };
+        let mut text = format!(
+            "package(name = \"{}\", deps = {} + select({{\"//flags:on\": {}, \"//conditions:default\": []}})",
+            self.name,
+            list(&self.deps),
+            list(&self.gpu_deps)
+        );
+        if self.private {
+            text.push_str(", visibility = [\"//visibility:private\"]");
+        }
+        if self.mac_only {
+            text.push_str(", target_compatible_with = [\"//flags:mac\"]");
+        }
+        text + ")\n"
+    }
+}
+
+/// A kept `cquery 'deps(...)'` answer is recomputed from the configured
+/// graph kept with it when dependencies change, and computed again when it
+/// cannot be: random edits to dependencies (within and across packages,
+/// into targets the closure did not reach, forming cycles now and then),
+/// select branches, visibility, compatibility, aliases, targets added and
+/// removed, and the conditions themselves. After each, every query's cached
+/// run must print what a run without the cache prints, errors included;
+/// and both ways (recomputed, computed again) must have been taken.
+#[test]
+fn recomputed_answers_are_those_of_a_full_run() {
+    let packages = ["a", "b", "c", "d", "e"];
+    let flags = r#"
+selector(name = "gpu", values = ["no", "yes"], default = "no")
+selector(name = "os", values = ["linux", "mac"], default = "linux")
+config_setting(name = "on", flag_values = {":gpu": "yes"})
+config_setting(name = "mac", flag_values = {":os": "mac"})
+"#;
+    // A small linear congruential generator: the same edits on every run.
+    let mut state: u64 = 0x1_dea5;
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    // Package i's target j may depend on later targets: no cycles, unless
+    // an edit makes one on purpose. Each package's t3 is reached only
+    // where `gpu=yes`.
+    let label = |p: usize, t: usize| format!("//{}:t{t}", packages[p]);
+    let mut model: Vec<Vec<Node>> = (0..packages.len())
+        .map(|p| {
+            (0..4)
+                .map(|t| Node {
+                    name: format!("t{t}"),
+                    deps: Vec::new(),
+                    gpu_deps: Vec::new(),
+                    private: false,
+                    mac_only: false,
+                    alias_of: None,
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .enumerate()
+                .map(|(t, mut n)| {
+                    if p + 1 < packages.len() && t < 3 {
+                        n.deps.push(label(p + 1, t));
+                    }
+                    if t + 1 < 3 {
+                        n.deps.push(label(p, t + 1));
+                    }
+                    if t == 0 {
+                        n.gpu_deps.push(label(p, 3));
+                    }
+                    n
+                })
+                .collect()
+        })
+        .collect();
+    // Only `//a:t0` depends on `//g:x`, and only where `gpu=yes`: a change
+    // to the conditions changes whether the closure of `//a:t0` has it.
+    model[0][0].gpu_deps.push("//g:x".into());
+    let render = |nodes: &[Node]| nodes.iter().map(Node::build).collect::<String>();
+    let mut files: Vec<(String, String)> = vec![
+        ("flags/BUILD".into(), flags.into()),
+        ("g/BUILD".into(), "package(name = \"x\")\n".into()),
+    ];
+    for (p, nodes) in model.iter().enumerate() {
+        files.push((format!("{}/BUILD", packages[p]), render(nodes)));
+    }
+    let borrowed: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let ws = workspace(&borrowed);
+    let root = ws.path();
+    let queries: &[&[&str]] = &[
+        &["cquery", "deps(//a:t0)", "--select", "gpu=yes"],
+        &["cquery", "deps(//a:t1 + //c:t0)", "--select", "os=mac"],
+        &["cquery", "deps(//b:t0)"],
+        &["cquery", "deps(//a:t0)"],
+    ];
+    let mut recomputed = 0;
+    let mut computed_again = 0;
+    for q in queries {
+        sel(root, q);
+    }
+    let mut flags_now = flags.to_string();
+    let mut failed = 0;
+    for round in 0..80 {
+        let p = next(packages.len());
+        let t = next(4);
+        let before = (model[p].clone(), flags_now.clone());
+        let later = |next: &mut dyn FnMut(usize) -> usize| {
+            let q = p + next(packages.len() - p);
+            let u = if q == p {
+                (t + 1 + next(3)).min(3)
+            } else {
+                next(4)
+            };
+            if q == p && u == t {
+                None
+            } else {
+                Some(label(q, u))
+            }
+        };
+        let node = &mut model[p][t];
+        match next(12) {
+            0 | 1 => {
+                if let Some(l) = later(&mut next) {
+                    node.deps.push(l);
+                }
+            }
+            2 | 3 => {
+                if !node.deps.is_empty() {
+                    let i = next(node.deps.len());
+                    node.deps.remove(i);
+                }
+            }
+            4 => {
+                if let Some(l) = later(&mut next) {
+                    node.gpu_deps.retain(|d| d == "//g:x");
+                    node.gpu_deps.push(l);
+                }
+            }
+            5 => node.private = !node.private,
+            6 => node.mac_only = !node.mac_only,
+            7 => {
+                // A dependency on an earlier package: a cycle, often.
+                node.deps.push(label(next(p + 1), next(4)));
+            }
+            8 => {
+                node.alias_of = match node.alias_of {
+                    Some(_) => None,
+                    None => later(&mut next),
+                }
+            }
+            9 => {
+                // A target added, or the last added one removed.
+                let nodes = &mut model[p];
+                if nodes.len() > 4 {
+                    nodes.pop();
+                } else {
+                    let deps = (p + 1 < packages.len())
+                        .then(|| label(p + 1, next(4)))
+                        .into_iter()
+                        .collect();
+                    nodes.push(Node {
+                        name: format!("n{round}"),
+                        deps,
+                        gpu_deps: Vec::new(),
+                        private: false,
+                        mac_only: false,
+                        alias_of: None,
+                    });
+                    // Someone depends on it, or nobody does.
+                    if next(2) == 0 {
+                        nodes[t].deps.push(format!("//{}:n{round}", packages[p]));
+                    }
+                }
+            }
+            10 => {
+                // The conditions change: `on` follows the other value.
+                let value = ["yes", "no"][round % 2];
+                flags_now =
+                    flags.replace("{\":gpu\": \"yes\"}", &format!("{{\":gpu\": \"{value}\"}}"));
+                write(root, "flags/BUILD", &flags_now);
+            }
+            _ => {
+                // A comment: the package is what it was.
+                let text = render(&model[p]);
+                write(
+                    root,
+                    &format!("{}/BUILD", packages[p]),
+                    &format!("# {round}\n{text}"),
+                );
+                continue;
+            }
+        }
+        write(root, &format!("{}/BUILD", packages[p]), &render(&model[p]));
+        let mut fails = false;
+        for q in queries {
+            let cold = sel(root, &[&["--no-cache"], *q].concat());
+            let (cached, phases) = sel_with_phases(root, q);
+            assert_eq!(cached, cold, "round {round}, {q:?}\n{model:#?}");
+            fails |= cold.0 != 0;
+            if phases.contains("recompute answer") {
+                recomputed += 1;
+            } else if phases.contains("stale answer") {
+                computed_again += 1;
+            }
+        }
+        // An edit that breaks a query is undone next round, so that most
+        // rounds start from answers that can be recomputed.
+        if fails {
+            failed += 1;
+            (model[p], flags_now) = before;
+            write(root, &format!("{}/BUILD", packages[p]), &render(&model[p]));
+            write(root, "flags/BUILD", &flags_now);
+        }
+    }
+    eprintln!("recomputed {recomputed}, computed again {computed_again}, failed {failed}");
+    assert!(recomputed >= 40, "recomputed {recomputed} times");
+    assert!(
+        computed_again >= 20,
+        "computed again {computed_again} times"
+    );
+    assert!(failed >= 5, "{failed} edits broke a query");
+}
