@@ -13,9 +13,9 @@ memory (max RSS) of:
                                                which has kept the answer)
   - the same after a comment was added to one BUILD file (warm: that
     package is read again, is what it was, and the answer stands)
-  - the same after a dependency was dropped from (or put back in) one BUILD
-    file: the graph changed, the answer is computed again, and only the
-    package cache helps
+  - the same after a dependency was dropped from one BUILD file (a
+    different one each run): the graph changed, and the kept answer is
+    recomputed from the configured graph kept with it (src/incremental.rs)
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
@@ -161,19 +161,26 @@ def commenter(path):
 
 
 def dep_toggler(path):
-    """A function that drops the first dependency of the file's first plain
-    deps list, and puts it back the next time: a change to the graph. Its
-    `restore` attribute puts the file back as it was."""
+    """A function that changes the graph before each run: it drops the first
+    dependency of the file's first plain deps list, then the second one
+    instead, and so on, alternately, so that no run finds the file as any
+    earlier run left it (an answer kept from the original file is never
+    simply valid again). Its `restore` attribute puts the file back as it
+    was."""
     with open(path) as f:
         original = f.read()
     start = original.index("deps = [") + len("deps = [")
-    end = original.index(", ", start) + len(", ")
-    dropped = original[:start] + original[end:]
+    first = original.index(", ", start) + len(", ")
+    second = original.index(", ", first) + len(", ")
+    variants = [
+        original[:start] + original[first:],
+        original[:first] + original[second:],
+    ]
     counter = iter(range(1 << 30))
 
     def change():
         with open(path, "w") as f:
-            f.write(dropped if next(counter) % 2 == 0 else original)
+            f.write(variants[next(counter) % 2])
 
     def restore():
         with open(path, "w") as f:

@@ -36,7 +36,7 @@ use crate::configuration::{self, Configuration, Configurer, Edges, Request};
 use crate::label::{Label, TargetPattern};
 use crate::query::env::ConfiguredEnv;
 use crate::query::syntax::{Arg, Expr, Func, SetOp};
-use crate::target_graph::{Package, Rule, TargetGraph};
+use crate::target_graph::{Package, Rule, Target, TargetGraph};
 use crate::workspace::Workspace;
 
 /// The configured closure a kept answer printed, by line of the answer: its
@@ -159,10 +159,74 @@ impl KeptGraph {
     }
 }
 
-/// A label's text split as labels order: by package, then by name, on bytes.
-/// `None` if the text is not an absolute label.
-fn split(text: &str) -> Option<(&str, &str)> {
-    text.strip_prefix("//")?.split_once(':')
+/// The lines of a kept answer: one label each, in label order.
+struct Lines<'t> {
+    text: &'t str,
+    /// Where each line starts, and where the text ends.
+    starts: Vec<u32>,
+}
+
+impl<'t> Lines<'t> {
+    /// `None` if `text` does not end a line.
+    fn new(text: &'t str) -> Option<Lines<'t>> {
+        if !text.is_empty() && !text.ends_with('\n') {
+            return None;
+        }
+        let mut starts = Vec::with_capacity(text.len() / 16);
+        starts.push(0);
+        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
+        Some(Lines { text, starts })
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    /// Line `i`, with its newline.
+    fn line(&self, i: usize) -> &'t str {
+        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    }
+
+    /// Line `i`'s label, split as labels order: by package, then by name,
+    /// on bytes. A line that is not an absolute label sorts first.
+    fn label(&self, i: usize) -> (&'t str, &'t str) {
+        let line = self.line(i).trim_end_matches('\n');
+        line.strip_prefix("//")
+            .and_then(|l| l.split_once(':'))
+            .unwrap_or(("", ""))
+    }
+
+    /// The line of the label `//package:name`.
+    fn find(&self, package: &str, name: &str) -> Option<usize> {
+        let (mut lo, mut hi) = (0, self.len());
+        let key = (package.as_bytes(), name.as_bytes());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let (p, m) = self.label(mid);
+            match (p.as_bytes(), m.as_bytes()).cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(mid),
+            }
+        }
+        None
+    }
+
+    /// The first line whose package is not before `package` (with
+    /// `after`: not before nor equal to it).
+    fn package_bound(&self, package: &str, after: bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let p = self.label(mid).0.as_bytes();
+            if p < package.as_bytes() || (after && p == package.as_bytes()) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
 }
 
 /// The answer `text`, which printed the closure `kept`, recomputed now that
@@ -175,12 +239,9 @@ pub fn recompute(
     changed: Vec<Package>,
     request: &Request,
 ) -> Option<String> {
-    let lines: Vec<(&str, &str)> = text
-        .split_terminator('\n')
-        .map(split)
-        .collect::<Option<_>>()?;
+    let lines = Lines::new(text)?;
     let n = lines.len();
-    if !text.ends_with('\n') || kept.ends.len() != n {
+    if kept.ends.len() != n {
         return None;
     }
     // Selectors and conditions are not configured but configure: a change
@@ -219,20 +280,12 @@ pub fn recompute(
     // Nodes: the answer's lines, then the changed packages' targets that
     // were not in it. A changed package's lines are consecutive (lines
     // are in label order).
-    let line_of = |package: &str, name: &str| {
-        lines
-            .binary_search_by(|(p, m)| {
-                p.as_bytes()
-                    .cmp(package.as_bytes())
-                    .then_with(|| m.as_bytes().cmp(name.as_bytes()))
-            })
-            .ok()
-    };
+    let line_of = |package: &str, name: &str| lines.find(package, name);
     let mut is_changed = vec![false; n];
     let mut gone = vec![false; n];
     for p in &changed {
-        let start = lines.partition_point(|(q, _)| q.as_bytes() < p.name.as_bytes());
-        let end = lines.partition_point(|(q, _)| q.as_bytes() <= p.name.as_bytes());
+        let start = lines.package_bound(&p.name, false);
+        let end = lines.package_bound(&p.name, true);
         is_changed[start..end].fill(true);
         gone[start..end].fill(true);
     }
@@ -257,7 +310,7 @@ pub fn recompute(
     // does, only for the targets the closure reaches).
     let mut edges = Edges::default();
     let mut configure = |node: usize| -> Option<Vec<u32>> {
-        let t = target_of[&node];
+        let t: &Target = target_of.get(&node)?;
         cfg.edges(t, &mut edges).ok()?;
         for c in &edges.compatible_with {
             if !cfg.matches(c).ok()? {
@@ -287,9 +340,9 @@ pub fn recompute(
                 continue;
             }
             // A target that is gone is not found.
-            let (package, name) = lines[d];
+            let (package, name) = lines.label(d);
             let id = graph.find(&Label::new(package, name))?;
-            if !graph.is_public(id) && !graph.target_by_id(id).visible_to(lines[i].0) {
+            if !graph.is_public(id) && !graph.target_by_id(id).visible_to(lines.label(i).0) {
                 return None;
             }
         }
@@ -301,7 +354,7 @@ pub fn recompute(
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
     let mut state = vec![NEW; n + added.len()];
-    let mut fresh: Vec<Vec<u32>> = vec![Vec::new(); n + added.len()];
+    let mut fresh: rustc_hash::FxHashMap<usize, Vec<u32>> = Default::default();
     let is_kept = |node: usize| node < n && !is_changed[node];
     let mut stack: Vec<(usize, usize)> = Vec::new();
     for &root in &kept.roots {
@@ -313,7 +366,7 @@ pub fn recompute(
         loop {
             if let Some(node) = next.take().filter(|&node| state[node] == NEW) {
                 if !is_kept(node) {
-                    fresh[node] = configure(node)?;
+                    fresh.insert(node, configure(node)?);
                 }
                 state[node] = OPEN;
                 stack.push((node, 0));
@@ -324,7 +377,7 @@ pub fn recompute(
             let deps = if is_kept(*node) {
                 kept.deps_of(*node)
             } else {
-                &fresh[*node]
+                &fresh[node]
             };
             let Some(&d) = deps.get(*at) else {
                 state[*node] = DONE;
@@ -350,17 +403,18 @@ pub fn recompute(
     reached_added.sort();
     let mut out = String::with_capacity(text.len() + 64 * reached_added.len());
     let mut extra = reached_added.into_iter().peekable();
-    for (i, (package, name)) in lines.iter().enumerate() {
-        if state[i] != DONE {
-            continue;
+    for i in (0..n).filter(|&i| state[i] == DONE) {
+        if extra.peek().is_some() {
+            let (package, name) = lines.label(i);
+            while let Some(l) = extra.next_if(|l| {
+                (l.package().as_bytes(), l.name().as_bytes())
+                    < (package.as_bytes(), name.as_bytes())
+            }) {
+                out.push_str(&l.to_string());
+                out.push('\n');
+            }
         }
-        while let Some(l) = extra.next_if(|l| {
-            (l.package().as_bytes(), l.name().as_bytes()) < (package.as_bytes(), name.as_bytes())
-        }) {
-            out.push_str(&l.to_string());
-            out.push('\n');
-        }
-        out.extend(["//", package, ":", name, "\n"]);
+        out.push_str(lines.line(i));
     }
     for l in extra {
         out.push_str(&l.to_string());
