@@ -283,6 +283,9 @@ pub struct Stale {
     pub graph: KeptGraph,
     /// The changed packages, read again.
     pub changed: Vec<Package>,
+    /// The packages the answer's record has, sorted, if not the whole
+    /// workspace: the answer cannot be recomputed to depend on others.
+    pub covered: Option<Vec<String>>,
 }
 
 /// What a lookup found.
@@ -341,6 +344,7 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
                 text: kept.text,
                 graph,
                 changed,
+                covered: None,
             });
             Ok(Lookup::Miss { dirs, known, stale })
         }
@@ -400,13 +404,27 @@ fn closure_file(key: Key) -> String {
     format!("answer-{hex}.v1")
 }
 
+/// What a lookup of a closure's answer found.
+pub enum ClosureLookup {
+    /// The answer, still valid.
+    Hit(Kept),
+    /// The answer, its packages still those of its record, but some changed
+    /// (see [`Stale`]); `Stale::covered` holds the packages the record has.
+    Stale(Stale),
+    /// Nothing usable.
+    Miss,
+}
+
 /// The answer to the command `key` in `ws` if it was computed from a
 /// closure of packages (see the module's documentation) that is still what
 /// it was. Reads no directory.
-pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
-    let answer: ClosureAnswer = read_record(&ws.root, &closure_file(key), MAGIC, FORMAT)?;
+pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
+    let Some(answer) = read_record::<ClosureAnswer>(&ws.root, &closure_file(key), MAGIC, FORMAT)
+    else {
+        return ClosureLookup::Miss;
+    };
     if answer.sel != env!("CARGO_PKG_VERSION") || answer.root != ws.root || answer.key != key {
-        return None;
+        return ClosureLookup::Miss;
     }
     let inputs = &answer.inputs;
     let dirs = inputs.package_dirs();
@@ -416,10 +434,26 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> Option<Kept> {
         dirs.par_iter()
             .all(|d| crate::workspace::is_preferred_build_file(&d.build_file))
     };
-    let holds = inputs.others_hold()
-        && same_build_files
-        && matches!(inputs.packages_hold(ws, &dirs), Held::Same);
-    holds.then_some(answer.kept)
+    if !inputs.others_hold() || !same_build_files {
+        return ClosureLookup::Miss;
+    }
+    match inputs.packages_hold(ws, &dirs) {
+        Held::Same => ClosureLookup::Hit(answer.kept),
+        Held::Changed(changed) => match answer.kept.graph {
+            Some(graph) => ClosureLookup::Stale(Stale {
+                text: answer.kept.text,
+                graph,
+                changed,
+                covered: Some({
+                    let mut names: Vec<String> = dirs.into_iter().map(|d| d.name).collect();
+                    names.sort();
+                    names
+                }),
+            }),
+            None => ClosureLookup::Miss,
+        },
+        Held::No => ClosureLookup::Miss,
+    }
 }
 
 /// Keeps `kept` as the answer to `key`, computed from the closure of

@@ -32,11 +32,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::configuration::{self, Configuration, Configurer, Edges, Request};
+use crate::configuration::{
+    self, configurable_attrs, each_label, each_value, Configuration, Configurer, Edges, Request,
+};
 use crate::label::{Label, TargetPattern};
 use crate::query::env::ConfiguredEnv;
 use crate::query::syntax::{Arg, Expr, Func, SetOp};
-use crate::target_graph::{Package, Rule, Target, TargetGraph};
+use crate::target_graph::{Package, Rule, Target, TargetGraph, TargetId};
 use crate::workspace::Workspace;
 
 /// The configured closure a kept answer printed, by line of the answer: its
@@ -58,6 +60,35 @@ pub struct KeptGraph {
 /// configured: selectors, conditions, platforms.
 fn configures(rule: &Rule) -> bool {
     !matches!(rule, Rule::Package { .. } | Rule::Alias { .. })
+}
+
+/// The packages of `graph` that declare selectors, conditions or platforms, sorted.
+fn config_packages(graph: &TargetGraph) -> Vec<String> {
+    graph
+        .packages()
+        .filter(|p| p.targets.iter().any(|t| configures(&t.rule)))
+        .map(|p| p.name.clone())
+        .collect()
+}
+
+/// Calls `f` with every label of a target's dependency attributes, in
+/// every branch of every select: its edges in the unconfigured graph.
+fn each_dep(t: &Target, f: &mut impl FnMut(&Label)) {
+    for (name, attr) in configurable_attrs(&t.rule) {
+        if t.rule.dep_attrs().contains(&name) {
+            each_value(attr, &mut |v| each_label(v, &mut *f));
+        }
+    }
+}
+
+/// What an answer printed: the closure in which graph.
+pub enum Mode<'r> {
+    /// `cquery`: the graph configured by this request.
+    Configured(&'r Request),
+    /// `query`: the unconfigured graph, every branch an edge; the answer
+    /// was kept with the files of these packages only (sorted), so it may
+    /// depend on no other.
+    Unconfigured(&'r [String]),
 }
 
 /// The roots of a query that is the closure of targets named by label
@@ -139,16 +170,66 @@ impl KeptGraph {
             .iter()
             .map(|l| graph.find(l).map(|id| line_of[id.index()]))
             .collect::<Option<Vec<u32>>>()?;
-        let config_packages = graph
-            .packages()
-            .filter(|p| p.targets.iter().any(|t| configures(&t.rule)))
-            .map(|p| p.name.clone())
-            .collect();
         Some(KeptGraph {
             roots,
             ends,
             deps,
-            config_packages,
+            config_packages: config_packages(graph),
+        })
+    }
+
+    /// The graph of a `query`'s closure `result` (sorted) over `graph`
+    /// from `roots`: each target's dependencies in every branch of every
+    /// select. `None` if a dependency is not in the result.
+    pub fn unconfigured(
+        graph: &TargetGraph,
+        result: &[Label],
+        roots: &[Label],
+    ) -> Option<KeptGraph> {
+        let ids = result
+            .iter()
+            .map(|l| graph.find(l))
+            .collect::<Option<Vec<TargetId>>>()?;
+        let mut line_of = vec![u32::MAX; graph.len()];
+        for (line, id) in ids.iter().enumerate() {
+            line_of[id.index()] = line as u32;
+        }
+        let mut ends = Vec::with_capacity(result.len());
+        let mut deps = Vec::new();
+        let mut missing = false;
+        for id in &ids {
+            let start = deps.len();
+            each_dep(graph.target_by_id(*id), &mut |l| {
+                let line = graph.find(l).map_or(u32::MAX, |d| line_of[d.index()]);
+                if line == u32::MAX {
+                    missing = true;
+                } else {
+                    deps.push(line);
+                }
+            });
+            deps[start..].sort_unstable();
+            let mut kept = start;
+            for i in start..deps.len() {
+                if i == start || deps[i] != deps[kept - 1] {
+                    deps[kept] = deps[i];
+                    kept += 1;
+                }
+            }
+            deps.truncate(kept);
+            ends.push(deps.len() as u32);
+        }
+        if missing {
+            return None;
+        }
+        let roots = roots
+            .iter()
+            .map(|l| graph.find(l).map(|id| line_of[id.index()]))
+            .collect::<Option<Vec<u32>>>()?;
+        Some(KeptGraph {
+            roots,
+            ends,
+            deps,
+            config_packages: config_packages(graph),
         })
     }
 
@@ -237,7 +318,7 @@ pub fn recompute(
     text: &str,
     kept: &KeptGraph,
     changed: Vec<Package>,
-    request: &Request,
+    mode: Mode,
 ) -> Option<String> {
     let lines = Lines::new(text)?;
     let n = lines.len();
@@ -267,6 +348,12 @@ pub fn recompute(
     around.sort();
     around.dedup();
     around.retain(|name| !changed_names.contains(name));
+    if let Mode::Unconfigured(covered) = mode {
+        // What the answer's record does not cover could change unseen.
+        if !around.iter().all(|p| covered.binary_search(p).is_ok()) {
+            return None;
+        }
+    }
     let mut packages = crate::build_file::load_named(ws, &around)?;
     packages.extend(changed);
     let graph = TargetGraph::new(packages);
@@ -275,7 +362,13 @@ pub fn recompute(
         .map(|name| graph.package(name))
         .collect::<Option<_>>()?;
     configuration::check_targets(&graph, changed.iter().flat_map(|p| p.targets.iter())).ok()?;
-    let cfg = Configurer::new(&graph, Configuration::from_request(&graph, request).ok()?);
+    let cfg = match mode {
+        Mode::Configured(request) => Some(Configurer::new(
+            &graph,
+            Configuration::from_request(&graph, request).ok()?,
+        )),
+        Mode::Unconfigured(_) => None,
+    };
 
     // Nodes: the answer's lines, then the changed packages' targets that
     // were not in it. A changed package's lines are consecutive (lines
@@ -307,20 +400,32 @@ pub fn recompute(
         target_of.insert(node, t);
     }
     // A changed target's edges, configured now (as the configured query
-    // does, only for the targets the closure reaches).
+    // does, only for the targets the closure reaches); in the unconfigured
+    // graph, every branch's.
     let mut edges = Edges::default();
     let mut configure = |node: usize| -> Option<Vec<u32>> {
         let t: &Target = target_of.get(&node)?;
-        cfg.edges(t, &mut edges).ok()?;
-        for c in &edges.compatible_with {
-            if !cfg.matches(c).ok()? {
-                return None;
+        match &cfg {
+            Some(cfg) => {
+                cfg.edges(t, &mut edges).ok()?;
+                for c in &edges.compatible_with {
+                    if !cfg.matches(c).ok()? {
+                        return None;
+                    }
+                }
+            }
+            None => {
+                edges.deps.clear();
+                each_dep(t, &mut |l| edges.deps.push(l.clone()));
             }
         }
         let mut out = Vec::with_capacity(edges.deps.len());
         for d in &edges.deps {
             let id = graph.find(d)?;
-            if !graph.is_public(id) && !graph.target_by_id(id).visible_to(t.label.package()) {
+            let visible = cfg.is_none()
+                || graph.is_public(id)
+                || graph.target_by_id(id).visible_to(t.label.package());
+            if !visible {
                 return None;
             }
             let to = match node_of.get(d) {
@@ -342,13 +447,17 @@ pub fn recompute(
             // A target that is gone is not found.
             let (package, name) = lines.label(d);
             let id = graph.find(&Label::new(package, name))?;
-            if !graph.is_public(id) && !graph.target_by_id(id).visible_to(lines.label(i).0) {
+            let visible = cfg.is_none()
+                || graph.is_public(id)
+                || graph.target_by_id(id).visible_to(lines.label(i).0);
+            if !visible {
                 return None;
             }
         }
     }
 
-    // The closure, depth first; a cycle gives up (the full run reports it).
+    // The closure, depth first; a cycle in the configured graph gives up
+    // (the full run reports it).
     // A changed target's edges are configured when it is reached.
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
@@ -385,7 +494,8 @@ pub fn recompute(
                 continue;
             };
             *at += 1;
-            if state[d as usize] == OPEN {
+            // The unconfigured graph may have cycles; a configured one not.
+            if state[d as usize] == OPEN && cfg.is_some() {
                 return None;
             }
             next = Some(d as usize);

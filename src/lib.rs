@@ -274,6 +274,16 @@ impl Session {
         Ok((session, result, None))
     }
 
+    /// The unconfigured graph of `result`, the answer of `sel query expr`,
+    /// when the query is a closure of targets named by label: the answer
+    /// cache keeps it, to recompute the answer after a change (see
+    /// [`incremental`]).
+    pub fn kept_graph(&self, expr: &str, result: &QueryResult) -> Option<incremental::KeptGraph> {
+        let parsed = query::parse(expr).ok()?;
+        let roots = incremental::closure_roots(&parsed, &self.workspace.cwd_package)?;
+        incremental::KeptGraph::unconfigured(&self.graph, &result.targets, &roots)
+    }
+
     /// `sel query`: the unconfigured graph, every select branch an edge.
     pub fn query(&self, expr: &str) -> Result<QueryResult> {
         let parsed = query::parse(expr)?;

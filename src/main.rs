@@ -113,15 +113,36 @@ fn run(cli: Cli) -> Result<Answer, Error> {
             // `query` loads only the packages its patterns can reach; its
             // answer may be kept, with the files of those packages.
             let key = sel::answers::Key::of_this_process();
-            if let Some(kept) = use_cache
-                .then(|| sel::answers::lookup_closure(&workspace, key))
-                .flatten()
-            {
-                return Ok(kept.into());
+            if use_cache {
+                use sel::answers::ClosureLookup;
+                match sel::answers::lookup_closure(&workspace, key) {
+                    ClosureLookup::Hit(kept) => return Ok(kept.into()),
+                    ClosureLookup::Stale(stale) => {
+                        let covered = stale.covered.unwrap_or_default();
+                        let mode = sel::incremental::Mode::Unconfigured(&covered);
+                        if let Some(text) = sel::incremental::recompute(
+                            &workspace,
+                            &stale.text,
+                            &stale.graph,
+                            stale.changed,
+                            mode,
+                        ) {
+                            return Ok(text.into());
+                        }
+                    }
+                    ClosureLookup::Miss => {}
+                }
             }
             let (session, result, inputs) =
                 Session::load_and_query(workspace, use_cache, &args.expr)?;
             let session = leak(session);
+            // Only the label output prints nothing but the closure's labels.
+            let graph = (use_cache
+                && inputs.is_some()
+                && args.output == sel::output::Format::Label
+                && args.order == sel::output::Order::Sorted)
+                .then(|| session.kept_graph(&args.expr, &result))
+                .flatten();
             Ok(Answer {
                 keep: inputs
                     .filter(|_| use_cache)
@@ -130,7 +151,7 @@ fn run(cli: Cli) -> Result<Answer, Error> {
                         key,
                         inputs,
                         closure: true,
-                        graph: None,
+                        graph,
                     }),
                 ..Body::Rendered(session, result, query_options(args)).into()
             })
@@ -147,7 +168,7 @@ fn run(cli: Cli) -> Result<Answer, Error> {
                     &stale.text,
                     &stale.graph,
                     stale.changed,
-                    &request,
+                    sel::incremental::Mode::Configured(&request),
                 )
             };
             answered(Workspace::discover(&dir)?, recompute, |session| {

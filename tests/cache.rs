@@ -834,8 +834,13 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
         &["cquery", "deps(//a:t1 + //c:t0)", "--select", "os=mac"],
         &["cquery", "deps(//b:t0)"],
         &["cquery", "deps(//a:t0)"],
+        // Loads only what it reaches, keeps its answer with those files,
+        // and recomputes it from the unconfigured graph.
+        &["query", "deps(//a:t0)"],
+        &["query", "deps(//d:t0 + //c:t2)"],
     ];
     let mut recomputed = 0;
+    let mut recomputed_queries = 0;
     let mut computed_again = 0;
     for q in queries {
         sel(root, q);
@@ -860,7 +865,8 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
             }
         };
         let node = &mut model[p][t];
-        match next(12) {
+        let mut broken = false;
+        match next(13) {
             0 | 1 => {
                 if let Some(l) = later(&mut next) {
                     node.deps.push(l);
@@ -921,6 +927,16 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
                     flags.replace("{\":gpu\": \"yes\"}", &format!("{{\":gpu\": \"{value}\"}}"));
                 write(root, "flags/BUILD", &flags_now);
             }
+            11 => {
+                // A BUILD file that does not parse: whoever loads it fails.
+                let text = render(&model[p]);
+                write(
+                    root,
+                    &format!("{}/BUILD", packages[p]),
+                    &format!("{text}package(name = \n"),
+                );
+                broken = true;
+            }
             _ => {
                 // A comment: the package is what it was.
                 let text = render(&model[p]);
@@ -932,7 +948,9 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
                 continue;
             }
         }
-        write(root, &format!("{}/BUILD", packages[p]), &render(&model[p]));
+        if !broken {
+            write(root, &format!("{}/BUILD", packages[p]), &render(&model[p]));
+        }
         let mut fails = false;
         for q in queries {
             let cold = sel(root, &[&["--no-cache"], *q].concat());
@@ -941,6 +959,7 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
             fails |= cold.0 != 0;
             if phases.contains("recompute answer") {
                 recomputed += 1;
+                recomputed_queries += usize::from(q[0] == "query");
             } else if phases.contains("stale answer") {
                 computed_again += 1;
             }
@@ -954,11 +973,57 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
             write(root, "flags/BUILD", &flags_now);
         }
     }
-    eprintln!("recomputed {recomputed}, computed again {computed_again}, failed {failed}");
+    eprintln!("recomputed {recomputed} ({recomputed_queries} queries), computed again {computed_again}, failed {failed}");
     assert!(recomputed >= 40, "recomputed {recomputed} times");
+    assert!(
+        recomputed_queries >= 20,
+        "recomputed {recomputed_queries} queries"
+    );
     assert!(
         computed_again >= 20,
         "computed again {computed_again} times"
     );
     assert!(failed >= 5, "{failed} edits broke a query");
+}
+
+/// A `query`'s answer is kept with the files of the packages it loaded
+/// only, so it is recomputed only while the changed packages mention no
+/// other: one they newly mention (here by a target the closure does not
+/// reach) is loaded, and can fail, by the command itself.
+#[test]
+fn a_recomputed_query_answer_depends_on_no_package_outside_its_record() {
+    let ws = workspace(&[
+        (
+            "x/BUILD",
+            "package(name = \"t\", deps = [\":u\"])\npackage(name = \"u\")\npackage(name = \"lonely\")\n",
+        ),
+        ("y/BUILD", "package(name = \"y0\")\n"),
+    ]);
+    let root = ws.path();
+    let q = ["query", "deps(//x:t)"];
+    assert_eq!(sel(root, &q).1, "//x:t\n//x:u\n");
+    // A dependency dropped: recomputed.
+    write(
+        root,
+        "x/BUILD",
+        "package(name = \"t\")\npackage(name = \"u\")\npackage(name = \"lonely\")\n",
+    );
+    let ((_, out, _), how) = sel_with_phases(root, &q);
+    assert_eq!(out, "//x:t\n");
+    assert!(how.contains("recompute answer"), "{how}");
+    // `//x:lonely` now mentions package `y`: the command loads it.
+    write(
+        root,
+        "x/BUILD",
+        "package(name = \"t\")\npackage(name = \"u\")\npackage(name = \"lonely\", deps = [\"//y:y0\"])\n",
+    );
+    let ((_, out, _), how) = sel_with_phases(root, &q);
+    assert_eq!(out, "//x:t\n");
+    assert!(!how.contains("recompute answer"), "{how}");
+    // So that when `y` breaks, the command fails, as without the cache.
+    write(root, "x/BUILD", "package(name = \"t\")\npackage(name = \"lonely\", deps = [\"//y:y0\"])\npackage(name = \"u\")\n");
+    write(root, "y/BUILD", "package(name = \n");
+    let cold = sel(root, &[&["--no-cache"][..], &q].concat());
+    assert_ne!(cold.0, 0);
+    assert_eq!(sel(root, &q), cold);
 }
