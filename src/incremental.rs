@@ -30,6 +30,7 @@
 //! `sel.toml` (the answer cache checks both before), so their targets'
 //! configured edges, checks and compatibility are what they were too.
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::{Deserialize, Serialize};
 
 use crate::configuration::{
@@ -310,6 +311,41 @@ impl<'t> Lines<'t> {
     }
 }
 
+/// The most walks of a recomputation: each after loading the packages the
+/// previous one reached beyond the kept closure.
+const MAX_ROUNDS: usize = 8;
+
+/// The targets of a recomputation that are not lines of the kept answer.
+#[derive(Default)]
+struct Nodes {
+    /// Their labels: node `n + k` is `added[k]` (`n` lines).
+    added: Vec<Label>,
+    /// The node of each, and of each changed package's target.
+    node_of: FxHashMap<Label, usize>,
+}
+
+impl Nodes {
+    /// Numbers the targets of a loaded package: a changed package's all
+    /// (each that is a line is no longer `gone`), another's those that are
+    /// not lines (a line of an unchanged package keeps its edges).
+    fn add(&mut self, p: &Package, lines: &Lines, changed: bool, gone: &mut [bool]) {
+        for t in &p.targets {
+            let node = match lines.find(t.label.package(), t.label.name()) {
+                Some(line) if changed => {
+                    gone[line] = false;
+                    line
+                }
+                Some(_) => continue,
+                None => {
+                    self.added.push(t.label.clone());
+                    lines.len() + self.added.len() - 1
+                }
+            };
+            self.node_of.insert(t.label.clone(), node);
+        }
+    }
+}
+
 /// The answer `text`, which printed the closure `kept`, recomputed now that
 /// the packages `changed` (read again) are what they are: see the module's
 /// documentation. `None` when that cannot be done with certainty.
@@ -348,167 +384,204 @@ pub fn recompute(
     around.sort();
     around.dedup();
     around.retain(|name| !changed_names.contains(name));
-    if let Mode::Unconfigured(covered) = mode {
-        // What the answer's record does not cover could change unseen.
-        if !around.iter().all(|p| covered.binary_search(p).is_ok()) {
-            return None;
-        }
+    // A `query`'s record covers only some packages: what it does not
+    // cover could change unseen.
+    let is_covered = |name: &str| match mode {
+        Mode::Unconfigured(covered) => covered.binary_search_by(|p| p.as_str().cmp(name)).is_ok(),
+        Mode::Configured(_) => true,
+    };
+    if !around.iter().all(|p| is_covered(p)) {
+        return None;
     }
     let mut packages = crate::build_file::load_named(ws, &around)?;
     packages.extend(changed);
-    let graph = TargetGraph::new(packages);
-    let changed: Vec<&Package> = changed_names
-        .iter()
-        .map(|name| graph.package(name))
-        .collect::<Option<_>>()?;
-    configuration::check_targets(&graph, changed.iter().flat_map(|p| p.targets.iter())).ok()?;
-    let cfg = match mode {
-        Mode::Configured(request) => Some(Configurer::new(
-            &graph,
-            Configuration::from_request(&graph, request).ok()?,
-        )),
-        Mode::Unconfigured(_) => None,
-    };
+    let mut loaded: FxHashSet<String> = packages.iter().map(|p| p.name.clone()).collect();
 
-    // Nodes: the answer's lines, then the changed packages' targets that
-    // were not in it. A changed package's lines are consecutive (lines
-    // are in label order).
-    let line_of = |package: &str, name: &str| lines.find(package, name);
+    // Nodes: the answer's lines, then targets that were not in it (of the
+    // changed packages, and of other packages as the closure reaches them,
+    // loaded as it does). A changed package's lines are consecutive (lines
+    // are in label order), and its targets are configured again; the
+    // other lines keep their edges.
     let mut is_changed = vec![false; n];
     let mut gone = vec![false; n];
-    for p in &changed {
-        let start = lines.package_bound(&p.name, false);
-        let end = lines.package_bound(&p.name, true);
+    for name in &changed_names {
+        let start = lines.package_bound(name, false);
+        let end = lines.package_bound(name, true);
         is_changed[start..end].fill(true);
         gone[start..end].fill(true);
     }
-    let mut added: Vec<&Label> = Vec::new();
-    let mut node_of = rustc_hash::FxHashMap::default();
-    let mut target_of = rustc_hash::FxHashMap::default();
-    for t in changed.iter().flat_map(|p| p.targets.iter()) {
-        let node = match line_of(t.label.package(), t.label.name()) {
-            Some(line) => {
-                gone[line] = false;
-                line
-            }
-            None => {
-                added.push(&t.label);
-                n + added.len() - 1
-            }
-        };
-        node_of.insert(t.label.clone(), node);
-        target_of.insert(node, t);
+    let mut nodes = Nodes::default();
+    for p in &packages {
+        nodes.add(p, &lines, changed_names.contains(&p.name), &mut gone);
     }
-    // A changed target's edges, configured now (as the configured query
-    // does, only for the targets the closure reaches); in the unconfigured
-    // graph, every branch's.
-    let mut edges = Edges::default();
-    let mut configure = |node: usize| -> Option<Vec<u32>> {
-        let t: &Target = target_of.get(&node)?;
-        match &cfg {
-            Some(cfg) => {
-                cfg.edges(t, &mut edges).ok()?;
-                for c in &edges.compatible_with {
-                    if !cfg.matches(c).ok()? {
-                        return None;
-                    }
-                }
-            }
-            None => {
-                edges.deps.clear();
-                each_dep(t, &mut |l| edges.deps.push(l.clone()));
-            }
-        }
-        let mut out = Vec::with_capacity(edges.deps.len());
-        for d in &edges.deps {
-            let id = graph.find(d)?;
-            let visible = cfg.is_none()
-                || graph.is_public(id)
-                || graph.target_by_id(id).visible_to(t.label.package());
-            if !visible {
-                return None;
-            }
-            let to = match node_of.get(d) {
-                Some(&to) => to,
-                None => line_of(d.package(), d.name())?,
-            };
-            out.push(to as u32);
-        }
-        Some(out)
-    };
-    // The unchanged lines' edges into changed packages still lead to a
-    // target visible to them.
-    for i in (0..n).filter(|&i| !is_changed[i]) {
-        for &d in kept.deps_of(i) {
-            let d = d as usize;
-            if !is_changed[d] {
-                continue;
-            }
-            // A target that is gone is not found.
-            let (package, name) = lines.label(d);
-            let id = graph.find(&Label::new(package, name))?;
-            let visible = cfg.is_none()
-                || graph.is_public(id)
-                || graph.target_by_id(id).visible_to(lines.label(i).0);
-            if !visible {
-                return None;
-            }
-        }
-    }
-
-    // The closure, depth first; a cycle in the configured graph gives up
-    // (the full run reports it).
-    // A changed target's edges are configured when it is reached.
+    let mut fresh: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
     const NEW: u8 = 0;
     const OPEN: u8 = 1;
     const DONE: u8 = 2;
-    let mut state = vec![NEW; n + added.len()];
-    let mut fresh: rustc_hash::FxHashMap<usize, Vec<u32>> = Default::default();
-    let is_kept = |node: usize| node < n && !is_changed[node];
-    let mut stack: Vec<(usize, usize)> = Vec::new();
-    for &root in &kept.roots {
-        let root = root as usize;
-        if gone[root] {
+    let mut first_round = true;
+    let mut rounds = 0;
+    let state = loop {
+        // A closure that reaches far beyond the kept one is as well
+        // computed from scratch.
+        rounds += 1;
+        if rounds > MAX_ROUNDS {
             return None;
         }
-        let mut next = Some(root);
-        loop {
-            if let Some(node) = next.take().filter(|&node| state[node] == NEW) {
-                if !is_kept(node) {
-                    fresh.insert(node, configure(node)?);
+        let graph = TargetGraph::new(std::mem::take(&mut packages));
+        let cfg = match mode {
+            Mode::Configured(request) => Some(Configurer::new(
+                &graph,
+                Configuration::from_request(&graph, request).ok()?,
+            )),
+            Mode::Unconfigured(_) => None,
+        };
+        let visible = |id: TargetId, from: &str| {
+            cfg.is_none() || graph.is_public(id) || graph.target_by_id(id).visible_to(from)
+        };
+        if std::mem::take(&mut first_round) {
+            let changed = changed_names.iter().flat_map(|name| graph.package(name));
+            configuration::check_targets(&graph, changed.flat_map(|p| p.targets.iter())).ok()?;
+            // The unchanged lines' edges into changed packages still lead
+            // to a target visible to them (a target that is gone is not
+            // found).
+            for i in (0..n).filter(|&i| !is_changed[i]) {
+                for &d in kept.deps_of(i) {
+                    if is_changed[d as usize] {
+                        let (package, name) = lines.label(d as usize);
+                        let id = graph.find(&Label::new(package, name))?;
+                        if !visible(id, lines.label(i).0) {
+                            return None;
+                        }
+                    }
                 }
-                state[node] = OPEN;
-                stack.push((node, 0));
             }
-            let Some((node, at)) = stack.last_mut() else {
-                break;
+        }
+        // A target's edges, configured now (as the configured query does,
+        // only for the targets the closure reaches); in the unconfigured
+        // graph, every branch's. The packages of dependencies not loaded
+        // yet go to `missing`.
+        let mut edges = Edges::default();
+        let mut missing: Vec<String> = Vec::new();
+        let mut configure = |node: usize, missing: &mut Vec<String>| -> Option<Option<Vec<u32>>> {
+            let label = match node.checked_sub(n) {
+                Some(k) => nodes.added[k].clone(),
+                None => {
+                    let (package, name) = lines.label(node);
+                    Label::new(package, name)
+                }
             };
-            let deps = if is_kept(*node) {
-                kept.deps_of(*node)
-            } else {
-                &fresh[node]
-            };
-            let Some(&d) = deps.get(*at) else {
-                state[*node] = DONE;
-                stack.pop();
-                continue;
-            };
-            *at += 1;
-            // The unconfigured graph may have cycles; a configured one not.
-            if state[d as usize] == OPEN && cfg.is_some() {
+            let t = graph.target_by_id(graph.find(&label)?);
+            match &cfg {
+                Some(cfg) => {
+                    cfg.edges(t, &mut edges).ok()?;
+                    for c in &edges.compatible_with {
+                        if !cfg.matches(c).ok()? {
+                            return None;
+                        }
+                    }
+                }
+                None => {
+                    edges.deps.clear();
+                    each_dep(t, &mut |l| edges.deps.push(l.clone()));
+                }
+            }
+            let before = missing.len();
+            let mut out = Vec::with_capacity(edges.deps.len());
+            for d in &edges.deps {
+                if !loaded.contains(d.package()) {
+                    missing.push(d.package().to_string());
+                    continue;
+                }
+                if !visible(graph.find(d)?, label.package()) {
+                    return None;
+                }
+                let to = match nodes.node_of.get(d) {
+                    Some(&to) => to,
+                    None => lines.find(d.package(), d.name())?,
+                };
+                out.push(to as u32);
+            }
+            Some((missing.len() == before).then_some(out))
+        };
+
+        // The closure, depth first; a cycle in the configured graph gives
+        // up (the full run reports it). A target whose dependencies are not
+        // all loaded yet is not followed this round.
+        let mut state = vec![NEW; n + nodes.added.len()];
+        let is_kept = |node: usize| node < n && !is_changed[node];
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for &root in &kept.roots {
+            let root = root as usize;
+            if gone[root] {
                 return None;
             }
-            next = Some(d as usize);
+            let mut next = Some(root);
+            loop {
+                if let Some(node) = next.take().filter(|&node| state[node] == NEW) {
+                    if !is_kept(node) && !fresh.contains_key(&node) {
+                        if let Some(out) = configure(node, &mut missing)? {
+                            fresh.insert(node, out);
+                        }
+                    }
+                    state[node] = OPEN;
+                    stack.push((node, 0));
+                }
+                let Some((node, at)) = stack.last_mut() else {
+                    break;
+                };
+                let deps: &[u32] = if is_kept(*node) {
+                    kept.deps_of(*node)
+                } else {
+                    fresh.get(node).map_or(&[], |d| d.as_slice())
+                };
+                let Some(&d) = deps.get(*at) else {
+                    state[*node] = DONE;
+                    stack.pop();
+                    continue;
+                };
+                *at += 1;
+                // The unconfigured graph may have cycles; a configured one not.
+                if state[d as usize] == OPEN && cfg.is_some() {
+                    return None;
+                }
+                next = Some(d as usize);
+            }
         }
-    }
+        if missing.is_empty() {
+            break state;
+        }
+        // Load what the closure reached, and what those packages mention
+        // (their targets' dependencies, next round), then walk again.
+        missing.sort();
+        missing.dedup();
+        let mut more = crate::build_file::load_named(ws, &missing)?;
+        let mentioned: Vec<String> = more
+            .iter()
+            .flat_map(crate::build_file::mentioned_packages)
+            .filter(|p| !loaded.contains(p) && missing.binary_search(p).is_err())
+            .collect::<FxHashSet<String>>()
+            .into_iter()
+            .collect();
+        more.extend(crate::build_file::load_named(ws, &mentioned)?);
+        if !more.iter().all(|p| is_covered(&p.name)) {
+            return None;
+        }
+        for p in &more {
+            loaded.insert(p.name.clone());
+            nodes.add(p, &lines, false, &mut gone);
+        }
+        packages = graph.into_packages();
+        packages.extend(more);
+    };
 
     // The answer: the lines reached, and the added targets reached, in
     // label order.
-    let mut reached_added: Vec<&Label> = added
+    let mut reached_added: Vec<&Label> = nodes
+        .added
         .iter()
         .enumerate()
         .filter(|(k, _)| state[n + k] == DONE)
-        .map(|(_, l)| *l)
+        .map(|(_, l)| l)
         .collect();
     reached_added.sort();
     let mut out = String::with_capacity(text.len() + 64 * reached_added.len());

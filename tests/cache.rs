@@ -1027,3 +1027,50 @@ fn a_recomputed_query_answer_depends_on_no_package_outside_its_record() {
     assert_ne!(cold.0, 0);
     assert_eq!(sel(root, &q), cold);
 }
+
+/// A recomputed closure may reach targets the kept one did not (a
+/// dependency put back): their packages are loaded as the walk reaches
+/// them, as the command itself would. (A `query` kept with the files of
+/// its closure only is computed again instead.)
+#[test]
+fn a_recomputed_closure_loads_what_it_newly_reaches() {
+    let ws = workspace(&[
+        ("r/BUILD", "package(name = \"r\", deps = [\"//a:x\"])\n"),
+        ("a/BUILD", "package(name = \"x\")\n"),
+        ("b/BUILD", "package(name = \"y\", deps = [\"//c:z\"])\n"),
+        ("c/BUILD", "package(name = \"z\", deps = [\"//d:w\"])\n"),
+        ("d/BUILD", "package(name = \"w\")\n"),
+    ]);
+    let root = ws.path();
+    for q in [&["query", "deps(//r:r)"][..], &["cquery", "deps(//r:r)"]] {
+        // Kept without `b`, `c`, `d`; then `//a:x` depends on `//b:y`.
+        write(root, "a/BUILD", "package(name = \"x\")\n");
+        sel(root, q);
+        write(
+            root,
+            "a/BUILD",
+            "package(name = \"x\", deps = [\"//b:y\"])\n",
+        );
+        let cold = sel(root, &[&["--no-cache"][..], q].concat());
+        assert_eq!(cold.1, "//a:x\n//b:y\n//c:z\n//d:w\n//r:r\n");
+        let (cached, how) = sel_with_phases(root, q);
+        assert_eq!(cached, cold, "{q:?}");
+        // A `query` is kept with the files of `r` and `a` only: one that
+        // reaches further is computed again (and kept with those files).
+        assert_eq!(
+            how.contains("recompute answer"),
+            q[0] == "cquery",
+            "{q:?}: {how}"
+        );
+        // What it newly reaches is checked as in a full run: `//d:w` is
+        // not visible to `//c:z`.
+        write(
+            root,
+            "d/BUILD",
+            "package(name = \"w\", visibility = [\"//visibility:private\"])\n",
+        );
+        let cold = sel(root, &[&["--no-cache"][..], q].concat());
+        assert_eq!(sel(root, q), cold, "{q:?}");
+        write(root, "d/BUILD", "package(name = \"w\")\n");
+    }
+}

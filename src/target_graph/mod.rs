@@ -789,6 +789,11 @@ impl TargetGraph {
         }
     }
 
+    /// The packages, sorted by path, taking the graph apart.
+    pub fn into_packages(self) -> Vec<Package> {
+        self.packages
+    }
+
     /// The packages, sorted by path.
     pub fn packages(&self) -> impl Iterator<Item = &Package> {
         self.packages.iter()
