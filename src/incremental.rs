@@ -1,16 +1,17 @@
 //! Kept answers recomputed after a change, without loading the workspace.
 //!
 //! A `cquery 'deps(//a:b + //c:d)'` printing labels (the default output,
-//! sorted) prints the closure of its roots in the configured graph. The
-//! answer cache ([`crate::answers`]) keeps that answer with the closure's
-//! configured edges, by line of the answer: a [`KeptGraph`]. When BUILD
-//! files changed since and their packages are not what they were (a
-//! dependency added or dropped), the answer is recomputed from those edges
-//! ([`recompute`]): the changed packages' targets are checked and
-//! configured again, against the packages they mention and those that
-//! declare selectors and conditions, and the closure is walked again.
-//! Nothing else is loaded: at 100,000 targets that is a few milliseconds
-//! where a load takes a fifth of a second.
+//! sorted) prints the closure of its roots in the configured graph; a
+//! `query` of the same form, in the unconfigured graph (every branch of
+//! every select an edge). The answer cache ([`crate::answers`]) keeps such
+//! an answer with the closure's edges, by line of the answer: a
+//! [`KeptGraph`]. When BUILD files changed since and their packages are not
+//! what they were (a dependency added or dropped), the answer is recomputed
+//! from those edges ([`recompute`]): the changed packages' targets are
+//! checked and configured again, against the packages they mention and
+//! those that declare selectors and conditions, and the closure is walked
+//! again. Nothing else is loaded: at 100,000 targets that is about ten
+//! milliseconds where a load takes a fifth of a second.
 //!
 //! The recomputed answer is the full run's. Recomputing gives up, and the
 //! command loads the workspace as usual (so that the answer, or the error,
@@ -22,9 +23,16 @@
 //!   exist or is not visible to it;
 //! - a target of the closure depends on a changed package's target that no
 //!   longer exists or is no longer visible to it, or a root no longer exists;
-//! - the closure now reaches a target outside the changed packages that it
-//!   did not reach before (its edges are not kept);
-//! - the closure has a cycle.
+//! - the configured closure has a cycle (the unconfigured graph may);
+//! - for a `query`, whose answer is kept with the files of the packages it
+//!   loaded only ([`crate::answers::lookup_closure`]): the changed packages
+//!   mention, or the closure reaches, a package outside those.
+//!
+//! A closure that now reaches targets the kept one did not (a dependency
+//! put back) has no kept edges for them: their packages are loaded as the
+//! walk reaches them, with the packages they mention, and their targets
+//! configured (and their edges checked) like the changed ones; the walk is
+//! done again, up to [`MAX_ROUNDS`] times.
 //!
 //! Unchanged packages are what they were, and so are the .bzl files and
 //! `sel.toml` (the answer cache checks both before), so their targets'
