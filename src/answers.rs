@@ -24,6 +24,11 @@
 //! All answers in the file share one record of the workspace's files: an
 //! answer computed from other files replaces them all.
 //!
+//! The answer of a closure query also keeps the graph it printed, in a
+//! file of its own (`graph-KEY.v1`, with the hash of the answer's text),
+//! read only when the answer is stale: [`crate::incremental`] recomputes
+//! the answer from it.
+//!
 //! A `query` that loads only the packages its patterns name and those they
 //! mention (see [`crate::Session::load_and_query`]) depends on nothing else:
 //! its answer is kept in a file of its own (`answer-KEY.v1`), with the
@@ -45,7 +50,7 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 /// The most changed BUILD files read again to see whether their packages
 /// changed; with more (a branch switched, say), the workspace is loaded.
 const MAX_REREAD: usize = 64;
@@ -268,9 +273,6 @@ pub struct Kept {
     pub text: String,
     /// On stderr: the warnings of a successful command.
     pub warnings: String,
-    /// The configured graph it printed, for a closure query: with it, the
-    /// answer can be recomputed after a change ([`crate::incremental`]).
-    pub graph: Option<KeptGraph>,
 }
 
 /// A kept answer with its graph, whose packages changed since it was
@@ -340,7 +342,7 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
         Held::Same => Ok(Lookup::Hit(kept)),
         Held::Changed(changed) => {
             let known = known();
-            let stale = kept.graph.map(|graph| Stale {
+            let stale = read_graph(&ws.root, key, &kept.text).map(|graph| Stale {
                 text: kept.text,
                 graph,
                 changed,
@@ -371,11 +373,8 @@ impl Pending {
         // A recomputed answer has no warnings: with some, it is not kept
         // for that.
         let graph = self.graph.filter(|_| warnings.is_empty());
-        let kept = Kept {
-            text,
-            warnings,
-            graph,
-        };
+        store_graph(&self.root, self.key, &text, graph);
+        let kept = Kept { text, warnings };
         if self.closure {
             store_closure(&self.root, self.key, kept, self.inputs);
         } else {
@@ -439,7 +438,7 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
     }
     match inputs.packages_hold(ws, &dirs) {
         Held::Same => ClosureLookup::Hit(answer.kept),
-        Held::Changed(changed) => match answer.kept.graph {
+        Held::Changed(changed) => match read_graph(&ws.root, key, &answer.kept.text) {
             Some(graph) => ClosureLookup::Stale(Stale {
                 text: answer.kept.text,
                 graph,
@@ -471,6 +470,64 @@ pub fn store_closure(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
         kept,
     };
     write_record(root, &closure_file(key), MAGIC, FORMAT, &answer);
+    remove_oldest(root, "answer-", MAX_CLOSURE_ANSWERS);
+}
+
+/// The graph a kept answer printed, in a file of its own: only a lookup
+/// that finds the answer stale reads it.
+#[derive(Serialize, Deserialize)]
+struct GraphFile {
+    sel: String,
+    root: PathBuf,
+    key: Key,
+    /// The hash of the answer's text: a graph is used only with the answer
+    /// it was kept with.
+    text: Hash,
+    graph: KeptGraph,
+}
+
+/// The most graph files kept; the least recently written go first.
+const MAX_GRAPHS: usize = MAX_ANSWERS + MAX_CLOSURE_ANSWERS;
+
+/// The name of the file of the graph of the answer to `key`.
+fn graph_file(key: Key) -> String {
+    let hex: String = key.0[..12].iter().map(|b| format!("{b:02x}")).collect();
+    format!("graph-{hex}.v1")
+}
+
+/// Keeps `graph` as the graph of the answer `text` to `key` (or, with none,
+/// removes the one kept before); the oldest files beyond [`MAX_GRAPHS`]
+/// are removed. Best effort.
+fn store_graph(root: &Path, key: Key, text: &str, graph: Option<KeptGraph>) {
+    let name = graph_file(key);
+    let Some(graph) = graph else {
+        let _ = std::fs::remove_file(root.join(crate::build_file::cache::DIR).join(name));
+        return;
+    };
+    let file = GraphFile {
+        sel: env!("CARGO_PKG_VERSION").to_string(),
+        root: root.to_path_buf(),
+        key,
+        text: *blake3::hash(text.as_bytes()).as_bytes(),
+        graph,
+    };
+    write_record(root, &name, MAGIC, FORMAT, &file);
+    remove_oldest(root, "graph-", MAX_GRAPHS);
+}
+
+/// The graph kept with the answer `text` to `key`, if there is one.
+fn read_graph(root: &Path, key: Key, text: &str) -> Option<KeptGraph> {
+    let file: GraphFile = read_record(root, &graph_file(key), MAGIC, FORMAT)?;
+    let same = file.sel == env!("CARGO_PKG_VERSION")
+        && file.root == root
+        && file.key == key
+        && file.text == *blake3::hash(text.as_bytes()).as_bytes();
+    same.then_some(file.graph)
+}
+
+/// Removes the oldest cache files whose names start with `prefix`, beyond
+/// the `keep` most recently written.
+fn remove_oldest(root: &Path, prefix: &str, keep: usize) {
     let Ok(entries) = std::fs::read_dir(root.join(crate::build_file::cache::DIR)) else {
         return;
     };
@@ -479,12 +536,12 @@ pub fn store_closure(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
         .filter(|e| {
             let name = e.file_name();
             let name = name.to_string_lossy();
-            name.starts_with("answer-") && name.ends_with(".v1")
+            name.starts_with(prefix) && name.ends_with(".v1")
         })
         .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
         .collect();
     files.sort();
-    let excess = files.len().saturating_sub(MAX_CLOSURE_ANSWERS);
+    let excess = files.len().saturating_sub(keep);
     for (_, path) in &files[..excess] {
         let _ = std::fs::remove_file(path);
     }

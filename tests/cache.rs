@@ -318,6 +318,53 @@ fn a_corrupt_answers_file_is_ignored_and_rewritten() {
         assert_eq!(sel_timed(root, &q), (answer.clone(), false));
         assert_ne!(std::fs::read(&file).unwrap(), bad, "rewritten");
     }
+    // The graph kept with the answer, corrupt or another answer's: the
+    // answer is computed again, never recomputed from it. (`sel_timed`
+    // runs in the workspace, not with `-C`: another command, whose graph
+    // goes.)
+    std::fs::remove_dir_all(root.join(".sel-cache")).unwrap();
+    sel(root, &q);
+    let graph_of = |root: &Path| {
+        std::fs::read_dir(root.join(".sel-cache"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("graph-")
+            })
+            .expect("a graph is kept with the answer")
+    };
+    let graph = graph_of(root);
+    let good = std::fs::read(&graph).unwrap();
+    let mut flipped = good.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x01;
+    let other = {
+        let other = start();
+        write(
+            other.path(),
+            "lib/BUILD",
+            "package(name = \"cuda\", deps = [\":core\"])\npackage(name = \"core\")\n",
+        );
+        sel(other.path(), &q);
+        std::fs::read(graph_of(other.path())).unwrap()
+    };
+    for (round, bad) in [Vec::new(), flipped, other].into_iter().enumerate() {
+        std::fs::write(&graph, &bad).unwrap();
+        // `cuda` depends on `core` now, then not, and so on.
+        let lib = match round % 2 {
+            0 => "package(name = \"cuda\", deps = [\":core\"])\npackage(name = \"core\")\n",
+            _ => "package(name = \"cuda\")\npackage(name = \"core\")\n",
+        };
+        write(root, "lib/BUILD", lib);
+        let cold = sel(root, &[&["--no-cache"][..], &q].concat());
+        let (cached, how) = sel_with_phases(root, &q);
+        assert_eq!(cached, cold, "round {round}");
+        assert!(!how.contains("recompute answer"), "round {round}: {how}");
+    }
     // A failing command keeps nothing: it fails again, with its error.
     write(root, "lib/BUILD", "package(name = \"cuda\"\n");
     for _ in 0..2 {
