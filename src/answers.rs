@@ -50,7 +50,7 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 /// The most changed BUILD files read again to see whether their packages
 /// changed; with more (a branch switched, say), the workspace is loaded.
 const MAX_REREAD: usize = 64;

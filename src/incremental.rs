@@ -1,11 +1,12 @@
 //! Kept answers recomputed after a change, without loading the workspace.
 //!
-//! A `cquery 'deps(//a:b + //c:d)'` printing labels (the default output,
-//! sorted) prints the closure of its roots in the configured graph; a
-//! `query` of the same form, in the unconfigured graph (every branch of
-//! every select an edge). The answer cache ([`crate::answers`]) keeps such
-//! an answer with the closure's edges, by line of the answer: a
-//! [`KeptGraph`]. When BUILD files changed since and their packages are not
+//! A `cquery 'deps(//a:b + //c:d)'` prints the closure of its roots in the
+//! configured graph; a `query` of the same form, in the unconfigured graph
+//! (every branch of every select an edge). Printed one item a target in
+//! label order (a line of `--output=label` or `label_kind`, an element of
+//! the JSON document's `targets`: a [`Shape`]), such an answer is kept by
+//! the answer cache ([`crate::answers`]) with the closure's edges, by item
+//! of the answer: a [`KeptGraph`]. When BUILD files changed since and their packages are not
 //! what they were (a dependency added or dropped), the answer is recomputed
 //! from those edges ([`recompute`]): the changed packages' targets are
 //! checked and configured again, against the packages they mention and
@@ -27,6 +28,11 @@
 //! - for a `query`, whose answer is kept with the files of the packages it
 //!   loaded only ([`crate::answers::lookup_closure`]): the changed packages
 //!   mention, or the closure reaches, a package outside those.
+//!
+//! The items of unchanged packages' targets are copied from the kept
+//! answer; those of the changed packages' targets (which may have moved in
+//! their files, and whose attributes may have changed) and of targets newly
+//! reached are written anew.
 //!
 //! A closure that now reaches targets the kept one did not (a dependency
 //! put back) has no kept edges for them: their packages are loaded as the
@@ -50,8 +56,8 @@ use crate::query::syntax::{Arg, Expr, Func, SetOp};
 use crate::target_graph::{Package, Rule, Target, TargetGraph, TargetId};
 use crate::workspace::Workspace;
 
-/// The configured closure a kept answer printed, by line of the answer: its
-/// roots, and each target's configured dependencies.
+/// The closure a kept answer printed, by item of the answer (a line is
+/// the item of a label output): its roots, and each target's dependencies.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptGraph {
     /// The lines of the query's roots.
@@ -63,6 +69,8 @@ pub struct KeptGraph {
     deps: Vec<u32>,
     /// The packages that declare selectors, conditions or platforms, sorted.
     config_packages: Vec<String>,
+    /// How the answer printed its targets.
+    shape: Shape,
 }
 
 /// Whether targets of this rule decide configurations rather than being
@@ -184,6 +192,7 @@ impl KeptGraph {
             ends,
             deps,
             config_packages: config_packages(graph),
+            shape: Shape::Labels,
         })
     }
 
@@ -239,7 +248,13 @@ impl KeptGraph {
             ends,
             deps,
             config_packages: config_packages(graph),
+            shape: Shape::Labels,
         })
+    }
+
+    /// The graph of the same answer printed in `shape`.
+    pub fn printed(self, shape: Shape) -> KeptGraph {
+        KeptGraph { shape, ..self }
     }
 
     /// The dependencies of line `i`.
@@ -249,44 +264,151 @@ impl KeptGraph {
     }
 }
 
-/// The lines of a kept answer: one label each, in label order.
-struct Lines<'t> {
-    text: &'t str,
-    /// Where each line starts, and where the text ends.
-    starts: Vec<u32>,
+/// How a kept answer printed its targets, one item each, in label order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Shape {
+    /// `--output=label`: a line of the label.
+    #[default]
+    Labels,
+    /// `--output=label_kind`: a line `KIND rule LABEL`.
+    LabelKinds,
+    /// `--output=json`: an element of the document's `targets` array.
+    Json,
 }
 
-impl<'t> Lines<'t> {
-    /// `None` if `text` does not end a line.
-    fn new(text: &'t str) -> Option<Lines<'t>> {
-        if !text.is_empty() && !text.ends_with('\n') {
-            return None;
+impl Shape {
+    /// The shape of answers printed in `format` in label order, if their
+    /// targets are items of this kind.
+    pub fn of(format: crate::output::Format, order: crate::output::Order) -> Option<Shape> {
+        use crate::output::{Format, Order};
+        match (format, order) {
+            (Format::Label, Order::Sorted) => Some(Shape::Labels),
+            (Format::LabelKind, Order::Sorted) => Some(Shape::LabelKinds),
+            (Format::Json, Order::Sorted) => Some(Shape::Json),
+            _ => None,
         }
-        let mut starts = Vec::with_capacity(text.len() / 16);
-        starts.push(0);
-        starts.extend(memchr::memchr_iter(b'\n', text.as_bytes()).map(|i| i as u32 + 1));
-        Some(Lines { text, starts })
+    }
+}
+
+/// The items of a kept answer, one a target, in label order: each line of
+/// a label output, each element of a JSON document's `targets`.
+struct Items<'t> {
+    text: &'t str,
+    shape: Shape,
+    /// Where each item starts and ends (a line with its newline; a JSON
+    /// element without the separator after it).
+    spans: Vec<(u32, u32)>,
+    /// Where each item's label is.
+    labels: Vec<(u32, u32)>,
+}
+
+/// How a JSON document's `targets` array holds its elements (as
+/// `serde_json`'s pretty printer writes them): each starts with a line of
+/// its own opening brace, indented by four spaces, and ends with a line of
+/// its closing brace; its fields are indented by six.
+const JSON_ITEM_START: &[u8] = b"\n    {\n";
+const JSON_ITEM_END: &[u8] = b"\n    }";
+const JSON_LABEL: &[u8] = b"\n      \"label\": \"";
+const JSON_SEPARATOR: &str = ",\n";
+
+impl<'t> Items<'t> {
+    /// `None` if `text` is not an answer of this shape.
+    fn new(text: &'t str, shape: Shape) -> Option<Items<'t>> {
+        let bytes = text.as_bytes();
+        let mut spans = Vec::with_capacity(text.len() / 16);
+        let mut labels = Vec::with_capacity(text.len() / 16);
+        match shape {
+            Shape::Labels | Shape::LabelKinds => {
+                if !text.is_empty() && !text.ends_with('\n') {
+                    return None;
+                }
+                let mut start = 0;
+                for end in memchr::memchr_iter(b'\n', bytes) {
+                    let line = &text[start..end];
+                    let at = match shape {
+                        Shape::Labels => start,
+                        _ => start + line.find(" rule ")? + " rule ".len(),
+                    };
+                    spans.push((start as u32, end as u32 + 1));
+                    labels.push((at as u32, end as u32));
+                    start = end + 1;
+                }
+            }
+            Shape::Json => {
+                let item_start = memchr::memmem::Finder::new(JSON_ITEM_START);
+                let item_end = memchr::memmem::Finder::new(JSON_ITEM_END);
+                let label = memchr::memmem::Finder::new(JSON_LABEL);
+                let mut from = 0;
+                while let Some(at) = item_start.find(&bytes[from..]) {
+                    let start = from + at + 1;
+                    // Elements follow one another with a separator.
+                    if let Some(&(_, end)) = spans.last() {
+                        if text.get(end as usize..start)? != JSON_SEPARATOR {
+                            return None;
+                        }
+                    }
+                    let end = start + item_end.find(&bytes[start..])? + JSON_ITEM_END.len();
+                    let field = start + label.find(&bytes[start..end])? + JSON_LABEL.len();
+                    let field_end = field + memchr::memchr(b'"', &bytes[field..end])?;
+                    // A label JSON escapes would not be the label's text.
+                    if bytes[field..field_end].contains(&b'\\') {
+                        return None;
+                    }
+                    spans.push((start as u32, end as u32));
+                    labels.push((field as u32, field_end as u32));
+                    from = end;
+                }
+                // The document has its fields before and after `targets`.
+                spans.first()?;
+            }
+        }
+        Some(Items {
+            text,
+            shape,
+            spans,
+            labels,
+        })
     }
 
     fn len(&self) -> usize {
-        self.starts.len() - 1
+        self.spans.len()
     }
 
-    /// Line `i`, with its newline.
-    fn line(&self, i: usize) -> &'t str {
-        &self.text[self.starts[i] as usize..self.starts[i + 1] as usize]
+    /// Item `i`, as it was written.
+    fn item(&self, i: usize) -> &'t str {
+        let (start, end) = self.spans[i];
+        &self.text[start as usize..end as usize]
     }
 
-    /// Line `i`'s label, split as labels order: by package, then by name,
-    /// on bytes. A line that is not an absolute label sorts first.
+    /// What comes before the first item.
+    fn head(&self) -> &'t str {
+        &self.text[..self.spans.first().map_or(0, |s| s.0 as usize)]
+    }
+
+    /// What comes after the last item.
+    fn tail(&self) -> &'t str {
+        &self.text[self.spans.last().map_or(0, |s| s.1 as usize)..]
+    }
+
+    /// What is written between two items.
+    fn separator(&self) -> &'static str {
+        match self.shape {
+            Shape::Json => JSON_SEPARATOR,
+            Shape::Labels | Shape::LabelKinds => "",
+        }
+    }
+
+    /// Item `i`'s label, split as labels order: by package, then by name,
+    /// on bytes. A label that is not absolute sorts first.
     fn label(&self, i: usize) -> (&'t str, &'t str) {
-        let line = self.line(i).trim_end_matches('\n');
-        line.strip_prefix("//")
+        let (start, end) = self.labels[i];
+        self.text[start as usize..end as usize]
+            .strip_prefix("//")
             .and_then(|l| l.split_once(':'))
             .unwrap_or(("", ""))
     }
 
-    /// The line of the label `//package:name`.
+    /// The item of the label `//package:name`.
     fn find(&self, package: &str, name: &str) -> Option<usize> {
         let (mut lo, mut hi) = (0, self.len());
         let key = (package.as_bytes(), name.as_bytes());
@@ -302,7 +424,7 @@ impl<'t> Lines<'t> {
         None
     }
 
-    /// The first line whose package is not before `package` (with
+    /// The first item whose package is not before `package` (with
     /// `after`: not before nor equal to it).
     fn package_bound(&self, package: &str, after: bool) -> usize {
         let (mut lo, mut hi) = (0, self.len());
@@ -336,7 +458,7 @@ impl Nodes {
     /// Numbers the targets of a loaded package: a changed package's all
     /// (each that is a line is no longer `gone`), another's those that are
     /// not lines (a line of an unchanged package keeps its edges).
-    fn add(&mut self, p: &Package, lines: &Lines, changed: bool, gone: &mut [bool]) {
+    fn add(&mut self, p: &Package, lines: &Items, changed: bool, gone: &mut [bool]) {
         for t in &p.targets {
             let node = match lines.find(t.label.package(), t.label.name()) {
                 Some(line) if changed => {
@@ -364,7 +486,7 @@ pub fn recompute(
     changed: Vec<Package>,
     mode: Mode,
 ) -> Option<String> {
-    let lines = Lines::new(text)?;
+    let lines = Items::new(text, kept.shape)?;
     let n = lines.len();
     if kept.ends.len() != n {
         return None;
@@ -428,7 +550,7 @@ pub fn recompute(
     const DONE: u8 = 2;
     let mut first_round = true;
     let mut rounds = 0;
-    let state = loop {
+    loop {
         // A closure that reaches far beyond the kept one is as well
         // computed from scratch.
         rounds += 1;
@@ -556,7 +678,10 @@ pub fn recompute(
             }
         }
         if missing.is_empty() {
-            break state;
+            let reached = |node: usize| state[node] == DONE;
+            let out = answer(&lines, &graph, cfg.as_ref(), &nodes, &is_changed, reached)?;
+            crate::timing::phase("recompute answer");
+            return Some(out);
         }
         // Load what the closure reached, and what those packages mention
         // (their targets' dependencies, next round), then walk again.
@@ -580,37 +705,69 @@ pub fn recompute(
         }
         packages = graph.into_packages();
         packages.extend(more);
-    };
+    }
+}
 
-    // The answer: the lines reached, and the added targets reached, in
-    // label order.
-    let mut reached_added: Vec<&Label> = nodes
+/// The recomputed answer: the items of the kept answer reached, and the
+/// targets `nodes` added that were reached, in label order; the items of
+/// targets of changed packages, and of added targets, written anew.
+fn answer(
+    items: &Items,
+    graph: &TargetGraph,
+    cfg: Option<&Configurer>,
+    nodes: &Nodes,
+    is_changed: &[bool],
+    reached: impl Fn(usize) -> bool,
+) -> Option<String> {
+    let n = items.len();
+    let mut positions = crate::output::Positions::default();
+    let mut render = |label: &Label| -> Option<String> {
+        let t = graph.target_by_id(graph.find(label)?);
+        Some(match items.shape {
+            Shape::Labels => format!("{label}\n"),
+            Shape::LabelKinds => format!("{} rule {label}\n", t.rule.kind()),
+            Shape::Json => {
+                // As the full run, which resolves every attribute (and
+                // fails where one cannot be).
+                let configured = cfg.map(|cfg| cfg.resolve_target(label)).transpose().ok()?;
+                crate::output::json::target_item(t, configured.as_ref(), &mut positions)
+            }
+        })
+    };
+    let mut added: Vec<&Label> = nodes
         .added
         .iter()
         .enumerate()
-        .filter(|(k, _)| state[n + k] == DONE)
+        .filter(|&(k, _)| reached(n + k))
         .map(|(_, l)| l)
         .collect();
-    reached_added.sort();
-    let mut out = String::with_capacity(text.len() + 64 * reached_added.len());
-    let mut extra = reached_added.into_iter().peekable();
-    for i in (0..n).filter(|&i| state[i] == DONE) {
-        if extra.peek().is_some() {
-            let (package, name) = lines.label(i);
-            while let Some(l) = extra.next_if(|l| {
-                (l.package().as_bytes(), l.name().as_bytes())
-                    < (package.as_bytes(), name.as_bytes())
-            }) {
-                out.push_str(&l.to_string());
-                out.push('\n');
-            }
+    added.sort();
+    let mut out = String::with_capacity(items.text.len() + 64 * added.len());
+    out.push_str(items.head());
+    let mut first = true;
+    let mut push = |out: &mut String, item: &str| {
+        if !std::mem::take(&mut first) {
+            out.push_str(items.separator());
         }
-        out.push_str(lines.line(i));
+        out.push_str(item);
+    };
+    let mut added = added.into_iter().peekable();
+    for i in (0..n).filter(|&i| reached(i)) {
+        let (package, name) = items.label(i);
+        while let Some(l) = added.next_if(|l| {
+            (l.package().as_bytes(), l.name().as_bytes()) < (package.as_bytes(), name.as_bytes())
+        }) {
+            push(&mut out, &render(l)?);
+        }
+        if is_changed[i] {
+            push(&mut out, &render(&Label::new(package, name))?);
+        } else {
+            push(&mut out, items.item(i));
+        }
     }
-    for l in extra {
-        out.push_str(&l.to_string());
-        out.push('\n');
+    for l in added {
+        push(&mut out, &render(l)?);
     }
-    crate::timing::phase("recompute answer");
+    out.push_str(items.tail());
     Some(out)
 }

@@ -136,13 +136,13 @@ fn run(cli: Cli) -> Result<Answer, Error> {
             let (session, result, inputs) =
                 Session::load_and_query(workspace, use_cache, &args.expr)?;
             let session = leak(session);
-            // Only the label output prints nothing but the closure's labels.
-            let graph = (use_cache
-                && inputs.is_some()
-                && args.output == sel::output::Format::Label
-                && args.order == sel::output::Order::Sorted)
-                .then(|| session.kept_graph(&args.expr, &result))
-                .flatten();
+            // An answer that prints each target of the closure as an item
+            // of its own may be recomputed.
+            let shape = sel::incremental::Shape::of(args.output, args.order);
+            let graph = (use_cache && inputs.is_some())
+                .then_some(shape)
+                .flatten()
+                .and_then(|shape| Some(session.kept_graph(&args.expr, &result)?.printed(shape)));
             Ok(Answer {
                 keep: inputs
                     .filter(|_| use_cache)
@@ -331,9 +331,12 @@ fn cquery(session: &'static Session, args: CqueryArgs, keep: bool) -> Result<Ans
         args.output,
         sel::output::Format::Label | sel::output::Format::LabelKind | sel::output::Format::Package
     ) && args.order == sel::output::Order::Sorted;
-    // Only the label output prints nothing but the closure's labels.
-    let keep = keep && labels_only && args.output == sel::output::Format::Label;
+    // An answer that prints each target of the closure as an item of its
+    // own may be recomputed.
+    let shape = sel::incremental::Shape::of(args.output, args.order);
+    let keep = keep && shape.is_some();
     let (result, graph) = session.cquery_keeping(&args.expr, &request, !labels_only, keep)?;
+    let graph = graph.zip(shape).map(|(graph, shape)| graph.printed(shape));
     let options = Options {
         format: args.output,
         order: args.order,

@@ -478,7 +478,8 @@ fn a_kept_answer_survives_an_edit_that_leaves_its_packages_as_they_were() {
     assert_eq!(line_of(&moved, "//lib:cuda"), 3);
     // The labels did not move, but this answer was computed from the other
     // package: it is computed again too.
-    assert_eq!(kept_or_computed(root, &labels), (all.clone(), false, false));
+    let (again, kept, _) = kept_or_computed(root, &labels);
+    assert_eq!((again, kept), (all.clone(), false));
 
     // A target renamed, with the lines and columns kept: a changed package.
     let renamed = std::fs::read_to_string(root.join("lib/BUILD"))
@@ -786,7 +787,7 @@ impl Node {
             format!("[{}]", quoted.join(", "))
         };
         let mut text = format!(
-            "package(name = \"{}\", deps = {} + select({{\"//flags:on\": {}, \"//conditions:default\": []}})",
+            "package(name = \"{}\", deps = {} + select({{\"//flags:on\": {}, \"//conditions:default\": []}}), version = select({{\"//flags:on\": \"gpu\", \"//conditions:default\": \"cpu\"}})",
             self.name,
             list(&self.deps),
             list(&self.gpu_deps)
@@ -885,9 +886,20 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
         // and recomputes it from the unconfigured graph.
         &["query", "deps(//a:t0)"],
         &["query", "deps(//d:t0 + //c:t2)"],
+        // Outputs of one item a target: the changed targets are written anew.
+        &[
+            "cquery",
+            "deps(//a:t0)",
+            "--select",
+            "gpu=yes",
+            "--output=json",
+        ],
+        &["cquery", "deps(//b:t0)", "--output=label_kind"],
+        &["query", "deps(//a:t0)", "--output=json"],
     ];
     let mut recomputed = 0;
     let mut recomputed_queries = 0;
+    let mut recomputed_items = 0;
     let mut computed_again = 0;
     for q in queries {
         sel(root, q);
@@ -1007,6 +1019,7 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
             if phases.contains("recompute answer") {
                 recomputed += 1;
                 recomputed_queries += usize::from(q[0] == "query");
+                recomputed_items += usize::from(q.iter().any(|a| a.starts_with("--output")));
             } else if phases.contains("stale answer") {
                 computed_again += 1;
             }
@@ -1020,11 +1033,15 @@ config_setting(name = "mac", flag_values = {":os": "mac"})
             write(root, "flags/BUILD", &flags_now);
         }
     }
-    eprintln!("recomputed {recomputed} ({recomputed_queries} queries), computed again {computed_again}, failed {failed}");
+    eprintln!("recomputed {recomputed} ({recomputed_queries} queries, {recomputed_items} JSON or label_kind), computed again {computed_again}, failed {failed}");
     assert!(recomputed >= 40, "recomputed {recomputed} times");
     assert!(
         recomputed_queries >= 20,
         "recomputed {recomputed_queries} queries"
+    );
+    assert!(
+        recomputed_items >= 30,
+        "recomputed {recomputed_items} JSON or label_kind answers"
     );
     assert!(
         computed_again >= 20,
@@ -1120,4 +1137,57 @@ fn a_recomputed_closure_loads_what_it_newly_reaches() {
         assert_eq!(sel(root, q), cold, "{q:?}");
         write(root, "d/BUILD", "package(name = \"w\")\n");
     }
+}
+
+/// A kept JSON answer is recomputed element by element: the targets of
+/// the changed package are written anew (their dependencies, their
+/// resolved attributes, the lines they moved to), the others copied, and
+/// a target the closure now reaches is added in label order.
+#[test]
+fn a_recomputed_json_answer_writes_the_changed_targets_anew() {
+    let ws = workspace(&[
+        (
+            "flags/BUILD",
+            "selector(name = \"gpu\", values = [\"no\", \"yes\"], default = \"no\")\nconfig_setting(name = \"on\", flag_values = {\":gpu\": \"yes\"})\n",
+        ),
+        (
+            "x/BUILD",
+            "package(name = \"t\", deps = [\"//y:u\"], version = select({\"//flags:on\": \"1\", \"//conditions:default\": \"2\"}))\n",
+        ),
+        ("y/BUILD", "package(name = \"u\")\npackage(name = \"w\")\n"),
+    ]);
+    let root = ws.path();
+    let q = [
+        "cquery",
+        "deps(//x:t)",
+        "--select",
+        "gpu=yes",
+        "--output=json",
+    ];
+    let (status, first, _) = sel(root, &q);
+    assert_eq!(status, 0);
+    assert_eq!(line_of(&first, "//x:t"), 1);
+    // Two lines above the target, and a new dependency.
+    write(
+        root,
+        "x/BUILD",
+        "# moved\n\npackage(name = \"t\", deps = [\"//y:u\", \"//y:w\"], version = select({\"//flags:on\": \"1\", \"//conditions:default\": \"2\"}))\n",
+    );
+    let ((status, out, _), how) = sel_with_phases(root, &q);
+    assert_eq!(status, 0);
+    assert!(how.contains("recompute answer"), "{how}");
+    assert_eq!(out, sel(root, &[&["--no-cache"][..], &q].concat()).1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let labels: Vec<&str> = doc["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["//x:t", "//y:u", "//y:w"]);
+    assert_eq!(line_of(&out, "//x:t"), 3);
+    assert_eq!(
+        doc["targets"][0]["attributes"]["version"]["value"],
+        serde_json::json!("1")
+    );
 }

@@ -226,6 +226,31 @@ impl Serialize for TargetDoc<'_> {
     }
 }
 
+/// A target as [`write`] writes it in the `targets` array of a document
+/// (indented by four spaces, with no separator): a kept document's element
+/// written anew ([`crate::incremental`]).
+pub(crate) fn target_item(
+    target: &Target,
+    configured: Option<&ConfiguredTarget>,
+    positions: &mut Positions,
+) -> String {
+    let doc = TargetDoc {
+        target,
+        configured,
+        location: location(target, positions),
+    };
+    let text = serde_json::to_string_pretty(&doc).expect("targets serialise");
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str("    ");
+        out.push_str(line);
+    }
+    out
+}
+
 /// A dependency edge: `{"conditional", "keys", "label"}`.
 struct DepDoc<'a>(&'a super::Dep);
 
