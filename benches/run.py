@@ -19,6 +19,8 @@ memory (max RSS) of:
     query_dep_change is the same for `sel query`
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
+  - sel cquery 'deps(NARROW)' --output=json  (cold, then after a dependency of
+                                               NARROW was dropped: recomputed)
   - sel cquery 'deps(ROOT)' --all-configs   (every configuration at once)
   - macros_*: cold, warm, comment and dependency-change cquery on the same graph declared
     through a .bzl macro (generate.py --macros), where every BUILD file needs
@@ -122,6 +124,17 @@ def main():
         packages = max(1, n // 10)
         narrow = "deps(//g{}/p{}:t0)".format((packages - 20) // 100, packages - 20)
         row["query_narrow"] = median_of(args.runs, [SEL, "-C", ws, "query", narrow, "--no-cache"])
+        # What license and security tools read: a package's configured
+        # closure as JSON, cold (the whole workspace is loaded), then after
+        # a dependency of the package changed (recomputed: the changed
+        # target's element is written anew, the others copied).
+        jq = [SEL, "-C", ws, "cquery", narrow, "--select", "s1=b", "--output=json"]
+        row["json_cold"] = median_of(args.runs, jq + ["--no-cache"])
+        run_measured(jq)
+        narrow_build = os.path.join(ws, "g{}".format((packages - 20) // 100), "p{}".format(packages - 20), "BUILD")
+        toggle = dep_toggler(narrow_build)
+        row["json_dep_change"] = median_of(args.runs, jq, before=toggle)
+        toggle.restore()
         row["all_configs"] = median_of(max(1, args.runs // 2), [SEL, "-C", ws, "cquery", *q, "--all-configs", "--no-cache"])
         # The same graph, declared through a macro: every file needs Starlark.
         mws = os.path.join(args.work, f"ws{n}-macros")
@@ -225,6 +238,7 @@ def print_row(row):
             print(f"  {bz} / sel {sel_key}: {row[bz][0] / row[sel_key][0]:.1f}x")
     print(f"  sel query cold / query_warm: {row['query'][0] / row['query_warm'][0]:.1f}x")
     print(f"  sel query cold / query_dep_change: {row['query'][0] / row['query_dep_change'][0]:.1f}x")
+    print(f"  sel json_cold / json_dep_change: {row['json_cold'][0] / row['json_dep_change'][0]:.1f}x")
     for warm in ["cquery_warm", "cquery_one_change", "cquery_dep_change"]:
         print(f"  sel cquery cold / {warm}: {row['cquery'][0] / row[warm][0]:.1f}x")
     for warm in ["macros_warm", "macros_packages", "macros_one_change", "macros_dep_change"]:
