@@ -457,7 +457,7 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
 
 /// Keeps `kept` as the answer to `key`, computed from the closure of
 /// packages whose files are `inputs`, in a file of its own; the oldest such
-/// files beyond [`MAX_CLOSURE_ANSWERS`] are removed. Best effort.
+/// files beyond `MAX_CLOSURE_ANSWERS` are removed. Best effort.
 pub fn store_closure(root: &Path, key: Key, kept: Kept, inputs: Inputs) {
     if kept.text.len() + kept.warnings.len() > MAX_ANSWER_BYTES {
         return;

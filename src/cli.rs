@@ -1,4 +1,8 @@
 //! The command line, as clap derive types. `main.rs` turns these into library calls.
+//!
+//! The doc comments are the `--help` text, shown as written: `[licenses]`
+//! there is sel.toml's table, not a link.
+#![allow(rustdoc::broken_intra_doc_links)]
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! there is one, a place in a file or in the query text.
 //!
 //! The library never renders errors; the binary turns them into miette reports
-//! (see `render` in `main.rs` via [`Error::to_report`]). Keeping spans as plain
+//! (see `to_report` in `main.rs`). Keeping spans as plain
 //! byte ranges keeps the core free of presentation concerns, as guppy does.
 
 use std::fmt;

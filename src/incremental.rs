@@ -38,7 +38,7 @@
 //! put back) has no kept edges for them: their packages are loaded as the
 //! walk reaches them, with the packages they mention, and their targets
 //! configured (and their edges checked) like the changed ones; the walk is
-//! done again, up to [`MAX_ROUNDS`] times.
+//! done again, up to `MAX_ROUNDS` (8) times.
 //!
 //! Unchanged packages are what they were, and so are the .bzl files and
 //! `sel.toml` (the answer cache checks both before), so their targets'

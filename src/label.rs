@@ -11,7 +11,7 @@ use std::fmt;
 /// Labels order by package, then name, as Bazel sorts them: `//spam:spam`
 /// before `//spam/core:x`.
 ///
-/// Every label's text is interned (see [`intern`]), so two labels are equal
+/// Every label's text is interned (see `intern`), so two labels are equal
 /// exactly when they point at the same text: equality compares pointers and
 /// hashing uses a hash of the text taken once, when it was interned. Queries
 /// clone labels and look them up in maps millions of times; none of that

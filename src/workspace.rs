@@ -163,7 +163,7 @@ impl Workspace {
 
     /// Every package of the workspace, as [`Workspace::packages`] finds
     /// them, using and refreshing the record of the last walk in
-    /// `.sel-cache/` ([`Listing`]): while no directory that walk listed has
+    /// `.sel-cache/` (`Listing`): while no directory that walk listed has
     /// changed, its packages are the workspace's, and finding them takes a
     /// `stat` per directory instead of a listing.
     pub fn packages_cached(&self) -> Result<Vec<PackageDir>> {

@@ -131,7 +131,7 @@ fn nanos_since_epoch(t: SystemTime) -> i128 {
 pub struct Entry {
     /// The BUILD file's state.
     pub build: FileState,
-    /// The package's fingerprint (see [`super::fingerprint`]).
+    /// The package's fingerprint (see `build_file::fingerprint`).
     pub fingerprint: Hash,
     /// Every .bzl file the evaluation loaded, transitively, with its state.
     pub loads: Vec<(PathBuf, FileState)>,

@@ -6,7 +6,7 @@
 //! load it; its `load()`s are followed depth-first with the chain of files in
 //! hand, so a load cycle is reported with the whole cycle. Evaluation is
 //! bounded by a step budget, so a runaway loop stops with an error naming its
-//! file. What leaves this module is plain data: [`Package`]s of [`Target`]s.
+//! file. What leaves this module is plain data: [`Package`]s of [`Target`](crate::target_graph::Target)s.
 
 mod builtins;
 pub mod cache;
@@ -106,7 +106,7 @@ pub fn load_packages(
 pub struct Reread {
     /// The package.
     pub package: Package,
-    /// Its [`fingerprint`].
+    /// Its fingerprint (`fingerprint`).
     pub fingerprint: cache::Hash,
     /// The .bzl files its evaluation loaded, transitively.
     pub loads: Vec<PathBuf>,

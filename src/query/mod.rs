@@ -1,5 +1,5 @@
 //! Bazel's query language: [`syntax`] parses it, [`eval`] evaluates it against
-//! a [`eval::QueryEnv`], and [`env`] provides the unconfigured (`query`) and
+//! a [`eval::QueryEnv`], and [`mod@env`] provides the unconfigured (`query`) and
 //! configured (`cquery`) environments.
 
 pub mod all_configs;
