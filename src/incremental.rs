@@ -60,12 +60,12 @@ use crate::workspace::Workspace;
 /// the item of a label output): its roots, and each target's dependencies.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptGraph {
-    /// The lines of the query's roots.
+    /// The items of the query's roots.
     roots: Vec<u32>,
-    /// Where each line's dependencies end in `deps` (they start where the
-    /// previous line's end).
+    /// Where each item's dependencies end in `deps` (they start where the
+    /// previous item's end).
     ends: Vec<u32>,
-    /// The dependencies of every line, in written order, by line.
+    /// The dependencies of every item, in written order, by item.
     deps: Vec<u32>,
     /// The packages that declare selectors, conditions or platforms, sorted.
     config_packages: Vec<String>,
@@ -162,30 +162,30 @@ impl KeptGraph {
     ) -> Option<KeptGraph> {
         // Checked targets come in id order, which is label order: the
         // answer's order.
-        let mut line_of = vec![u32::MAX; graph.len()];
-        let mut lines = 0u32;
+        let mut item_of = vec![u32::MAX; graph.len()];
+        let mut items = 0u32;
         for (i, _) in env.checked_edges() {
-            line_of[i] = lines;
-            lines += 1;
+            item_of[i] = items;
+            items += 1;
         }
-        if lines as usize != result_len {
+        if items as usize != result_len {
             return None;
         }
         let mut ends = Vec::with_capacity(result_len);
         let mut deps = Vec::new();
         for (_, ds) in env.checked_edges() {
             for d in ds {
-                let line = line_of[d.index()];
-                if line == u32::MAX {
+                let item = item_of[d.index()];
+                if item == u32::MAX {
                     return None;
                 }
-                deps.push(line);
+                deps.push(item);
             }
             ends.push(deps.len() as u32);
         }
         let roots = roots
             .iter()
-            .map(|l| graph.find(l).map(|id| line_of[id.index()]))
+            .map(|l| graph.find(l).map(|id| item_of[id.index()]))
             .collect::<Option<Vec<u32>>>()?;
         Some(KeptGraph {
             roots,
@@ -208,9 +208,9 @@ impl KeptGraph {
             .iter()
             .map(|l| graph.find(l))
             .collect::<Option<Vec<TargetId>>>()?;
-        let mut line_of = vec![u32::MAX; graph.len()];
-        for (line, id) in ids.iter().enumerate() {
-            line_of[id.index()] = line as u32;
+        let mut item_of = vec![u32::MAX; graph.len()];
+        for (item, id) in ids.iter().enumerate() {
+            item_of[id.index()] = item as u32;
         }
         let mut ends = Vec::with_capacity(result.len());
         let mut deps = Vec::new();
@@ -218,11 +218,11 @@ impl KeptGraph {
         for id in &ids {
             let start = deps.len();
             each_dep(graph.target_by_id(*id), &mut |l| {
-                let line = graph.find(l).map_or(u32::MAX, |d| line_of[d.index()]);
-                if line == u32::MAX {
+                let item = graph.find(l).map_or(u32::MAX, |d| item_of[d.index()]);
+                if item == u32::MAX {
                     missing = true;
                 } else {
-                    deps.push(line);
+                    deps.push(item);
                 }
             });
             deps[start..].sort_unstable();
@@ -241,7 +241,7 @@ impl KeptGraph {
         }
         let roots = roots
             .iter()
-            .map(|l| graph.find(l).map(|id| line_of[id.index()]))
+            .map(|l| graph.find(l).map(|id| item_of[id.index()]))
             .collect::<Option<Vec<u32>>>()?;
         Some(KeptGraph {
             roots,
@@ -257,7 +257,7 @@ impl KeptGraph {
         KeptGraph { shape, ..self }
     }
 
-    /// The dependencies of line `i`.
+    /// The dependencies of item `i`.
     fn deps_of(&self, i: usize) -> &[u32] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         &self.deps[start as usize..self.ends[i] as usize]
@@ -445,10 +445,10 @@ impl<'t> Items<'t> {
 /// previous one reached beyond the kept closure.
 const MAX_ROUNDS: usize = 8;
 
-/// The targets of a recomputation that are not lines of the kept answer.
+/// The targets of a recomputation that are not items of the kept answer.
 #[derive(Default)]
 struct Nodes {
-    /// Their labels: node `n + k` is `added[k]` (`n` lines).
+    /// Their labels: node `n + k` is `added[k]` (`n` items).
     added: Vec<Label>,
     /// The node of each, and of each changed package's target.
     node_of: FxHashMap<Label, usize>,
@@ -456,19 +456,19 @@ struct Nodes {
 
 impl Nodes {
     /// Numbers the targets of a loaded package: a changed package's all
-    /// (each that is a line is no longer `gone`), another's those that are
-    /// not lines (a line of an unchanged package keeps its edges).
-    fn add(&mut self, p: &Package, lines: &Items, changed: bool, gone: &mut [bool]) {
+    /// (each that is an item is no longer `gone`), another's those that are
+    /// not items (an item of an unchanged package keeps its edges).
+    fn add(&mut self, p: &Package, items: &Items, changed: bool, gone: &mut [bool]) {
         for t in &p.targets {
-            let node = match lines.find(t.label.package(), t.label.name()) {
-                Some(line) if changed => {
-                    gone[line] = false;
-                    line
+            let node = match items.find(t.label.package(), t.label.name()) {
+                Some(item) if changed => {
+                    gone[item] = false;
+                    item
                 }
                 Some(_) => continue,
                 None => {
                     self.added.push(t.label.clone());
-                    lines.len() + self.added.len() - 1
+                    items.len() + self.added.len() - 1
                 }
             };
             self.node_of.insert(t.label.clone(), node);
@@ -486,8 +486,8 @@ pub fn recompute(
     changed: Vec<Package>,
     mode: Mode,
 ) -> Option<String> {
-    let lines = Items::new(text, kept.shape)?;
-    let n = lines.len();
+    let items = Items::new(text, kept.shape)?;
+    let n = items.len();
     if kept.ends.len() != n {
         return None;
     }
@@ -527,22 +527,22 @@ pub fn recompute(
     packages.extend(changed);
     let mut loaded: FxHashSet<String> = packages.iter().map(|p| p.name.clone()).collect();
 
-    // Nodes: the answer's lines, then targets that were not in it (of the
+    // Nodes: the answer's items, then targets that were not in it (of the
     // changed packages, and of other packages as the closure reaches them,
-    // loaded as it does). A changed package's lines are consecutive (lines
+    // loaded as it does). A changed package's items are consecutive (items
     // are in label order), and its targets are configured again; the
-    // other lines keep their edges.
+    // other items keep their edges.
     let mut is_changed = vec![false; n];
     let mut gone = vec![false; n];
     for name in &changed_names {
-        let start = lines.package_bound(name, false);
-        let end = lines.package_bound(name, true);
+        let start = items.package_bound(name, false);
+        let end = items.package_bound(name, true);
         is_changed[start..end].fill(true);
         gone[start..end].fill(true);
     }
     let mut nodes = Nodes::default();
     for p in &packages {
-        nodes.add(p, &lines, changed_names.contains(&p.name), &mut gone);
+        nodes.add(p, &items, changed_names.contains(&p.name), &mut gone);
     }
     let mut fresh: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
     const NEW: u8 = 0;
@@ -571,15 +571,15 @@ pub fn recompute(
         if std::mem::take(&mut first_round) {
             let changed = changed_names.iter().flat_map(|name| graph.package(name));
             configuration::check_targets(&graph, changed.flat_map(|p| p.targets.iter())).ok()?;
-            // The unchanged lines' edges into changed packages still lead
+            // The unchanged items' edges into changed packages still lead
             // to a target visible to them (a target that is gone is not
             // found).
             for i in (0..n).filter(|&i| !is_changed[i]) {
                 for &d in kept.deps_of(i) {
                     if is_changed[d as usize] {
-                        let (package, name) = lines.label(d as usize);
+                        let (package, name) = items.label(d as usize);
                         let id = graph.find(&Label::new(package, name))?;
-                        if !visible(id, lines.label(i).0) {
+                        if !visible(id, items.label(i).0) {
                             return None;
                         }
                     }
@@ -596,7 +596,7 @@ pub fn recompute(
             let label = match node.checked_sub(n) {
                 Some(k) => nodes.added[k].clone(),
                 None => {
-                    let (package, name) = lines.label(node);
+                    let (package, name) = items.label(node);
                     Label::new(package, name)
                 }
             };
@@ -627,7 +627,7 @@ pub fn recompute(
                 }
                 let to = match nodes.node_of.get(d) {
                     Some(&to) => to,
-                    None => lines.find(d.package(), d.name())?,
+                    None => items.find(d.package(), d.name())?,
                 };
                 out.push(to as u32);
             }
@@ -679,7 +679,7 @@ pub fn recompute(
         }
         if missing.is_empty() {
             let reached = |node: usize| state[node] == DONE;
-            let out = answer(&lines, &graph, cfg.as_ref(), &nodes, &is_changed, reached)?;
+            let out = answer(&items, &graph, cfg.as_ref(), &nodes, &is_changed, reached)?;
             crate::timing::phase("recompute answer");
             return Some(out);
         }
@@ -701,7 +701,7 @@ pub fn recompute(
         }
         for p in &more {
             loaded.insert(p.name.clone());
-            nodes.add(p, &lines, false, &mut gone);
+            nodes.add(p, &items, false, &mut gone);
         }
         packages = graph.into_packages();
         packages.extend(more);
