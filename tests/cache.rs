@@ -819,8 +819,12 @@ selector(name = "os", values = ["linux", "mac"], default = "linux")
 config_setting(name = "on", flag_values = {":gpu": "yes"})
 config_setting(name = "mac", flag_values = {":os": "mac"})
 "#;
-    // A small linear congruential generator: the same edits on every run.
-    let mut state: u64 = 0x1_dea5;
+    // A small linear congruential generator: the same edits on every run
+    // (`SEL_EDIT_SEED=N` tries other edits).
+    let mut state: u64 = std::env::var("SEL_EDIT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0x1_dea5);
     let mut next = |n: usize| {
         state = state
             .wrapping_mul(6364136223846793005)
