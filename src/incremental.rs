@@ -315,8 +315,13 @@ impl<'t> Items<'t> {
     /// `None` if `text` is not an answer of this shape.
     fn new(text: &'t str, shape: Shape) -> Option<Items<'t>> {
         let bytes = text.as_bytes();
-        let mut spans = Vec::with_capacity(text.len() / 16);
-        let mut labels = Vec::with_capacity(text.len() / 16);
+        // About how long an item is: a label's line, or a JSON element.
+        let per_item = match shape {
+            Shape::Labels | Shape::LabelKinds => 16,
+            Shape::Json => 512,
+        };
+        let mut spans = Vec::with_capacity(text.len() / per_item);
+        let mut labels = Vec::with_capacity(text.len() / per_item);
         match shape {
             Shape::Labels | Shape::LabelKinds => {
                 if !text.is_empty() && !text.ends_with('\n') {

@@ -139,9 +139,8 @@ fn run(cli: Cli) -> Result<Answer, Error> {
             // An answer that prints each target of the closure as an item
             // of its own may be recomputed.
             let shape = sel::incremental::Shape::of(args.output, args.order);
-            let graph = (use_cache && inputs.is_some())
-                .then_some(shape)
-                .flatten()
+            let graph = shape
+                .filter(|_| use_cache && inputs.is_some())
                 .and_then(|shape| Some(session.kept_graph(&args.expr, &result)?.printed(shape)));
             Ok(Answer {
                 keep: inputs
