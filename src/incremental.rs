@@ -58,7 +58,7 @@ use crate::workspace::Workspace;
 
 /// The closure a kept answer printed, by item of the answer (a line is
 /// the item of a label output): its roots, and each target's dependencies.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptGraph {
     /// The items of the query's roots.
     roots: Vec<u32>,
@@ -152,13 +152,14 @@ fn union_of_labels(expr: &Expr, cwd_package: &str, out: &mut Vec<Label>) -> Opti
 
 impl KeptGraph {
     /// The graph `env` walked to answer a closure query over `graph` from
-    /// `roots`, whose result has `result_len` targets; `None` if the walk
-    /// covered other targets than the result's.
+    /// `roots`, whose result has `result_len` targets printed in `shape`;
+    /// `None` if the walk covered other targets than the result's.
     pub fn new(
         graph: &TargetGraph,
         env: &ConfiguredEnv,
         roots: &[Label],
         result_len: usize,
+        shape: Shape,
     ) -> Option<KeptGraph> {
         // Checked targets come in id order, which is label order: the
         // answer's order.
@@ -192,17 +193,19 @@ impl KeptGraph {
             ends,
             deps,
             config_packages: config_packages(graph),
-            shape: Shape::Labels,
+            shape,
         })
     }
 
     /// The graph of a `query`'s closure `result` (sorted) over `graph`
-    /// from `roots`: each target's dependencies in every branch of every
-    /// select. `None` if a dependency is not in the result.
+    /// from `roots`, printed in `shape`: each target's dependencies in
+    /// every branch of every select. `None` if a dependency is not in the
+    /// result.
     pub fn unconfigured(
         graph: &TargetGraph,
         result: &[Label],
         roots: &[Label],
+        shape: Shape,
     ) -> Option<KeptGraph> {
         let ids = result
             .iter()
@@ -248,13 +251,8 @@ impl KeptGraph {
             ends,
             deps,
             config_packages: config_packages(graph),
-            shape: Shape::Labels,
+            shape,
         })
-    }
-
-    /// The graph of the same answer printed in `shape`.
-    pub fn printed(self, shape: Shape) -> KeptGraph {
-        KeptGraph { shape, ..self }
     }
 
     /// The dependencies of item `i`.
@@ -265,10 +263,9 @@ impl KeptGraph {
 }
 
 /// How a kept answer printed its targets, one item each, in label order.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Shape {
     /// `--output=label`: a line of the label.
-    #[default]
     Labels,
     /// `--output=label_kind`: a line `KIND rule LABEL`.
     LabelKinds,

@@ -274,14 +274,19 @@ impl Session {
         Ok((session, result, None))
     }
 
-    /// The unconfigured graph of `result`, the answer of `sel query expr`,
-    /// when the query is a closure of targets named by label: the answer
-    /// cache keeps it, to recompute the answer after a change (see
-    /// [`incremental`]).
-    pub fn kept_graph(&self, expr: &str, result: &QueryResult) -> Option<incremental::KeptGraph> {
+    /// The unconfigured graph of `result`, the answer of `sel query expr`
+    /// printed in `shape`, when the query is a closure of targets named by
+    /// label: the answer cache keeps it, to recompute the answer after a
+    /// change (see [`incremental`]).
+    pub fn kept_graph(
+        &self,
+        expr: &str,
+        result: &QueryResult,
+        shape: incremental::Shape,
+    ) -> Option<incremental::KeptGraph> {
         let parsed = query::parse(expr).ok()?;
         let roots = incremental::closure_roots(&parsed, &self.workspace.cwd_package)?;
-        incremental::KeptGraph::unconfigured(&self.graph, &result.targets, &roots)
+        incremental::KeptGraph::unconfigured(&self.graph, &result.targets, &roots, shape)
     }
 
     /// `sel query`: the unconfigured graph, every select branch an edge.
@@ -317,19 +322,20 @@ impl Session {
         request: &Request,
         attributes: bool,
     ) -> Result<QueryResult> {
-        Ok(self.cquery_keeping(expr, request, attributes, false)?.0)
+        Ok(self.cquery_keeping(expr, request, attributes, None)?.0)
     }
 
-    /// [`Session::cquery_with`]; with `keep`, also the configured graph the
-    /// answer was computed from, when the query is a closure of targets
-    /// named by label (see [`incremental`]): the answer cache keeps it, to
-    /// recompute the answer after a change.
+    /// [`Session::cquery_with`]; with `keep`, the shape the answer is
+    /// printed in, also the configured graph the answer was computed from,
+    /// when the query is a closure of targets named by label (see
+    /// [`incremental`]): the answer cache keeps it, to recompute the answer
+    /// after a change.
     pub fn cquery_keeping(
         &self,
         expr: &str,
         request: &Request,
         attributes: bool,
-        keep: bool,
+        keep: Option<incremental::Shape>,
     ) -> Result<(QueryResult, Option<incremental::KeptGraph>)> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
@@ -337,10 +343,10 @@ impl Session {
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         timing::phase("query");
-        let kept = keep
-            .then(|| incremental::closure_roots(&parsed, &self.workspace.cwd_package))
-            .flatten()
-            .and_then(|roots| incremental::KeptGraph::new(&self.graph, &env, &roots, set.len()));
+        let kept = keep.and_then(|shape| {
+            let roots = incremental::closure_roots(&parsed, &self.workspace.cwd_package)?;
+            incremental::KeptGraph::new(&self.graph, &env, &roots, set.len(), shape)
+        });
         let configured = if attributes {
             set.keys()
                 .map(|l| cfg.resolve_target(l))

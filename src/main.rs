@@ -141,7 +141,7 @@ fn run(cli: Cli) -> Result<Answer, Error> {
             let shape = sel::incremental::Shape::of(args.output, args.order);
             let graph = shape
                 .filter(|_| use_cache && inputs.is_some())
-                .and_then(|shape| Some(session.kept_graph(&args.expr, &result)?.printed(shape)));
+                .and_then(|shape| session.kept_graph(&args.expr, &result, shape));
             Ok(Answer {
                 keep: inputs
                     .filter(|_| use_cache)
@@ -333,9 +333,8 @@ fn cquery(session: &'static Session, args: CqueryArgs, keep: bool) -> Result<Ans
     // An answer that prints each target of the closure as an item of its
     // own may be recomputed.
     let shape = sel::incremental::Shape::of(args.output, args.order);
-    let keep = keep && shape.is_some();
+    let keep = shape.filter(|_| keep);
     let (result, graph) = session.cquery_keeping(&args.expr, &request, !labels_only, keep)?;
-    let graph = graph.zip(shape).map(|(graph, shape)| graph.printed(shape));
     let options = Options {
         format: args.output,
         order: args.order,
