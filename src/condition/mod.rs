@@ -31,12 +31,14 @@
 //! never freed: an [`Algebra`] lives for one evaluation, and handles from one algebra mean
 //! nothing in another.
 //!
-//! For output, a condition is turned into disjoint cubes (a cube allows, for some
-//! selectors, a set of values each), merging the edges of a node that lead to the same
-//! child into one value set, so `cuda in {11, 12}` is one cube. [`Algebra::to_json`] writes
-//! those cubes in the JSON of the contract; [`Algebra::render`] writes a shorter cover for
-//! people, whose cubes may overlap.
+//! For output, a condition is written as a *cover*: cubes (a cube allows, for some
+//! selectors, a set of values each) whose union is the condition, none implied by the
+//! others and none that could lose or widen a term and stay inside (`cover.rs`, an ISOP
+//! for multi-valued selectors). It is computed from the diagram, at a cost that follows
+//! the diagram and the cover, never the number of paths. [`Algebra::to_json`] writes it
+//! in the JSON of the contract; [`Algebra::render`] writes it for people.
 
+mod cover;
 mod space;
 #[cfg(test)]
 mod tests;
@@ -102,8 +104,10 @@ const UNKNOWN: u32 = u32::MAX;
 pub struct Algebra {
     space: Space,
     store: RefCell<Store>,
-    /// Renderings already made: text output renders the same few conditions for many
-    /// targets, and building a cover is the dearest thing done here.
+    /// Covers already made: output writes a condition's cover as JSON and as text, and
+    /// often for many targets.
+    covers: RefCell<HashMap<Cond, Rc<Vec<Cube>>>>,
+    /// Renderings already made.
     rendered: RefCell<HashMap<Cond, String>>,
 }
 
@@ -128,6 +132,7 @@ impl Algebra {
         Algebra {
             space,
             store: RefCell::new(store),
+            covers: RefCell::new(HashMap::new()),
             rendered: RefCell::new(HashMap::new()),
         }
     }
@@ -348,18 +353,6 @@ impl Algebra {
         vars.into_iter().collect()
     }
 
-    /// Disjoint cubes covering exactly `c`, in a deterministic order. The edges of a node
-    /// that lead to the same child are merged into one value set, so `cuda in {11, 12}`
-    /// is one cube, not two. *Always* is one empty cube; *never* is no cube.
-    ///
-    /// The number of cubes can grow exponentially with the support for conditions such
-    /// as parity; the conditions of BUILD files are far from that.
-    pub fn cubes(&self, c: Cond) -> Vec<Cube> {
-        let store = self.store.borrow();
-        let mut memo = HashMap::new();
-        cubes_of(&store, c.0, &mut memo).as_ref().clone()
-    }
-
     /// The condition of one cube: each listed selector has one of its listed values.
     ///
     /// # Panics
@@ -379,74 +372,12 @@ impl Algebra {
         self.store.borrow().len()
     }
 
-    /// Whether every configuration of `cube` satisfies `c`, without building nodes.
-    fn cube_within(&self, cube: &Cube, c: Cond) -> bool {
-        fn within(store: &Store, node: u32, cube: &Cube, memo: &mut FxMap<u32, bool>) -> bool {
-            if node <= ALWAYS {
-                return node == ALWAYS;
-            }
-            if let Some(&known) = memo.get(&node) {
-                return known;
-            }
-            let children = store.children(node);
-            let holds = match cube.0.get(&(store.var(node) as usize)) {
-                Some(values) => values
-                    .iter()
-                    .all(|&v| within(store, children[v], cube, memo)),
-                None => children
-                    .iter()
-                    .all(|&child| within(store, child, cube, memo)),
-            };
-            memo.insert(node, holds);
-            holds
-        }
-        within(&self.store.borrow(), c.0, cube, &mut FxMap::default())
-    }
-
     fn domain_size(&self, sel: usize) -> usize {
         match self.space.selectors().get(sel) {
             Some(dim) => dim.values.len(),
             None => panic!("selector index {sel} out of range"),
         }
     }
-}
-
-/// Disjoint cubes of `node`, memoized per node for one call.
-fn cubes_of(store: &Store, node: u32, memo: &mut HashMap<u32, Rc<Vec<Cube>>>) -> Rc<Vec<Cube>> {
-    if node == NEVER {
-        return Rc::new(Vec::new());
-    }
-    if node == ALWAYS {
-        return Rc::new(vec![Cube::default()]);
-    }
-    if let Some(cubes) = memo.get(&node) {
-        return Rc::clone(cubes);
-    }
-    let var = store.var(node) as usize;
-    // Group the values by the child they lead to, in order of each group's first value.
-    let mut groups: Vec<(u32, Vec<usize>)> = Vec::new();
-    let mut group_of: HashMap<u32, usize> = HashMap::new();
-    for (value, &child) in store.children(node).iter().enumerate() {
-        let index = *group_of.entry(child).or_insert_with(|| {
-            groups.push((child, Vec::new()));
-            groups.len() - 1
-        });
-        groups[index].1.push(value);
-    }
-    let mut cubes = Vec::new();
-    for (child, values) in groups {
-        if child == NEVER {
-            continue;
-        }
-        for cube in cubes_of(store, child, memo).iter() {
-            let mut cube = cube.clone();
-            cube.0.insert(var, values.clone());
-            cubes.push(cube);
-        }
-    }
-    let cubes = Rc::new(cubes);
-    memo.insert(node, Rc::clone(&cubes));
-    cubes
 }
 
 /// FxHash (rustc's hasher): the keys are small integers we made ourselves, so there is

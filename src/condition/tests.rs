@@ -70,39 +70,50 @@ fn from_truth_table(alg: &Algebra, table: &[bool]) -> Cond {
     alg.or_all(minterms)
 }
 
-/// Checks the cubes of `c` against brute force: exact, disjoint, merged per node.
-fn check_cubes(alg: &Algebra, c: Cond) {
-    let cubes = alg.cubes(c);
-    for cube in &cubes {
+/// Checks the cover of `c` against brute force: exact (its union is `c`), irredundant
+/// (every cube holds a configuration no other cube holds) and prime (no cube can drop or
+/// widen a term and stay inside `c`).
+fn check_cover(alg: &Algebra, c: Cond) {
+    let cover = alg.cover(c);
+    let all = configs(alg.space());
+    for cube in cover.iter() {
         for (&sel, values) in &cube.0 {
             assert!(!values.is_empty());
             assert!(values.windows(2).all(|w| w[0] < w[1]), "sorted values");
             assert!(values.len() < alg.space().selectors()[sel].values.len());
         }
     }
-    for config in configs(alg.space()) {
-        let inside = cubes.iter().filter(|cube| cube.contains(&config)).count();
-        assert!(inside <= 1, "cubes overlap at {config:?}: {cubes:?}");
-        assert_eq!(
-            alg.eval(c, &config),
-            inside == 1,
-            "at {config:?}: {cubes:?}"
-        );
+    for config in &all {
+        let inside = cover.iter().any(|cube| cube.contains(config));
+        assert_eq!(alg.eval(c, config), inside, "at {config:?}: {cover:?}");
     }
-    let cover = alg.cover(c);
-    for cube in &cover {
-        assert!(alg.implies(alg.from_cube(cube), c));
+    for (i, cube) in cover.iter().enumerate() {
+        let own = all.iter().any(|config| {
+            cube.contains(config)
+                && cover
+                    .iter()
+                    .enumerate()
+                    .all(|(j, other)| j == i || !other.contains(config))
+        });
+        assert!(own, "cube {cube:?} of {cover:?} is redundant");
+        for (sel, dim) in alg.space().selectors().iter().enumerate() {
+            for value in 0..dim.values.len() {
+                let mut wider = cube.clone();
+                match wider.0.get_mut(&sel) {
+                    None => continue,
+                    Some(values) if values.contains(&value) => continue,
+                    Some(values) => {
+                        values.push(value);
+                        values.sort_unstable();
+                    }
+                }
+                let stays = all
+                    .iter()
+                    .all(|config| !wider.contains(config) || alg.eval(c, config));
+                assert!(!stays, "cube {cube:?} of {cover:?} is not prime: {value} of {sel}");
+            }
+        }
     }
-    assert_eq!(
-        alg.or_all(
-            cover
-                .iter()
-                .map(|cube| alg.from_cube(cube))
-                .collect::<Vec<_>>()
-        ),
-        c
-    );
-    assert!(cover.len() <= cubes.len());
 }
 
 #[test]
@@ -276,13 +287,22 @@ fn eval_at_configurations() {
 }
 
 #[test]
-fn cubes_merge_values_and_cover_exactly() {
+fn covers_merge_values_and_are_exact_irredundant_and_prime() {
     let alg = flags();
     let c = alg.and(alg.one_of(CUDA, &[1, 2]), alg.equals(OS, 0));
     let expected = Cube(BTreeMap::from([(CUDA, vec![1, 2]), (OS, vec![0])]));
-    assert_eq!(alg.cubes(c), vec![expected]);
-    assert_eq!(alg.cubes(alg.always()), vec![Cube::default()]);
-    assert!(alg.cubes(alg.never()).is_empty());
+    assert_eq!(*alg.cover(c), vec![expected]);
+    assert_eq!(*alg.cover(alg.always()), vec![Cube::default()]);
+    assert!(alg.cover(alg.never()).is_empty());
+    // Overlapping primes, not disjoint pieces: `a or b` is two cubes of one term each.
+    let (a, b) = (alg.equals(CUDA, 1), alg.equals(OS, 0));
+    assert_eq!(
+        *alg.cover(alg.or(a, b)),
+        vec![
+            Cube(BTreeMap::from([(CUDA, vec![1])])),
+            Cube(BTreeMap::from([(OS, vec![0])])),
+        ]
+    );
 
     let a = alg.equals(CUDA, 1);
     let b = alg.one_of(OS, &[0, 2]);
@@ -297,7 +317,7 @@ fn cubes_merge_values_and_cover_exactly() {
         alg.always(),
         alg.never(),
     ] {
-        check_cubes(&alg, c);
+        check_cover(&alg, c);
     }
 }
 
@@ -387,7 +407,7 @@ fn render_for_people() {
                 alg.one_of(CUDA, &[1, 2]),
                 alg.and(cuda(0), alg.equals(DEBUG, 1)),
             ),
-            "cuda in {11, 12} or (cuda = none and debug = true)",
+            "cuda in {11, 12} or (cuda != 13 and debug = true)",
         ),
     ];
     for (c, text) in cases {
@@ -559,13 +579,13 @@ fn benchmark_30_selectors_of_10_values() {
     let rendering = start.elapsed() - graph;
     let cubes: usize = present[nodes - 100..]
         .iter()
-        .map(|&c| alg.cubes(c).len())
+        .map(|&c| alg.cover(c).len())
         .sum();
     eprintln!(
         "benchmark: 300 settings and 10,000 combinations in {combined:?}, then a \
          {nodes}-node graph: {graph:?} in total ({} nodes); rendering 100 combinations as \
          text and JSON: {rendering:?} ({rendered} bytes); the last 100 graph nodes' \
-         conditions have {cubes} disjoint cubes",
+         conditions' covers have {cubes} cubes",
         alg.node_count(),
     );
 
@@ -780,7 +800,7 @@ proptest! {
         prop_assert_eq!(alg.implies(c1, c2), implies);
         prop_assert_eq!(alg.disjoint(c1, c2), disjoint);
 
-        check_cubes(&alg, c1);
+        check_cover(&alg, c1);
         prop_assert_eq!(alg.from_json(&alg.to_json(c1)), Ok(c1));
         prop_assert!(!alg.render(c1).is_empty());
 

@@ -1,6 +1,7 @@
 //! Conditions as text: the JSON of the contract, and a rendering for people.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
@@ -8,12 +9,12 @@ use super::{Algebra, Cond, Cube};
 
 impl Algebra {
     /// The contract's JSON: `{"any": [{"//flags:cuda": ["11", "12"], "//flags:os": ["linux"]}]}`,
-    /// one object per cube of [`Algebra::cubes`] (so the cubes are disjoint), selectors by
-    /// label, values in the selector's declared order. *Always* is `{"any": [{}]}` and
-    /// *never* is `{"any": []}`.
+    /// one object per cube of [`Algebra::cover`] (cubes may overlap; their union is the
+    /// condition), selectors by label, values in the selector's declared order. *Always*
+    /// is `{"any": [{}]}` and *never* is `{"any": []}`.
     pub fn to_json(&self, c: Cond) -> Value {
         let any = self
-            .cubes(c)
+            .cover(c)
             .iter()
             .map(|cube| self.cube_to_json(cube))
             .collect();
@@ -68,60 +69,23 @@ impl Algebra {
         Ok(result)
     }
 
-    /// Few cubes covering exactly `c`, for people: they may overlap.
+    /// An irredundant cover of `c` by prime cubes: their union is `c`, no cube is
+    /// implied by the others, and no cube can drop or widen a term and stay inside `c`.
+    /// The cubes come sorted, fewer terms first. So `a = 1 or b = 1` is those two cubes,
+    /// and `cuda in {11, 12} or (cuda = none and debug = true)` keeps `cuda = none` only
+    /// where widening it would leave the condition. *Always* is one empty cube; *never*
+    /// is no cube.
     ///
-    /// Built as the Espresso heuristic does, from the cubes of [`Algebra::cubes`]: each cube
-    /// is widened as far as it stays inside `c` (dropping a selector where it can, else
-    /// adding values); cubes inside another cube are dropped, and so, when there are few
-    /// cubes, is each cube that the others cover; then each term is narrowed back to the
-    /// values that its cube alone covers when that names no more values. The cubes come
-    /// sorted, fewer terms first. So `a = 1 or b = 1` comes back as those two cubes, where
-    /// the disjoint cubes are `a = 1` and `a != 1 and b = 1`.
-    pub fn cover(&self, c: Cond) -> Vec<Cube> {
-        // Above this many cubes, only the cheap structural containment test is done.
-        const THOROUGH: usize = 64;
-        let mut cubes = self.cubes(c);
-        for cube in &mut cubes {
-            self.widen(cube, c);
+    /// Computed from the diagram (see `cover.rs`) and memoized per condition: its cost
+    /// follows the diagram and the cover, not the number of paths or configurations.
+    pub fn cover(&self, c: Cond) -> Rc<Vec<Cube>> {
+        if let Some(cubes) = self.covers.borrow().get(&c) {
+            return Rc::clone(cubes);
         }
-        cubes.sort();
-        cubes.dedup();
-        let mut keep = vec![true; cubes.len()];
-        for i in 0..cubes.len() {
-            keep[i] = !cubes
-                .iter()
-                .enumerate()
-                .any(|(j, other)| j != i && keep[j] && inside(&cubes[i], other));
-        }
-        let mut cubes: Vec<Cube> = cubes
-            .into_iter()
-            .zip(keep)
-            .filter_map(|(cube, keep)| keep.then_some(cube))
-            .collect();
-        if cubes.len() <= THOROUGH {
-            let mut i = 0;
-            while i < cubes.len() {
-                if self.implies(self.from_cube(&cubes[i]), self.others(&cubes, i)) {
-                    cubes.remove(i);
-                } else {
-                    i += 1;
-                }
-            }
-            for i in 0..cubes.len() {
-                let own = self.and_not(self.from_cube(&cubes[i]), self.others(&cubes, i));
-                for (&sel, values) in cubes[i].0.iter_mut() {
-                    let needed: Vec<usize> = values
-                        .iter()
-                        .copied()
-                        .filter(|&v| !self.disjoint(own, self.equals(sel, v)))
-                        .collect();
-                    if self.term_weight(sel, &needed) <= self.term_weight(sel, values) {
-                        *values = needed;
-                    }
-                }
-            }
-        }
+        let mut cubes = self.store.borrow_mut().cover(c.0);
         cubes.sort_by(|a, b| (a.0.len(), a).cmp(&(b.0.len(), b)));
+        let cubes = Rc::new(cubes);
+        self.covers.borrow_mut().insert(c, Rc::clone(&cubes));
         cubes
     }
 
@@ -188,59 +152,6 @@ impl Algebra {
         Value::Object(object)
     }
 
-    /// The union of the cubes other than the `i`th.
-    fn others(&self, cubes: &[Cube], i: usize) -> Cond {
-        self.or_all(
-            cubes
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, cube)| self.from_cube(cube))
-                .collect::<Vec<_>>(),
-        )
-    }
-
-    /// Widens `cube` as far as it stays inside `c`: drop each selector if possible, else
-    /// add the values that keep it inside.
-    fn widen(&self, cube: &mut Cube, c: Cond) {
-        let sels: Vec<usize> = cube.0.keys().copied().collect();
-        for sel in sels {
-            let mut values = cube.0.remove(&sel).expect("selector of the cube");
-            if self.cube_within(cube, c) {
-                continue;
-            }
-            let n = self.space().selectors()[sel].values.len();
-            for extra in 0..n {
-                if let Err(at) = values.binary_search(&extra) {
-                    values.insert(at, extra);
-                    cube.0.insert(sel, values.clone());
-                    if !self.cube_within(cube, c) {
-                        values.remove(at);
-                    }
-                }
-            }
-            cube.0.insert(sel, values);
-        }
-    }
-
-    /// How many values the rendering of a term names: `x = v`, `x != v`, `x >= v` and
-    /// `x <= v` name one; `v <= x <= w` two; `x in {..}` and `x not in {..}` their lists.
-    fn term_weight(&self, sel: usize, values: &[usize]) -> usize {
-        let dim = &self.space().selectors()[sel];
-        let n = dim.values.len();
-        let excluded = n - values.len();
-        if values.len() == 1 || excluded == 1 {
-            return 1;
-        }
-        let mut weight = values.len().min(excluded);
-        if let (true, Some(&lo), Some(&hi)) = (dim.ordered, values.first(), values.last()) {
-            if hi - lo + 1 == values.len() {
-                weight = weight.min(if lo == 0 || hi == n - 1 { 1 } else { 2 });
-            }
-        }
-        weight
-    }
-
     /// One term of a cube: selector `sel` has one of `values` (sorted, not all of them).
     fn render_term(&self, sel: usize, values: &[usize]) -> String {
         let space = self.space();
@@ -293,18 +204,6 @@ impl Algebra {
             .min_by_key(|candidate| candidate.chars().count())
             .expect("at least the `in` form")
     }
-}
-
-/// Whether every configuration of `inner` lies in `outer`, structurally: for each
-/// selector `outer` constrains, `inner` constrains it to a subset.
-fn inside(inner: &Cube, outer: &Cube) -> bool {
-    outer.0.iter().all(|(sel, allowed)| {
-        inner.0.get(sel).is_some_and(|values| {
-            values
-                .iter()
-                .all(|value| allowed.binary_search(value).is_ok())
-        })
-    })
 }
 
 /// A value as written in rendered conditions: bare when it is a plain word, else quoted.

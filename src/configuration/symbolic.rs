@@ -18,11 +18,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use indexmap::IndexMap;
-
 use super::Conditions;
 use crate::condition::{Algebra, Cond};
-use crate::error::{ErrorKind, Location, Result};
+use crate::error::{Error, ErrorKind, Location, Result};
 use crate::label::Label;
 use crate::target_graph::{Attr, Rule, Select, SelectKey, TargetGraph, Value};
 
@@ -55,13 +53,15 @@ pub struct Regions {
 /// What an attribute can be: each possible `T` with its condition, and the failures.
 pub type Outcomes<T> = (Vec<(T, Cond)>, Vec<Failure>);
 
-/// A target resolved symbolically: its possible edges and values with conditions.
+/// A target resolved symbolically: its possible edges with conditions.
+///
+/// Whole attribute values are not part of it: an attribute that concatenates `K`
+/// selects has up to `2^K` of them, while its edges and failures are linear in `K`.
+/// [`SymbolicConfigurer::attr_values`] computes them for the attribute that needs them.
 #[derive(Clone, Debug)]
 pub struct SymbolicTarget {
     /// Dependency edges, each with the condition under which it exists (never `never`).
     pub deps: Vec<(Label, Cond)>,
-    /// Each configurable attribute's possible values with their conditions.
-    pub attrs: IndexMap<String, Vec<(Value, Cond)>>,
     /// Where `target_compatible_with` holds.
     pub compatible_self: Cond,
     /// Where resolving this target fails.
@@ -73,7 +73,12 @@ pub struct SymbolicConfigurer<'g> {
     graph: &'g TargetGraph,
     conditions: Conditions<'g>,
     targets: RefCell<HashMap<Label, Rc<SymbolicTarget>>>,
+    values: RefCell<HashMap<(Label, String), Rc<Vec<(Value, Cond)>>>>,
 }
+
+/// The most distinct values [`SymbolicConfigurer::attr_values`] enumerates for one
+/// attribute; a concatenation of selects with more is refused rather than enumerated.
+pub const MAX_ATTR_VALUES: usize = 4096;
 
 impl<'g> SymbolicConfigurer<'g> {
     /// A resolver over every selector of `graph`.
@@ -82,6 +87,7 @@ impl<'g> SymbolicConfigurer<'g> {
             graph,
             conditions: Conditions::new(graph),
             targets: RefCell::new(HashMap::new()),
+            values: RefCell::new(HashMap::new()),
         }
     }
 
@@ -235,7 +241,9 @@ impl<'g> SymbolicConfigurer<'g> {
         Ok((outcomes, failures))
     }
 
-    /// The outcomes of an attribute; concatenations combine their parts' outcomes.
+    /// The outcomes of an attribute; concatenations combine their parts' outcomes, so
+    /// their number is the product of the parts' (at most [`MAX_ATTR_VALUES`], else an
+    /// error). Edges and failures do not need them: see [`Self::attr_labels`].
     pub fn attr(&self, target: &Label, name: &str, attr: &Attr) -> Result<Outcomes<Value>> {
         let alg = self.algebra();
         match attr {
@@ -265,6 +273,16 @@ impl<'g> SymbolicConfigurer<'g> {
                                 None => next.push((v, c)),
                             }
                         }
+                        if next.len() > MAX_ATTR_VALUES {
+                            return Err(Error::new(
+                                ErrorKind::Query,
+                                format!(
+                                    "attribute `{name}` of `{target}` takes more than {MAX_ATTR_VALUES} distinct values across configurations (it concatenates {} selects), too many to list one by one",
+                                    parts.len()
+                                ),
+                            )
+                            .with_help("fix some of its selectors with --select, or ask for its labels (`labels()`), which are computed part by part"));
+                        }
                     }
                     acc = next;
                 }
@@ -273,8 +291,25 @@ impl<'g> SymbolicConfigurer<'g> {
         }
     }
 
-    /// The labels an attribute can hold, each with its condition; linear in the
-    /// number of selects (no product of concatenated selects).
+    /// Every value attribute `name` of `label` can take, with where (cached); an
+    /// empty list for an attribute the target does not set.
+    pub fn attr_values(&self, label: &Label, name: &str) -> Result<Rc<Vec<(Value, Cond)>>> {
+        let key = (label.clone(), name.to_string());
+        if let Some(values) = self.values.borrow().get(&key) {
+            return Ok(values.clone());
+        }
+        let target = self.graph.target(label)?;
+        let values = match target.rule.attr(name) {
+            Some(attr) => self.attr(label, name, attr)?.0,
+            None => Vec::new(),
+        };
+        let values = Rc::new(values);
+        self.values.borrow_mut().insert(key, values.clone());
+        Ok(values)
+    }
+
+    /// The labels an attribute can hold, each with its condition, and its failures;
+    /// linear in the number of selects (no product of concatenated selects).
     pub fn attr_labels(&self, target: &Label, name: &str, attr: &Attr) -> Result<Outcomes<Label>> {
         let alg = self.algebra();
         let mut out: Vec<(Label, Cond)> = Vec::new();
@@ -306,7 +341,6 @@ impl<'g> SymbolicConfigurer<'g> {
         }
         let alg = self.algebra();
         let target = self.graph.target(label)?;
-        let mut attrs = IndexMap::new();
         let mut failures = Vec::new();
         let mut deps: Vec<(Label, Cond)> = Vec::new();
         let mut compatible_self = alg.always();
@@ -316,30 +350,29 @@ impl<'g> SymbolicConfigurer<'g> {
             _ => Vec::new(),
         };
         for (name, attr) in configurable {
-            let (outs, fails) = self.attr(label, name, attr)?;
+            // Part by part: the failures of each select, and the labels each can bring.
+            let (labels, fails) = self.attr_labels(label, name, attr)?;
             failures.extend(fails);
             let is_dep = target.rule.dep_attrs().contains(&name);
-            if is_dep || name == "target_compatible_with" {
-                let (labels, _) = self.attr_labels(label, name, attr)?;
-                for (l, c) in labels {
-                    if is_dep {
-                        match deps.iter_mut().find(|(x, _)| *x == l) {
-                            Some((_, old)) => *old = alg.or(*old, c),
-                            None => deps.push((l, c)),
-                        }
-                    } else {
-                        // Where the entry is listed, its condition must hold.
-                        let holds = self.conditions.of(&l)?;
-                        compatible_self = alg.and(compatible_self, alg.or(alg.not(c), holds));
+            if !is_dep && name != "target_compatible_with" {
+                continue;
+            }
+            for (l, c) in labels {
+                if is_dep {
+                    match deps.iter_mut().find(|(x, _)| *x == l) {
+                        Some((_, old)) => *old = alg.or(*old, c),
+                        None => deps.push((l, c)),
                     }
+                } else {
+                    // Where the entry is listed, its condition must hold.
+                    let holds = self.conditions.of(&l)?;
+                    compatible_self = alg.and(compatible_self, alg.or(alg.not(c), holds));
                 }
             }
-            attrs.insert(name.to_string(), outs);
         }
         deps.retain(|(_, c)| !alg.is_never(*c));
         let t = Rc::new(SymbolicTarget {
             deps,
-            attrs,
             compatible_self,
             failures,
         });

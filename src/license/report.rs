@@ -282,15 +282,15 @@ pub(crate) fn variants(
     names: &[&str],
 ) -> Result<Vec<(IndexMap<String, Value>, Cond)>> {
     let alg = run.algebra();
-    let st = run.sym.target(label)?;
     let mut acc: Vec<(IndexMap<String, Value>, Cond)> = vec![(IndexMap::new(), when)];
     for name in names {
-        let Some(outcomes) = st.attrs.get(*name) else {
+        let outcomes = run.sym.attr_values(label, name)?;
+        if outcomes.is_empty() {
             continue;
-        };
+        }
         let mut next: Vec<(IndexMap<String, Value>, Cond)> = Vec::new();
         for (attrs, ac) in &acc {
-            for (v, c) in outcomes {
+            for (v, c) in outcomes.iter() {
                 let nc = alg.and(*ac, run.free(*c));
                 if alg.is_never(nc) {
                     continue;

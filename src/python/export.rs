@@ -427,7 +427,7 @@ impl Meanings {
         let cubes = alg.cover(c);
         let several = cubes.len() > 1;
         let mut parts = Vec::with_capacity(cubes.len());
-        for cube in &cubes {
+        for cube in cubes.iter() {
             let terms = self.cube(alg, cube, label)?;
             let text = terms.join(" and ");
             parts.push(

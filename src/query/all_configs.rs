@@ -323,12 +323,11 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
         let t = self.sym.graph().target(label)?;
         let alg = self.alg();
         if t.rule.attr(attr).is_some() {
-            let st = self.sym.target(label)?;
-            let outs = st.attrs.get(attr).cloned().unwrap_or_default();
+            let outs = self.sym.attr_values(label, attr)?;
             return Ok(alg.or_all(
-                outs.into_iter()
+                outs.iter()
                     .filter(|(v, _)| regex.is_match(&attr_text(v)))
-                    .map(|(_, c)| c),
+                    .map(|(_, c)| *c),
             ));
         }
         Ok(
