@@ -287,6 +287,10 @@ pub struct MatrixArgs {
     /// The output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    /// Stop with an error (sel::too_many_classes) past this many classes, rather than
+    /// listing astronomically many. Text output prints the classes found until then.
+    #[arg(long, value_name = "N", default_value_t = crate::matrix::DEFAULT_MAX_CLASSES)]
+    pub max_classes: usize,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

@@ -240,6 +240,8 @@ pub enum ErrorKind {
     License,
     /// `sel licenses --check` found violations of the policy (they are its output).
     LicenseViolation,
+    /// `sel matrix` found more classes of configurations than its bound.
+    TooManyClasses,
 }
 
 impl ErrorKind {
@@ -271,6 +273,7 @@ impl ErrorKind {
             ErrorKind::Export => "sel::export",
             ErrorKind::License => "sel::license",
             ErrorKind::LicenseViolation => "sel::license_violation",
+            ErrorKind::TooManyClasses => "sel::too_many_classes",
         }
     }
 

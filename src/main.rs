@@ -198,13 +198,18 @@ fn other_command(
             let session = open()?;
             let request = request(&session.workspace, &args.config)?;
             let result = session.cquery_all(&args.expr, &request)?;
-            let classes = sel::matrix::classes(&result);
-            Ok(match args.output {
-                ReportFormat::Text => all_configs::matrix_text(&result, &classes),
-                ReportFormat::Json => {
-                    json_text(&all_configs::matrix_json(&result, &classes, &args.expr))
+            match args.output {
+                ReportFormat::Text => {
+                    matrix_streamed(&result, args.max_classes)?;
+                    Ok(String::new())
                 }
-            })
+                ReportFormat::Json => {
+                    let classes = sel::matrix::classes(&result, args.max_classes)?;
+                    Ok(json_text(&all_configs::matrix_json(
+                        &result, &classes, &args.expr,
+                    )))
+                }
+            }
         }
         Command::Why(args) => {
             let session = open()?;
@@ -464,6 +469,36 @@ impl Answer {
                 Ok(())
             }
         }
+    }
+}
+
+/// `sel matrix` as text, each class printed as soon as it is found (a partition
+/// with many classes shows progress, and what was found before the bound stopped
+/// it). A reader that goes away ends the search quietly.
+fn matrix_streamed(result: &sel::AllConfigsResult, max_classes: usize) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    let mut first = true;
+    let mut failed: Option<std::io::Error> = None;
+    sel::matrix::each_class(result, max_classes, &mut |class| {
+        let text = all_configs::matrix_class_text(result, &class, first);
+        first = false;
+        match stdout
+            .write_all(text.as_bytes())
+            .and_then(|_| stdout.flush())
+        {
+            Ok(()) => true,
+            Err(e) => {
+                failed = Some(e);
+                false
+            }
+        }
+    })?;
+    match failed {
+        Some(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            eprintln!("sel: cannot write output: {e}");
+            std::process::exit(1)
+        }
+        _ => Ok(()),
     }
 }
 

@@ -250,7 +250,7 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
             .query(q)
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         let failing = all.failing();
-        let classes = sel::matrix::classes(&all);
+        let classes = sel::matrix::classes(&all, usize::MAX).unwrap();
         let union = alg.or_all(classes.iter().map(|c| c.when));
         prop_assert!(
             alg.is_always(union),

@@ -76,21 +76,32 @@ pub fn json(result: &AllConfigsResult, query: &str) -> Json {
 
 /// `sel matrix` as text: each class's condition, then its result or failure.
 pub fn matrix_text(result: &AllConfigsResult, classes: &[crate::matrix::Class]) -> String {
-    let alg = &result.algebra;
     let mut out = String::new();
     for (i, c) in classes.iter().enumerate() {
-        if i > 0 {
-            out.push('\n');
+        out.push_str(&matrix_class_text(result, c, i == 0));
+    }
+    out
+}
+
+/// One class of `sel matrix` as text (a blank line before all but the first).
+pub fn matrix_class_text(
+    result: &AllConfigsResult,
+    class: &crate::matrix::Class,
+    first: bool,
+) -> String {
+    let alg = &result.algebra;
+    let mut out = String::new();
+    if !first {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "when {}:", alg.render(class.when));
+    if class.failures.is_empty() {
+        for l in &class.targets {
+            let _ = writeln!(out, "  {l}");
         }
-        let _ = writeln!(out, "when {}:", alg.render(c.when));
-        if c.failures.is_empty() {
-            for l in &c.targets {
-                let _ = writeln!(out, "  {l}");
-            }
-        } else {
-            for f in &c.failures {
-                let _ = writeln!(out, "  error [{}]: {}", f.kind.code(), f.message);
-            }
+    } else {
+        for f in &class.failures {
+            let _ = writeln!(out, "  error [{}]: {}", f.kind.code(), f.message);
         }
     }
     out
