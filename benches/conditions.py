@@ -25,6 +25,9 @@ import os
 import random
 import sys
 
+# --same: both keys of a select test the same selector (never ambiguous).
+SAME = False
+
 
 def label(i):
     return f"//g{i // 1000}/b{i // 10}:p{i}"
@@ -51,8 +54,11 @@ def generate(n, out, seed=1, selectors=30, values=10, window=400):
         if i + 1 < n:
             plain = sorted({label(later(i)) for _ in range(2)})
             keys = []
+            selector = rng.randrange(selectors)
             while len(keys) < 2:
-                key = f"//flags:s{rng.randrange(selectors)}_{rng.choice(names)}"
+                if not SAME:
+                    selector = rng.randrange(selectors)
+                key = f"//flags:s{selector}_{rng.choice(names)}"
                 if key not in keys:
                     keys.append(key)
             branches = [f'"{k}": ["{label(later(i))}"]' for k in keys]
@@ -84,6 +90,9 @@ def generate_concat(k, out):
 
 if __name__ == "__main__":
     args = sys.argv[1:]
+    if "--same" in args:
+        args.remove("--same")
+        SAME = True
     opts = {"--seed": 1, "--selectors": 30, "--values": 10, "--window": 400, "--concat": None}
     for flag in list(opts):
         if flag in args:

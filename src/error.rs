@@ -242,6 +242,8 @@ pub enum ErrorKind {
     LicenseViolation,
     /// `sel matrix` found more classes of configurations than its bound.
     TooManyClasses,
+    /// The conditions of an all-configurations run need more memory than allowed.
+    ConditionsTooLarge,
 }
 
 impl ErrorKind {
@@ -274,6 +276,7 @@ impl ErrorKind {
             ErrorKind::License => "sel::license",
             ErrorKind::LicenseViolation => "sel::license_violation",
             ErrorKind::TooManyClasses => "sel::too_many_classes",
+            ErrorKind::ConditionsTooLarge => "sel::conditions_too_large",
         }
     }
 

@@ -370,7 +370,17 @@ impl Session {
 
     /// The evaluation behind [`Session::cquery_all`], keeping the symbolic
     /// resolver for commands that look further into the graph (`why`, `check`).
+    ///
+    /// Conditions whose decision diagrams outgrow the algebra's bound end the run with
+    /// `sel::conditions_too_large` ([`condition::TooLarge`]).
     pub fn all_configs(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
+        let run = condition::guard(|| self.all_configs_unguarded(expr, request))?;
+        // The query's intermediate combinations are not what output combines.
+        run.algebra().clear_caches();
+        Ok(run)
+    }
+
+    fn all_configs_unguarded(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
         let fixed: Vec<(Label, String)> = config
@@ -392,6 +402,7 @@ impl Session {
             universe = alg.and(universe, alg.equals(s, i));
             fixed_idx.push((s, i));
         }
+        sym.restrict_to(universe);
         let mut env = AllConfigsEnv::new(&sym, universe, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         let failures = env.failures()?;

@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     // Panics inside BUILD evaluation become errors (sel::eval); say nothing twice.
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        if !sel::build_file::is_evaluating() {
+        // The condition algebra's bound unwinds to `guard`, which reports it.
+        let bounded = info.payload().is::<sel::condition::TooLarge>();
+        if !sel::build_file::is_evaluating() && !bounded {
             report_panic(info)
         }
     }));
@@ -55,17 +57,20 @@ fn main() -> ExitCode {
         )
     }))
     .ok();
-    match run(cli) {
-        Ok(answer) => match answer.write() {
-            Ok(()) => {
-                sel::timing::phase("output");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("sel: cannot write output: {e}");
-                ExitCode::from(1)
-            }
-        },
+    // Output renders conditions too, so the algebra's bound is guarded through it.
+    let done = sel::condition::guard(|| {
+        run(cli).map(|answer| {
+            let written = answer.write();
+            sel::timing::phase("output");
+            written
+        })
+    });
+    match done {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("sel: cannot write output: {e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             let code = e.kind.exit_code();
             eprintln!("{:?}", to_report(e));

@@ -164,3 +164,128 @@ package(name = "y", deps = select({"//flags:gpu": [":a"], "//flags:cuda12": [":a
     // In //pkg:y, `gpu` is less specific than cuda12 and cuda11 and they cover it.
     assert!(codes.contains(&"sel::never_taken"), "{out}");
 }
+
+/// One target whose `deps` concatenates `k` selects, each on a two-valued selector
+/// of its own: `2^k` whole values of `deps`, but `k + 1` edges.
+fn concatenated_selects(k: usize) -> tempfile::TempDir {
+    let mut build = String::new();
+    let mut selects = Vec::new();
+    for i in 0..k {
+        build.push_str(&format!(
+            "selector(name = \"f{i}\", values = [\"off\", \"on\"], default = \"off\")\n\
+             config_setting(name = \"c{i}\", flag_values = {{\":f{i}\": \"on\"}})\n\
+             package(name = \"d{i}\")\n"
+        ));
+        selects.push(format!(
+            "select({{\":c{i}\": [\":d{i}\"], \"//conditions:default\": []}})"
+        ));
+    }
+    build.push_str(&format!(
+        "package(name = \"root\", deps = {})\n",
+        selects.join(" + ")
+    ));
+    workspace(&[("c/BUILD", &build)])
+}
+
+#[test]
+fn concatenated_selects_are_resolved_part_by_part() {
+    // 40 selects would be 2^40 values of `deps` if they were combined; every
+    // command that follows edges answers from the parts.
+    let ws = concatenated_selects(40);
+    let (code, out, err) = sel(ws.path(), &["cquery", "deps(//c:root)", "--all-configs"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.lines().count(), 41, "{out}");
+    assert!(out.contains("//c:d17  "), "{out}");
+    assert!(out
+        .lines()
+        .any(|l| l.starts_with("//c:d17 ") && l.ends_with("f17 = on")));
+    let (code, out, _) = sel(ws.path(), &["why", "//c:root", "//c:d39"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("f39 = on"), "{out}");
+    let (code, out, _) = sel(ws.path(), &["check"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, _, err) = sel(ws.path(), &["licenses", "deps(//c:root)", "--all-configs"]);
+    assert_eq!(code, 0, "{err}");
+    // A whole value is needed by attr(): refused with advice, not enumerated.
+    let (code, _, err) = sel(
+        ws.path(),
+        &["cquery", "attr(deps, d3, //c:root)", "--all-configs"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("sel::query") && err.contains("--select"),
+        "{err}"
+    );
+    // With the other selectors fixed, the same query answers.
+    let mut args = vec!["cquery", "attr(deps, d3, //c:root)", "--all-configs"];
+    let fixed: Vec<String> = (10..40).map(|i| format!("f{i}=off")).collect();
+    for f in &fixed {
+        args.push("--select");
+        args.push(f);
+    }
+    let (code, out, err) = sel(ws.path(), &args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), "//c:root  f3 = on", "{out}");
+}
+
+#[test]
+fn matrix_streams_its_classes_and_stops_at_its_bound() {
+    let ws = concatenated_selects(3);
+    let (code, out, _) = sel(ws.path(), &["matrix", "deps(//c:root)"]);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("when ").count(), 8, "{out}");
+    // The first classes come in the order of their least configuration.
+    assert!(
+        out.starts_with("when f0 = off and f1 = off and f2 = off:\n  //c:root\n\nwhen f0 = off and f1 = off and f2 = on:\n"),
+        "{out}"
+    );
+    let (code, partial, err) = sel(
+        ws.path(),
+        &["matrix", "deps(//c:root)", "--max-classes", "3"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(out.starts_with(&partial), "{partial}");
+    assert_eq!(partial.matches("when ").count(), 3, "{partial}");
+    assert!(err.contains("sel::too_many_classes"), "{err}");
+    assert!(err.contains("more than 3 classes"), "{err}");
+    assert!(err.contains("3 selectors (f0, f1, f2)"), "{err}");
+    // JSON is one document: nothing, and the same error.
+    let (code, json, err) = sel(
+        ws.path(),
+        &[
+            "matrix",
+            "deps(//c:root)",
+            "--max-classes",
+            "3",
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!((code, json.as_str()), (1, ""));
+    assert!(err.contains("sel::too_many_classes"), "{err}");
+}
+
+#[test]
+fn a_matrix_over_many_selectors_is_refused_quickly() {
+    // 2^30 classes: the bound stops the search after its 4096th class.
+    let ws = concatenated_selects(30);
+    let (code, out, err) = sel(ws.path(), &["matrix", "deps(//c:root)", "--output", "json"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(err.contains("more than 4096 classes"), "{err}");
+    assert!(err.contains("30 selectors"), "{err}");
+}
+
+#[test]
+fn conditions_beyond_the_algebra_bound_are_an_error() {
+    // Many overlapping paths under independent selectors: a large diagram.
+    let ws = concatenated_selects(24);
+    let (code, _, err) = common::sel_with_env(
+        ws.path(),
+        &["--no-cache", "cquery", "deps(//c:root)", "--all-configs"],
+        &[("SEL_MAX_CONDITION_NODES", "20")],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("sel::conditions_too_large"), "{err}");
+    assert!(err.contains("SEL_MAX_CONDITION_NODES"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}

@@ -46,6 +46,8 @@ mod text;
 
 pub use space::{SelectorDim, Space};
 
+use crate::error::{Error, ErrorKind, Result};
+
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -58,6 +60,13 @@ use std::rc::Rc;
 /// deterministic for a deterministic sequence of operations.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct Cond(u32);
+
+impl Cond {
+    /// *Always*, the same handle in every algebra.
+    pub const ALWAYS: Cond = Cond(ALWAYS);
+    /// *Never*, the same handle in every algebra.
+    pub const NEVER: Cond = Cond(NEVER);
+}
 
 /// A comparison of a selector's value with one of its values, by declared order.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -367,6 +376,15 @@ impl Algebra {
         )
     }
 
+    /// Forgets the operation caches (keeping their size), between the phases of a run:
+    /// what one phase combined is seldom combined again by the next.
+    pub fn clear_caches(&self) {
+        let mut store = self.store.borrow_mut();
+        store.and_cache.clear();
+        store.or_cache.clear();
+        store.restrict_cache.clear();
+    }
+
     /// Number of nodes in the arena, the two terminals included; nodes are never freed.
     pub fn node_count(&self) -> usize {
         self.store.borrow().len()
@@ -377,6 +395,55 @@ impl Algebra {
             Some(dim) => dim.values.len(),
             None => panic!("selector index {sel} out of range"),
         }
+    }
+}
+
+/// The arena's bound: `SEL_MAX_CONDITION_NODES`, else 2^24 nodes (about 1.5 GiB with
+/// the tables that index them). Never more than `u32` can name.
+fn max_nodes() -> usize {
+    const DEFAULT: usize = 1 << 24;
+    std::env::var("SEL_MAX_CONDITION_NODES")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(DEFAULT)
+        .clamp(16, NO_NODE as usize - 1)
+}
+
+/// The payload of the panic that an operation raises when the arena would grow past its
+/// bound: some conditions have no small decision diagram, and a run that needs them
+/// would otherwise take all the memory there is. Operations return plain handles, so the
+/// bound unwinds; [`guard`] catches it where a command runs and turns it into a
+/// `sel::conditions_too_large` error. The algebra that raised it must not be used again.
+#[derive(Debug, Clone, Copy)]
+pub struct TooLarge {
+    /// The bound that was reached.
+    pub nodes: usize,
+}
+
+impl TooLarge {
+    /// The error to report.
+    pub fn error(self) -> Error {
+        Error::new(
+            ErrorKind::ConditionsTooLarge,
+            format!(
+                "the conditions of this query need more than {} decision-diagram nodes, more than sel allows itself",
+                self.nodes
+            ),
+        )
+        .with_help(
+            "fix some selectors with --select (every fixed selector makes the conditions smaller), or raise the bound with the environment variable SEL_MAX_CONDITION_NODES (each node takes about 100 bytes)",
+        )
+    }
+}
+
+/// Runs `f`, turning the unwinding of [`TooLarge`] into its error; other panics go on.
+pub fn guard<T>(f: impl FnOnce() -> Result<T>) -> Result<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(result) => result,
+        Err(payload) => match payload.downcast::<TooLarge>() {
+            Ok(too_large) => Err(too_large.error()),
+            Err(other) => std::panic::resume_unwind(other),
+        },
     }
 }
 
@@ -443,14 +510,82 @@ struct Store {
     unique: FxMap<u64, u32>,
     next: Vec<u32>,
     /// `and` and `or` are commutative: keyed on (smaller, larger).
-    and_cache: FxMap<(u32, u32), u32>,
-    or_cache: FxMap<(u32, u32), u32>,
+    and_cache: OpCache,
+    or_cache: OpCache,
     /// `not`, indexed by node; `UNKNOWN` where not computed yet.
     not_cache: Vec<u32>,
     /// (node, selector, value) -> node.
-    restrict_cache: FxMap<(u32, u32, u32), u32>,
+    restrict_cache: OpCache,
     /// The children being built, see `mk`.
     scratch: Vec<u32>,
+    /// The most nodes the arena may hold (see [`TooLarge`]).
+    max_nodes: usize,
+}
+
+/// A memo of one operation, bounded as CUDD's computed table is: a direct-mapped table
+/// in which a new entry overwrites whatever shared its slot. It grows with the arena
+/// (a slot per two nodes) up to `MAX_SLOTS`, and never beyond, so a long run's caches
+/// stay within a fixed size however many operations it does; a lost entry only means
+/// that an operation is computed again.
+struct OpCache {
+    slots: Vec<[u32; 4]>,
+}
+
+/// 2^22 slots of 16 bytes: 64 MiB per cache at most.
+const MAX_SLOTS: usize = 1 << 22;
+const FIRST_SLOTS: usize = 1 << 12;
+/// A slot that holds nothing (no operand is ever `u32::MAX`).
+const EMPTY_SLOT: [u32; 4] = [u32::MAX; 4];
+
+impl OpCache {
+    fn new() -> OpCache {
+        OpCache {
+            slots: vec![EMPTY_SLOT; FIRST_SLOTS],
+        }
+    }
+
+    #[inline]
+    fn slot(&self, a: u32, b: u32, c: u32) -> usize {
+        let mut hasher = FxHasher::default();
+        hasher.add(u64::from(a) | (u64::from(b) << 32));
+        hasher.add(u64::from(c));
+        (hasher.finish() >> 20) as usize & (self.slots.len() - 1)
+    }
+
+    #[inline]
+    fn get(&self, a: u32, b: u32, c: u32) -> Option<u32> {
+        let slot = &self.slots[self.slot(a, b, c)];
+        (slot[0] == a && slot[1] == b && slot[2] == c).then_some(slot[3])
+    }
+
+    /// Remembers `(a, b, c) -> result`; `nodes` is the arena's size, which the table
+    /// follows while it is small.
+    #[inline]
+    fn insert(&mut self, a: u32, b: u32, c: u32, result: u32, nodes: usize) {
+        if self.slots.len() < MAX_SLOTS && nodes > 2 * self.slots.len() {
+            self.grow();
+        }
+        let at = self.slot(a, b, c);
+        self.slots[at] = [a, b, c, result];
+    }
+
+    fn grow(&mut self) {
+        let wider = vec![EMPTY_SLOT; self.slots.len() * 4];
+        let old = std::mem::replace(&mut self.slots, wider);
+        let old_len = old.len();
+        for entry in old {
+            if entry != EMPTY_SLOT {
+                let at = self.slot(entry[0], entry[1], entry[2]);
+                self.slots[at] = entry;
+            }
+        }
+        debug_assert!(self.slots.len() > old_len);
+    }
+
+    /// Forgets everything, keeping the table's size.
+    fn clear(&mut self) {
+        self.slots.fill(EMPTY_SLOT);
+    }
 }
 
 /// The end of a chain in `Store::next`.
@@ -464,11 +599,12 @@ impl Store {
             start: vec![0, 1, 2],
             unique: FxMap::default(),
             next: vec![NO_NODE, NO_NODE],
-            and_cache: FxMap::default(),
-            or_cache: FxMap::default(),
+            and_cache: OpCache::new(),
+            or_cache: OpCache::new(),
             not_cache: vec![ALWAYS, NEVER],
-            restrict_cache: FxMap::default(),
+            restrict_cache: OpCache::new(),
             scratch: Vec::new(),
+            max_nodes: max_nodes(),
         }
     }
 
@@ -525,10 +661,13 @@ impl Store {
             }
             candidate = self.next[candidate as usize];
         }
-        let node = u32::try_from(self.len())
-            .ok()
-            .filter(|&node| node != NO_NODE)
-            .expect("more than 2^32 condition nodes");
+        if self.len() >= self.max_nodes {
+            // Unwinds to `guard`, which makes it an error; see `TooLarge`.
+            std::panic::panic_any(TooLarge {
+                nodes: self.max_nodes,
+            });
+        }
+        let node = self.len() as u32;
         self.data.extend_from_slice(key);
         self.start.push(self.data.len());
         self.next.push(head);
@@ -558,11 +697,10 @@ impl Store {
             return a;
         }
         let key = (a.min(b), a.max(b));
-        if let Some(&result) = self.and_cache.get(&key) {
+        if let Some(result) = self.and_cache.get(key.0, key.1, 0) {
             return result;
         }
         if self.not_cache[a as usize] == b {
-            self.and_cache.insert(key, NEVER);
             return NEVER;
         }
         let (var, va, vb) = self.top(a, b);
@@ -576,7 +714,7 @@ impl Store {
             self.scratch.push(child);
         }
         let result = self.mk(base);
-        self.and_cache.insert(key, result);
+        self.and_cache.insert(key.0, key.1, 0, result, self.len());
         result
     }
 
@@ -591,11 +729,10 @@ impl Store {
             return a;
         }
         let key = (a.min(b), a.max(b));
-        if let Some(&result) = self.or_cache.get(&key) {
+        if let Some(result) = self.or_cache.get(key.0, key.1, 0) {
             return result;
         }
         if self.not_cache[a as usize] == b {
-            self.or_cache.insert(key, ALWAYS);
             return ALWAYS;
         }
         let (var, va, vb) = self.top(a, b);
@@ -609,7 +746,7 @@ impl Store {
             self.scratch.push(child);
         }
         let result = self.mk(base);
-        self.or_cache.insert(key, result);
+        self.or_cache.insert(key.0, key.1, 0, result, self.len());
         result
     }
 
@@ -642,8 +779,7 @@ impl Store {
         if var == sel {
             return self.child(node, value as usize);
         }
-        let key = (node, sel, value);
-        if let Some(&result) = self.restrict_cache.get(&key) {
+        if let Some(result) = self.restrict_cache.get(node, sel, value) {
             return result;
         }
         let n = self.domain[var as usize] as usize;
@@ -655,7 +791,8 @@ impl Store {
             self.scratch.push(child);
         }
         let result = self.mk(base);
-        self.restrict_cache.insert(key, result);
+        self.restrict_cache
+            .insert(node, sel, value, result, self.len());
         result
     }
 }

@@ -74,6 +74,9 @@ pub struct SymbolicConfigurer<'g> {
     conditions: Conditions<'g>,
     targets: RefCell<HashMap<Label, Rc<SymbolicTarget>>>,
     values: RefCell<HashMap<(Label, String), Rc<Vec<(Value, Cond)>>>>,
+    /// The configurations asked about (the selectors fixed by `--select`): whole
+    /// values are combined only within it.
+    universe: std::cell::Cell<Cond>,
 }
 
 /// The most distinct values [`SymbolicConfigurer::attr_values`] enumerates for one
@@ -88,7 +91,16 @@ impl<'g> SymbolicConfigurer<'g> {
             conditions: Conditions::new(graph),
             targets: RefCell::new(HashMap::new()),
             values: RefCell::new(HashMap::new()),
+            universe: std::cell::Cell::new(Cond::ALWAYS),
         }
+    }
+
+    /// Restricts the combination of whole values ([`Self::attr_values`]) to the
+    /// configurations where `universe` holds: with selectors fixed, a concatenation
+    /// of selects has only the values of the free ones.
+    pub fn restrict_to(&self, universe: Cond) {
+        self.universe.set(universe);
+        self.values.borrow_mut().clear();
     }
 
     /// The graph.
@@ -262,7 +274,7 @@ impl<'g> SymbolicConfigurer<'g> {
                     let mut next: Vec<(Value, Cond)> = Vec::new();
                     for (av, ac) in &acc {
                         for (pv, pc) in &outs {
-                            let c = alg.and(*ac, *pc);
+                            let c = alg.and(alg.and(*ac, *pc), self.universe.get());
                             if alg.is_never(c) {
                                 continue;
                             }
