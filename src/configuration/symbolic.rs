@@ -53,6 +53,9 @@ pub struct Regions {
 /// What an attribute can be: each possible `T` with its condition, and the failures.
 pub type Outcomes<T> = (Vec<(T, Cond)>, Vec<Failure>);
 
+/// Every value an attribute can take, each with where.
+pub type Values = Rc<Vec<(Value, Cond)>>;
+
 /// A target resolved symbolically: its possible edges with conditions.
 ///
 /// Whole attribute values are not part of it: an attribute that concatenates `K`
@@ -73,7 +76,7 @@ pub struct SymbolicConfigurer<'g> {
     graph: &'g TargetGraph,
     conditions: Conditions<'g>,
     targets: RefCell<HashMap<Label, Rc<SymbolicTarget>>>,
-    values: RefCell<HashMap<(Label, String), Rc<Vec<(Value, Cond)>>>>,
+    values: RefCell<HashMap<(Label, String), Values>>,
     /// The configurations asked about (the selectors fixed by `--select`): whole
     /// values are combined only within it.
     universe: std::cell::Cell<Cond>,
@@ -305,7 +308,7 @@ impl<'g> SymbolicConfigurer<'g> {
 
     /// Every value attribute `name` of `label` can take, with where (cached); an
     /// empty list for an attribute the target does not set.
-    pub fn attr_values(&self, label: &Label, name: &str) -> Result<Rc<Vec<(Value, Cond)>>> {
+    pub fn attr_values(&self, label: &Label, name: &str) -> Result<Values> {
         let key = (label.clone(), name.to_string());
         if let Some(values) = self.values.borrow().get(&key) {
             return Ok(values.clone());
