@@ -110,13 +110,20 @@ pub struct AllConfigsResult {
     pub failures: Vec<Failure>,
 }
 
+/// The condition of `label` in targets sorted by label (a binary search: `why`
+/// asks for every edge of a result).
+fn when_in(targets: &[(Label, Cond)], label: &Label) -> Option<Cond> {
+    debug_assert!(targets.windows(2).all(|w| w[0].0 < w[1].0), "sorted by label");
+    targets
+        .binary_search_by(|(l, _)| l.cmp(label))
+        .ok()
+        .map(|i| targets[i].1)
+}
+
 impl AllConfigsResult {
     /// The condition under which `label` is in the result (`never` if it is not).
     pub fn when(&self, label: &Label) -> Cond {
-        self.targets
-            .iter()
-            .find(|(l, _)| l == label)
-            .map_or(self.algebra.never(), |(_, c)| *c)
+        when_in(&self.targets, label).unwrap_or(self.algebra.never())
     }
 
     /// Where evaluation fails at all.
@@ -162,10 +169,7 @@ impl AllConfigsRun<'_> {
 
     /// The condition under which `label` is in the result (`never` if it is not).
     pub fn when(&self, label: &Label) -> Cond {
-        self.targets
-            .iter()
-            .find(|(l, _)| l == label)
-            .map_or(self.algebra().never(), |(_, c)| *c)
+        when_in(&self.targets, label).unwrap_or(self.algebra().never())
     }
 
     /// The plain result, giving up the resolver.

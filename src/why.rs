@@ -4,6 +4,8 @@
 //! condition and the select keys that put it there, some paths through it
 //! with their conditions, and the condition for the whole.
 
+use std::collections::HashMap;
+
 use crate::condition::Cond;
 use crate::error::Result;
 use crate::label::Label;
@@ -105,32 +107,87 @@ fn quote(s: &str) -> String {
 }
 
 /// Breadth-first enumeration of paths, shortest first, at most [`MAX_PATHS`].
+///
+/// Paths share their prefixes (each step points to the one before), edges are
+/// found through an index by their source, and a path is checked for a repeated
+/// target only where the edges have a cycle: on a chain of 100,000 targets this is
+/// linear, not quadratic.
 fn paths(run: &AllConfigsRun, edges: &[Edge], from: &Label, to: &Label) -> Vec<(Vec<Label>, Cond)> {
     let alg = run.algebra();
+    let mut out_of: HashMap<&Label, Vec<&Edge>> = HashMap::new();
+    for e in edges {
+        out_of.entry(&e.from).or_default().push(e);
+    }
+    let cyclic = has_cycle(&out_of);
+    // Steps of paths: (target, the step before, the path's condition).
+    let mut steps: Vec<(&Label, Option<usize>, Cond)> = vec![(from, None, run.when(from))];
+    let on_path = |steps: &[(&Label, Option<usize>, Cond)], mut at: Option<usize>, l: &Label| {
+        while let Some(i) = at {
+            if steps[i].0 == l {
+                return true;
+            }
+            at = steps[i].1;
+        }
+        false
+    };
     let mut out = Vec::new();
-    let mut queue = std::collections::VecDeque::new();
-    queue.push_back((vec![from.clone()], run.when(from)));
-    while let Some((path, c)) = queue.pop_front() {
-        if out.len() >= MAX_PATHS || queue.len() > 100_000 {
+    let mut next = 0;
+    while next < steps.len() {
+        if out.len() >= MAX_PATHS || steps.len() - next > 100_000 {
             break;
         }
-        let last = path.last().expect("paths are never empty");
+        let (last, _, c) = steps[next];
+        let at = next;
+        next += 1;
         if last == to {
+            let mut path = Vec::new();
+            let mut i = Some(at);
+            while let Some(k) = i {
+                path.push(steps[k].0.clone());
+                i = steps[k].1;
+            }
+            path.reverse();
             out.push((path, c));
             continue;
         }
-        for e in edges.iter().filter(|e| &e.from == last) {
-            if path.contains(&e.to) {
+        for e in out_of.get(last).into_iter().flatten() {
+            if cyclic && on_path(&steps, Some(at), &e.to) {
                 continue;
             }
             let through = alg.and(c, e.when);
             if alg.is_never(through) {
                 continue;
             }
-            let mut p = path.clone();
-            p.push(e.to.clone());
-            queue.push_back((p, through));
+            steps.push((&e.to, Some(at), through));
         }
     }
     out
+}
+
+/// Whether the edges have a cycle (Kahn's algorithm).
+fn has_cycle(out_of: &HashMap<&Label, Vec<&Edge>>) -> bool {
+    let mut indegree: HashMap<&Label, usize> = HashMap::new();
+    for (from, edges) in out_of {
+        indegree.entry(from).or_insert(0);
+        for e in edges {
+            *indegree.entry(&e.to).or_insert(0) += 1;
+        }
+    }
+    let mut ready: Vec<&Label> = indegree
+        .iter()
+        .filter(|(_, &n)| n == 0)
+        .map(|(&l, _)| l)
+        .collect();
+    let mut seen = 0;
+    while let Some(l) = ready.pop() {
+        seen += 1;
+        for e in out_of.get(l).into_iter().flatten() {
+            let n = indegree.get_mut(&e.to).expect("every target is counted");
+            *n -= 1;
+            if *n == 0 {
+                ready.push(&e.to);
+            }
+        }
+    }
+    seen < indegree.len()
 }

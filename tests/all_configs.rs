@@ -289,3 +289,25 @@ fn conditions_beyond_the_algebra_bound_are_an_error() {
     assert!(err.contains("SEL_MAX_CONDITION_NODES"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn why_follows_a_long_chain() {
+    // A stress input: one path of 10,000 edges (quadratic in its length before).
+    let n = 10_000;
+    let build: String = (0..n)
+        .map(|i| {
+            if i + 1 < n {
+                format!("package(name = \"t{i}\", deps = [\":t{}\"])\n", i + 1)
+            } else {
+                format!("package(name = \"t{i}\")\n")
+            }
+        })
+        .collect();
+    let ws = workspace(&[("BUILD", &build)]);
+    let last = format!("//:t{}", n - 1);
+    let (code, out, err) = sel(ws.path(), &["why", "//:t0", &last]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(&format!("{last} is in deps(//:t0) when always")), "{out}");
+    assert!(out.contains("//:t0 -> //:t1 -> //:t2 -> "), "{}", &out[..200]);
+    assert!(out.contains(&format!("//:t9998 -> {last}")), "path to the end");
+}
