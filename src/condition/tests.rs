@@ -110,7 +110,10 @@ fn check_cover(alg: &Algebra, c: Cond) {
                 let stays = all
                     .iter()
                     .all(|config| !wider.contains(config) || alg.eval(c, config));
-                assert!(!stays, "cube {cube:?} of {cover:?} is not prime: {value} of {sel}");
+                assert!(
+                    !stays,
+                    "cube {cube:?} of {cover:?} is not prime: {value} of {sel}"
+                );
             }
         }
     }
