@@ -995,7 +995,18 @@ fn long_chains_of_extras_are_followed_without_recursion() {
 
 #[test]
 fn python_values_are_as_many_as_the_versions_markers_name() {
-    for version in ["3.4294967295", "3.1000000", "3.18446744073709551615"] {
+    // A component too large for sel's arithmetic on versions is an error.
+    let text = uv_lock(
+        "{ name = \"new\", marker = \"python_full_version >= '3.18446744073709551615'\" }",
+        &uv_package("new", "1", ""),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_import_error(dir.path(), &out, &["`proj 1.0`", "`new`", "too large"]);
+    for version in [
+        "3.4294967295",
+        "3.1000000",
+        "3.4294967296.18446744073709551",
+    ] {
         let text = uv_lock(
             &format!("{{ name = \"new\", marker = \"python_full_version >= '{version}'\" }}"),
             &uv_package("new", "1", ""),

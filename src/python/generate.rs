@@ -41,7 +41,7 @@
 //! edge to `foo` plus the edges of `foo`'s extra `bar`, each under both
 //! markers, so the graph's nodes are exactly the distributions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -201,21 +201,14 @@ struct Gen<'a> {
 
 /// The workspace's files for `lock`; `source_name` is the lock file's name, for comments.
 pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
-    let labels = dist_labels(lock);
+    let labels = dist_labels(lock)?;
     // Every distribution's dependencies, extras flattened and markers merged per target.
     let mut deps: Vec<Vec<(usize, Marker, Vec<String>)>> = Vec::with_capacity(lock.dists.len());
+    let mut budget = MAX_EXPANDED_EDGES;
     for (i, dist) in lock.dists.iter().enumerate() {
         let mut out = Vec::new();
         for edge in &dist.deps {
-            flatten(
-                lock,
-                i,
-                edge,
-                &Marker::always(),
-                None,
-                &mut out,
-                &mut Vec::new(),
-            );
+            flatten(lock, i, edge, &mut out, &mut budget)?;
         }
         deps.push(merge(out));
     }
@@ -288,6 +281,12 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
 
 /// Writes the files under `out`, refusing to overwrite files `sel import` did not write,
 /// and removing files an earlier import wrote that this one does not.
+///
+/// All or nothing: every path is checked first (each file is new or was written
+/// by `sel import`, each directory on the way is a directory or new), then the
+/// files are written into a staging directory beside `out` and moved into
+/// place only when all of them are written. A failure before the move (a file
+/// in the way, a full disk) leaves `out` as it was.
 pub fn write(files: &[File], out: &Path) -> Result<()> {
     let io = |what: &str, path: &Path, e: std::io::Error| {
         Error::new(
@@ -296,19 +295,59 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
         )
     };
     let generated = |path: &Path| -> bool {
-        std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(HEADER))
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+            && std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(HEADER))
     };
+    let in_the_way = |path: &Path, what: &str| {
+        Error::new(
+            ErrorKind::Import,
+            format!("{} exists and {what}; not overwriting it", path.display()),
+        )
+        .with_help("choose another directory with --out")
+    };
+    if out.exists() && !out.is_dir() {
+        return Err(in_the_way(out, "is not a directory"));
+    }
     for (rel, _) in files {
+        let mut dir = out.to_path_buf();
+        for part in rel.parent().into_iter().flat_map(Path::components) {
+            dir.push(part);
+            match std::fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(in_the_way(&dir, "is not a directory")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(e) => return Err(io("read", &dir, e)),
+            }
+        }
         let path = out.join(rel);
-        if path.exists() && !generated(&path) {
-            return Err(Error::new(
-                ErrorKind::Import,
-                format!(
-                    "{} exists and was not written by `sel import`; not overwriting it",
-                    path.display()
-                ),
-            )
-            .with_help("choose another directory with --out"));
+        if std::fs::symlink_metadata(&path).is_ok() && !generated(&path) {
+            return Err(in_the_way(&path, "was not written by `sel import`"));
+        }
+    }
+
+    // Stage everything beside `out`.
+    let absolute = std::path::absolute(out).map_err(|e| io("find", out, e))?;
+    let parent = absolute.parent().unwrap_or(Path::new("/"));
+    std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
+    let base = absolute
+        .file_name()
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    let staging =
+        Staging::create(parent, &base).map_err(|e| io("create a directory in", parent, e))?;
+    for (rel, text) in files {
+        let path = staging.0.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+    }
+
+    // Move it into place.
+    if !out.exists() {
+        match std::fs::rename(&staging.0, out) {
+            Ok(()) => return Ok(()),
+            // Another file system: move file by file, below.
+            Err(_) => std::fs::create_dir_all(out).map_err(|e| io("create", out, e))?,
         }
     }
     for stale in ["extras/BUILD", "groups/BUILD"] {
@@ -322,14 +361,47 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         }
-        std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+        if std::fs::rename(staging.0.join(rel), &path).is_err() {
+            std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+        }
     }
     Ok(())
 }
 
+/// The staging directory of [`write`], removed when dropped (after a failure, or
+/// once its files have been moved out).
+struct Staging(PathBuf);
+
+impl Staging {
+    /// A new directory `.NAME.sel-import-PID-N` in `parent`.
+    fn create(parent: &Path, name: &str) -> std::io::Result<Staging> {
+        let pid = std::process::id();
+        let mut n = 0;
+        loop {
+            let dir = parent.join(format!(".{name}.sel-import-{pid}-{n}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(Staging(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Nothing to do when it was renamed into place.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Each distribution's target name: `//:root` for the project, `NAME` in `//pypi`,
-/// `NAME@VERSION` when the lock holds the name at several versions.
-fn dist_labels(lock: &Lock) -> Vec<String> {
+/// `NAME@VERSION` when the lock holds the name at several versions, and
+/// `NAME@VERSION-N` for the N-th of one name and version (from several sources),
+/// N chosen so that no two labels are the same (a version `1.0-2` may be in the
+/// lock too). Names are normalized and versions checked when the lock is read,
+/// so every label is a valid target name; that is checked again here.
+fn dist_labels(lock: &Lock) -> Result<Vec<String>> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for (i, d) in lock.dists.iter().enumerate() {
         if i != lock.root {
@@ -351,60 +423,133 @@ fn dist_labels(lock: &Lock) -> Vec<String> {
         })
         .collect();
     labels[lock.root] = "root".to_string();
-    // The same name and version from two sources: number them.
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let bases: HashSet<String> = labels
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != lock.root)
+        .map(|(_, l)| l.clone())
+        .collect();
+    let mut taken: HashSet<String> = HashSet::new();
     for (i, label) in labels.iter_mut().enumerate() {
         if i == lock.root {
             continue;
         }
-        let n = seen.entry(label.clone()).or_default();
-        *n += 1;
-        if *n > 1 {
-            label.push_str(&format!("-{n}"));
+        let valid = label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+!-_@".contains(&b))
+            && crate::label::check_name(label).is_ok();
+        if !valid {
+            let d = &lock.dists[i];
+            return Err(import_error(format!(
+                "the distribution `{}` {} cannot be named by a label: `{}`",
+                d.name,
+                d.version.as_deref().unwrap_or(&d.source),
+                super::marker::shortened(label)
+            )));
+        }
+        if !taken.insert(label.clone()) {
+            let unique = (2..)
+                .map(|n| format!("{label}-{n}"))
+                .find(|l| !bases.contains(l) && !taken.contains(l))
+                .expect("a free number");
+            taken.insert(unique.clone());
+            *label = unique;
         }
     }
-    labels
+    Ok(labels)
 }
 
-/// Adds the targets of `edge` (from `from`, under `outer`) to `out`: the distribution,
-/// and the dependencies of each extra it asks for, recursively.
-fn flatten(
-    lock: &Lock,
+/// How many dependency edges the extras of dependencies may expand to, in the
+/// whole lock. Each `foo[bar]` adds the edges of foo's extra `bar`; extras that
+/// ask for extras can make that exponential in a hostile lock (every path
+/// through a ladder of extras is a marker of its own), so it is bounded with an
+/// error rather than left to run. Real locks expand to a few edges per package.
+const MAX_EXPANDED_EDGES: usize = 10_000_000;
+
+/// Adds the targets of `edge` (from `from`) to `out`: the distribution, and the
+/// dependencies of each extra it asks for, and of theirs, each under the `and`
+/// of the markers on the way. An explicit stack rather than recursion, so that a
+/// chain of extras as long as the lock is followed without exhausting the call
+/// stack. An extra already on the way is not expanded again (a cycle), nor one
+/// already expanded under the same marker (its edges are in `out`). `budget` is
+/// what is left of [`MAX_EXPANDED_EDGES`].
+fn flatten<'l>(
+    lock: &'l Lock,
     from: usize,
-    edge: &super::Edge,
-    outer: &Marker,
-    via: Option<&str>,
+    edge: &'l super::Edge,
     out: &mut Vec<(usize, Marker, Option<String>)>,
-    stack: &mut Vec<(usize, String)>,
-) {
-    let marker = outer.clone().and(edge.marker.clone());
-    if edge.dist != from {
-        out.push((edge.dist, marker.clone(), via.map(str::to_string)));
+    budget: &mut usize,
+) -> Result<()> {
+    enum Step<'l> {
+        /// Follow an edge under a marker, having come via an extra (`foo[bar]`).
+        Edge(&'l super::Edge, Marker, Option<std::rc::Rc<str>>),
+        /// Expand an extra of a distribution under a marker.
+        Extra(usize, &'l str, Marker),
+        /// The extra is no longer on the way.
+        Leave(usize, &'l str),
     }
-    let dist = &lock.dists[edge.dist];
-    for extra in &edge.extras {
-        let key = (edge.dist, extra.clone());
-        if stack.contains(&key) {
-            continue;
+    let mut on_the_way: HashSet<(usize, &str)> = HashSet::new();
+    let mut expanded: HashSet<(usize, &str, Marker)> = HashSet::new();
+    let mut steps = vec![Step::Edge(edge, Marker::always(), None)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Edge(edge, outer, via) => {
+                if *budget == 0 {
+                    return Err(import_error(format!(
+                        "the extras of the dependencies of `{}` (with those of the packages before it) expand to more than {MAX_EXPANDED_EDGES} dependency edges",
+                        lock.dists[from].name
+                    )));
+                }
+                let marker = outer.and(edge.marker.clone());
+                // Each step costs the parts of its marker (cloned, hashed).
+                let size = match &marker {
+                    Marker::And(parts) => parts.len().max(1),
+                    _ => 1,
+                };
+                *budget = budget.saturating_sub(size);
+                if edge.dist != from {
+                    out.push((
+                        edge.dist,
+                        marker.clone(),
+                        via.as_deref().map(str::to_string),
+                    ));
+                }
+                // Pushed in reverse, so that they are taken in written order.
+                for extra in edge.extras.iter().rev() {
+                    steps.push(Step::Extra(edge.dist, extra, marker.clone()));
+                }
+            }
+            Step::Extra(dist, extra, marker) => {
+                let Some(edges) = lock.dists[dist].extras.get(extra) else {
+                    continue;
+                };
+                if on_the_way.contains(&(dist, extra))
+                    || !expanded.insert((dist, extra, marker.clone()))
+                {
+                    continue;
+                }
+                on_the_way.insert((dist, extra));
+                steps.push(Step::Leave(dist, extra));
+                let via: std::rc::Rc<str> = format!("{}[{extra}]", lock.dists[dist].name).into();
+                for sub in edges.iter().rev() {
+                    steps.push(Step::Edge(sub, marker.clone(), Some(via.clone())));
+                }
+            }
+            Step::Leave(dist, extra) => {
+                on_the_way.remove(&(dist, extra));
+            }
         }
-        let Some(edges) = dist.extras.get(extra) else {
-            continue;
-        };
-        stack.push(key);
-        let via = format!("{}[{extra}]", dist.name);
-        for sub in edges {
-            flatten(lock, from, sub, &marker, Some(&via), out, stack);
-        }
-        stack.pop();
     }
+    Ok(())
 }
 
 /// One entry per target: the `or` of its markers (always, if any is), and what it came via.
 fn merge(edges: Vec<(usize, Marker, Option<String>)>) -> Vec<(usize, Marker, Vec<String>)> {
     let mut by_dist: BTreeMap<usize, (Vec<Marker>, Vec<String>)> = BTreeMap::new();
+    let mut seen: HashSet<(usize, Marker)> = HashSet::new();
     for (dist, marker, via) in edges {
         let entry = by_dist.entry(dist).or_default();
-        if !entry.0.contains(&marker) {
+        if seen.insert((dist, marker.clone())) {
             entry.0.push(marker);
         }
         if let Some(v) = via {
@@ -467,25 +612,21 @@ impl Gen<'_> {
                 }
             }
         }
-        // Every minor series from the lowest supported version up to the highest cut.
+        // So that a minor version can be asked for by name: every minor series
+        // from the lowest supported version up to the latest Python, and the
+        // series of every version the markers name (`>= '3.16'` adds 3.16, not
+        // 3.15). The values are thus as many as the versions the lock names, plus
+        // a handful: never every series up to a large version a marker names
+        // (`>= '3.4294967295'` is three values, not four billion).
         let lowest = domain.0[0].0;
-        let highest = cuts.iter().next_back().copied().unwrap_or(lowest);
-        let top_minor = if highest.0 > 3 {
-            cuts.iter()
-                .filter(|c| c.0 == 3)
-                .map(|c| c.1)
-                .max()
-                .unwrap_or(0)
-                .max(LATEST_PYTHON_MINOR)
-        } else {
-            highest.1.max(LATEST_PYTHON_MINOR)
-        };
         if lowest.0 <= 3 {
             let from = if lowest.0 == 3 { lowest.1 } else { 0 };
-            for minor in from..=top_minor {
+            for minor in from..=LATEST_PYTHON_MINOR {
                 cuts.insert(PyVersion(3, minor, 0));
             }
         }
+        let series: Vec<PyVersion> = cuts.iter().map(|c| PyVersion(c.0, c.1, 0)).collect();
+        cuts.extend(series);
         let cuts: Vec<PyVersion> = cuts.into_iter().collect();
         for (i, &lo) in cuts.iter().enumerate() {
             let hi = cuts.get(i + 1).copied();

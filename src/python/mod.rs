@@ -98,6 +98,25 @@ pub struct Edge {
     pub marker: Marker,
 }
 
+/// Checks that a version can be written into a label (`NAME@VERSION`): PEP 440
+/// versions are ASCII letters, digits, `.`, `+`, `!`, `-` and `_`.
+pub(crate) fn check_version(version: Option<&str>) -> std::result::Result<(), String> {
+    match version {
+        Some(v)
+            if v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".+!-_".contains(&b)) =>
+        {
+            Err(format!(
+                "version `{}` is not a PEP 440 version (ASCII letters, digits, `.`, `+`, `!`, `-` and `_`)",
+                marker::shortened(v)
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Reads a lock file, telling the format by its name (`uv.lock`, `pylock.toml`,
 /// `pylock.NAME.toml`) or else by its contents.
 pub fn read_lock(path: &Path) -> Result<Lock> {

@@ -8,12 +8,12 @@
 //! versions, "forks"). Wheel and sdist URLs, hashes and `[package.metadata]`
 //! are not read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::marker::{normalize_name, Atom, Marker, MarkerError};
-use super::{Dist, Edge, Lock, LockFormat};
+use super::marker::{normalize_name, shortened, Atom, Marker, MarkerError};
+use super::{check_version, Dist, Edge, Lock, LockFormat};
 use crate::error::{Error, ErrorKind, Result};
 
 #[derive(Deserialize)]
@@ -94,11 +94,30 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             .iter()
             .any(|k| p.source.get(*k).and_then(|v| v.as_str()) == Some("."))
     };
+    // Every name normalized (PEP 503: `Foo_Bar` and `foo-bar` are one
+    // distribution, here locked at two versions), and refused when it is not a name.
+    let names: Vec<String> = lock
+        .package
+        .iter()
+        .map(|p| {
+            normalize_name(&p.name)
+                .and_then(|name| check_version(p.version.as_deref()).map(|()| name))
+                .map_err(|e| {
+                    import_error(format!("{shown}: package `{}`: {e}", shortened(&p.name)))
+                })
+        })
+        .collect::<Result<_>>()?;
+    // The packages of each name, so that a dependency is found without a scan.
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        by_name.entry(name).or_default().push(i);
+    }
     let mut dists: Vec<Dist> = lock
         .package
         .iter()
-        .map(|p| Dist {
-            name: p.name.clone(),
+        .zip(&names)
+        .map(|(p, name)| Dist {
+            name: name.clone(),
             version: p.version.clone(),
             source: source_kind(&p.source),
             path: ["editable", "virtual", "directory", "path"]
@@ -113,19 +132,20 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         })
         .collect();
     let find = |dep: &UvDep, from: &str| -> Result<usize> {
-        let candidates: Vec<usize> = lock
-            .package
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.name == dep.name
-                    && dep
-                        .version
-                        .as_ref()
-                        .is_none_or(|v| p.version.as_ref() == Some(v))
+        let name = normalize_name(&dep.name)
+            .map_err(|e| import_error(format!("{shown}: a dependency of `{from}`: {e}")))?;
+        let candidates: Vec<usize> = by_name
+            .get(name.as_str())
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let p = &lock.package[i];
+                dep.version
+                    .as_ref()
+                    .is_none_or(|v| p.version.as_ref() == Some(v))
                     && dep.source.as_ref().is_none_or(|s| *s == p.source)
             })
-            .map(|(i, _)| i)
             .collect();
         match candidates[..] {
             [one] => Ok(one),
@@ -159,7 +179,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             )))
         }
     };
-    let project = root.map(|r| normalize_name(&lock.package[r].name));
+    let project = root.map(|r| names[r].clone());
     let edge = |dep: &UvDep, from: &str, extra: Option<Atom>| -> Result<Edge> {
         let mut marker = match &dep.marker {
             None => Marker::always(),
@@ -181,9 +201,20 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         if let Some(a) = extra {
             marker = Marker::Atom(a).and(marker);
         }
+        let extras = dep
+            .extra
+            .iter()
+            .map(|e| normalize_name(e))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| {
+                import_error(format!(
+                    "{shown}: the dependency of `{from}` on `{}`: an extra: {e}",
+                    dep.name
+                ))
+            })?;
         Ok(Edge {
             dist: find(dep, from)?,
-            extras: dep.extra.iter().map(|e| normalize_name(e)).collect(),
+            extras,
             marker,
         })
     };
@@ -198,8 +229,12 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             deps.push(edge(d, from, None)?);
         }
         let mut extras = BTreeMap::new();
+        let checked = |name: &str, what: &str| {
+            normalize_name(name)
+                .map_err(|e| import_error(format!("{shown}: `{from}`: {what}: {e}")))
+        };
         for (name, list) in &p.optional_dependencies {
-            let name = normalize_name(name);
+            let name = checked(name, "an extra")?;
             let mut edges = Vec::new();
             for d in list {
                 edges.push(edge(d, from, None)?);
@@ -219,7 +254,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         }
         if Some(i) == root {
             for (name, list) in &p.dev_dependencies {
-                let name = normalize_name(name);
+                let name = checked(name, "a dependency group")?;
                 let atom = Atom::Group {
                     name: name.clone(),
                     negated: false,
@@ -243,9 +278,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 .members
                 .iter()
                 .map(|m| {
+                    let m = normalize_name(m)
+                        .map_err(|e| import_error(format!("{shown}: a workspace member: {e}")))?;
                     dists
                         .iter()
-                        .position(|d| d.project && d.name == *m)
+                        .position(|d| d.project && d.name == m)
                         .ok_or_else(|| {
                             import_error(format!(
                                 "{shown}: the workspace member `{m}` is not in the lock"
@@ -288,8 +325,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         Some(toml::Value::Array(list)) => list
             .iter()
             .filter_map(|g| g.as_str())
-            .map(normalize_name)
-            .collect(),
+            .map(|g| {
+                normalize_name(g)
+                    .map_err(|e| import_error(format!("{shown}: `default-groups`: {e}")))
+            })
+            .collect::<Result<_>>()?,
         Some(other) => {
             return Err(import_error(format!(
                 "{shown}: `default-groups = {other}` is neither a list of groups nor \"all\""
