@@ -1239,3 +1239,37 @@ fn a_failed_import_leaves_the_output_as_it_was() {
         "mine\n"
     );
 }
+
+#[test]
+fn many_packages_and_versions_import() {
+    // 10,000 packages, each under a Python version and a platform of its own:
+    // 10,000 values of each selector, 10,000 markers. Quadratic in them, this
+    // took minutes; it takes a second or two in a debug build.
+    let n = 10_000;
+    let deps: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{ name = \"p{i}\", marker = \"python_full_version >= '3.11.{i}' and sys_platform == 'plat{i}'\" }}"
+            )
+        })
+        .collect();
+    let packages: String = (0..n)
+        .map(|i| uv_package(&format!("p{i}"), "1", "") + "\n")
+        .collect();
+    let (dir, out) = import_cli("uv.lock", &uv_lock(&deps.join(", "), &packages));
+    assert_success(&out);
+    let ws = dir.path().join("ws");
+    let pypi = std::fs::read_to_string(ws.join("pypi/BUILD")).unwrap();
+    assert_eq!(pypi.matches("package(").count(), n);
+    let root = std::fs::read_to_string(ws.join("BUILD")).unwrap();
+    // (3.11.0 is written `3.11`.)
+    for i in [1, n / 2, n - 1] {
+        let cond = format!("\"//markers:python_full_version>=3.11.{i}&sys_platform==plat{i}\": ");
+        let line = root.lines().position(|l| l.contains(&cond)).expect(&cond);
+        let next: String = root.lines().skip(line).take(3).collect();
+        assert!(next.contains(&format!("\"//pypi:p{i}\"")), "{next}");
+    }
+    let markers = std::fs::read_to_string(ws.join("markers/BUILD")).unwrap();
+    assert!(markers.contains(&format!("\"3.11.{}\",", n - 1)));
+    assert!(markers.contains(&format!("\"plat{}\",", n - 1)));
+}

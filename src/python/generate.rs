@@ -187,7 +187,7 @@ enum Shape {
 
 struct Gen<'a> {
     lock: &'a Lock,
-    python: Vec<PyValue>,
+    python: std::rc::Rc<Vec<PyValue>>,
     /// The Python versions `requires-python` allows.
     domain: VersionSet,
     strings: BTreeMap<StrVar, StrSelector>,
@@ -215,7 +215,7 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
 
     let mut gen = Gen {
         lock,
-        python: Vec::new(),
+        python: Default::default(),
         domain: VersionSet::all(),
         strings: BTreeMap::new(),
         extras: lock.extras.iter().cloned().collect(),
@@ -628,6 +628,7 @@ impl Gen<'_> {
         let series: Vec<PyVersion> = cuts.iter().map(|c| PyVersion(c.0, c.1, 0)).collect();
         cuts.extend(series);
         let cuts: Vec<PyVersion> = cuts.into_iter().collect();
+        let mut python = Vec::with_capacity(cuts.len());
         for (i, &lo) in cuts.iter().enumerate() {
             let hi = cuts.get(i + 1).copied();
             if !domain.contains(lo) {
@@ -635,8 +636,9 @@ impl Gen<'_> {
             }
             // Named by its lower end: `3.12` is 3.12.0, and stands for every version up to the next value.
             let name = lo.to_string();
-            self.python.push(PyValue { lo, hi, name });
+            python.push(PyValue { lo, hi, name });
         }
+        self.python = python.into();
         for (var, (mentioned, lists)) in strings {
             let mut named: BTreeSet<String> = mentioned;
             for (_, preset) in PLATFORMS {
@@ -1002,57 +1004,37 @@ impl Gen<'_> {
 
     /// The condition of a set of Python versions, from the runs of selector values it holds.
     fn python_atom(&mut self, set: &VersionSet) -> Result<(String, Shape, String)> {
-        let values = self.python.clone();
-        let mut held = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            let interval = VersionSet::range(v.lo, v.hi);
-            let part = set.intersect(&interval);
-            if part == interval {
-                held.push(i);
-            } else if !part.is_empty() {
-                return Err(import_error(format!(
-                    "internal error: the Python value {} is split by a marker",
-                    v.name
-                )));
-            }
-        }
+        let values = std::rc::Rc::clone(&self.python);
+        let runs = held_runs(&values, set)?;
+        let held: usize = runs.iter().map(|(i, j)| j - i + 1).sum();
         let n = values.len();
         let sel = format!(":{PYTHON}");
         let setting = |gen: &mut Self, key: String, flag: String| -> (String, Shape, String) {
             let name = gen.setting(&key, vec![(sel.clone(), flag)]);
             (name, Shape::Atom, key)
         };
-        if held.is_empty() {
+        if held == 0 {
             return Ok(setting(
                 self,
                 format!("{PYTHON}<{}", values[0].lo),
                 format!("<{}", values[0].name),
             ));
         }
-        if held.len() == n {
+        if held == n {
             return Ok(setting(
                 self,
                 format!("{PYTHON}>={}", values[0].lo),
                 format!(">={}", values[0].name),
             ));
         }
-        if held.len() == n - 1 {
-            let missing = (0..n)
-                .find(|i| !held.contains(i))
-                .expect("one value is missing");
+        if held == n - 1 {
+            let missing = if runs[0].0 > 0 { 0 } else { runs[0].1 + 1 };
             if let Some(text) = exact(&values[missing]).filter(|_| missing > 0 && missing < n - 1) {
                 return Ok(setting(
                     self,
                     format!("{PYTHON}!={text}"),
                     format!("!={}", values[missing].name),
                 ));
-            }
-        }
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for &i in &held {
-            match runs.last_mut() {
-                Some((_, end)) if *end + 1 == i => *end = i,
-                _ => runs.push((i, i)),
             }
         }
         let mut parts = Vec::new();
@@ -1309,6 +1291,47 @@ impl Gen<'_> {
         }
         s
     }
+}
+
+/// The values of the Python selector that `set` holds, as runs of consecutive
+/// values `(first, last)`, in order. Found by binary search for each interval of
+/// the set, so that a marker costs its own size, not the number of values: a
+/// lock naming thousands of versions has thousands of values and of markers.
+/// A value only partly in the set is an internal error (the cuts are made so
+/// that none is).
+fn held_runs(values: &[PyValue], set: &VersionSet) -> Result<Vec<(usize, usize)>> {
+    let split = |v: &PyValue| {
+        Err(import_error(format!(
+            "internal error: the Python value {} is split by a marker",
+            v.name
+        )))
+    };
+    // Whether a value that starts before `at` goes on past it.
+    let beyond = |v: &PyValue, at: PyVersion| v.hi.is_none_or(|hi| hi > at);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &(lo, hi) in &set.0 {
+        let first = values.partition_point(|v| v.lo < lo);
+        if first > 0 && beyond(&values[first - 1], lo) {
+            return split(&values[first - 1]);
+        }
+        let end = match hi {
+            Some(hi) => values.partition_point(|v| v.lo < hi),
+            None => values.len(),
+        };
+        if end <= first {
+            continue;
+        }
+        if let Some(hi) = hi {
+            if beyond(&values[end - 1], hi) {
+                return split(&values[end - 1]);
+            }
+        }
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == first => *last = end - 1,
+            _ => runs.push((first, end - 1)),
+        }
+    }
+    Ok(runs)
 }
 
 /// A string value as written in `flag_values`: `==` before one that starts like an operator.
