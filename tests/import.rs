@@ -1273,3 +1273,16 @@ fn many_packages_and_versions_import() {
     assert!(markers.contains(&format!("\"3.11.{}\",", n - 1)));
     assert!(markers.contains(&format!("\"plat{}\",", n - 1)));
 }
+
+#[test]
+fn long_strings_tested_with_in_are_an_error() {
+    // Every fragment of such a string may be a value of its own.
+    let haystack: String = (0..5_000)
+        .map(|i| (b'a' + (i * 7 % 11) as u8) as char)
+        .collect();
+    let text = format!(
+        "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = \"sys_platform in '{haystack}'\"\n"
+    );
+    let (dir, out) = import_cli("pylock.toml", &text);
+    assert_import_error(dir.path(), &out, &["sys_platform in", "5000 characters"]);
+}

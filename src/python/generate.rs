@@ -116,6 +116,11 @@ pub const IN_TAG: &str = "pep508-in:";
 /// The tag of a value standing for unnamed substrings of some of those strings:
 /// `pep508-class:BITS:VALUE`, BITS saying which strings (1) it is a substring of.
 pub const CLASS_TAG: &str = "pep508-class:";
+/// How many characters of strings a variable may be tested against with `in`
+/// (`sys_platform in 'linux darwin'`), in all. Every substring of them may be a
+/// value, so the work grows with the cube of their length: real locks test a
+/// few platform names, if any.
+const MAX_IN_STRINGS: usize = 500;
 /// Conditions longer than this are named `marker-N`, with the marker in a comment.
 const MAX_NAME: usize = 100;
 
@@ -640,6 +645,14 @@ impl Gen<'_> {
         }
         self.python = python.into();
         for (var, (mentioned, lists)) in strings {
+            let total: usize = lists.iter().map(String::len).sum();
+            if total > MAX_IN_STRINGS {
+                let longest = lists.iter().max_by_key(|l| l.len()).expect("a list");
+                return Err(import_error(format!(
+                    "`{var} in '...'` tests {var} against strings of {total} characters in all (the longest `{}`); sel splits at most {MAX_IN_STRINGS} characters into values",
+                    super::marker::shortened(longest)
+                )));
+            }
             let mut named: BTreeSet<String> = mentioned;
             for (_, preset) in PLATFORMS {
                 named.extend(
