@@ -25,9 +25,10 @@
 //! of half-open intervals of release versions whose ends are the *cuts*: the
 //! versions the comparisons name, their successors where the comparison
 //! includes the version (`<= 3.9` is `< 3.9.1`), the ends of wildcard and `~=`
-//! ranges, the bounds of `requires-python`, and, so that every minor version
-//! can be asked for by name, each `3.Y.0` from the lowest supported version up
-//! to the highest cut (at least 3.14). The values of `python_full_version` are
+//! ranges, the bounds of `requires-python`, and, so that minor versions can be
+//! asked for by name, each `3.Y.0` from the lowest supported version up to
+//! 3.14 and the `X.Y.0` of every cut (so the values are as many as the versions
+//! the markers name, plus a handful). The values of `python_full_version` are
 //! the intervals between consecutive cuts inside `requires-python`; no marker
 //! changes its truth inside one, so a value stands for any version in it. A
 //! value is named by its lower end, written as PEP 440 would (`3.12` for
