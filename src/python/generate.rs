@@ -290,8 +290,8 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
 ///
 /// All or nothing: every path is checked first (each file is new or was written
 /// by `sel import`, each directory on the way is a directory or new), then the
-/// files are written into a staging directory beside `out` and moved into
-/// place only when all of them are written. A failure before the move (a file
+/// files are written into a staging directory (beside a new `out`, inside an
+/// existing one) and moved into place only when all of them are written. A failure before the move (a file
 /// in the way, a full disk) leaves `out` as it was.
 pub fn write(files: &[File], out: &Path) -> Result<()> {
     let io = |what: &str, path: &Path, e: std::io::Error| {
@@ -331,15 +331,23 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
         }
     }
 
-    // Stage everything beside `out`.
-    let absolute = std::path::absolute(out).map_err(|e| io("find", out, e))?;
-    let parent = absolute.parent().unwrap_or(Path::new("/"));
-    std::fs::create_dir_all(parent).map_err(|e| io("create", parent, e))?;
-    let base = absolute
-        .file_name()
-        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+    // Stage everything: beside `out` when it is new (then the staging directory
+    // becomes `out`), else inside it, in a hidden directory (which sel does not
+    // read as a package), so that no directory but `out` needs to be writable.
+    let fresh = !out.exists();
+    let (place, name) = if fresh {
+        let absolute = std::path::absolute(out).map_err(|e| io("find", out, e))?;
+        let parent = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(|e| io("create", &parent, e))?;
+        let base = absolute
+            .file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+        (parent, format!(".{base}.sel-import"))
+    } else {
+        (out.to_path_buf(), ".sel-import".to_string())
+    };
     let staging =
-        Staging::create(parent, &base).map_err(|e| io("create a directory in", parent, e))?;
+        Staging::create(&place, &name).map_err(|e| io("create a directory in", &place, e))?;
     for (rel, text) in files {
         let path = staging.0.join(rel);
         if let Some(dir) = path.parent() {
@@ -349,7 +357,7 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
     }
 
     // Move it into place.
-    if !out.exists() {
+    if fresh {
         match std::fs::rename(&staging.0, out) {
             Ok(()) => return Ok(()),
             // Another file system: move file by file, below.
@@ -379,12 +387,12 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
 struct Staging(PathBuf);
 
 impl Staging {
-    /// A new directory `.NAME.sel-import-PID-N` in `parent`.
+    /// A new directory `NAME-PID-N` in `parent`.
     fn create(parent: &Path, name: &str) -> std::io::Result<Staging> {
         let pid = std::process::id();
         let mut n = 0;
         loop {
-            let dir = parent.join(format!(".{name}.sel-import-{pid}-{n}"));
+            let dir = parent.join(format!("{name}-{pid}-{n}"));
             match std::fs::create_dir(&dir) {
                 Ok(()) => return Ok(Staging(dir)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
