@@ -1286,3 +1286,52 @@ fn long_strings_tested_with_in_are_an_error() {
     let (dir, out) = import_cli("pylock.toml", &text);
     assert_import_error(dir.path(), &out, &["sys_platform in", "5000 characters"]);
 }
+
+#[test]
+fn any_string_value_makes_a_workspace_that_loads() {
+    // Marker values are strings of the lock: quoted in BUILD files, and kept on
+    // one line in the comments that show the markers.
+    for value in [
+        "a\nb",
+        "a\rb",
+        "x\"y",
+        "x'y",
+        "",
+        "a b",
+        "==x",
+        "a\\b",
+        "//conditions:default",
+        "é",
+    ] {
+        let marker = format!(
+            "sys_platform == {} or platform_machine != {}",
+            py_str(value),
+            py_str(value)
+        );
+        let text = format!(
+            "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = {}\n",
+            toml_str(&marker)
+        );
+        let (dir, out) = import_cli("pylock.toml", &text);
+        if out.status.success() {
+            let session = Session::open(&dir.path().join("ws"))
+                .unwrap_or_else(|e| panic!("{value:?}: {}", e.message));
+            assert_eq!(
+                labels(&session, &["platform_machine=x86_64"]),
+                ["//:root", "//pypi:a"],
+                "{value:?}"
+            );
+        } else {
+            assert_import_error(dir.path(), &out, &["package `a`"]);
+        }
+    }
+}
+
+/// A PEP 508 string: in single quotes, or double quotes when it holds a single one.
+fn py_str(s: &str) -> String {
+    if s.contains('\'') {
+        format!("\"{s}\"")
+    } else {
+        format!("'{s}'")
+    }
+}

@@ -814,7 +814,7 @@ impl Gen<'_> {
                 targets.sort();
                 let mut sel = String::from("select({\n");
                 if let Some(c) = comment {
-                    let _ = writeln!(sel, "        # {c}");
+                    let _ = writeln!(sel, "        # {}", one_line(&c));
                 }
                 if !via.is_empty() {
                     let _ = writeln!(sel, "        # via {}", via.join(", "));
@@ -1258,7 +1258,7 @@ impl Gen<'_> {
                     comment,
                 } => {
                     if let Some(c) = comment {
-                        let _ = writeln!(s, "# {c}");
+                        let _ = writeln!(s, "# {}", one_line(c));
                     }
                     let _ = writeln!(
                         s,
@@ -1354,6 +1354,21 @@ fn held_runs(values: &[PyValue], set: &VersionSet) -> Result<Vec<(usize, usize)>
         }
     }
     Ok(runs)
+}
+
+/// Text for a comment: on one line, whatever the lock's strings hold (a
+/// newline in a marker's value would end the comment and start code).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// A string value as written in `flag_values`: `==` before one that starts like an operator.
