@@ -1335,3 +1335,53 @@ fn py_str(s: &str) -> String {
         format!("'{s}'")
     }
 }
+
+#[test]
+fn wide_markers_import() {
+    // Markers of 20,000 alternatives: quadratic in their parts, these took
+    // seconds to minutes to import. (Loading such a workspace is slower: the
+    // answers are checked at 2,000.)
+    for n in [2_000, 20_000] {
+        let strings: Vec<String> = (0..n).map(|i| format!("sys_platform == 'v{i}'")).collect();
+        let versions: Vec<String> = (0..n)
+            .map(|i| format!("python_full_version == '3.11.{}'", 2 * i + 1))
+            .collect();
+        let text = format!(
+            "lock-version = \"1.0\"\nrequires-python = \">=3.11\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = {}\n\n[[packages]]\nname = \"b\"\nversion = \"1\"\nmarker = {}\n",
+            toml_str(&strings.join(" or ")),
+            toml_str(&versions.join(" or "))
+        );
+        let (dir, out) = import_cli("pylock.toml", &text);
+        assert_success(&out);
+        let ws = dir.path().join("ws");
+        let markers = std::fs::read_to_string(ws.join("markers/BUILD")).unwrap();
+        let last = 2 * (n - 1) + 1;
+        for value in [
+            format!("v{}", n - 1),
+            format!("3.11.{last}"),
+            format!("3.11.{}", last + 1),
+        ] {
+            assert!(markers.contains(&format!("\"{value}\",")), "{value}");
+        }
+        if n > 2_000 {
+            continue;
+        }
+        let session = Session::open(&ws).unwrap();
+        let pkgs = |selects: &[&str]| labels(&session, selects);
+        assert_eq!(
+            pkgs(&[
+                "sys_platform=v1999",
+                &format!("python_full_version=3.11.{last}")
+            ]),
+            ["//:root", "//pypi:a", "//pypi:b"]
+        );
+        assert_eq!(
+            pkgs(&["sys_platform=v7", "python_full_version=3.11.2"]),
+            ["//:root", "//pypi:a"]
+        );
+        assert_eq!(
+            pkgs(&["sys_platform=linux", "python_full_version=3.11.1"]),
+            ["//:root", "//pypi:b"]
+        );
+    }
+}

@@ -859,6 +859,8 @@ impl Gen<'_> {
             Marker::And(parts) | Marker::Or(parts) => {
                 let any = matches!(marker, Marker::Or(_));
                 let mut members = Vec::new();
+                // Found by hashing: a marker may have thousands of parts.
+                let mut named: HashSet<String> = HashSet::new();
                 let mut keys = Vec::new();
                 for p in parts {
                     let (name, shape, key) = self.cond(p)?;
@@ -868,7 +870,7 @@ impl Gen<'_> {
                         Shape::Any => !any,
                     };
                     keys.push(if wrap { format!("({key})") } else { key });
-                    if !members.contains(&name) {
+                    if named.insert(name.clone()) {
                         members.push(name);
                     }
                 }
@@ -1139,27 +1141,30 @@ impl Gen<'_> {
             Marker::Atom(_) => Simplified::Marker(marker.clone()),
             Marker::And(parts) | Marker::Or(parts) => {
                 let any = matches!(marker, Marker::Or(_));
-                let mut python: Option<VersionSet> = None;
+                // The Python parts, combined at once below (one by one, a marker
+                // of thousands of them would cost their square).
+                let mut python: Vec<VersionSet> = Vec::new();
                 let mut rest = Vec::new();
+                let mut seen: HashSet<Marker> = HashSet::new();
                 for p in parts {
                     match self.simplify(p) {
                         Simplified::Always if any => return Simplified::Always,
                         Simplified::Never if !any => return Simplified::Never,
                         Simplified::Always | Simplified::Never => {}
-                        Simplified::Marker(Marker::Atom(Atom::Python(set))) => {
-                            python = Some(match python {
-                                None => set,
-                                Some(acc) if any => acc.union(&set),
-                                Some(acc) => acc.intersect(&set),
-                            });
-                        }
+                        Simplified::Marker(Marker::Atom(Atom::Python(set))) => python.push(set),
                         Simplified::Marker(m) => {
-                            if !rest.contains(&m) {
+                            if seen.insert(m.clone()) {
                                 rest.push(m)
                             }
                         }
                     }
                 }
+                let python = match python.len() {
+                    0 => None,
+                    1 => python.pop(),
+                    _ if any => Some(VersionSet::union_all(&python)),
+                    _ => Some(VersionSet::intersect_all(&python)),
+                };
                 if let Some(set) = python {
                     match self.simplify(&Marker::Atom(Atom::Python(set))) {
                         Simplified::Always if any => return Simplified::Always,

@@ -434,6 +434,17 @@ impl VersionSet {
         VersionSet::normalized(self.0.iter().chain(&other.0).copied().collect())
     }
 
+    /// The versions in any of the sets, in time `n log n` in their intervals.
+    pub fn union_all(sets: &[VersionSet]) -> VersionSet {
+        VersionSet::normalized(sets.iter().flat_map(|s| s.0.iter().copied()).collect())
+    }
+
+    /// The versions in all of the sets.
+    pub fn intersect_all(sets: &[VersionSet]) -> VersionSet {
+        let complements: Vec<VersionSet> = sets.iter().map(VersionSet::complement).collect();
+        VersionSet::union_all(&complements).complement()
+    }
+
     /// The versions in both sets.
     pub fn intersect(&self, other: &VersionSet) -> VersionSet {
         self.complement().union(&other.complement()).complement()
