@@ -202,6 +202,8 @@ struct Gen<'a> {
     conds: Vec<CondTarget>,
     /// Condition key (the full compact text) -> (target name, shape).
     by_key: HashMap<String, (String, Shape)>,
+    /// The conditions of `VAR in '...'` atoms already made.
+    in_atoms: HashMap<(StrVar, String, bool), (String, Shape, String)>,
     numbered: usize,
 }
 
@@ -228,6 +230,7 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
         groups: lock.groups.iter().cloned().collect(),
         conds: Vec::new(),
         by_key: HashMap::new(),
+        in_atoms: HashMap::new(),
         numbered: 0,
     };
     let markers: Vec<&Marker> = deps.iter().flatten().map(|(_, m, _)| m).collect();
@@ -748,6 +751,8 @@ impl Gen<'_> {
         };
         let mut always: Vec<String> = Vec::new();
         let mut by_cond: Vec<Branch> = Vec::new();
+        // Where each condition's branch is in `by_cond`.
+        let mut branch_of: HashMap<String, usize> = HashMap::new();
         for (d, marker, via) in deps {
             // Markers that hold for every supported Python are no condition; those
             // that hold for none drop the edge, as `uv export` does.
@@ -762,7 +767,7 @@ impl Gen<'_> {
             }
             let (name, numbered) = self.condition(marker)?;
             let comment = numbered.then(|| self.render(marker));
-            match by_cond.iter_mut().find(|b| b.cond == name) {
+            match branch_of.get(&name).map(|&i| &mut by_cond[i]) {
                 Some(branch) => {
                     branch.targets.push(reference(*d));
                     for v in via {
@@ -771,12 +776,15 @@ impl Gen<'_> {
                         }
                     }
                 }
-                None => by_cond.push(Branch {
-                    cond: name,
-                    targets: vec![reference(*d)],
-                    comment,
-                    via: via.clone(),
-                }),
+                None => {
+                    branch_of.insert(name.clone(), by_cond.len());
+                    by_cond.push(Branch {
+                        cond: name,
+                        targets: vec![reference(*d)],
+                        comment,
+                        via: via.clone(),
+                    });
+                }
             }
         }
         always.sort();
@@ -965,27 +973,40 @@ impl Gen<'_> {
         negated: bool,
         atom: &Atom,
     ) -> (String, Shape, String) {
+        let memo = (var, haystack.to_string(), negated);
+        if let Some(known) = self.in_atoms.get(&memo) {
+            return known.clone();
+        }
         let selector = &self.strings[&var];
         let list = selector.lists.iter().position(|l| l == haystack);
-        let held: Vec<String> = selector
-            .values
+        let classes: HashMap<&str, &Vec<bool>> = selector
+            .classes
             .iter()
-            .filter(|v| {
-                let inside = match selector.classes.iter().find(|(name, _)| name == *v) {
-                    Some((_, sig)) => list.is_some_and(|i| sig[i]),
-                    None => **v != selector.other && haystack.contains(v.as_str()),
+            .map(|(name, sig)| (name.as_str(), sig))
+            .collect();
+        let (held, excluded): (Vec<String>, Vec<String>) =
+            selector.values.iter().cloned().partition(|v| {
+                let inside = match classes.get(v.as_str()) {
+                    Some(sig) => list.is_some_and(|i| sig[i]),
+                    None => *v != selector.other && haystack.contains(v.as_str()),
                 };
                 inside != negated
-            })
-            .cloned()
-            .collect();
+            });
         let n = selector.values.len();
-        let excluded: Vec<String> = selector
-            .values
-            .iter()
-            .filter(|v| !held.contains(v))
-            .cloned()
-            .collect();
+        let answer = self.in_atom_condition(var, held, excluded, n, atom);
+        self.in_atoms.insert(memo, answer.clone());
+        answer
+    }
+
+    /// [`Gen::in_atom`]'s condition, from the values the atom holds and those it does not.
+    fn in_atom_condition(
+        &mut self,
+        var: StrVar,
+        held: Vec<String>,
+        excluded: Vec<String>,
+        n: usize,
+        atom: &Atom,
+    ) -> (String, Shape, String) {
         let sel = format!(":{var}");
         if let [only] = &held[..] {
             let key = format!("{var}=={only}");
