@@ -107,10 +107,15 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 })
         })
         .collect::<Result<_>>()?;
-    // The packages of each name, so that a dependency is found without a scan.
+    // The packages of each name, and of each name and version, so that a
+    // dependency is found without a scan (a name may be locked at many versions).
     let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_version: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     for (i, name) in names.iter().enumerate() {
         by_name.entry(name).or_default().push(i);
+        if let Some(v) = &lock.package[i].version {
+            by_version.entry((name, v)).or_default().push(i);
+        }
     }
     let mut dists: Vec<Dist> = lock
         .package
@@ -134,8 +139,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
     let find = |dep: &UvDep, from: &str| -> Result<usize> {
         let name = normalize_name(&dep.name)
             .map_err(|e| import_error(format!("{shown}: a dependency of `{from}`: {e}")))?;
-        let candidates: Vec<usize> = by_name
-            .get(name.as_str())
+        let found = match &dep.version {
+            Some(v) => by_version.get(&(name.as_str(), v.as_str())),
+            None => by_name.get(name.as_str()),
+        };
+        let candidates: Vec<usize> = found
             .into_iter()
             .flatten()
             .copied()
