@@ -528,15 +528,15 @@ impl VersionSet {
 
     /// The releases satisfying a `requires-python` specifier set (`>=3.10, <4`).
     pub fn from_specifiers(text: &str) -> Result<VersionSet, String> {
-        let mut set = VersionSet::all();
+        let mut sets = vec![VersionSet::all()];
         for spec in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let split = spec
                 .find(|c: char| c.is_ascii_digit())
                 .ok_or_else(|| format!("`{spec}` is not a version specifier"))?;
             let (op, version) = spec.split_at(split);
-            set = set.intersect(&VersionSet::from_specifier(op.trim(), version)?);
+            sets.push(VersionSet::from_specifier(op.trim(), version)?);
         }
-        Ok(set)
+        Ok(VersionSet::intersect_all(&sets))
     }
 }
 
