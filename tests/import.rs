@@ -1158,6 +1158,22 @@ fn names_are_normalized_as_pep_503_says() {
     );
     let (dir, out) = import_cli("uv.lock", &text);
     assert_import_error(dir.path(), &out, &["`proj 1.0`", "several"]);
+    // Two spellings of one extra of the project are one extra.
+    let text = uv_lock(
+        "",
+        &("[package.optional-dependencies]\nCuda = [{ name = \"a\" }]\ncuda = [{ name = \"b\" }]\n\n".to_string()
+            + &uv_package("a", "1", "")
+            + "\n"
+            + &uv_package("b", "1", "")),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let session = Session::open(&dir.path().join("ws")).unwrap();
+    assert_eq!(labels(&session, &[]), ["//:root"]);
+    assert_eq!(
+        labels(&session, &["cuda=on"]),
+        ["//:root", "//pypi:a", "//pypi:b"]
+    );
     // pylock.toml: the same.
     let text = "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"Foo_Bar\"\nversion = \"1.0\"\nmarker = \"sys_platform == 'linux'\"\n\n[[packages]]\nname = \"foo.bar\"\nversion = \"2.0\"\nmarker = \"sys_platform != 'linux'\"\n";
     let (dir, out) = import_cli("pylock.toml", text);

@@ -228,6 +228,8 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
     };
 
     let mut root_extras = Vec::new();
+    // The project's extras and groups so far: two spellings of one are one.
+    let mut seen: std::collections::HashSet<(&str, String)> = std::collections::HashSet::new();
     let mut root_groups = Vec::new();
     for (i, p) in lock.package.iter().enumerate() {
         let from = format!("{} {}", p.name, p.version.as_deref().unwrap_or(""));
@@ -256,9 +258,12 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 for d in list {
                     deps.push(edge(d, from, Some(atom.clone()))?);
                 }
-                root_extras.push(name.clone());
+                if seen.insert(("extra", name.clone())) {
+                    root_extras.push(name.clone());
+                }
             }
-            extras.insert(name, edges);
+            // Two spellings of one extra (`Cuda`, `cuda`) are one extra.
+            extras.entry(name).or_insert_with(Vec::new).extend(edges);
         }
         if Some(i) == root {
             for (name, list) in &p.dev_dependencies {
@@ -270,7 +275,9 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 for d in list {
                     deps.push(edge(d, from, Some(atom.clone()))?);
                 }
-                root_groups.push(name);
+                if seen.insert(("group", name.clone())) {
+                    root_groups.push(name);
+                }
             }
         }
         dists[i].deps = deps;
