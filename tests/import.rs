@@ -1401,3 +1401,15 @@ fn wide_markers_import() {
         );
     }
 }
+
+#[cfg(unix)]
+#[test]
+fn a_lock_that_is_no_file_is_refused() {
+    // `/dev/zero` never ends: reading it whole would exhaust memory.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sel(dir.path(), &["import", "/dev/zero", "--out", "ws"]);
+    assert_import_error(dir.path(), &out, &["/dev/zero", "not a regular file"]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("uv.lock")).unwrap();
+    let out = sel(dir.path(), &["import", "uv.lock", "--out", "ws"]);
+    assert_import_error(dir.path(), &out, &["uv.lock", "not a regular file"]);
+}
