@@ -858,3 +858,558 @@ fn imported_workspaces_pass_sel_check() {
         assert!(text.contains("0 error(s), 0 warning(s)"), "{name}: {text}");
     }
 }
+
+// ---------------------------------------------------------------------------
+// Hostile and huge locks (issue 16): a clear `sel::import` error or a right
+// answer, never a crash, a runaway or a workspace that does not load. These run
+// the binary, whose main thread has the default 8 MB stack.
+
+/// A uv.lock: the project `proj` (depending on `project_deps`), then `packages`.
+fn uv_lock(project_deps: &str, packages: &str) -> String {
+    format!(
+        "version = 1\nrequires-python = \">=3.10\"\n\n[[package]]\nname = \"proj\"\nversion = \"1.0\"\nsource = {{ virtual = \".\" }}\ndependencies = [{project_deps}]\n\n{packages}"
+    )
+}
+
+/// A registry package of a uv.lock.
+fn uv_package(name: &str, version: &str, rest: &str) -> String {
+    format!(
+        "[[package]]\nname = {}\nversion = {}\nsource = {{ registry = \"https://index.invalid/simple\" }}\n{rest}\n",
+        toml_str(name),
+        toml_str(version)
+    )
+}
+
+/// A TOML basic string.
+fn toml_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap()
+}
+
+/// `sel import` of `text` (written as `file_name`) into `ws`, in a fresh directory.
+fn import_cli(file_name: &str, text: &str) -> (tempfile::TempDir, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(file_name), text).unwrap();
+    let out = sel(dir.path(), &["import", file_name, "--out", "ws"]);
+    (dir, out)
+}
+
+/// Asserts a failed import: exit 1, `sel::import`, the message naming each of
+/// `names`, and no `ws` written.
+fn assert_import_error(dir: &Path, out: &std::process::Output, names: &[&str]) {
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("sel::import"), "{err}");
+    for name in names {
+        assert!(err.contains(name), "`{name}` not named in: {err}");
+    }
+    assert!(
+        !dir.join("ws").exists(),
+        "a failed import wrote {:?}",
+        dir.join("ws")
+    );
+}
+
+fn assert_success(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "exit {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn deeply_nested_markers_are_an_error_naming_the_entry() {
+    let nested = |depth: usize| {
+        format!(
+            "{}sys_platform == 'linux'{}",
+            "(".repeat(depth),
+            ")".repeat(depth)
+        )
+    };
+    // uv.lock: 10,000 parentheses.
+    let text = uv_lock(
+        &format!(
+            "{{ name = \"deep\", marker = {} }}",
+            toml_str(&nested(10_000))
+        ),
+        &uv_package("deep", "1", ""),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_import_error(dir.path(), &out, &["`proj 1.0`", "`deep`", "nest"]);
+    // pylock.toml: 20,000, alternating `and` / `or` so that the nesting is real.
+    let mut marker = "sys_platform == 'linux'".to_string();
+    for i in 0..20_000 {
+        let op = if i % 2 == 0 { "and" } else { "or" };
+        marker = format!("(os_name == 'nt' {op} {marker})");
+    }
+    let text = format!(
+        "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"deep\"\nversion = \"1\"\nmarker = {}\n",
+        toml_str(&marker)
+    );
+    let (dir, out) = import_cli("pylock.toml", &text);
+    assert_import_error(dir.path(), &out, &["package `deep`", "nest"]);
+    // Reasonable nesting is read.
+    let text = uv_lock(
+        &format!("{{ name = \"deep\", marker = {} }}", toml_str(&nested(30))),
+        &uv_package("deep", "1", ""),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let out = sel(
+        &dir.path().join("ws"),
+        &["cquery", "deps(//:root)", "--select", "sys_platform=linux"],
+    );
+    assert_success(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("//pypi:deep\n"));
+}
+
+#[test]
+fn long_chains_of_extras_are_followed_without_recursion() {
+    // The project needs p0[e]; extra `e` of each package needs the next one's.
+    let n = 50_000;
+    let mut packages = String::new();
+    for i in 0..n {
+        let rest = if i + 1 < n {
+            format!(
+                "\n[package.optional-dependencies]\ne = [{{ name = \"p{}\", extra = [\"e\"] }}]\n",
+                i + 1
+            )
+        } else {
+            String::new()
+        };
+        packages.push_str(&uv_package(&format!("p{i}"), "1", &rest));
+        packages.push('\n');
+    }
+    let text = uv_lock("{ name = \"p0\", extra = [\"e\"] }", &packages);
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let root = std::fs::read_to_string(dir.path().join("ws/BUILD")).unwrap();
+    for i in [0, 1, n / 2, n - 1] {
+        assert!(
+            root.contains(&format!("\"//pypi:p{i}\"")),
+            "p{i} not in //:root's deps"
+        );
+    }
+}
+
+#[test]
+fn python_values_are_as_many_as_the_versions_markers_name() {
+    // A component too large for sel's arithmetic on versions is an error.
+    let text = uv_lock(
+        "{ name = \"new\", marker = \"python_full_version >= '3.18446744073709551615'\" }",
+        &uv_package("new", "1", ""),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_import_error(dir.path(), &out, &["`proj 1.0`", "`new`", "too large"]);
+    for version in [
+        "3.4294967295",
+        "3.1000000",
+        "3.4294967296.18446744073709551",
+    ] {
+        let text = uv_lock(
+            &format!("{{ name = \"new\", marker = \"python_full_version >= '{version}'\" }}"),
+            &uv_package("new", "1", ""),
+        );
+        let (dir, out) = import_cli("uv.lock", &text);
+        assert_success(&out);
+        let ws = dir.path().join("ws");
+        let markers = std::fs::read_to_string(ws.join("markers/BUILD")).unwrap();
+        assert!(
+            markers.len() < 20_000,
+            "{version}: markers/BUILD has {} bytes",
+            markers.len()
+        );
+        let session = Session::open(&ws).unwrap();
+        let values = session
+            .graph
+            .target(&sel::Label::parse("//markers:python_full_version").unwrap())
+            .unwrap()
+            .rule
+            .selector()
+            .unwrap()
+            .values
+            .clone();
+        assert!(values.len() < 20, "{version}: {values:?}");
+        assert!(
+            values.contains(&version.to_string()),
+            "{version}: {values:?}"
+        );
+        assert!(
+            values.contains(&"3.14".to_string()),
+            "{version}: {values:?}"
+        );
+        assert_eq!(
+            labels(&session, &[&format!("python_full_version={version}")]),
+            ["//:root", "//pypi:new"]
+        );
+        assert_eq!(labels(&session, &["python_full_version=3.14"]), ["//:root"]);
+        let out = sel(&ws, &["cquery", "deps(//:root)", "--all-configs"]);
+        assert_success(&out);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("//pypi:new"), "{text}");
+    }
+}
+
+#[test]
+fn names_that_are_no_label_are_refused_naming_the_entry() {
+    for name in [
+        "../../evil",
+        "a b",
+        "a:b",
+        ".",
+        "-a",
+        "a'b",
+        "a\"b",
+        "a\nb",
+        "a/b",
+        "a@b",
+        "",
+        "é",
+    ] {
+        let text = uv_lock(
+            &format!("{{ name = {} }}", toml_str(name)),
+            &uv_package(name, "1", ""),
+        );
+        let (dir, out) = import_cli("uv.lock", &text);
+        let shown = name.replace('\n', "\\n");
+        assert_import_error(dir.path(), &out, &[&format!("`{shown}`"), "name"]);
+        let text = format!(
+            "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = {}\nversion = \"1\"\n",
+            toml_str(name)
+        );
+        let (dir, out) = import_cli("pylock.toml", &text);
+        assert_import_error(dir.path(), &out, &[&format!("`{shown}`"), "name"]);
+    }
+    // A version that is no part of a label, when the name is locked at several.
+    for version in ["1 0", "1/0", "1:0", "1\"0", "1\n0"] {
+        let text = uv_lock(
+            "{ name = \"a\", version = \"2\" }",
+            &(uv_package("a", version, "") + "\n" + &uv_package("a", "2", "")),
+        );
+        let (dir, out) = import_cli("uv.lock", &text);
+        let shown = version.replace('\n', "\\n");
+        assert_import_error(dir.path(), &out, &[&format!("`{shown}`"), "version"]);
+    }
+    // Extras and groups become labels too.
+    let text = uv_lock(
+        "{ name = \"a\", marker = \"extra == 'x y'\" }",
+        &uv_package("a", "1", ""),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_import_error(dir.path(), &out, &["`x y`"]);
+}
+
+#[test]
+fn generated_labels_never_collide() {
+    // `a` 1.0 from two sources is `a@1.0` and `a@1.0-2`; a third `a` locked at
+    // the version `1.0-2` (PEP 440: 1.0.post2) must not take the same label.
+    let git = |version: &str| {
+        format!(
+            "[[package]]\nname = \"a\"\nversion = \"{version}\"\nsource = {{ git = \"https://index.invalid/a.git\" }}\n"
+        )
+    };
+    let text = uv_lock(
+        "{ name = \"a\", version = \"1.0\", source = { registry = \"https://index.invalid/simple\" } }, \
+         { name = \"a\", version = \"1.0\", source = { git = \"https://index.invalid/a.git\" } }, \
+         { name = \"a\", version = \"1.0-2\" }",
+        &(uv_package("a", "1.0", "") + "\n" + &git("1.0") + "\n" + &uv_package("a", "1.0-2", "")),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let session = Session::open(&dir.path().join("ws")).unwrap();
+    let got = labels(&session, &[]);
+    assert_eq!(got.len(), 4, "{got:?}");
+    let check = sel(&dir.path().join("ws"), &["check"]);
+    assert_success(&check);
+}
+
+#[test]
+fn names_are_normalized_as_pep_503_says() {
+    // Two spellings of one name are one distribution locked at two versions.
+    let text = uv_lock(
+        "{ name = \"Foo_Bar\", version = \"1.0\", marker = \"python_full_version < '3.12'\" }, \
+         { name = \"foo-bar\", version = \"2.0\", marker = \"python_full_version >= '3.12'\" }, \
+         { name = \"Other.Pkg\" }",
+        &(uv_package("Foo_Bar", "1.0", "")
+            + "\n"
+            + &uv_package("foo-bar", "2.0", "")
+            + "\n"
+            + &uv_package("other-pkg", "3", "")),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let session = Session::open(&dir.path().join("ws")).unwrap();
+    assert_eq!(
+        labels(&session, &["python_full_version=3.11"]),
+        ["//:root", "//pypi:foo-bar@1.0", "//pypi:other-pkg"]
+    );
+    assert_eq!(
+        labels(&session, &["python_full_version=3.12"]),
+        ["//:root", "//pypi:foo-bar@2.0", "//pypi:other-pkg"]
+    );
+    let pypi = std::fs::read_to_string(dir.path().join("ws/pypi/BUILD")).unwrap();
+    assert!(pypi.contains("\"pkg:pypi/foo-bar@1.0\""), "{pypi}");
+    assert!(!pypi.contains("Foo_Bar"), "{pypi}");
+    // A dependency that does not say which of them is ambiguous.
+    let text = uv_lock(
+        "{ name = \"FOO-BAR\" }",
+        &(uv_package("Foo_Bar", "1.0", "") + "\n" + &uv_package("foo-bar", "2.0", "")),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_import_error(dir.path(), &out, &["`proj 1.0`", "several"]);
+    // Two spellings of one extra of the project are one extra.
+    let text = uv_lock(
+        "",
+        &("[package.optional-dependencies]\nCuda = [{ name = \"a\" }]\ncuda = [{ name = \"b\" }]\n\n".to_string()
+            + &uv_package("a", "1", "")
+            + "\n"
+            + &uv_package("b", "1", "")),
+    );
+    let (dir, out) = import_cli("uv.lock", &text);
+    assert_success(&out);
+    let session = Session::open(&dir.path().join("ws")).unwrap();
+    assert_eq!(labels(&session, &[]), ["//:root"]);
+    assert_eq!(
+        labels(&session, &["cuda=on"]),
+        ["//:root", "//pypi:a", "//pypi:b"]
+    );
+    // pylock.toml: the same.
+    let text = "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"Foo_Bar\"\nversion = \"1.0\"\nmarker = \"sys_platform == 'linux'\"\n\n[[packages]]\nname = \"foo.bar\"\nversion = \"2.0\"\nmarker = \"sys_platform != 'linux'\"\n";
+    let (dir, out) = import_cli("pylock.toml", text);
+    assert_success(&out);
+    let session = Session::open(&dir.path().join("ws")).unwrap();
+    assert_eq!(
+        labels(&session, &["sys_platform=linux"]),
+        ["//:root", "//pypi:foo-bar@1.0"]
+    );
+    assert_eq!(
+        labels(&session, &["sys_platform=win32"]),
+        ["//:root", "//pypi:foo-bar@2.0"]
+    );
+}
+
+#[test]
+fn a_failed_import_leaves_the_output_as_it_was() {
+    let lock = lockfile("import-web");
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("ws");
+    // A user file where the import needs a directory.
+    std::fs::create_dir(&ws).unwrap();
+    std::fs::write(ws.join("markers"), "mine\n").unwrap();
+    let out = sel(
+        dir.path(),
+        &["import", lock.to_str().unwrap(), "--out", "ws"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("sel::import") && err.contains("markers"),
+        "{err}"
+    );
+    let mut left: Vec<String> = std::fs::read_dir(&ws)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["markers"]);
+    assert_eq!(
+        std::fs::read_to_string(ws.join("markers")).unwrap(),
+        "mine\n"
+    );
+    // Nor is anything left beside it.
+    let beside: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(beside, ["ws"]);
+
+    // Over an earlier import: a user's file in the way keeps every generated file as it was.
+    let small = dir.path().join("uv.lock");
+    std::fs::write(
+        &small,
+        uv_lock("{ name = \"a\" }", &uv_package("a", "1", "")),
+    )
+    .unwrap();
+    std::fs::remove_file(ws.join("markers")).unwrap();
+    assert_success(&sel(dir.path(), &["import", "uv.lock", "--out", "ws"]));
+    let before = std::fs::read_to_string(ws.join("pypi/BUILD")).unwrap();
+    assert!(!ws.join("extras").exists());
+    std::fs::write(ws.join("extras"), "mine\n").unwrap();
+    let out = sel(
+        dir.path(),
+        &["import", lock.to_str().unwrap(), "--out", "ws"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("pypi/BUILD")).unwrap(),
+        before
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.join("extras")).unwrap(),
+        "mine\n"
+    );
+}
+
+#[test]
+fn many_packages_and_versions_import() {
+    // 10,000 packages, each under a Python version and a platform of its own:
+    // 10,000 values of each selector, 10,000 markers. Quadratic in them, this
+    // took minutes; it takes a second or two in a debug build.
+    let n = 10_000;
+    let deps: Vec<String> = (0..n)
+        .map(|i| {
+            format!(
+                "{{ name = \"p{i}\", marker = \"python_full_version >= '3.11.{i}' and sys_platform == 'plat{i}'\" }}"
+            )
+        })
+        .collect();
+    let packages: String = (0..n)
+        .map(|i| uv_package(&format!("p{i}"), "1", "") + "\n")
+        .collect();
+    let (dir, out) = import_cli("uv.lock", &uv_lock(&deps.join(", "), &packages));
+    assert_success(&out);
+    let ws = dir.path().join("ws");
+    let pypi = std::fs::read_to_string(ws.join("pypi/BUILD")).unwrap();
+    assert_eq!(pypi.matches("package(").count(), n);
+    let root = std::fs::read_to_string(ws.join("BUILD")).unwrap();
+    // (3.11.0 is written `3.11`.)
+    for i in [1, n / 2, n - 1] {
+        let cond = format!("\"//markers:python_full_version>=3.11.{i}&sys_platform==plat{i}\": ");
+        let line = root.lines().position(|l| l.contains(&cond)).expect(&cond);
+        let next: String = root.lines().skip(line).take(3).collect();
+        assert!(next.contains(&format!("\"//pypi:p{i}\"")), "{next}");
+    }
+    let markers = std::fs::read_to_string(ws.join("markers/BUILD")).unwrap();
+    assert!(markers.contains(&format!("\"3.11.{}\",", n - 1)));
+    assert!(markers.contains(&format!("\"plat{}\",", n - 1)));
+}
+
+#[test]
+fn long_strings_tested_with_in_are_an_error() {
+    // Every fragment of such a string may be a value of its own.
+    let haystack: String = (0..5_000)
+        .map(|i| (b'a' + (i * 7 % 11) as u8) as char)
+        .collect();
+    let text = format!(
+        "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = \"sys_platform in '{haystack}'\"\n"
+    );
+    let (dir, out) = import_cli("pylock.toml", &text);
+    assert_import_error(dir.path(), &out, &["sys_platform in", "5000 characters"]);
+}
+
+#[test]
+fn any_string_value_makes_a_workspace_that_loads() {
+    // Marker values are strings of the lock: quoted in BUILD files, and kept on
+    // one line in the comments that show the markers.
+    for value in [
+        "a\nb",
+        "a\rb",
+        "x\"y",
+        "x'y",
+        "",
+        "a b",
+        "==x",
+        "a\\b",
+        "//conditions:default",
+        "é",
+    ] {
+        let marker = format!(
+            "sys_platform == {} or platform_machine != {}",
+            py_str(value),
+            py_str(value)
+        );
+        let text = format!(
+            "lock-version = \"1.0\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = {}\n",
+            toml_str(&marker)
+        );
+        let (dir, out) = import_cli("pylock.toml", &text);
+        if out.status.success() {
+            let session = Session::open(&dir.path().join("ws"))
+                .unwrap_or_else(|e| panic!("{value:?}: {}", e.message));
+            assert_eq!(
+                labels(&session, &["platform_machine=x86_64"]),
+                ["//:root", "//pypi:a"],
+                "{value:?}"
+            );
+        } else {
+            assert_import_error(dir.path(), &out, &["package `a`"]);
+        }
+    }
+}
+
+/// A PEP 508 string: in single quotes, or double quotes when it holds a single one.
+fn py_str(s: &str) -> String {
+    if s.contains('\'') {
+        format!("\"{s}\"")
+    } else {
+        format!("'{s}'")
+    }
+}
+
+#[test]
+fn wide_markers_import() {
+    // Markers of 20,000 alternatives: quadratic in their parts, these took
+    // seconds to minutes to import. (Loading such a workspace is slower: the
+    // answers are checked at 2,000.)
+    for n in [2_000, 20_000] {
+        let strings: Vec<String> = (0..n).map(|i| format!("sys_platform == 'v{i}'")).collect();
+        let versions: Vec<String> = (0..n)
+            .map(|i| format!("python_full_version == '3.11.{}'", 2 * i + 1))
+            .collect();
+        let text = format!(
+            "lock-version = \"1.0\"\nrequires-python = \">=3.11\"\ncreated-by = \"hand\"\n\n[[packages]]\nname = \"a\"\nversion = \"1\"\nmarker = {}\n\n[[packages]]\nname = \"b\"\nversion = \"1\"\nmarker = {}\n",
+            toml_str(&strings.join(" or ")),
+            toml_str(&versions.join(" or "))
+        );
+        let (dir, out) = import_cli("pylock.toml", &text);
+        assert_success(&out);
+        let ws = dir.path().join("ws");
+        let markers = std::fs::read_to_string(ws.join("markers/BUILD")).unwrap();
+        let last = 2 * (n - 1) + 1;
+        for value in [
+            format!("v{}", n - 1),
+            format!("3.11.{last}"),
+            format!("3.11.{}", last + 1),
+        ] {
+            assert!(markers.contains(&format!("\"{value}\",")), "{value}");
+        }
+        if n > 2_000 {
+            continue;
+        }
+        let session = Session::open(&ws).unwrap();
+        let pkgs = |selects: &[&str]| labels(&session, selects);
+        assert_eq!(
+            pkgs(&[
+                "sys_platform=v1999",
+                &format!("python_full_version=3.11.{last}")
+            ]),
+            ["//:root", "//pypi:a", "//pypi:b"]
+        );
+        assert_eq!(
+            pkgs(&["sys_platform=v7", "python_full_version=3.11.2"]),
+            ["//:root", "//pypi:a"]
+        );
+        assert_eq!(
+            pkgs(&["sys_platform=linux", "python_full_version=3.11.1"]),
+            ["//:root", "//pypi:b"]
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_lock_that_is_no_file_is_refused() {
+    // `/dev/zero` never ends: reading it whole would exhaust memory.
+    let dir = tempfile::tempdir().unwrap();
+    let out = sel(dir.path(), &["import", "/dev/zero", "--out", "ws"]);
+    assert_import_error(dir.path(), &out, &["/dev/zero", "not a regular file"]);
+    std::os::unix::fs::symlink("/dev/zero", dir.path().join("uv.lock")).unwrap();
+    let out = sel(dir.path(), &["import", "uv.lock", "--out", "ws"]);
+    assert_import_error(dir.path(), &out, &["uv.lock", "not a regular file"]);
+}

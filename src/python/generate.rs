@@ -25,9 +25,10 @@
 //! of half-open intervals of release versions whose ends are the *cuts*: the
 //! versions the comparisons name, their successors where the comparison
 //! includes the version (`<= 3.9` is `< 3.9.1`), the ends of wildcard and `~=`
-//! ranges, the bounds of `requires-python`, and, so that every minor version
-//! can be asked for by name, each `3.Y.0` from the lowest supported version up
-//! to the highest cut (at least 3.14). The values of `python_full_version` are
+//! ranges, the bounds of `requires-python`, and, so that minor versions can be
+//! asked for by name, each `3.Y.0` from the lowest supported version up to
+//! 3.14 and the `X.Y.0` of every cut (so the values are as many as the versions
+//! the markers name, plus a handful). The values of `python_full_version` are
 //! the intervals between consecutive cuts inside `requires-python`; no marker
 //! changes its truth inside one, so a value stands for any version in it. A
 //! value is named by its lower end, written as PEP 440 would (`3.12` for
@@ -41,7 +42,7 @@
 //! edge to `foo` plus the edges of `foo`'s extra `bar`, each under both
 //! markers, so the graph's nodes are exactly the distributions.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -116,6 +117,11 @@ pub const IN_TAG: &str = "pep508-in:";
 /// The tag of a value standing for unnamed substrings of some of those strings:
 /// `pep508-class:BITS:VALUE`, BITS saying which strings (1) it is a substring of.
 pub const CLASS_TAG: &str = "pep508-class:";
+/// How many characters of strings a variable may be tested against with `in`
+/// (`sys_platform in 'linux darwin'`), in all. Every substring of them may be a
+/// value, so the work grows with the cube of their length: real locks test a
+/// few platform names, if any.
+const MAX_IN_STRINGS: usize = 500;
 /// Conditions longer than this are named `marker-N`, with the marker in a comment.
 const MAX_NAME: usize = 100;
 
@@ -187,7 +193,7 @@ enum Shape {
 
 struct Gen<'a> {
     lock: &'a Lock,
-    python: Vec<PyValue>,
+    python: std::rc::Rc<Vec<PyValue>>,
     /// The Python versions `requires-python` allows.
     domain: VersionSet,
     strings: BTreeMap<StrVar, StrSelector>,
@@ -196,39 +202,35 @@ struct Gen<'a> {
     conds: Vec<CondTarget>,
     /// Condition key (the full compact text) -> (target name, shape).
     by_key: HashMap<String, (String, Shape)>,
+    /// The conditions of `VAR in '...'` atoms already made.
+    in_atoms: HashMap<(StrVar, String, bool), (String, Shape, String)>,
     numbered: usize,
 }
 
 /// The workspace's files for `lock`; `source_name` is the lock file's name, for comments.
 pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
-    let labels = dist_labels(lock);
+    let labels = dist_labels(lock)?;
     // Every distribution's dependencies, extras flattened and markers merged per target.
     let mut deps: Vec<Vec<(usize, Marker, Vec<String>)>> = Vec::with_capacity(lock.dists.len());
+    let mut budget = MAX_EXPANDED_EDGES;
     for (i, dist) in lock.dists.iter().enumerate() {
         let mut out = Vec::new();
         for edge in &dist.deps {
-            flatten(
-                lock,
-                i,
-                edge,
-                &Marker::always(),
-                None,
-                &mut out,
-                &mut Vec::new(),
-            );
+            flatten(lock, i, edge, &mut out, &mut budget)?;
         }
         deps.push(merge(out));
     }
 
     let mut gen = Gen {
         lock,
-        python: Vec::new(),
+        python: Default::default(),
         domain: VersionSet::all(),
         strings: BTreeMap::new(),
         extras: lock.extras.iter().cloned().collect(),
         groups: lock.groups.iter().cloned().collect(),
         conds: Vec::new(),
         by_key: HashMap::new(),
+        in_atoms: HashMap::new(),
         numbered: 0,
     };
     let markers: Vec<&Marker> = deps.iter().flatten().map(|(_, m, _)| m).collect();
@@ -288,6 +290,12 @@ pub fn workspace(lock: &Lock, source_name: &str) -> Result<Vec<File>> {
 
 /// Writes the files under `out`, refusing to overwrite files `sel import` did not write,
 /// and removing files an earlier import wrote that this one does not.
+///
+/// All or nothing: every path is checked first (each file is new or was written
+/// by `sel import`, each directory on the way is a directory or new), then the
+/// files are written into a staging directory (beside a new `out`, inside an
+/// existing one) and moved into place only when all of them are written. A failure before the move (a file
+/// in the way, a full disk) leaves `out` as it was.
 pub fn write(files: &[File], out: &Path) -> Result<()> {
     let io = |what: &str, path: &Path, e: std::io::Error| {
         Error::new(
@@ -296,19 +304,67 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
         )
     };
     let generated = |path: &Path| -> bool {
-        std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(HEADER))
+        std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file())
+            && std::fs::read_to_string(path).is_ok_and(|t| t.starts_with(HEADER))
     };
+    let in_the_way = |path: &Path, what: &str| {
+        Error::new(
+            ErrorKind::Import,
+            format!("{} exists and {what}; not overwriting it", path.display()),
+        )
+        .with_help("choose another directory with --out")
+    };
+    if out.exists() && !out.is_dir() {
+        return Err(in_the_way(out, "is not a directory"));
+    }
     for (rel, _) in files {
+        let mut dir = out.to_path_buf();
+        for part in rel.parent().into_iter().flat_map(Path::components) {
+            dir.push(part);
+            match std::fs::symlink_metadata(&dir) {
+                Ok(m) if m.is_dir() => {}
+                Ok(_) => return Err(in_the_way(&dir, "is not a directory")),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => break,
+                Err(e) => return Err(io("read", &dir, e)),
+            }
+        }
         let path = out.join(rel);
-        if path.exists() && !generated(&path) {
-            return Err(Error::new(
-                ErrorKind::Import,
-                format!(
-                    "{} exists and was not written by `sel import`; not overwriting it",
-                    path.display()
-                ),
-            )
-            .with_help("choose another directory with --out"));
+        if std::fs::symlink_metadata(&path).is_ok() && !generated(&path) {
+            return Err(in_the_way(&path, "was not written by `sel import`"));
+        }
+    }
+
+    // Stage everything: beside `out` when it is new (then the staging directory
+    // becomes `out`), else inside it, in a hidden directory (which sel does not
+    // read as a package), so that no directory but `out` needs to be writable.
+    let fresh = !out.exists();
+    let (place, name) = if fresh {
+        let absolute = std::path::absolute(out).map_err(|e| io("find", out, e))?;
+        let parent = absolute.parent().unwrap_or(Path::new("/")).to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(|e| io("create", &parent, e))?;
+        let base = absolute
+            .file_name()
+            .map_or("out".into(), |n| n.to_string_lossy().into_owned());
+        (parent, format!(".{base}.sel-import"))
+    } else {
+        (out.to_path_buf(), ".sel-import".to_string())
+    };
+    let staging =
+        Staging::create(&place, &name).map_err(|e| io("create a directory in", &place, e))?;
+    for (rel, text) in files {
+        let path = staging.0.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+        }
+        std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+    }
+
+    // Move it into place.
+    if fresh {
+        match std::fs::rename(&staging.0, out) {
+            Ok(()) => return Ok(()),
+            // Another file system: move file by file, below.
+            Err(_) => std::fs::create_dir_all(out).map_err(|e| io("create", out, e))?,
         }
     }
     for stale in ["extras/BUILD", "groups/BUILD"] {
@@ -322,14 +378,47 @@ pub fn write(files: &[File], out: &Path) -> Result<()> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
         }
-        std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+        if std::fs::rename(staging.0.join(rel), &path).is_err() {
+            std::fs::write(&path, text).map_err(|e| io("write", &path, e))?;
+        }
     }
     Ok(())
 }
 
+/// The staging directory of [`write`], removed when dropped (after a failure, or
+/// once its files have been moved out).
+struct Staging(PathBuf);
+
+impl Staging {
+    /// A new directory `NAME-PID-N` in `parent`.
+    fn create(parent: &Path, name: &str) -> std::io::Result<Staging> {
+        let pid = std::process::id();
+        let mut n = 0;
+        loop {
+            let dir = parent.join(format!("{name}-{pid}-{n}"));
+            match std::fs::create_dir(&dir) {
+                Ok(()) => return Ok(Staging(dir)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Nothing to do when it was renamed into place.
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Each distribution's target name: `//:root` for the project, `NAME` in `//pypi`,
-/// `NAME@VERSION` when the lock holds the name at several versions.
-fn dist_labels(lock: &Lock) -> Vec<String> {
+/// `NAME@VERSION` when the lock holds the name at several versions, and
+/// `NAME@VERSION-N` for the N-th of one name and version (from several sources),
+/// N chosen so that no two labels are the same (a version `1.0-2` may be in the
+/// lock too). Names are normalized and versions checked when the lock is read,
+/// so every label is a valid target name; that is checked again here.
+fn dist_labels(lock: &Lock) -> Result<Vec<String>> {
     let mut count: HashMap<&str, usize> = HashMap::new();
     for (i, d) in lock.dists.iter().enumerate() {
         if i != lock.root {
@@ -351,60 +440,133 @@ fn dist_labels(lock: &Lock) -> Vec<String> {
         })
         .collect();
     labels[lock.root] = "root".to_string();
-    // The same name and version from two sources: number them.
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let bases: HashSet<String> = labels
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != lock.root)
+        .map(|(_, l)| l.clone())
+        .collect();
+    let mut taken: HashSet<String> = HashSet::new();
     for (i, label) in labels.iter_mut().enumerate() {
         if i == lock.root {
             continue;
         }
-        let n = seen.entry(label.clone()).or_default();
-        *n += 1;
-        if *n > 1 {
-            label.push_str(&format!("-{n}"));
+        let valid = label
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".+!-_@".contains(&b))
+            && crate::label::check_name(label).is_ok();
+        if !valid {
+            let d = &lock.dists[i];
+            return Err(import_error(format!(
+                "the distribution `{}` {} cannot be named by a label: `{}`",
+                d.name,
+                d.version.as_deref().unwrap_or(&d.source),
+                super::marker::shortened(label)
+            )));
+        }
+        if !taken.insert(label.clone()) {
+            let unique = (2..)
+                .map(|n| format!("{label}-{n}"))
+                .find(|l| !bases.contains(l) && !taken.contains(l))
+                .expect("a free number");
+            taken.insert(unique.clone());
+            *label = unique;
         }
     }
-    labels
+    Ok(labels)
 }
 
-/// Adds the targets of `edge` (from `from`, under `outer`) to `out`: the distribution,
-/// and the dependencies of each extra it asks for, recursively.
-fn flatten(
-    lock: &Lock,
+/// How many dependency edges the extras of dependencies may expand to, in the
+/// whole lock. Each `foo[bar]` adds the edges of foo's extra `bar`; extras that
+/// ask for extras can make that exponential in a hostile lock (every path
+/// through a ladder of extras is a marker of its own), so it is bounded with an
+/// error rather than left to run. Real locks expand to a few edges per package.
+const MAX_EXPANDED_EDGES: usize = 10_000_000;
+
+/// Adds the targets of `edge` (from `from`) to `out`: the distribution, and the
+/// dependencies of each extra it asks for, and of theirs, each under the `and`
+/// of the markers on the way. An explicit stack rather than recursion, so that a
+/// chain of extras as long as the lock is followed without exhausting the call
+/// stack. An extra already on the way is not expanded again (a cycle), nor one
+/// already expanded under the same marker (its edges are in `out`). `budget` is
+/// what is left of [`MAX_EXPANDED_EDGES`].
+fn flatten<'l>(
+    lock: &'l Lock,
     from: usize,
-    edge: &super::Edge,
-    outer: &Marker,
-    via: Option<&str>,
+    edge: &'l super::Edge,
     out: &mut Vec<(usize, Marker, Option<String>)>,
-    stack: &mut Vec<(usize, String)>,
-) {
-    let marker = outer.clone().and(edge.marker.clone());
-    if edge.dist != from {
-        out.push((edge.dist, marker.clone(), via.map(str::to_string)));
+    budget: &mut usize,
+) -> Result<()> {
+    enum Step<'l> {
+        /// Follow an edge under a marker, having come via an extra (`foo[bar]`).
+        Edge(&'l super::Edge, Marker, Option<std::rc::Rc<str>>),
+        /// Expand an extra of a distribution under a marker.
+        Extra(usize, &'l str, Marker),
+        /// The extra is no longer on the way.
+        Leave(usize, &'l str),
     }
-    let dist = &lock.dists[edge.dist];
-    for extra in &edge.extras {
-        let key = (edge.dist, extra.clone());
-        if stack.contains(&key) {
-            continue;
+    let mut on_the_way: HashSet<(usize, &str)> = HashSet::new();
+    let mut expanded: HashSet<(usize, &str, Marker)> = HashSet::new();
+    let mut steps = vec![Step::Edge(edge, Marker::always(), None)];
+    while let Some(step) = steps.pop() {
+        match step {
+            Step::Edge(edge, outer, via) => {
+                if *budget == 0 {
+                    return Err(import_error(format!(
+                        "the extras of the dependencies of `{}` (with those of the packages before it) expand to more than {MAX_EXPANDED_EDGES} dependency edges",
+                        lock.dists[from].name
+                    )));
+                }
+                let marker = outer.and(edge.marker.clone());
+                // Each step costs the parts of its marker (cloned, hashed).
+                let size = match &marker {
+                    Marker::And(parts) => parts.len().max(1),
+                    _ => 1,
+                };
+                *budget = budget.saturating_sub(size);
+                if edge.dist != from {
+                    out.push((
+                        edge.dist,
+                        marker.clone(),
+                        via.as_deref().map(str::to_string),
+                    ));
+                }
+                // Pushed in reverse, so that they are taken in written order.
+                for extra in edge.extras.iter().rev() {
+                    steps.push(Step::Extra(edge.dist, extra, marker.clone()));
+                }
+            }
+            Step::Extra(dist, extra, marker) => {
+                let Some(edges) = lock.dists[dist].extras.get(extra) else {
+                    continue;
+                };
+                if on_the_way.contains(&(dist, extra))
+                    || !expanded.insert((dist, extra, marker.clone()))
+                {
+                    continue;
+                }
+                on_the_way.insert((dist, extra));
+                steps.push(Step::Leave(dist, extra));
+                let via: std::rc::Rc<str> = format!("{}[{extra}]", lock.dists[dist].name).into();
+                for sub in edges.iter().rev() {
+                    steps.push(Step::Edge(sub, marker.clone(), Some(via.clone())));
+                }
+            }
+            Step::Leave(dist, extra) => {
+                on_the_way.remove(&(dist, extra));
+            }
         }
-        let Some(edges) = dist.extras.get(extra) else {
-            continue;
-        };
-        stack.push(key);
-        let via = format!("{}[{extra}]", dist.name);
-        for sub in edges {
-            flatten(lock, from, sub, &marker, Some(&via), out, stack);
-        }
-        stack.pop();
     }
+    Ok(())
 }
 
 /// One entry per target: the `or` of its markers (always, if any is), and what it came via.
 fn merge(edges: Vec<(usize, Marker, Option<String>)>) -> Vec<(usize, Marker, Vec<String>)> {
     let mut by_dist: BTreeMap<usize, (Vec<Marker>, Vec<String>)> = BTreeMap::new();
+    let mut seen: HashSet<(usize, Marker)> = HashSet::new();
     for (dist, marker, via) in edges {
         let entry = by_dist.entry(dist).or_default();
-        if !entry.0.contains(&marker) {
+        if seen.insert((dist, marker.clone())) {
             entry.0.push(marker);
         }
         if let Some(v) = via {
@@ -467,26 +629,23 @@ impl Gen<'_> {
                 }
             }
         }
-        // Every minor series from the lowest supported version up to the highest cut.
+        // So that a minor version can be asked for by name: every minor series
+        // from the lowest supported version up to the latest Python, and the
+        // series of every version the markers name (`>= '3.16'` adds 3.16, not
+        // 3.15). The values are thus as many as the versions the lock names, plus
+        // a handful: never every series up to a large version a marker names
+        // (`>= '3.4294967295'` is three values, not four billion).
         let lowest = domain.0[0].0;
-        let highest = cuts.iter().next_back().copied().unwrap_or(lowest);
-        let top_minor = if highest.0 > 3 {
-            cuts.iter()
-                .filter(|c| c.0 == 3)
-                .map(|c| c.1)
-                .max()
-                .unwrap_or(0)
-                .max(LATEST_PYTHON_MINOR)
-        } else {
-            highest.1.max(LATEST_PYTHON_MINOR)
-        };
         if lowest.0 <= 3 {
             let from = if lowest.0 == 3 { lowest.1 } else { 0 };
-            for minor in from..=top_minor {
+            for minor in from..=LATEST_PYTHON_MINOR {
                 cuts.insert(PyVersion(3, minor, 0));
             }
         }
+        let series: Vec<PyVersion> = cuts.iter().map(|c| PyVersion(c.0, c.1, 0)).collect();
+        cuts.extend(series);
         let cuts: Vec<PyVersion> = cuts.into_iter().collect();
+        let mut python = Vec::with_capacity(cuts.len());
         for (i, &lo) in cuts.iter().enumerate() {
             let hi = cuts.get(i + 1).copied();
             if !domain.contains(lo) {
@@ -494,9 +653,18 @@ impl Gen<'_> {
             }
             // Named by its lower end: `3.12` is 3.12.0, and stands for every version up to the next value.
             let name = lo.to_string();
-            self.python.push(PyValue { lo, hi, name });
+            python.push(PyValue { lo, hi, name });
         }
+        self.python = python.into();
         for (var, (mentioned, lists)) in strings {
+            let total: usize = lists.iter().map(String::len).sum();
+            if total > MAX_IN_STRINGS {
+                let longest = lists.iter().max_by_key(|l| l.len()).expect("a list");
+                return Err(import_error(format!(
+                    "`{var} in '...'` tests {var} against strings of {total} characters in all (the longest `{}`); sel splits at most {MAX_IN_STRINGS} characters into values",
+                    super::marker::shortened(longest)
+                )));
+            }
             let mut named: BTreeSet<String> = mentioned;
             for (_, preset) in PLATFORMS {
                 named.extend(
@@ -583,6 +751,8 @@ impl Gen<'_> {
         };
         let mut always: Vec<String> = Vec::new();
         let mut by_cond: Vec<Branch> = Vec::new();
+        // Where each condition's branch is in `by_cond`.
+        let mut branch_of: HashMap<String, usize> = HashMap::new();
         for (d, marker, via) in deps {
             // Markers that hold for every supported Python are no condition; those
             // that hold for none drop the edge, as `uv export` does.
@@ -597,7 +767,7 @@ impl Gen<'_> {
             }
             let (name, numbered) = self.condition(marker)?;
             let comment = numbered.then(|| self.render(marker));
-            match by_cond.iter_mut().find(|b| b.cond == name) {
+            match branch_of.get(&name).map(|&i| &mut by_cond[i]) {
                 Some(branch) => {
                     branch.targets.push(reference(*d));
                     for v in via {
@@ -606,12 +776,15 @@ impl Gen<'_> {
                         }
                     }
                 }
-                None => by_cond.push(Branch {
-                    cond: name,
-                    targets: vec![reference(*d)],
-                    comment,
-                    via: via.clone(),
-                }),
+                None => {
+                    branch_of.insert(name.clone(), by_cond.len());
+                    by_cond.push(Branch {
+                        cond: name,
+                        targets: vec![reference(*d)],
+                        comment,
+                        via: via.clone(),
+                    });
+                }
             }
         }
         always.sort();
@@ -649,7 +822,7 @@ impl Gen<'_> {
                 targets.sort();
                 let mut sel = String::from("select({\n");
                 if let Some(c) = comment {
-                    let _ = writeln!(sel, "        # {c}");
+                    let _ = writeln!(sel, "        # {}", one_line(&c));
                 }
                 if !via.is_empty() {
                     let _ = writeln!(sel, "        # via {}", via.join(", "));
@@ -694,6 +867,8 @@ impl Gen<'_> {
             Marker::And(parts) | Marker::Or(parts) => {
                 let any = matches!(marker, Marker::Or(_));
                 let mut members = Vec::new();
+                // Found by hashing: a marker may have thousands of parts.
+                let mut named: HashSet<String> = HashSet::new();
                 let mut keys = Vec::new();
                 for p in parts {
                     let (name, shape, key) = self.cond(p)?;
@@ -703,7 +878,7 @@ impl Gen<'_> {
                         Shape::Any => !any,
                     };
                     keys.push(if wrap { format!("({key})") } else { key });
-                    if !members.contains(&name) {
+                    if named.insert(name.clone()) {
                         members.push(name);
                     }
                 }
@@ -798,27 +973,40 @@ impl Gen<'_> {
         negated: bool,
         atom: &Atom,
     ) -> (String, Shape, String) {
+        let memo = (var, haystack.to_string(), negated);
+        if let Some(known) = self.in_atoms.get(&memo) {
+            return known.clone();
+        }
         let selector = &self.strings[&var];
         let list = selector.lists.iter().position(|l| l == haystack);
-        let held: Vec<String> = selector
-            .values
+        let classes: HashMap<&str, &Vec<bool>> = selector
+            .classes
             .iter()
-            .filter(|v| {
-                let inside = match selector.classes.iter().find(|(name, _)| name == *v) {
-                    Some((_, sig)) => list.is_some_and(|i| sig[i]),
-                    None => **v != selector.other && haystack.contains(v.as_str()),
+            .map(|(name, sig)| (name.as_str(), sig))
+            .collect();
+        let (held, excluded): (Vec<String>, Vec<String>) =
+            selector.values.iter().cloned().partition(|v| {
+                let inside = match classes.get(v.as_str()) {
+                    Some(sig) => list.is_some_and(|i| sig[i]),
+                    None => *v != selector.other && haystack.contains(v.as_str()),
                 };
                 inside != negated
-            })
-            .cloned()
-            .collect();
+            });
         let n = selector.values.len();
-        let excluded: Vec<String> = selector
-            .values
-            .iter()
-            .filter(|v| !held.contains(v))
-            .cloned()
-            .collect();
+        let answer = self.in_atom_condition(var, held, excluded, n, atom);
+        self.in_atoms.insert(memo, answer.clone());
+        answer
+    }
+
+    /// [`Gen::in_atom`]'s condition, from the values the atom holds and those it does not.
+    fn in_atom_condition(
+        &mut self,
+        var: StrVar,
+        held: Vec<String>,
+        excluded: Vec<String>,
+        n: usize,
+        atom: &Atom,
+    ) -> (String, Shape, String) {
         let sel = format!(":{var}");
         if let [only] = &held[..] {
             let key = format!("{var}=={only}");
@@ -861,57 +1049,37 @@ impl Gen<'_> {
 
     /// The condition of a set of Python versions, from the runs of selector values it holds.
     fn python_atom(&mut self, set: &VersionSet) -> Result<(String, Shape, String)> {
-        let values = self.python.clone();
-        let mut held = Vec::new();
-        for (i, v) in values.iter().enumerate() {
-            let interval = VersionSet::range(v.lo, v.hi);
-            let part = set.intersect(&interval);
-            if part == interval {
-                held.push(i);
-            } else if !part.is_empty() {
-                return Err(import_error(format!(
-                    "internal error: the Python value {} is split by a marker",
-                    v.name
-                )));
-            }
-        }
+        let values = std::rc::Rc::clone(&self.python);
+        let runs = held_runs(&values, set)?;
+        let held: usize = runs.iter().map(|(i, j)| j - i + 1).sum();
         let n = values.len();
         let sel = format!(":{PYTHON}");
         let setting = |gen: &mut Self, key: String, flag: String| -> (String, Shape, String) {
             let name = gen.setting(&key, vec![(sel.clone(), flag)]);
             (name, Shape::Atom, key)
         };
-        if held.is_empty() {
+        if held == 0 {
             return Ok(setting(
                 self,
                 format!("{PYTHON}<{}", values[0].lo),
                 format!("<{}", values[0].name),
             ));
         }
-        if held.len() == n {
+        if held == n {
             return Ok(setting(
                 self,
                 format!("{PYTHON}>={}", values[0].lo),
                 format!(">={}", values[0].name),
             ));
         }
-        if held.len() == n - 1 {
-            let missing = (0..n)
-                .find(|i| !held.contains(i))
-                .expect("one value is missing");
+        if held == n - 1 {
+            let missing = if runs[0].0 > 0 { 0 } else { runs[0].1 + 1 };
             if let Some(text) = exact(&values[missing]).filter(|_| missing > 0 && missing < n - 1) {
                 return Ok(setting(
                     self,
                     format!("{PYTHON}!={text}"),
                     format!("!={}", values[missing].name),
                 ));
-            }
-        }
-        let mut runs: Vec<(usize, usize)> = Vec::new();
-        for &i in &held {
-            match runs.last_mut() {
-                Some((_, end)) if *end + 1 == i => *end = i,
-                _ => runs.push((i, i)),
             }
         }
         let mut parts = Vec::new();
@@ -994,27 +1162,30 @@ impl Gen<'_> {
             Marker::Atom(_) => Simplified::Marker(marker.clone()),
             Marker::And(parts) | Marker::Or(parts) => {
                 let any = matches!(marker, Marker::Or(_));
-                let mut python: Option<VersionSet> = None;
+                // The Python parts, combined at once below (one by one, a marker
+                // of thousands of them would cost their square).
+                let mut python: Vec<VersionSet> = Vec::new();
                 let mut rest = Vec::new();
+                let mut seen: HashSet<Marker> = HashSet::new();
                 for p in parts {
                     match self.simplify(p) {
                         Simplified::Always if any => return Simplified::Always,
                         Simplified::Never if !any => return Simplified::Never,
                         Simplified::Always | Simplified::Never => {}
-                        Simplified::Marker(Marker::Atom(Atom::Python(set))) => {
-                            python = Some(match python {
-                                None => set,
-                                Some(acc) if any => acc.union(&set),
-                                Some(acc) => acc.intersect(&set),
-                            });
-                        }
+                        Simplified::Marker(Marker::Atom(Atom::Python(set))) => python.push(set),
                         Simplified::Marker(m) => {
-                            if !rest.contains(&m) {
+                            if seen.insert(m.clone()) {
                                 rest.push(m)
                             }
                         }
                     }
                 }
+                let python = match python.len() {
+                    0 => None,
+                    1 => python.pop(),
+                    _ if any => Some(VersionSet::union_all(&python)),
+                    _ => Some(VersionSet::intersect_all(&python)),
+                };
                 if let Some(set) = python {
                     match self.simplify(&Marker::Atom(Atom::Python(set))) {
                         Simplified::Always if any => return Simplified::Always,
@@ -1113,7 +1284,7 @@ impl Gen<'_> {
                     comment,
                 } => {
                     if let Some(c) = comment {
-                        let _ = writeln!(s, "# {c}");
+                        let _ = writeln!(s, "# {}", one_line(c));
                     }
                     let _ = writeln!(
                         s,
@@ -1168,6 +1339,62 @@ impl Gen<'_> {
         }
         s
     }
+}
+
+/// The values of the Python selector that `set` holds, as runs of consecutive
+/// values `(first, last)`, in order. Found by binary search for each interval of
+/// the set, so that a marker costs its own size, not the number of values: a
+/// lock naming thousands of versions has thousands of values and of markers.
+/// A value only partly in the set is an internal error (the cuts are made so
+/// that none is).
+fn held_runs(values: &[PyValue], set: &VersionSet) -> Result<Vec<(usize, usize)>> {
+    let split = |v: &PyValue| {
+        Err(import_error(format!(
+            "internal error: the Python value {} is split by a marker",
+            v.name
+        )))
+    };
+    // Whether a value that starts before `at` goes on past it.
+    let beyond = |v: &PyValue, at: PyVersion| v.hi.is_none_or(|hi| hi > at);
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &(lo, hi) in &set.0 {
+        let first = values.partition_point(|v| v.lo < lo);
+        if first > 0 && beyond(&values[first - 1], lo) {
+            return split(&values[first - 1]);
+        }
+        let end = match hi {
+            Some(hi) => values.partition_point(|v| v.lo < hi),
+            None => values.len(),
+        };
+        if end <= first {
+            continue;
+        }
+        if let Some(hi) = hi {
+            if beyond(&values[end - 1], hi) {
+                return split(&values[end - 1]);
+            }
+        }
+        match runs.last_mut() {
+            Some((_, last)) if *last + 1 == first => *last = end - 1,
+            _ => runs.push((first, end - 1)),
+        }
+    }
+    Ok(runs)
+}
+
+/// Text for a comment: on one line, whatever the lock's strings hold (a
+/// newline in a marker's value would end the comment and start code).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }
 
 /// A string value as written in `flag_values`: `==` before one that starts like an operator.

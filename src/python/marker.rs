@@ -47,6 +47,7 @@
 //!   free-form strings of the running system: errors.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 /// A marker with its meaning: atoms combined with `and` / `or`.
 ///
@@ -167,9 +168,37 @@ impl fmt::Display for MarkerError {
         // comparison, say it once.
         let own = format!("`{}`: ", self.marker.trim());
         let message = self.message.strip_prefix(&own).unwrap_or(&self.message);
-        write!(f, "marker `{}`: {}", self.marker, message)
+        write!(f, "marker `{}`: {}", shortened(&self.marker), message)
     }
 }
+
+/// A marker (or other text from a lock) as shown in a message: control
+/// characters escaped, and at most [`SHOWN`] characters of a longer text, with
+/// its length.
+pub fn shortened(text: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == SHOWN {
+            let _ = write!(out, "... ({} characters in all)", text.chars().count());
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// How many characters of a long marker a message shows.
+const SHOWN: usize = 200;
+
+/// How deep a marker may nest parentheses. PEP 508 sets no limit, but real
+/// markers nest two or three levels; a deeper one is refused, so that a hostile
+/// lock cannot exhaust the stack of the parser (and of everything that walks the
+/// marker after it).
+pub const MAX_NESTING: usize = 100;
 
 impl Marker {
     /// The marker that always holds.
@@ -193,7 +222,11 @@ impl Marker {
         if tokens.is_empty() {
             return Ok(Marker::always());
         }
-        let mut parser = Parser { tokens, pos: 0 };
+        let mut parser = Parser {
+            tokens,
+            pos: 0,
+            depth: 0,
+        };
         let expr = parser.or_expr().map_err(err)?;
         if parser.pos != parser.tokens.len() {
             return Err(err(format!(
@@ -213,12 +246,17 @@ impl Marker {
                 m => parts.push(m),
             }
         }
-        let mut unique: Vec<Marker> = Vec::with_capacity(parts.len());
-        for p in parts {
-            if !unique.contains(&p) {
-                unique.push(p);
-            }
-        }
+        // Without the repeated parts, found by hashing: the `and` of the markers
+        // along a long chain of extras has as many parts as the chain.
+        let keep: Vec<bool> = {
+            let mut seen = std::collections::HashSet::with_capacity(parts.len());
+            parts.iter().map(|p| seen.insert(p)).collect()
+        };
+        let mut unique: Vec<Marker> = parts
+            .into_iter()
+            .zip(keep)
+            .filter_map(|(p, keep)| keep.then_some(p))
+            .collect();
         if unique.len() == 1 {
             unique.pop().expect("one part")
         } else {
@@ -300,9 +338,13 @@ impl PyVersion {
                     "`{text}` is not a final release version (X.Y.Z): sel models Python versions as releases, without pre-, post-, dev-releases or local labels"
                 ));
             }
+            // Below u64::MAX / 2, so that the arithmetic on versions (the next
+            // release, the next minor series) cannot overflow.
             numbers.push(
                 p.parse::<u64>()
-                    .map_err(|_| format!("`{text}`: a version component is too large"))?,
+                    .ok()
+                    .filter(|&n| n < u64::MAX / 2)
+                    .ok_or_else(|| format!("`{text}`: a version component is too large"))?,
             );
         }
         if numbers.len() > 3 && numbers[3..].iter().any(|&n| n != 0) {
@@ -392,6 +434,17 @@ impl VersionSet {
         VersionSet::normalized(self.0.iter().chain(&other.0).copied().collect())
     }
 
+    /// The versions in any of the sets, in time `n log n` in their intervals.
+    pub fn union_all(sets: &[VersionSet]) -> VersionSet {
+        VersionSet::normalized(sets.iter().flat_map(|s| s.0.iter().copied()).collect())
+    }
+
+    /// The versions in all of the sets.
+    pub fn intersect_all(sets: &[VersionSet]) -> VersionSet {
+        let complements: Vec<VersionSet> = sets.iter().map(VersionSet::complement).collect();
+        VersionSet::union_all(&complements).complement()
+    }
+
     /// The versions in both sets.
     pub fn intersect(&self, other: &VersionSet) -> VersionSet {
         self.complement().union(&other.complement()).complement()
@@ -475,15 +528,15 @@ impl VersionSet {
 
     /// The releases satisfying a `requires-python` specifier set (`>=3.10, <4`).
     pub fn from_specifiers(text: &str) -> Result<VersionSet, String> {
-        let mut set = VersionSet::all();
+        let mut sets = vec![VersionSet::all()];
         for spec in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
             let split = spec
                 .find(|c: char| c.is_ascii_digit())
                 .ok_or_else(|| format!("`{spec}` is not a version specifier"))?;
             let (op, version) = spec.split_at(split);
-            set = set.intersect(&VersionSet::from_specifier(op.trim(), version)?);
+            sets.push(VersionSet::from_specifier(op.trim(), version)?);
         }
-        Ok(set)
+        Ok(VersionSet::intersect_all(&sets))
     }
 }
 
@@ -623,6 +676,8 @@ impl fmt::Display for Operand {
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// How many parentheses are open.
+    depth: usize,
 }
 
 impl Parser {
@@ -665,7 +720,14 @@ impl Parser {
     fn atom(&mut self) -> Result<Expr, String> {
         if self.peek() == Some(&Token::LParen) {
             self.pos += 1;
+            self.depth += 1;
+            if self.depth > MAX_NESTING {
+                return Err(format!(
+                    "the marker nests parentheses more than {MAX_NESTING} deep; sel reads markers up to that depth"
+                ));
+            }
             let e = self.or_expr()?;
+            self.depth -= 1;
             return match self.next() {
                 Some(Token::RParen) => Ok(e),
                 Some(t) => Err(format!("expected `)`, found `{t}`")),
@@ -710,22 +772,38 @@ fn meaning(expr: &Expr) -> Result<Marker, String> {
     })
 }
 
-/// PEP 503 / 685 normalization of extra and group names.
-pub fn normalize_name(name: &str) -> String {
+/// The PEP 503 normalized form of a distribution, extra or group name (PEP
+/// 685 normalizes extras the same way): lower case, each run of `-`, `_` and
+/// `.` one `-`. The name must be valid as PEP 508 says (ASCII letters, digits,
+/// `-`, `_` and `.`, beginning and ending with a letter or digit), so that the
+/// normalized name is a label of its own: anything else is refused, with the
+/// name, rather than written into a workspace that would not load.
+pub fn normalize_name(name: &str) -> Result<String, String> {
+    let valid = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+        && name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && name.ends_with(|c: char| c.is_ascii_alphanumeric());
+    if !valid {
+        return Err(format!(
+            "`{}` is not a valid name: PEP 508 names are ASCII letters, digits, `-`, `_` and `.`, beginning and ending with a letter or digit",
+            shortened(name)
+        ));
+    }
     let mut out = String::with_capacity(name.len());
     let mut sep = false;
     for c in name.chars() {
         if matches!(c, '-' | '_' | '.') {
             sep = true;
         } else {
-            if sep && !out.is_empty() {
+            if sep {
                 out.push('-');
             }
             sep = false;
             out.push(c.to_ascii_lowercase());
         }
     }
-    out
+    Ok(out)
 }
 
 fn flip(op: &str) -> &str {
@@ -779,7 +857,7 @@ fn var_op_value(var: &str, op: &str, value: &str, text: &str) -> Result<Atom, St
         }
         "extra" => match op {
             "==" | "!=" => Ok(Atom::Extra {
-                name: normalize_name(value),
+                name: normalize_name(value).map_err(|e| format!("`{text}`: {e}"))?,
                 negated: op == "!=",
             }),
             _ => Err(format!("`{text}`: `extra` is compared with `==` or `!=`")),
@@ -811,11 +889,11 @@ fn var_op_value(var: &str, op: &str, value: &str, text: &str) -> Result<Atom, St
 fn value_op_var(value: &str, op: &str, var: &str, text: &str) -> Result<Atom, String> {
     match (var, op) {
         ("extras", "in" | "not in") | ("extra", "in" | "not in") => Ok(Atom::Extra {
-            name: normalize_name(value),
+            name: normalize_name(value).map_err(|e| format!("`{text}`: {e}"))?,
             negated: op == "not in",
         }),
         ("dependency_groups", "in" | "not in") => Ok(Atom::Group {
-            name: normalize_name(value),
+            name: normalize_name(value).map_err(|e| format!("`{text}`: {e}"))?,
             negated: op == "not in",
         }),
         ("extras" | "dependency_groups", _) => Err(format!(
@@ -854,7 +932,16 @@ fn substring_versions(haystack: &str, components: usize) -> VersionSet {
     let mut ranges = Vec::new();
     let bytes = haystack.as_bytes();
     for start in 0..bytes.len() {
-        for end in start + 1..=bytes.len() {
+        // A candidate is digits and dots, with `components` parts of at most
+        // 20 digits (a larger one is no version): the ends tried are bounded, so
+        // that a long string costs time in proportion to its length.
+        let longest = components * 21;
+        let stop = bytes[start..]
+            .iter()
+            .take(longest)
+            .position(|b| !(b.is_ascii_digit() || *b == b'.'))
+            .map_or((start + longest).min(bytes.len()), |p| start + p);
+        for end in start + 1..=stop {
             let Some(candidate) = haystack.get(start..end) else {
                 continue;
             };
@@ -1042,6 +1129,38 @@ mod tests {
             assert_eq!(e.marker, bad);
             assert!(!e.message.is_empty());
         }
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        let nested = |depth: usize| {
+            format!(
+                "{}(os_name == 'nt' or sys_platform == 'linux'){}",
+                "(os_name == 'posix' and ".repeat(depth - 1),
+                ")".repeat(depth - 1)
+            )
+        };
+        assert!(Marker::parse(&nested(MAX_NESTING)).is_ok());
+        let e = Marker::parse(&nested(MAX_NESTING + 1)).unwrap_err();
+        assert!(e.message.contains("nests parentheses"), "{e}");
+        // A message shows the start of a long marker, not all of it.
+        let shown = e.to_string();
+        assert!(shown.len() < 600, "{shown}");
+        assert!(shown.contains("characters in all"), "{shown}");
+    }
+
+    #[test]
+    fn names_are_normalized_or_refused() {
+        assert_eq!(normalize_name("Foo_Bar").unwrap(), "foo-bar");
+        assert_eq!(normalize_name("foo.-_bar").unwrap(), "foo-bar");
+        assert_eq!(normalize_name("A1").unwrap(), "a1");
+        for bad in [
+            "", ".", "-a", "a-", "a b", "a:b", "../x", "a\nb", "é", "a'b",
+        ] {
+            let e = normalize_name(bad).unwrap_err();
+            assert!(e.contains("not a valid name"), "{bad}: {e}");
+        }
+        assert!(normalize_name("a\nb").unwrap_err().contains("`a\\nb`"));
     }
 
     #[test]

@@ -98,12 +98,45 @@ pub struct Edge {
     pub marker: Marker,
 }
 
+/// Checks that a version can be written into a label (`NAME@VERSION`): PEP 440
+/// versions are ASCII letters, digits, `.`, `+`, `!`, `-` and `_`.
+pub(crate) fn check_version(version: Option<&str>) -> std::result::Result<(), String> {
+    match version {
+        Some(v)
+            if v.is_empty()
+                || !v
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".+!-_".contains(&b)) =>
+        {
+            Err(format!(
+                "version `{}` is not a PEP 440 version (ASCII letters, digits, `.`, `+`, `!`, `-` and `_`)",
+                marker::shortened(v)
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The largest lock file sel reads: 1 GiB (the largest real locks are a few MB).
+const MAX_LOCK_BYTES: u64 = 1 << 30;
+
 /// Reads a lock file, telling the format by its name (`uv.lock`, `pylock.toml`,
 /// `pylock.NAME.toml`) or else by its contents.
 pub fn read_lock(path: &Path) -> Result<Lock> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::new(ErrorKind::Import, format!("cannot read {shown}: {e}")))?;
+    let cannot = |e: String| Error::new(ErrorKind::Import, format!("cannot read {shown}: {e}"));
+    // A lock is a file: not a device or a pipe that never ends (`/dev/zero`).
+    let meta = std::fs::metadata(path).map_err(|e| cannot(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(cannot("not a regular file".to_string()));
+    }
+    if meta.len() > MAX_LOCK_BYTES {
+        return Err(cannot(format!(
+            "{} bytes; sel reads lock files of at most {MAX_LOCK_BYTES} bytes",
+            meta.len()
+        )));
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| cannot(e.to_string()))?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
     let pylock = if name == "uv.lock" {
         false

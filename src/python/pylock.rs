@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::marker::{normalize_name, Marker};
-use super::{Dist, Edge, Lock, LockFormat};
+use super::marker::{normalize_name, shortened, Marker};
+use super::{check_version, Dist, Edge, Lock, LockFormat};
 use crate::error::{Error, ErrorKind, Result};
 
 #[derive(Deserialize)]
@@ -70,10 +70,13 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
     let mut dists: Vec<Dist> = Vec::with_capacity(lock.packages.len() + 1);
     let mut root_deps = Vec::with_capacity(lock.packages.len());
     for p in &lock.packages {
+        let entry =
+            |e: String| import_error(format!("{shown}: package `{}`: {e}", shortened(&p.name)));
+        let name = normalize_name(&p.name).map_err(entry)?;
+        check_version(p.version.as_deref()).map_err(entry)?;
         let marker = match &p.marker {
             None => Marker::always(),
-            Some(text) => Marker::parse(text)
-                .map_err(|e| import_error(format!("{shown}: package `{}`: {e}", p.name)))?,
+            Some(text) => Marker::parse(text).map_err(|e| entry(e.to_string()))?,
         };
         let source = if p.vcs.is_some() {
             "git"
@@ -90,7 +93,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             marker,
         });
         dists.push(Dist {
-            name: normalize_name(&p.name),
+            name,
             version: p.version.clone(),
             source: source.to_string(),
             path: p
@@ -103,6 +106,13 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             extras: BTreeMap::new(),
         });
     }
+    let names = |list: &[String], field: &str| -> Result<Vec<String>> {
+        list.iter()
+            .map(|n| {
+                normalize_name(n).map_err(|e| import_error(format!("{shown}: `{field}`: {e}")))
+            })
+            .collect()
+    };
     dists.push(Dist {
         name: "root".to_string(),
         version: None,
@@ -117,16 +127,8 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         requires_python: lock.requires_python,
         root: dists.len() - 1,
         dists,
-        extras: lock.extras.iter().map(|e| normalize_name(e)).collect(),
-        groups: lock
-            .dependency_groups
-            .iter()
-            .map(|g| normalize_name(g))
-            .collect(),
-        default_groups: lock
-            .default_groups
-            .iter()
-            .map(|g| normalize_name(g))
-            .collect(),
+        extras: names(&lock.extras, "extras")?,
+        groups: names(&lock.dependency_groups, "dependency-groups")?,
+        default_groups: names(&lock.default_groups, "default-groups")?,
     })
 }

@@ -8,12 +8,12 @@
 //! versions, "forks"). Wheel and sdist URLs, hashes and `[package.metadata]`
 //! are not read.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
-use super::marker::{normalize_name, Atom, Marker, MarkerError};
-use super::{Dist, Edge, Lock, LockFormat};
+use super::marker::{normalize_name, shortened, Atom, Marker, MarkerError};
+use super::{check_version, Dist, Edge, Lock, LockFormat};
 use crate::error::{Error, ErrorKind, Result};
 
 #[derive(Deserialize)]
@@ -94,11 +94,35 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             .iter()
             .any(|k| p.source.get(*k).and_then(|v| v.as_str()) == Some("."))
     };
+    // Every name normalized (PEP 503: `Foo_Bar` and `foo-bar` are one
+    // distribution, here locked at two versions), and refused when it is not a name.
+    let names: Vec<String> = lock
+        .package
+        .iter()
+        .map(|p| {
+            normalize_name(&p.name)
+                .and_then(|name| check_version(p.version.as_deref()).map(|()| name))
+                .map_err(|e| {
+                    import_error(format!("{shown}: package `{}`: {e}", shortened(&p.name)))
+                })
+        })
+        .collect::<Result<_>>()?;
+    // The packages of each name, and of each name and version, so that a
+    // dependency is found without a scan (a name may be locked at many versions).
+    let mut by_name: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut by_version: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        by_name.entry(name).or_default().push(i);
+        if let Some(v) = &lock.package[i].version {
+            by_version.entry((name, v)).or_default().push(i);
+        }
+    }
     let mut dists: Vec<Dist> = lock
         .package
         .iter()
-        .map(|p| Dist {
-            name: p.name.clone(),
+        .zip(&names)
+        .map(|(p, name)| Dist {
+            name: name.clone(),
             version: p.version.clone(),
             source: source_kind(&p.source),
             path: ["editable", "virtual", "directory", "path"]
@@ -113,19 +137,23 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         })
         .collect();
     let find = |dep: &UvDep, from: &str| -> Result<usize> {
-        let candidates: Vec<usize> = lock
-            .package
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| {
-                p.name == dep.name
-                    && dep
-                        .version
-                        .as_ref()
-                        .is_none_or(|v| p.version.as_ref() == Some(v))
+        let name = normalize_name(&dep.name)
+            .map_err(|e| import_error(format!("{shown}: a dependency of `{from}`: {e}")))?;
+        let found = match &dep.version {
+            Some(v) => by_version.get(&(name.as_str(), v.as_str())),
+            None => by_name.get(name.as_str()),
+        };
+        let candidates: Vec<usize> = found
+            .into_iter()
+            .flatten()
+            .copied()
+            .filter(|&i| {
+                let p = &lock.package[i];
+                dep.version
+                    .as_ref()
+                    .is_none_or(|v| p.version.as_ref() == Some(v))
                     && dep.source.as_ref().is_none_or(|s| *s == p.source)
             })
-            .map(|(i, _)| i)
             .collect();
         match candidates[..] {
             [one] => Ok(one),
@@ -159,7 +187,7 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             )))
         }
     };
-    let project = root.map(|r| normalize_name(&lock.package[r].name));
+    let project = root.map(|r| names[r].clone());
     let edge = |dep: &UvDep, from: &str, extra: Option<Atom>| -> Result<Edge> {
         let mut marker = match &dep.marker {
             None => Marker::always(),
@@ -181,14 +209,27 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         if let Some(a) = extra {
             marker = Marker::Atom(a).and(marker);
         }
+        let extras = dep
+            .extra
+            .iter()
+            .map(|e| normalize_name(e))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| {
+                import_error(format!(
+                    "{shown}: the dependency of `{from}` on `{}`: an extra: {e}",
+                    dep.name
+                ))
+            })?;
         Ok(Edge {
             dist: find(dep, from)?,
-            extras: dep.extra.iter().map(|e| normalize_name(e)).collect(),
+            extras,
             marker,
         })
     };
 
     let mut root_extras = Vec::new();
+    // The project's extras and groups so far: two spellings of one are one.
+    let mut seen: std::collections::HashSet<(&str, String)> = std::collections::HashSet::new();
     let mut root_groups = Vec::new();
     for (i, p) in lock.package.iter().enumerate() {
         let from = format!("{} {}", p.name, p.version.as_deref().unwrap_or(""));
@@ -198,8 +239,12 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
             deps.push(edge(d, from, None)?);
         }
         let mut extras = BTreeMap::new();
+        let checked = |name: &str, what: &str| {
+            normalize_name(name)
+                .map_err(|e| import_error(format!("{shown}: `{from}`: {what}: {e}")))
+        };
         for (name, list) in &p.optional_dependencies {
-            let name = normalize_name(name);
+            let name = checked(name, "an extra")?;
             let mut edges = Vec::new();
             for d in list {
                 edges.push(edge(d, from, None)?);
@@ -213,13 +258,16 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 for d in list {
                     deps.push(edge(d, from, Some(atom.clone()))?);
                 }
-                root_extras.push(name.clone());
+                if seen.insert(("extra", name.clone())) {
+                    root_extras.push(name.clone());
+                }
             }
-            extras.insert(name, edges);
+            // Two spellings of one extra (`Cuda`, `cuda`) are one extra.
+            extras.entry(name).or_insert_with(Vec::new).extend(edges);
         }
         if Some(i) == root {
             for (name, list) in &p.dev_dependencies {
-                let name = normalize_name(name);
+                let name = checked(name, "a dependency group")?;
                 let atom = Atom::Group {
                     name: name.clone(),
                     negated: false,
@@ -227,7 +275,9 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 for d in list {
                     deps.push(edge(d, from, Some(atom.clone()))?);
                 }
-                root_groups.push(name);
+                if seen.insert(("group", name.clone())) {
+                    root_groups.push(name);
+                }
             }
         }
         dists[i].deps = deps;
@@ -243,9 +293,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
                 .members
                 .iter()
                 .map(|m| {
+                    let m = normalize_name(m)
+                        .map_err(|e| import_error(format!("{shown}: a workspace member: {e}")))?;
                     dists
                         .iter()
-                        .position(|d| d.project && d.name == *m)
+                        .position(|d| d.project && d.name == m)
                         .ok_or_else(|| {
                             import_error(format!(
                                 "{shown}: the workspace member `{m}` is not in the lock"
@@ -288,8 +340,11 @@ pub fn parse(text: &str, shown: &str) -> Result<Lock> {
         Some(toml::Value::Array(list)) => list
             .iter()
             .filter_map(|g| g.as_str())
-            .map(normalize_name)
-            .collect(),
+            .map(|g| {
+                normalize_name(g)
+                    .map_err(|e| import_error(format!("{shown}: `default-groups`: {e}")))
+            })
+            .collect::<Result<_>>()?,
         Some(other) => {
             return Err(import_error(format!(
                 "{shown}: `default-groups = {other}` is neither a list of groups nor \"all\""
