@@ -113,7 +113,10 @@ pub struct AllConfigsResult {
 /// The condition of `label` in targets sorted by label (a binary search: `why`
 /// asks for every edge of a result).
 fn when_in(targets: &[(Label, Cond)], label: &Label) -> Option<Cond> {
-    debug_assert!(targets.windows(2).all(|w| w[0].0 < w[1].0), "sorted by label");
+    debug_assert!(
+        targets.windows(2).all(|w| w[0].0 < w[1].0),
+        "sorted by label"
+    );
     targets
         .binary_search_by(|(l, _)| l.cmp(label))
         .ok()
@@ -379,8 +382,14 @@ impl Session {
     /// `sel::conditions_too_large` ([`condition::TooLarge`]).
     pub fn all_configs(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
         let run = condition::guard(|| self.all_configs_unguarded(expr, request))?;
+        let alg = run.algebra();
+        timing::phase(&format!(
+            "all-configs ({} condition nodes, {} operations)",
+            alg.node_count(),
+            alg.steps()
+        ));
         // The query's intermediate combinations are not what output combines.
-        run.algebra().clear_caches();
+        alg.clear_caches();
         Ok(run)
     }
 

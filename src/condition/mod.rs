@@ -385,6 +385,11 @@ impl Algebra {
         store.restrict_cache.clear();
     }
 
+    /// The operations computed so far (not found in a cache): the work done.
+    pub fn steps(&self) -> u64 {
+        self.store.borrow().steps
+    }
+
     /// Number of nodes in the arena, the two terminals included; nodes are never freed.
     pub fn node_count(&self) -> usize {
         self.store.borrow().len()
@@ -398,41 +403,54 @@ impl Algebra {
     }
 }
 
-/// The arena's bound: `SEL_MAX_CONDITION_NODES`, else 2^24 nodes (about 1.5 GiB with
-/// the tables that index them). Never more than `u32` can name.
-fn max_nodes() -> usize {
-    const DEFAULT: usize = 1 << 24;
-    std::env::var("SEL_MAX_CONDITION_NODES")
+/// A bound of the algebra: the environment variable `name` if it is a number, else
+/// `default`.
+fn bound(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(DEFAULT)
-        .clamp(16, NO_NODE as usize - 1)
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(default)
+        .max(16)
 }
 
-/// The payload of the panic that an operation raises when the arena would grow past its
-/// bound: some conditions have no small decision diagram, and a run that needs them
-/// would otherwise take all the memory there is. Operations return plain handles, so the
-/// bound unwinds; [`guard`] catches it where a command runs and turns it into a
-/// `sel::conditions_too_large` error. The algebra that raised it must not be used again.
+/// The payload of the panic that an operation raises when the algebra would pass one of
+/// its bounds: some conditions have no small decision diagram, and a run that needs them
+/// would otherwise take all the memory there is, or run for hours. The bounds are on
+/// the arena's nodes (`SEL_MAX_CONDITION_NODES`, 2^24 unless set: about 1.5 GiB with
+/// the tables that index them) and on the operations computed rather than found in a
+/// cache (`SEL_MAX_CONDITION_STEPS`, 2^27 unless set: about 15 seconds of work; the
+/// largest runs of docs/benchmarks.md compute under 2^21). Operations return plain
+/// handles, so the bound unwinds; [`guard`] catches it where a command runs and turns it
+/// into a `sel::conditions_too_large` error. The algebra that raised it must not be
+/// used again.
 #[derive(Debug, Clone, Copy)]
-pub struct TooLarge {
-    /// The bound that was reached.
-    pub nodes: usize,
+pub enum TooLarge {
+    /// The arena would hold more nodes than this.
+    Nodes(u64),
+    /// More operations than this were computed.
+    Steps(u64),
 }
 
 impl TooLarge {
     /// The error to report.
     pub fn error(self) -> Error {
+        let (what, variable) = match self {
+            TooLarge::Nodes(n) => (
+                format!("more than {n} decision-diagram nodes"),
+                "SEL_MAX_CONDITION_NODES (each node takes about 100 bytes)",
+            ),
+            TooLarge::Steps(n) => (
+                format!("more than {n} operations on decision diagrams"),
+                "SEL_MAX_CONDITION_STEPS",
+            ),
+        };
         Error::new(
             ErrorKind::ConditionsTooLarge,
-            format!(
-                "the conditions of this query need more than {} decision-diagram nodes, more than sel allows itself",
-                self.nodes
-            ),
+            format!("the conditions of this query need {what}, more than sel allows itself"),
         )
-        .with_help(
-            "fix some selectors with --select (every fixed selector makes the conditions smaller), or raise the bound with the environment variable SEL_MAX_CONDITION_NODES (each node takes about 100 bytes)",
-        )
+        .with_help(format!(
+            "fix some selectors with --select (every fixed selector makes the conditions smaller), or raise the bound with the environment variable {variable}"
+        ))
     }
 }
 
@@ -520,6 +538,9 @@ struct Store {
     scratch: Vec<u32>,
     /// The most nodes the arena may hold (see [`TooLarge`]).
     max_nodes: usize,
+    /// Operations computed (not found in a cache), and how many may be.
+    steps: u64,
+    max_steps: u64,
 }
 
 /// A memo of one operation, bounded as CUDD's computed table is: a direct-mapped table
@@ -604,12 +625,23 @@ impl Store {
             not_cache: vec![ALWAYS, NEVER],
             restrict_cache: OpCache::new(),
             scratch: Vec::new(),
-            max_nodes: max_nodes(),
+            max_nodes: bound("SEL_MAX_CONDITION_NODES", 1 << 24).min(NO_NODE as u64 - 1) as usize,
+            steps: 0,
+            max_steps: bound("SEL_MAX_CONDITION_STEPS", 1 << 27),
         }
     }
 
     fn len(&self) -> usize {
         self.start.len() - 1
+    }
+
+    /// Counts one computed operation, unwinding past the bound (see [`TooLarge`]).
+    #[inline]
+    fn step(&mut self) {
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            std::panic::panic_any(TooLarge::Steps(self.max_steps));
+        }
     }
 
     #[inline]
@@ -663,9 +695,7 @@ impl Store {
         }
         if self.len() >= self.max_nodes {
             // Unwinds to `guard`, which makes it an error; see `TooLarge`.
-            std::panic::panic_any(TooLarge {
-                nodes: self.max_nodes,
-            });
+            std::panic::panic_any(TooLarge::Nodes(self.max_nodes as u64));
         }
         let node = self.len() as u32;
         self.data.extend_from_slice(key);
@@ -700,6 +730,7 @@ impl Store {
         if let Some(result) = self.and_cache.get(key.0, key.1, 0) {
             return result;
         }
+        self.step();
         if self.not_cache[a as usize] == b {
             return NEVER;
         }
@@ -732,6 +763,7 @@ impl Store {
         if let Some(result) = self.or_cache.get(key.0, key.1, 0) {
             return result;
         }
+        self.step();
         if self.not_cache[a as usize] == b {
             return ALWAYS;
         }
