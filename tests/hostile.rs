@@ -1,0 +1,133 @@
+//! Hostile and huge inputs (issue 16): names longer than a format width,
+//! nesting deeper than a stack, repetitions larger than memory, runaway
+//! comprehensions, tens of thousands of targets in one file, long chains.
+//! Each must end with an answer or a clear `sel::` error (exit 1 or 2):
+//! never a panic (101), an abort (134) or a hang. The inputs are generated
+//! here; none is timed, and each runs in seconds in a debug build.
+
+mod common;
+
+use common::{sel, workspace};
+
+/// Asserts a run ended with a `sel::` error of `code` (exit 1), not a crash.
+fn assert_error(run: &(i32, String, String), code: &str) {
+    let (status, _, stderr) = run;
+    assert_eq!(*status, 1, "exit 1 expected; stderr: {}", head(stderr));
+    assert!(
+        stderr.contains(code),
+        "`{code}` expected; stderr: {}",
+        head(stderr)
+    );
+    assert!(!stderr.contains("panicked"), "{}", head(stderr));
+}
+
+/// The first 2,000 characters of a long text, for assertion messages.
+fn head(s: &str) -> &str {
+    &s[..s.char_indices().nth(2000).map_or(s.len(), |(i, _)| i)]
+}
+
+#[test]
+fn a_name_longer_than_a_format_width_is_aligned_by_hand() {
+    let long = "a".repeat(70_000);
+    let ws = workspace(&[(
+        "BUILD",
+        &format!(
+            "package(name = \"{long}\", version = \"1.0\", license = \"MIT\")\npackage(name = \"b\", version = \"1.0\", license = \"MIT\")\n"
+        ),
+    )]);
+    let (status, out, err) = sel(ws.path(), &["cquery", "//...", "--all-configs"]);
+    assert_eq!(status, 0, "{}", head(&err));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2);
+    // The short label is padded to the long one's width, two spaces after.
+    let width = format!("//:{long}").len();
+    assert!(lines[0].starts_with(&format!("//:{long}  ")), "{}", head(lines[0]));
+    assert!(lines[1].starts_with("//:b "));
+    assert!(lines[1][4..width + 2].trim().is_empty());
+    assert_eq!(lines[0][width + 2..], lines[1][width + 2..]);
+    let (status, out, err) = sel(ws.path(), &["licenses", "//..."]);
+    assert_eq!(status, 0, "{}", head(&err));
+    assert!(out.contains(&long));
+}
+
+/// A workspace whose package `a` has this BUILD file, beside a plain
+/// package `b` (so that packages load on several threads).
+fn two_packages(build: &str) -> tempfile::TempDir {
+    workspace(&[("a/BUILD", build), ("b/BUILD", "package(name = \"b\")\n")])
+}
+
+#[test]
+fn nesting_deeper_than_the_limit_is_a_syntax_error_with_a_place() {
+    let n = 12_000;
+    for (open, close) in [("(", ")"), ("[", "]"), ("{1: ", "}")] {
+        let build = format!("x = {}1{}\n", open.repeat(n), close.repeat(n));
+        let ws = two_packages(&build);
+        let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+        assert_error(&run, "sel::syntax");
+        assert!(run.2.contains("more than 10000 levels deep"), "{}", head(&run.2));
+        assert!(run.2.contains("a/BUILD:1:"), "{}", head(&run.2));
+    }
+    // Chains without brackets nest as deeply.
+    for build in [
+        format!("x = {}1\n", "-".repeat(20_000)),
+        format!("x = {}\n", vec!["1"; 20_000].join(" + ")),
+        format!("x = {}1\n", "lambda: ".repeat(20_000)),
+        format!("x = f{}\n", "()".repeat(20_000)),
+    ] {
+        let run = sel(two_packages(&build).path(), &["query", "//...", "--no-cache"]);
+        assert_error(&run, "sel::syntax");
+    }
+    // Also in a .bzl file.
+    let ws = workspace(&[
+        ("a/BUILD", "load(\":m.bzl\", \"x\")\npackage(name = \"a\")\n"),
+        ("a/m.bzl", &format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n))),
+    ]);
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::syntax");
+    assert!(run.2.contains("a/m.bzl:1:"), "{}", head(&run.2));
+}
+
+#[test]
+fn nesting_within_the_limit_loads_on_any_thread() {
+    // 7,000 levels overflowed the main thread's 8 MiB stack, and 1,000 a
+    // rayon thread's 2 MiB; within the limit, every shape loads.
+    let n = 9_000;
+    for build in [
+        format!("x = {}1{}\n", "(".repeat(n), ")".repeat(n)),
+        format!("x = {}{}\n", "[".repeat(n), "]".repeat(n)),
+        format!("x = {}1\n", "- ".repeat(n)),
+        format!("x = {}\n", vec!["1"; n].join("+")),
+        format!("x = {}1\n", "not ".repeat(n)),
+        format!("x = {}1\n", "lambda: ".repeat(n / 2)),
+        format!("x = {}\n", vec!["1"; n / 2].join(" if True else ")),
+    ] {
+        let ws = two_packages(&format!("{build}package(name = \"a\")\n"));
+        let (status, out, err) = sel(ws.path(), &["query", "//...", "--no-cache"]);
+        assert_eq!((status, out.as_str()), (0, "//a:a\n//b:b\n"), "{}", head(&err));
+    }
+}
+
+#[test]
+fn values_nested_deeper_than_the_limit_are_an_error() {
+    let ws = two_packages(
+        "x = []\nfor i in range(30000):\n    x = [x]\npackage(name = \"a\", metadata = {\"k\": x})\n",
+    );
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::");
+    assert!(run.2.contains("more than 1000 levels deep"), "{}", head(&run.2));
+    assert!(run.2.contains("a/BUILD:4:1"), "{}", head(&run.2));
+    // A list that holds itself twice, 40 times over: small in Starlark, 2^40 elements copied out.
+    let ws = two_packages(
+        "x = [1]\nfor i in range(40):\n    x = [x, x]\npackage(name = \"a\", metadata = {\"k\": x})\n",
+    );
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::");
+    assert!(run.2.contains("more than 10000000 elements"), "{}", head(&run.2));
+    // Deep values Starlark itself handles: str() and ==.
+    let ws = two_packages(
+        "x = []\ny = []\nfor i in range(30000):\n    x = [x]\n    y = [y]\ns = str(x)\npackage(name = \"a\")\nz = (x == y)\n",
+    );
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::eval");
+    assert!(run.2.contains("a/BUILD:8:"), "{}", head(&run.2));
+}
