@@ -131,3 +131,32 @@ fn values_nested_deeper_than_the_limit_are_an_error() {
     assert_error(&run, "sel::eval");
     assert!(run.2.contains("a/BUILD:8:"), "{}", head(&run.2));
 }
+
+/// A BUILD file of `n` targets `t0` … `t{n-1}`, each depending on the next.
+fn chain(n: usize) -> String {
+    let mut build = String::new();
+    for i in 0..n {
+        let deps = if i + 1 < n {
+            format!(", deps = [\":t{}\"]", i + 1)
+        } else {
+            String::new()
+        };
+        build.push_str(&format!("package(name = \"t{i}\"{deps})\n"));
+    }
+    build
+}
+
+#[test]
+fn a_long_chain_is_ordered_without_recursion() {
+    // 30,000 overflowed the main thread's stack in a debug build (100,000 in a release one).
+    let n = 30_000;
+    let ws = workspace(&[("BUILD", &chain(n))]);
+    for command in ["query", "cquery"] {
+        let (status, out, err) = sel(ws.path(), &[command, "deps(//:t0)", "--order", "deps"]);
+        assert_eq!(status, 0, "{}", head(&err));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), n);
+        assert_eq!(lines[0], format!("//:t{}", n - 1));
+        assert_eq!(lines[n - 1], "//:t0");
+    }
+}
