@@ -1195,3 +1195,90 @@ fn a_recomputed_json_answer_writes_the_changed_targets_anew() {
         serde_json::json!("1")
     );
 }
+
+/// Random switches between a package's `BUILD` and `BUILD.sel` (issue 16:
+/// the cache kept a package under the package's name, so a `BUILD.sel`
+/// with the text an old `BUILD` had was answered with that file's
+/// locations): copies and moves each way, other content in the file left
+/// behind, an error in either, now and then a settled workspace. Every
+/// cached answer and error is the one `--no-cache` gives.
+#[test]
+fn random_build_sel_switches_never_change_an_answer() {
+    let macro_build = |name: &str, dep: &str| {
+        format!("load(\"//defs:defs.bzl\", \"variant\")\nvariant(name = \"{name}\", cuda = \"{dep}\")\n")
+    };
+    let ws = start();
+    let root = ws.path();
+    write(root, "p1/BUILD", &macro_build("one", "//lib:cuda"));
+    write(root, "p2/BUILD", &macro_build("two", "//p1:one"));
+    let queries: &[&[&str]] = &[
+        &["cquery", "//...", "--select", "gpu=yes"],
+        &["cquery", "//...", "--output=build"],
+        &["query", "//...", "--output=json"],
+        &["query", "deps(//app:app)", "--output=build"],
+    ];
+    let mut state: u64 = std::env::var("SEL_SWITCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xb_5e1);
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    let packages = ["app", "p1", "p2"];
+    for round in 0..24 {
+        let pkg = packages[next(packages.len())];
+        let build = root.join(pkg).join("BUILD");
+        let sel_file = root.join(pkg).join("BUILD.sel");
+        let name = format!("r{round}");
+        match next(6) {
+            // The issue's case: BUILD copied to BUILD.sel, other content in BUILD.
+            0 => {
+                if build.exists() {
+                    std::fs::copy(&build, &sel_file).unwrap();
+                }
+                write(root, &format!("{pkg}/BUILD"), &format!("# other\npackage(name = \"{name}\")\n"));
+            }
+            // A plain move one way or the other.
+            1 => {
+                if build.exists() {
+                    std::fs::rename(&build, &sel_file).unwrap();
+                }
+            }
+            2 => {
+                if sel_file.exists() {
+                    std::fs::rename(&sel_file, &build).unwrap();
+                }
+            }
+            // BUILD.sel goes; BUILD (if any) takes over.
+            3 => {
+                let _ = std::fs::remove_file(&sel_file);
+                if !build.exists() {
+                    write(root, &format!("{pkg}/BUILD"), &macro_build(&name, "//lib:core"));
+                }
+            }
+            // An error (a missing dependency, through the macro) in either file.
+            4 => {
+                let file = if next(2) == 0 { "BUILD" } else { "BUILD.sel" };
+                write(root, &format!("{pkg}/{file}"), &macro_build(&name, ":missing"));
+            }
+            // The same text in both files.
+            _ => {
+                let text = macro_build(&name, "//lib:cuda");
+                write(root, &format!("{pkg}/BUILD"), &text);
+                write(root, &format!("{pkg}/BUILD.sel"), &text);
+            }
+        }
+        if round % 8 == 7 {
+            std::thread::sleep(Duration::from_millis(2_200));
+        }
+        for q in queries {
+            let cold = sel(root, &[&["--no-cache"], *q].concat());
+            for run in ["first", "second"] {
+                assert_eq!(sel(root, q), cold, "round {round}, {q:?}, {run} cached run");
+            }
+        }
+    }
+}

@@ -456,6 +456,7 @@ impl<'w> Run<'w> {
             .filter(|l| l.cache)
             .map(|l| cache::Record {
                 name: &l.package.name,
+                path: &l.path,
                 build: &l.build,
                 fingerprint: &l.fingerprint,
                 loads: &l.loads,
@@ -478,6 +479,7 @@ impl<'w> Run<'w> {
                 .filter(|(name, _)| !names.contains(name.as_str()))
                 .map(|(name, e)| cache::Record {
                     name,
+                    path: &e.path,
                     build: &e.build,
                     fingerprint: &e.fingerprint,
                     loads: &e.loads,
