@@ -160,3 +160,71 @@ fn a_long_chain_is_ordered_without_recursion() {
         assert_eq!(lines[n - 1], "//:t0");
     }
 }
+
+/// Symbolic links to directories are followed, as Bazel follows them: the
+/// package behind one is found by labels, by `//...`, by `query` and by
+/// `cquery` alike, wherever the link points.
+#[cfg(unix)]
+#[test]
+fn a_linked_directory_is_a_package_for_every_command() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("BUILD"), "package(name = \"o\")\n").unwrap();
+    let ws = workspace(&[(
+        "app/BUILD",
+        "package(name = \"app\", deps = [\"//ext:o\"])\n",
+    )]);
+    std::os::unix::fs::symlink(outside.path(), ws.path().join("ext")).unwrap();
+    for args in [
+        &["query", "deps(//app)"][..],
+        &["cquery", "deps(//app)"],
+        &["query", "deps(//app)", "--no-cache"],
+        &["cquery", "deps(//app)", "--no-cache"],
+    ] {
+        let (status, out, err) = sel(ws.path(), args);
+        assert_eq!((status, out.as_str()), (0, "//app:app\n//ext:o\n"), "{args:?}: {err}");
+    }
+    for args in [&["query", "//..."][..], &["cquery", "//..."]] {
+        let (status, out, err) = sel(ws.path(), args);
+        assert_eq!((status, out.as_str()), (0, "//app:app\n//ext:o\n"), "{args:?}: {err}");
+    }
+}
+
+/// A link to a directory that contains it (`d/up -> ..`) would make
+/// infinitely many packages: every command that meets it, through `//...`,
+/// the whole workspace or a label, reports it, and none loops.
+#[cfg(unix)]
+#[test]
+fn a_link_back_into_its_own_ancestors_is_an_error_not_a_loop() {
+    let ws = workspace(&[
+        (
+            "app/BUILD",
+            "package(name = \"app\", deps = [\"//d/up/app:app2\"])\npackage(name = \"app2\")\n",
+        ),
+        ("d/BUILD", "package(name = \"d\")\n"),
+    ]);
+    std::os::unix::fs::symlink("..", ws.path().join("d/up")).unwrap();
+    for args in [
+        &["query", "//..."][..],
+        &["cquery", "//..."],
+        &["query", "deps(//app)"],
+        &["cquery", "deps(//app)"],
+        &["query", "//d/up/app:app2", "--no-cache"],
+    ] {
+        let run = sel(ws.path(), args);
+        assert_error(&run, "sel::workspace");
+        assert!(run.2.contains("infinite symlink expansion: `d/up` links to `..`"), "{args:?}: {}", run.2);
+    }
+    // Ignored, the link is not followed; a label through it names no package.
+    std::fs::write(ws.path().join("sel.toml"), "ignore = [\"d/up\"]\n").unwrap();
+    let (status, out, err) = sel(ws.path(), &["query", "//..."]);
+    assert_eq!((status, out.as_str()), (0, "//app:app\n//app:app2\n//d:d\n"), "{err}");
+    let run = sel(ws.path(), &["cquery", "deps(//app)"]);
+    assert_error(&run, "sel::unknown_package");
+    // A cycle through a directory outside the workspace is found too.
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(ws.path(), outside.path().join("back")).unwrap();
+    std::os::unix::fs::symlink(outside.path(), ws.path().join("x")).unwrap();
+    let run = sel(ws.path(), &["cquery", "//..."]);
+    assert_error(&run, "sel::workspace");
+    assert!(run.2.contains("`x/back` links to"), "{}", run.2);
+}
