@@ -18,7 +18,27 @@ use sel::workspace::Workspace;
 use sel::{QueryResult, Request, Session};
 
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: sel::build_file::memory::Budgeted<mimalloc::MiMalloc> =
+    sel::build_file::memory::Budgeted::new(mimalloc::MiMalloc, too_large);
+
+/// A file's evaluation asked for memory far past its budget at once (a
+/// string or list repeated a billion times): an allocator cannot refuse it
+/// without aborting, so report it as `sel::eval` and exit here.
+fn too_large(file: &str, bytes: usize, budget: usize) -> ! {
+    static EXITING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if EXITING.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        // Another thread is reporting; it exits for both.
+        loop {
+            std::thread::park();
+        }
+    }
+    eprintln!(
+        "sel::eval\n\n  x evaluation of `{file}` asked for {bytes} bytes at once, more than its memory budget ({} MiB in all, {} MiB for one value) allows\n  help: a string or list repeated (or replaced) into billions of elements?",
+        budget >> 20,
+        budget >> 22
+    );
+    std::process::exit(1)
+}
 
 fn main() -> ExitCode {
     // Panics inside BUILD evaluation become errors (sel::eval); say nothing twice.

@@ -228,3 +228,32 @@ fn a_link_back_into_its_own_ancestors_is_an_error_not_a_loop() {
     assert_error(&run, "sel::workspace");
     assert!(run.2.contains("`x/back` links to"), "{}", run.2);
 }
+
+#[test]
+fn a_repetition_larger_than_memory_is_an_error_not_an_abort() {
+    for build in [
+        "x = \"abcdefgh\" * 1000000000\n",
+        "x = [1, 2] * 1000000000\n",
+        "x = (\"a\" * 100000000).replace(\"a\", \"bbbbbbbb\")\n",
+    ] {
+        let ws = two_packages(&format!("{build}package(name = \"a\")\n"));
+        let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+        assert_error(&run, "sel::eval");
+        assert!(run.2.contains("`a/BUILD`"), "{}", run.2);
+        assert!(run.2.contains("memory budget"), "{}", run.2);
+    }
+}
+
+#[test]
+fn a_runaway_comprehension_stops_on_its_memory_budget() {
+    // Starlark counted neither the dict's table (in the Rust heap) nor its
+    // growth: 20 million entries ran for minutes and took 1.7 GB.
+    let ws = two_packages("d = {str(i): i for i in range(20000000)}\npackage(name = \"a\")\n");
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::eval");
+    assert!(run.2.contains("`a/BUILD` needs more memory than its budget"), "{}", run.2);
+    // Within the budget, a large one is fine.
+    let ws = two_packages("d = {str(i): i for i in range(200000)}\npackage(name = \"a\")\n");
+    let (status, out, err) = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_eq!((status, out.as_str()), (0, "//a:a\n//b:b\n"), "{err}");
+}

@@ -11,6 +11,7 @@
 mod builtins;
 pub mod cache;
 mod fast;
+pub mod memory;
 mod nesting;
 #[cfg(test)]
 mod tests;
@@ -721,10 +722,13 @@ impl<'w> Loader<'w> {
         let loader = ReturnFileLoader { modules: &modules };
         files.sort();
         files.dedup();
+        // Both heaps' bytes count, by the allocator (`memory`), if it is sel's.
+        let _budget = memory::Guard::new(&shown, MAX_HEAP_BYTES);
         let module = Module::with_temp_heap(|module| {
             {
                 let mut eval = Evaluator::new(&module);
                 eval.set_loader(&loader);
+                eval.set_check_cancelled(Box::new(memory::over_budget));
                 eval.extra = Some(ctx);
                 eval.set_max_tick_count(MAX_STEPS)
                     .and_then(|_| eval.set_max_heap_size(MAX_HEAP_BYTES))
@@ -829,12 +833,15 @@ impl<'w> Loader<'w> {
                 ErrorKind::Eval,
                 format!("evaluation of `{file}` took more than {MAX_STEPS} steps (a loop that does not end?)"),
             )
-        } else if lower.contains("heap") && lower.contains("limit") {
+        } else if (lower.contains("heap") && lower.contains("limit"))
+            || lower.contains("evaluation cancelled")
+        {
             (
                 ErrorKind::Eval,
                 format!(
-                    "evaluation of `{file}` allocated more than {} MiB",
-                    MAX_HEAP_BYTES >> 20
+                    "evaluation of `{file}` needs more memory than its budget ({} MiB in all, {} MiB for one value)",
+                    MAX_HEAP_BYTES >> 20,
+                    MAX_HEAP_BYTES >> 22
                 ),
             )
         } else {
