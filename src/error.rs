@@ -438,6 +438,32 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// How many characters of two names [`similarity`] compares.
+const COMPARED: usize = 256;
+
+/// The Jaro-Winkler similarity of two names, as suggestions rank them, at a
+/// bounded cost: it takes time proportional to the product of the lengths,
+/// and a label of 100,000 characters against every target of its package
+/// took seconds. Names whose lengths alone keep them below a suggestion's
+/// threshold (0.8: the shorter under about half the longer) score 0 without
+/// comparing, and longer names are compared by their first 256 characters.
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let (la, lb) = (a.chars().count(), b.chars().count());
+    let (short, long) = (la.min(lb), la.max(lb));
+    // Jaro is at most (m/|a| + m/|b| + 1) / 3 with m <= the shorter length,
+    // and Winkler's prefix bonus lifts j to at most j + 0.4 (1 - j): above
+    // 0.8 needs j > 2/3, so short / long > 1/2 (or both empty).
+    if long > 0 && 2 * short <= long {
+        return 0.0;
+    }
+    let cut = |s: &'_ str| -> String { s.chars().take(COMPARED).collect() };
+    if long > COMPARED {
+        strsim::jaro_winkler(&cut(a), &cut(b))
+    } else {
+        strsim::jaro_winkler(a, b)
+    }
+}
+
 /// "did you mean" for a misspelled name: the closest candidate, if close enough.
 pub fn did_you_mean<'a>(
     name: &str,
@@ -445,7 +471,7 @@ pub fn did_you_mean<'a>(
 ) -> Option<String> {
     candidates
         .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
+        .map(|c| (similarity(name, c), c))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
         .map(|(_, c)| format!("did you mean `{c}`?"))
@@ -454,6 +480,24 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn similarity_skips_only_what_could_not_be_suggested() {
+        let names = ["cuda", "cuda12", "c", "cudart-12-linux", "cpu", "x", "", "abcdefgh", "abcd"];
+        for a in names {
+            for b in names {
+                let exact = strsim::jaro_winkler(a, b);
+                let bounded = similarity(a, b);
+                // Equal wherever a suggestion is possible; pruned only below it.
+                if exact > 0.8 || bounded > 0.0 {
+                    assert_eq!(bounded, exact, "{a} {b}");
+                }
+            }
+        }
+        let long = "a".repeat(100_000);
+        assert_eq!(similarity(&long, &format!("{}b", &long[1..])), 1.0);
+        assert_eq!(similarity(&long, "a"), 0.0);
+    }
 
     /// How a location into `text` at `offset` serializes by line: its bytes.
     fn by_line(text: &str, offset: usize) -> Vec<u8> {

@@ -285,3 +285,25 @@ fn many_targets_in_one_file_are_placed_by_line() {
     assert_eq!(status, 0, "{}", head(&err));
     assert!(out.contains(&format!("# BUILD:{n}:1\npackage(\n    name = \"t{}\",", n - 1)));
 }
+
+/// "did you mean" compared every candidate with a missing label in time
+/// proportional to the product of their lengths: 100,000 characters took
+/// seconds, 1 MB minutes. A suggestion is still made.
+#[test]
+fn a_long_unknown_label_is_reported_with_a_suggestion() {
+    let name = "a".repeat(100_000);
+    let missing = format!("{}b", &name[1..]);
+    let ws = workspace(&[(
+        "BUILD",
+        &format!(
+            "package(name = \"{name}\", deps = [\":{missing}\"])\npackage(name = \"{}\")\n",
+            "c".repeat(100_000)
+        ),
+    )]);
+    let run = sel(ws.path(), &["cquery", "//..."]);
+    assert_error(&run, "sel::unknown_target");
+    assert!(run.2.contains(&format!("did you mean `{name}`?")), "{}", head(&run.2));
+    let run = sel(ws.path(), &["query", &format!("//:{missing}")]);
+    assert_error(&run, "sel::unknown_target");
+    assert!(run.2.contains(&format!("did you mean `{name}`?")), "{}", head(&run.2));
+}
