@@ -1282,3 +1282,46 @@ fn random_build_sel_switches_never_change_an_answer() {
         }
     }
 }
+
+/// A cache file replaced by a link (to `/dev/zero`, which never ends, or
+/// anywhere else) is no cache: sel read `/dev/zero` until memory ran out.
+/// Cache files are read only when they are plain files of a bounded size;
+/// anything else is a miss, and the answers are those of `--no-cache`.
+#[cfg(unix)]
+#[test]
+fn a_cache_file_that_is_a_link_is_a_miss() {
+    let ws = start();
+    let root = ws.path();
+    let cold = same_with_and_without_cache(root);
+    // Settled, the walk is recorded too (`listing.v1`).
+    std::thread::sleep(Duration::from_millis(2_200));
+    sel(root, &["query", "//..."]);
+    let dir = root.join(".sel-cache");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".v1"))
+        .collect();
+    names.sort();
+    for expected in ["packages.v1", "listing.v1", "answers.v1"] {
+        assert!(names.iter().any(|n| n == expected), "{names:?}");
+    }
+    for name in &names {
+        for target in [Path::new("/dev/zero").to_path_buf(), root.join("elsewhere")] {
+            same_with_and_without_cache(root);
+            let file = dir.join(name);
+            // Answer files come and go with the answers kept.
+            if std::fs::copy(&file, root.join("elsewhere")).is_err() {
+                continue;
+            }
+            std::fs::remove_file(&file).unwrap();
+            std::os::unix::fs::symlink(&target, &file).unwrap();
+            for q in QUERIES {
+                let answer = sel(root, q);
+                assert_eq!(answer, sel(root, &[&["--no-cache"], *q].concat()), "{name} -> {target:?}, {q:?}");
+            }
+            assert_eq!(sel(root, &["query", "//..."]).1, cold);
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+}

@@ -444,7 +444,7 @@ pub(crate) fn read_checked(
     magic: &[u8; 8],
     format: u32,
 ) -> Option<(Vec<u8>, usize)> {
-    let bytes = std::fs::read(root.join(DIR).join(name)).ok()?;
+    let bytes = read_bounded(&root.join(DIR).join(name))?;
     let rest = bytes.strip_prefix(magic)?;
     let (found, rest) = rest.split_first_chunk::<4>()?;
     if u32::from_le_bytes(*found) != format {
@@ -456,6 +456,30 @@ pub(crate) fn read_checked(
     }
     let start = bytes.len() - payload.len();
     Some((bytes, start))
+}
+
+/// The most a cache file may hold: anything larger is not one sel wrote.
+const MAX_FILE: u64 = 4 << 30;
+
+/// The bytes of a cache file, if it is a regular file (not a link, which
+/// may point at `/dev/zero` or at a file elsewhere) of at most [`MAX_FILE`]
+/// bytes; anything else is no cache (a miss, never an error).
+fn read_bounded(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let dir = path.parent()?;
+    let plain = |p: &Path| std::fs::symlink_metadata(p).ok();
+    if !plain(dir)?.is_dir() || !plain(path)?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    // What was opened, not what the name pointed at a moment before.
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(meta.len()).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Writes the cache file `name`: magic bytes, format, the payload's checksum
