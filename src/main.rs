@@ -41,11 +41,30 @@ fn too_large(file: &str, bytes: usize, budget: usize) -> ! {
 }
 
 fn main() -> ExitCode {
-    // Panics inside BUILD evaluation become errors (sel::eval); say nothing twice.
-    let report_panic = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if !sel::build_file::is_evaluating() {
-            report_panic(info)
+    // Panics inside BUILD evaluation become errors (sel::eval); say nothing
+    // twice. Any other is a bug: a short report asking for it to be
+    // reported, never a raw backtrace (`SEL_BACKTRACE=1` adds one), and
+    // exit 1 (see `guarded`).
+    std::panic::set_hook(Box::new(|info| {
+        if sel::build_file::is_evaluating() {
+            return;
+        }
+        let payload = info.payload();
+        let what = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("a panic");
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "sel::internal\n\n  x internal error: {what}{place}\n  help: this is a bug in sel {}; please report it, with the command and the files it read",
+            env!("CARGO_PKG_VERSION")
+        );
+        if std::env::var_os("SEL_BACKTRACE").is_some_and(|v| v == "1") {
+            eprintln!("{}", std::backtrace::Backtrace::force_capture());
         }
     }));
     // clap prints its own help and errors before `--color` is parsed: look for
@@ -75,7 +94,7 @@ fn main() -> ExitCode {
         )
     }))
     .ok();
-    match run(cli) {
+    guarded(|| match run(cli) {
         Ok(answer) => match answer.write() {
             Ok(()) => {
                 sel::timing::phase("output");
@@ -91,7 +110,21 @@ fn main() -> ExitCode {
             eprintln!("{:?}", to_report(e));
             ExitCode::from(code as u8)
         }
-    }
+    })
+}
+
+/// Runs the command; a panic (the hook in `main` has reported it) exits 1,
+/// not 101. A broken pipe is no panic: `Answer::write` returns it.
+fn guarded(command: impl FnOnce() -> ExitCode) -> ExitCode {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // tests/hostile.rs checks the report of a panic with this.
+        #[cfg(debug_assertions)]
+        if std::env::var_os("SEL_PANIC_FOR_TESTS").is_some() {
+            panic!("SEL_PANIC_FOR_TESTS is set");
+        }
+        command()
+    }))
+    .unwrap_or_else(|_| ExitCode::from(1))
 }
 
 fn run(cli: Cli) -> Result<Answer, Error> {

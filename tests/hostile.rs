@@ -307,3 +307,20 @@ fn a_long_unknown_label_is_reported_with_a_suggestion() {
     assert_error(&run, "sel::unknown_target");
     assert!(run.2.contains(&format!("did you mean `{name}`?")), "{}", head(&run.2));
 }
+
+/// A panic, were one left, is reported as a bug in sel with exit 1: never a
+/// raw backtrace, never exit 101. (A debug build panics on purpose when
+/// `SEL_PANIC_FOR_TESTS` is set.)
+#[test]
+fn a_panic_is_an_internal_error_report() {
+    let ws = two_packages("package(name = \"a\")\n");
+    let run = common::sel_with_env(
+        ws.path(),
+        &["query", "//..."],
+        &[("SEL_PANIC_FOR_TESTS", "1"), ("RUST_BACKTRACE", "1")],
+    );
+    assert_error(&run, "sel::internal");
+    assert!(run.2.contains("please report it"), "{}", run.2);
+    assert!(!run.2.contains("stack backtrace"), "{}", run.2);
+    assert!(run.1.is_empty());
+}
