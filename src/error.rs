@@ -96,7 +96,9 @@ impl Location {
         };
         let start = self.span().start.min(lines.len);
         let line = lines.offsets.partition_point(|&n| (n as usize) < start);
-        let line_start = line.checked_sub(1).map_or(0, |i| lines.offsets[i] as usize + 1);
+        let line_start = line
+            .checked_sub(1)
+            .map_or(0, |i| lines.offsets[i] as usize + 1);
         Some((line + 1, start - line_start + 1))
     }
 
@@ -483,7 +485,17 @@ mod tests {
 
     #[test]
     fn similarity_skips_only_what_could_not_be_suggested() {
-        let names = ["cuda", "cuda12", "c", "cudart-12-linux", "cpu", "x", "", "abcdefgh", "abcd"];
+        let names = [
+            "cuda",
+            "cuda12",
+            "c",
+            "cudart-12-linux",
+            "cpu",
+            "x",
+            "",
+            "abcdefgh",
+            "abcd",
+        ];
         for a in names {
             for b in names {
                 let exact = strsim::jaro_winkler(a, b);

@@ -1239,7 +1239,11 @@ fn random_build_sel_switches_never_change_an_answer() {
                 if build.exists() {
                     std::fs::copy(&build, &sel_file).unwrap();
                 }
-                write(root, &format!("{pkg}/BUILD"), &format!("# other\npackage(name = \"{name}\")\n"));
+                write(
+                    root,
+                    &format!("{pkg}/BUILD"),
+                    &format!("# other\npackage(name = \"{name}\")\n"),
+                );
             }
             // A plain move one way or the other.
             1 => {
@@ -1256,13 +1260,21 @@ fn random_build_sel_switches_never_change_an_answer() {
             3 => {
                 let _ = std::fs::remove_file(&sel_file);
                 if !build.exists() {
-                    write(root, &format!("{pkg}/BUILD"), &macro_build(&name, "//lib:core"));
+                    write(
+                        root,
+                        &format!("{pkg}/BUILD"),
+                        &macro_build(&name, "//lib:core"),
+                    );
                 }
             }
             // An error (a missing dependency, through the macro) in either file.
             4 => {
                 let file = if next(2) == 0 { "BUILD" } else { "BUILD.sel" };
-                write(root, &format!("{pkg}/{file}"), &macro_build(&name, ":missing"));
+                write(
+                    root,
+                    &format!("{pkg}/{file}"),
+                    &macro_build(&name, ":missing"),
+                );
             }
             // The same text in both files.
             _ => {
@@ -1318,7 +1330,11 @@ fn a_cache_file_that_is_a_link_is_a_miss() {
             std::os::unix::fs::symlink(&target, &file).unwrap();
             for q in QUERIES {
                 let answer = sel(root, q);
-                assert_eq!(answer, sel(root, &[&["--no-cache"], *q].concat()), "{name} -> {target:?}, {q:?}");
+                assert_eq!(
+                    answer,
+                    sel(root, &[&["--no-cache"], *q].concat()),
+                    "{name} -> {target:?}, {q:?}"
+                );
             }
             assert_eq!(sel(root, &["query", "//..."]).1, cold);
             let _ = std::fs::remove_file(&file);

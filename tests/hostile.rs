@@ -41,7 +41,11 @@ fn a_name_longer_than_a_format_width_is_aligned_by_hand() {
     assert_eq!(lines.len(), 2);
     // The short label is padded to the long one's width, two spaces after.
     let width = format!("//:{long}").len();
-    assert!(lines[0].starts_with(&format!("//:{long}  ")), "{}", head(lines[0]));
+    assert!(
+        lines[0].starts_with(&format!("//:{long}  ")),
+        "{}",
+        head(lines[0])
+    );
     assert!(lines[1].starts_with("//:b "));
     assert!(lines[1][4..width + 2].trim().is_empty());
     assert_eq!(lines[0][width + 2..], lines[1][width + 2..]);
@@ -64,7 +68,11 @@ fn nesting_deeper_than_the_limit_is_a_syntax_error_with_a_place() {
         let ws = two_packages(&build);
         let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
         assert_error(&run, "sel::syntax");
-        assert!(run.2.contains("more than 10000 levels deep"), "{}", head(&run.2));
+        assert!(
+            run.2.contains("more than 10000 levels deep"),
+            "{}",
+            head(&run.2)
+        );
         assert!(run.2.contains("a/BUILD:1:"), "{}", head(&run.2));
     }
     // Chains without brackets nest as deeply.
@@ -74,13 +82,22 @@ fn nesting_deeper_than_the_limit_is_a_syntax_error_with_a_place() {
         format!("x = {}1\n", "lambda: ".repeat(20_000)),
         format!("x = f{}\n", "()".repeat(20_000)),
     ] {
-        let run = sel(two_packages(&build).path(), &["query", "//...", "--no-cache"]);
+        let run = sel(
+            two_packages(&build).path(),
+            &["query", "//...", "--no-cache"],
+        );
         assert_error(&run, "sel::syntax");
     }
     // Also in a .bzl file.
     let ws = workspace(&[
-        ("a/BUILD", "load(\":m.bzl\", \"x\")\npackage(name = \"a\")\n"),
-        ("a/m.bzl", &format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n))),
+        (
+            "a/BUILD",
+            "load(\":m.bzl\", \"x\")\npackage(name = \"a\")\n",
+        ),
+        (
+            "a/m.bzl",
+            &format!("x = {}1{}\n", "[".repeat(n), "]".repeat(n)),
+        ),
     ]);
     let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
     assert_error(&run, "sel::syntax");
@@ -103,7 +120,12 @@ fn nesting_within_the_limit_loads_on_any_thread() {
     ] {
         let ws = two_packages(&format!("{build}package(name = \"a\")\n"));
         let (status, out, err) = sel(ws.path(), &["query", "//...", "--no-cache"]);
-        assert_eq!((status, out.as_str()), (0, "//a:a\n//b:b\n"), "{}", head(&err));
+        assert_eq!(
+            (status, out.as_str()),
+            (0, "//a:a\n//b:b\n"),
+            "{}",
+            head(&err)
+        );
     }
 }
 
@@ -114,7 +136,11 @@ fn values_nested_deeper_than_the_limit_are_an_error() {
     );
     let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
     assert_error(&run, "sel::");
-    assert!(run.2.contains("more than 1000 levels deep"), "{}", head(&run.2));
+    assert!(
+        run.2.contains("more than 1000 levels deep"),
+        "{}",
+        head(&run.2)
+    );
     assert!(run.2.contains("a/BUILD:4:1"), "{}", head(&run.2));
     // A list that holds itself twice, 40 times over: small in Starlark, 2^40 elements copied out.
     let ws = two_packages(
@@ -122,7 +148,11 @@ fn values_nested_deeper_than_the_limit_are_an_error() {
     );
     let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
     assert_error(&run, "sel::");
-    assert!(run.2.contains("more than 10000000 elements"), "{}", head(&run.2));
+    assert!(
+        run.2.contains("more than 10000000 elements"),
+        "{}",
+        head(&run.2)
+    );
     // Deep values Starlark itself handles: str() and ==.
     let ws = two_packages(
         "x = []\ny = []\nfor i in range(30000):\n    x = [x]\n    y = [y]\ns = str(x)\npackage(name = \"a\")\nz = (x == y)\n",
@@ -181,11 +211,19 @@ fn a_linked_directory_is_a_package_for_every_command() {
         &["cquery", "deps(//app)", "--no-cache"],
     ] {
         let (status, out, err) = sel(ws.path(), args);
-        assert_eq!((status, out.as_str()), (0, "//app:app\n//ext:o\n"), "{args:?}: {err}");
+        assert_eq!(
+            (status, out.as_str()),
+            (0, "//app:app\n//ext:o\n"),
+            "{args:?}: {err}"
+        );
     }
     for args in [&["query", "//..."][..], &["cquery", "//..."]] {
         let (status, out, err) = sel(ws.path(), args);
-        assert_eq!((status, out.as_str()), (0, "//app:app\n//ext:o\n"), "{args:?}: {err}");
+        assert_eq!(
+            (status, out.as_str()),
+            (0, "//app:app\n//ext:o\n"),
+            "{args:?}: {err}"
+        );
     }
 }
 
@@ -212,12 +250,21 @@ fn a_link_back_into_its_own_ancestors_is_an_error_not_a_loop() {
     ] {
         let run = sel(ws.path(), args);
         assert_error(&run, "sel::workspace");
-        assert!(run.2.contains("infinite symlink expansion: `d/up` links to `..`"), "{args:?}: {}", run.2);
+        assert!(
+            run.2
+                .contains("infinite symlink expansion: `d/up` links to `..`"),
+            "{args:?}: {}",
+            run.2
+        );
     }
     // Ignored, the link is not followed; a label through it names no package.
     std::fs::write(ws.path().join("sel.toml"), "ignore = [\"d/up\"]\n").unwrap();
     let (status, out, err) = sel(ws.path(), &["query", "//..."]);
-    assert_eq!((status, out.as_str()), (0, "//app:app\n//app:app2\n//d:d\n"), "{err}");
+    assert_eq!(
+        (status, out.as_str()),
+        (0, "//app:app\n//app:app2\n//d:d\n"),
+        "{err}"
+    );
     let run = sel(ws.path(), &["cquery", "deps(//app)"]);
     assert_error(&run, "sel::unknown_package");
     // A cycle through a directory outside the workspace is found too.
@@ -251,7 +298,12 @@ fn a_runaway_comprehension_stops_on_its_memory_budget() {
     let ws = two_packages("d = {str(i): i for i in range(20000000)}\npackage(name = \"a\")\n");
     let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
     assert_error(&run, "sel::eval");
-    assert!(run.2.contains("`a/BUILD` needs more memory than its budget"), "{}", run.2);
+    assert!(
+        run.2
+            .contains("`a/BUILD` needs more memory than its budget"),
+        "{}",
+        run.2
+    );
     // Within the budget, a large one is fine.
     let ws = two_packages("d = {str(i): i for i in range(200000)}\npackage(name = \"a\")\n");
     let (status, out, err) = sel(ws.path(), &["query", "//...", "--no-cache"]);
@@ -279,11 +331,18 @@ fn many_targets_in_one_file_are_placed_by_line() {
         let name = t["label"].as_str().unwrap();
         let i: usize = name.trim_start_matches("//:t").parse().unwrap();
         let at = &t["location"];
-        assert_eq!((&at["file"], &at["line"], &at["column"]), (&"BUILD".into(), &(i + 1).into(), &1.into()), "{name}");
+        assert_eq!(
+            (&at["file"], &at["line"], &at["column"]),
+            (&"BUILD".into(), &(i + 1).into(), &1.into()),
+            "{name}"
+        );
     }
     let (status, out, err) = sel(ws.path(), &["cquery", "//...", "--output=build"]);
     assert_eq!(status, 0, "{}", head(&err));
-    assert!(out.contains(&format!("# BUILD:{n}:1\npackage(\n    name = \"t{}\",", n - 1)));
+    assert!(out.contains(&format!(
+        "# BUILD:{n}:1\npackage(\n    name = \"t{}\",",
+        n - 1
+    )));
 }
 
 /// "did you mean" compared every candidate with a missing label in time
@@ -302,10 +361,18 @@ fn a_long_unknown_label_is_reported_with_a_suggestion() {
     )]);
     let run = sel(ws.path(), &["cquery", "//..."]);
     assert_error(&run, "sel::unknown_target");
-    assert!(run.2.contains(&format!("did you mean `{name}`?")), "{}", head(&run.2));
+    assert!(
+        run.2.contains(&format!("did you mean `{name}`?")),
+        "{}",
+        head(&run.2)
+    );
     let run = sel(ws.path(), &["query", &format!("//:{missing}")]);
     assert_error(&run, "sel::unknown_target");
-    assert!(run.2.contains(&format!("did you mean `{name}`?")), "{}", head(&run.2));
+    assert!(
+        run.2.contains(&format!("did you mean `{name}`?")),
+        "{}",
+        head(&run.2)
+    );
 }
 
 /// A panic, were one left, is reported as a bug in sel with exit 1: never a

@@ -306,7 +306,10 @@ impl Cache {
                 .of(path, Some((was, self.started)))
                 .is_some_and(|now| now.hash == was.hash)
         };
-        if same_file && same(build_file, &entry.build) && entry.loads.iter().all(|(p, s)| same(p, s)) {
+        if same_file
+            && same(build_file, &entry.build)
+            && entry.loads.iter().all(|(p, s)| same(p, s))
+        {
             if let Ok(package) = postcard::from_bytes::<Package>(self.encoded(&entry.package)) {
                 return Some(Taken {
                     build: entry.build,
@@ -389,14 +392,8 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
             (Stored::Decoded(_), Some(b)) => b.as_slice(),
             (Stored::Decoded(_), None) => return,
         };
-        let Ok(head) = postcard::to_stdvec(&(
-            r.name,
-            r.path,
-            r.build,
-            r.fingerprint,
-            r.loads,
-            bytes.len(),
-        ))
+        let Ok(head) =
+            postcard::to_stdvec(&(r.name, r.path, r.build, r.fingerprint, r.loads, bytes.len()))
         else {
             return;
         };

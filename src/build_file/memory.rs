@@ -47,7 +47,10 @@ impl<A> Budgeted<A> {
     /// `inner`, counted; `too_large` is called (and must not return) when
     /// one request is larger than half an evaluation's budget, or would take
     /// it past twice its budget.
-    pub const fn new(inner: A, too_large: fn(file: &str, bytes: usize, budget: usize) -> !) -> Self {
+    pub const fn new(
+        inner: A,
+        too_large: fn(file: &str, bytes: usize, budget: usize) -> !,
+    ) -> Self {
         Budgeted { inner, too_large }
     }
 

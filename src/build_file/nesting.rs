@@ -43,15 +43,14 @@ pub fn too_deep(text: &str) -> Option<usize> {
                 levels.push(0);
                 depth += 1;
             }
-            b')' | b']' | b'}' => {
-                if levels.len() > 1 {
-                    let ops = levels.pop().unwrap_or(0);
-                    depth -= ops + 1;
-                    // `f()()`, `a[0][0]`: what a bracket closes may be the
-                    // operand of another call or index, one level deeper.
-                    *levels.last_mut().expect("the top level stays") += 1;
-                    depth += 1;
-                }
+            // (An unopened bracket is the parser's to report.)
+            b')' | b']' | b'}' if levels.len() > 1 => {
+                let ops = levels.pop().unwrap_or(0);
+                depth -= ops + 1;
+                // `f()()`, `a[0][0]`: what a bracket closes may be the
+                // operand of another call or index, one level deeper.
+                *levels.last_mut().expect("the top level stays") += 1;
+                depth += 1;
             }
             b',' | b';' => {
                 let ops = levels.last_mut().expect("the top level stays");

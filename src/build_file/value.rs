@@ -138,7 +138,12 @@ fn plain_within(v: SValue, depth: usize, budget: &mut usize) -> Result<Value, St
     entries
         .unwrap_or_default()
         .into_iter()
-        .map(|(k, x)| Ok((plain_within(k, depth + 1, budget)?, plain_within(x, depth + 1, budget)?)))
+        .map(|(k, x)| {
+            Ok((
+                plain_within(k, depth + 1, budget)?,
+                plain_within(x, depth + 1, budget)?,
+            ))
+        })
         .collect::<Result<_, String>>()
         .map(Value::Dict)
 }
