@@ -444,22 +444,15 @@ impl std::error::Error for Error {}
 const COMPARED: usize = 256;
 
 /// The Jaro-Winkler similarity of two names, as suggestions rank them, at a
-/// bounded cost: it takes time proportional to the product of the lengths,
-/// and a label of 100,000 characters against every target of its package
-/// took seconds. Names whose lengths alone keep them below a suggestion's
-/// threshold (0.8: the shorter under about half the longer) score 0 without
-/// comparing, and longer names are compared by their first 256 characters.
+/// bounded cost: it takes time proportional to the product of the lengths
+/// (a label of 100,000 characters against every target of its package took
+/// seconds, 1 MB minutes), so names longer than 256 characters are compared
+/// by their first 256. (Their lengths cannot rule a candidate out: Jaro
+/// counts the matches against each length and against themselves, and stays
+/// above the suggestion threshold for a short name inside a long one.)
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let (la, lb) = (a.chars().count(), b.chars().count());
-    let (short, long) = (la.min(lb), la.max(lb));
-    // Jaro is at most (m/|a| + m/|b| + 1) / 3 with m <= the shorter length,
-    // and Winkler's prefix bonus lifts j to at most j + 0.4 (1 - j): above
-    // 0.8 needs j > 2/3, so short / long > 1/2 (or both empty).
-    if long > 0 && 2 * short <= long {
-        return 0.0;
-    }
-    let cut = |s: &'_ str| -> String { s.chars().take(COMPARED).collect() };
-    if long > COMPARED {
+    let cut = |s: &str| -> String { s.chars().take(COMPARED).collect() };
+    if a.len() > COMPARED || b.len() > COMPARED {
         strsim::jaro_winkler(&cut(a), &cut(b))
     } else {
         strsim::jaro_winkler(a, b)
@@ -484,31 +477,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn similarity_skips_only_what_could_not_be_suggested() {
-        let names = [
-            "cuda",
-            "cuda12",
-            "c",
-            "cudart-12-linux",
-            "cpu",
-            "x",
-            "",
-            "abcdefgh",
-            "abcd",
-        ];
+    fn similarity_is_jaro_winkler_on_at_most_256_characters() {
+        let names = ["cuda", "cuda12", "c", "cudart-12-linux", "cpu", "x", "", "abcdefgh"];
         for a in names {
             for b in names {
-                let exact = strsim::jaro_winkler(a, b);
-                let bounded = similarity(a, b);
-                // Equal wherever a suggestion is possible; pruned only below it.
-                if exact > 0.8 || bounded > 0.0 {
-                    assert_eq!(bounded, exact, "{a} {b}");
-                }
+                assert_eq!(similarity(a, b), strsim::jaro_winkler(a, b), "{a} {b}");
             }
         }
         let long = "a".repeat(100_000);
         assert_eq!(similarity(&long, &format!("{}b", &long[1..])), 1.0);
-        assert_eq!(similarity(&long, "a"), 0.0);
+        let cut = "a".repeat(256);
+        assert_eq!(similarity(&long, "ab"), strsim::jaro_winkler(&cut, "ab"));
     }
 
     /// How a location into `text` at `offset` serializes by line: its bytes.
