@@ -478,7 +478,16 @@ mod tests {
 
     #[test]
     fn similarity_is_jaro_winkler_on_at_most_256_characters() {
-        let names = ["cuda", "cuda12", "c", "cudart-12-linux", "cpu", "x", "", "abcdefgh"];
+        let names = [
+            "cuda",
+            "cuda12",
+            "c",
+            "cudart-12-linux",
+            "cpu",
+            "x",
+            "",
+            "abcdefgh",
+        ];
         for a in names {
             for b in names {
                 assert_eq!(similarity(a, b), strsim::jaro_winkler(a, b), "{a} {b}");

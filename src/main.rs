@@ -41,6 +41,8 @@ fn too_large(file: &str, bytes: usize, budget: usize) -> ! {
 }
 
 fn main() -> ExitCode {
+    #[cfg(unix)]
+    overflow::install();
     // Panics inside BUILD evaluation become errors (sel::eval); say nothing
     // twice. Any other is a bug: a short report asking for it to be
     // reported, never a raw backtrace (`SEL_BACKTRACE=1` adds one), and
@@ -111,6 +113,62 @@ fn main() -> ExitCode {
             ExitCode::from(code as u8)
         }
     })
+}
+
+/// The last resort for a stack overflow while a file is evaluated: Starlark
+/// recurses on values (`str()` of a list nested millions of levels deep,
+/// built by a loop), and no error can be returned from there. The faulting
+/// thread, if it is evaluating, reports the file as `sel::eval` and the
+/// process exits 1; any other fault goes to the handler that was there
+/// before (Rust's, which reports a stack overflow and aborts).
+#[cfg(unix)]
+mod overflow {
+    use std::mem::MaybeUninit;
+
+    static mut PREVIOUS: [MaybeUninit<libc::sigaction>; 2] =
+        [MaybeUninit::zeroed(), MaybeUninit::zeroed()];
+    const SIGNALS: [libc::c_int; 2] = [libc::SIGSEGV, libc::SIGBUS];
+
+    fn write(text: &[u8]) {
+        // SAFETY: write(2) is async-signal-safe; a short write loses text only.
+        unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
+    }
+
+    extern "C" fn on_fault(signal: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {
+        if sel::build_file::is_evaluating() {
+            let file = sel::build_file::memory::evaluated_file().unwrap_or("a BUILD or .bzl file");
+            write(b"sel::eval\n\n  x evaluation of `");
+            write(file.as_bytes());
+            write(b"` recursed deeper than the stack holds\n  help: a value nested about a million levels deep (a list wrapped in a list in a loop)?\n");
+            // SAFETY: _exit is async-signal-safe and ends the process at once.
+            unsafe { libc::_exit(1) };
+        }
+        let i = SIGNALS.iter().position(|s| *s == signal).unwrap_or(0);
+        // SAFETY: PREVIOUS was written by `install` before this handler could run;
+        // restoring it makes the faulting instruction, run again, reach it.
+        unsafe {
+            let previous = std::ptr::addr_of!(PREVIOUS[i]).cast::<libc::sigaction>();
+            libc::sigaction(signal, previous, std::ptr::null_mut());
+        }
+    }
+
+    /// Installs the handler for SIGSEGV and SIGBUS, on the alternate signal
+    /// stack Rust gives every thread it starts.
+    pub fn install() {
+        for (i, signal) in SIGNALS.into_iter().enumerate() {
+            // SAFETY: a plain sigaction call with a handler that only calls
+            // async-signal-safe functions; PREVIOUS is written only here,
+            // before any fault can reach the handler.
+            unsafe {
+                let mut action: libc::sigaction = std::mem::zeroed();
+                action.sa_sigaction = on_fault as *const () as usize;
+                action.sa_flags = libc::SA_SIGINFO | libc::SA_ONSTACK;
+                libc::sigemptyset(&mut action.sa_mask);
+                let previous = std::ptr::addr_of_mut!(PREVIOUS[i]).cast::<libc::sigaction>();
+                libc::sigaction(signal, &action, previous);
+            }
+        }
+    }
 }
 
 /// Runs the command; a panic (the hook in `main` has reported it) exits 1,

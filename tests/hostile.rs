@@ -391,3 +391,32 @@ fn a_panic_is_an_internal_error_report() {
     assert!(!run.2.contains("stack backtrace"), "{}", run.2);
     assert!(run.1.is_empty());
 }
+
+/// A value nested millions of levels deep at run time (within the step and
+/// memory budgets) overflows even the evaluation threads' stacks when
+/// Starlark prints, hashes or freezes it; the binary reports that as
+/// `sel::eval` with the file and exits 1, instead of aborting.
+#[cfg(unix)]
+#[test]
+fn a_value_too_deep_for_the_stack_is_an_error_not_an_abort() {
+    let deep = "x = []\nfor i in range(3000000):\n    x = [x]\n";
+    let ws = two_packages(&format!("{deep}y = str(x)\npackage(name = \"a\")\n"));
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::eval");
+    assert!(
+        run.2
+            .contains("evaluation of `a/BUILD` recursed deeper than the stack holds"),
+        "{}",
+        run.2
+    );
+    let ws = workspace(&[
+        (
+            "a/BUILD",
+            "load(\":m.bzl\", \"x\")\npackage(name = \"a\")\n",
+        ),
+        ("a/m.bzl", deep),
+    ]);
+    let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+    assert_error(&run, "sel::eval");
+    assert!(run.2.contains("`a/m.bzl`"), "{}", run.2);
+}

@@ -118,6 +118,19 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for Budgeted<A> {
     }
 }
 
+/// The file whose evaluation this thread is in the middle of, as shown to
+/// users, if any: for reports from places that cannot return an error (a
+/// signal handler). It allocates nothing.
+pub fn evaluated_file() -> Option<&'static str> {
+    let (ptr, len) = FILE.try_with(Cell::get).ok()?;
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `Guard` set this from a `&str` that outlives it, and this
+    // thread is inside that guard's scope; the caller uses it at once.
+    Some(unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(ptr, len)) })
+}
+
 /// Whether the file this thread evaluates has allocated more than its
 /// budget, or more than a quarter of it at once.
 pub fn over_budget() -> bool {
