@@ -142,6 +142,27 @@ fn values_nested_deeper_than_the_limit_are_an_error() {
         head(&run.2)
     );
     assert!(run.2.contains("a/BUILD:4:1"), "{}", head(&run.2));
+    // Written as a literal (which sel reads without Starlark when it can): the same.
+    for n in [1_001, 1_500] {
+        let literal = format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let ws = two_packages(&format!(
+            "package(name = \"a\", metadata = {{\"k\": {literal}}})\n"
+        ));
+        let run = sel(ws.path(), &["query", "//...", "--no-cache"]);
+        assert_error(&run, "sel::");
+        assert!(
+            run.2.contains("more than 1000 levels deep"),
+            "{}",
+            head(&run.2)
+        );
+    }
+    let literal = format!("{}{}", "[".repeat(999), "]".repeat(999));
+    let ws = two_packages(&format!(
+        "package(name = \"a\", metadata = {{\"k\": {literal}}})\n"
+    ));
+    let (status, out, err) = sel(ws.path(), &["cquery", "//...", "--output=json"]);
+    assert_eq!(status, 0, "{}", head(&err));
+    assert!(out.contains("\"//a:a\""));
     // A list that holds itself twice, 40 times over: small in Starlark, 2^40 elements copied out.
     let ws = two_packages(
         "x = [1]\nfor i in range(40):\n    x = [x, x]\npackage(name = \"a\", metadata = {\"k\": x})\n",
