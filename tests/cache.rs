@@ -1341,3 +1341,50 @@ fn a_cache_file_that_is_a_link_is_a_miss() {
         }
     }
 }
+
+/// Issue 16's two cases: `a/BUILD` copied to `a/BUILD.sel` with other content
+/// left in `a/BUILD` (the cached error pointed into `a/BUILD`), and `a/BUILD`
+/// moved to `a/BUILD.sel` (`--output=build` printed `# a/BUILD` with no line).
+#[test]
+fn a_package_read_from_build_sel_is_not_the_cached_build() {
+    let ws = workspace(&[
+        (
+            "a/m.bzl",
+            "def mk(name, dep):\n    package(name = name, deps = [dep])\n",
+        ),
+        (
+            "a/BUILD",
+            "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":nope\")\n",
+        ),
+    ]);
+    let root = ws.path();
+    let cquery = ["cquery", "//..."];
+    let run = sel(root, &cquery);
+    assert!(run.2.contains("a/BUILD:2:1"), "{}", run.2);
+    std::fs::copy(root.join("a/BUILD"), root.join("a/BUILD.sel")).unwrap();
+    write(root, "a/BUILD", "# other\npackage(name = \"y\")\n");
+    let run = sel(root, &cquery);
+    assert_eq!(run, sel(root, &["--no-cache", "cquery", "//..."]));
+    assert!(run.2.contains("a/BUILD.sel:2:1"), "{}", run.2);
+    // A plain move.
+    write(
+        root,
+        "a/BUILD.sel",
+        "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":x\")\n",
+    );
+    std::fs::remove_file(root.join("a/BUILD.sel")).unwrap();
+    write(
+        root,
+        "a/BUILD",
+        "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":z\")\npackage(name = \"z\")\n",
+    );
+    let build = ["query", "//...", "--output=build"];
+    assert_eq!(sel(root, &build).0, 0);
+    std::fs::rename(root.join("a/BUILD"), root.join("a/BUILD.sel")).unwrap();
+    let run = sel(root, &build);
+    assert_eq!(
+        run,
+        sel(root, &["--no-cache", "query", "//...", "--output=build"])
+    );
+    assert!(run.1.contains("# a/BUILD.sel:2:1\n"), "{}", run.1);
+}
