@@ -197,7 +197,7 @@ impl Workspace {
         let mut prefix = self.root.clone();
         for part in name.split('/').filter(|p| !p.is_empty()) {
             prefix.push(part);
-            links = links.enter(&prefix, part, None).ok()?;
+            links = links.enter(&prefix, part, None).ok()??;
         }
         Some(PackageDir {
             name: name.to_string(),
@@ -289,7 +289,9 @@ impl Workspace {
                             "remove the link, or add \"{child}\" to `ignore` in `{MARKER}`"
                         ))
                     })?;
-                    subdirs.push((child, path, inner));
+                    if let Some(inner) = inner {
+                        subdirs.push((child, path, inner));
+                    }
                 }
             }
             listing.push((entry.file_name(), file_type));
@@ -358,30 +360,33 @@ impl Links {
     }
 
     /// Into the subdirectory `name`, at `path`; `linked`: whether it is a
-    /// symbolic link (to be followed), if known. `Err` with the link's target if that target contains
-    /// a directory the walk is inside: following it would never end (Bazel's
-    /// "infinite symlink expansion").
+    /// symbolic link (to be followed), if known. `Ok(None)` for a link into
+    /// a Bazel output base (`bazel-bin`, `bazel-out`, ...), which Bazel does
+    /// not follow either: its build outputs and external repositories are
+    /// not packages of the workspace. `Err` with the link's target if that
+    /// target contains a directory the walk is inside: following it would
+    /// never end (Bazel's "infinite symlink expansion").
     fn enter(
         &self,
         path: &Path,
         name: &str,
         linked: Option<bool>,
-    ) -> std::result::Result<Links, PathBuf> {
+    ) -> std::result::Result<Option<Links>, PathBuf> {
         let linked = linked.unwrap_or_else(|| {
             std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
         });
-        if !linked {
-            return Ok(Links {
+        let plain = || {
+            Some(Links {
                 real: self.real.join(name),
                 left: self.left.clone(),
-            });
+            })
+        };
+        if !linked {
+            return Ok(plain());
         }
         let Ok(target) = path.canonicalize() else {
             // A dangling link: nothing is there to walk.
-            return Ok(Links {
-                real: self.real.join(name),
-                left: self.left.clone(),
-            });
+            return Ok(plain());
         };
         if std::iter::once(&self.real)
             .chain(&self.left)
@@ -389,10 +394,33 @@ impl Links {
         {
             return Err(target);
         }
+        if in_output_base(&target) {
+            return Ok(None);
+        }
         let mut left = self.left.clone();
         left.push(self.real.clone());
-        Ok(Links { real: target, left })
+        Ok(Some(Links { real: target, left }))
     }
+}
+
+/// Whether `target` (a canonical path) is inside a Bazel output base: below
+/// an `execroot` directory that holds Bazel's `DO_NOT_BUILD_HERE` marker
+/// (in itself or in its workspace's directory), as the convenience links
+/// `bazel-bin`, `bazel-out`, `bazel-testlogs` and `bazel-<workspace>` are.
+fn in_output_base(target: &Path) -> bool {
+    let mut dir = PathBuf::new();
+    let mut parts = target.components().peekable();
+    while let Some(part) = parts.next() {
+        dir.push(part);
+        if part.as_os_str() == "execroot" {
+            let marker = "DO_NOT_BUILD_HERE";
+            let inner = parts.peek().map(|p| dir.join(p).join(marker));
+            if dir.join(marker).is_file() || inner.is_some_and(|m| m.is_file()) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// What a walk saw: the directories it listed, and whether it had to ask

@@ -246,6 +246,28 @@ fn a_linked_directory_is_a_package_for_every_command() {
             "{args:?}: {err}"
         );
     }
+    // Bazel's links into its output base are not followed, as Bazel does
+    // not: their BUILD files are outputs and external repositories.
+    let base = tempfile::tempdir().unwrap();
+    let main = base.path().join("execroot/_main");
+    std::fs::create_dir_all(main.join("bazel-out/k8-fastbuild/bin/gen")).unwrap();
+    std::fs::write(main.join("DO_NOT_BUILD_HERE"), "").unwrap();
+    std::fs::write(main.join("BUILD"), "package(name = \"copy\")\n").unwrap();
+    let out_build = main.join("bazel-out/k8-fastbuild/bin/gen/BUILD");
+    std::fs::write(out_build, "package(name = \"out\")\n").unwrap();
+    let bin = main.join("bazel-out/k8-fastbuild/bin");
+    std::os::unix::fs::symlink(&main, ws.path().join("bazel-ws")).unwrap();
+    std::os::unix::fs::symlink(bin, ws.path().join("bazel-bin")).unwrap();
+    for args in [&["query", "//..."][..], &["cquery", "//..."]] {
+        let (status, out, err) = sel(ws.path(), args);
+        assert_eq!(
+            (status, out.as_str()),
+            (0, "//app:app\n//ext:o\n"),
+            "{args:?}: {err}"
+        );
+    }
+    let run = sel(ws.path(), &["query", "//bazel-bin/gen:out"]);
+    assert_error(&run, "sel::unknown_package");
 }
 
 /// A link to a directory that contains it (`d/up -> ..`) would make
