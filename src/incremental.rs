@@ -722,7 +722,7 @@ fn answer(
     reached: impl Fn(usize) -> bool,
 ) -> Option<String> {
     let n = items.len();
-    let mut positions = crate::output::Positions::default();
+    let mut positions = crate::output::Positions;
     let mut render = |label: &Label| -> Option<String> {
         let t = graph.target_by_id(graph.find(label)?);
         Some(match items.shape {

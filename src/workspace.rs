@@ -156,7 +156,7 @@ impl Workspace {
 
     /// Every package of the workspace, sorted by path.
     pub fn packages(&self) -> Result<Vec<PackageDir>> {
-        let mut out = self.walk(&self.root, "", None)?;
+        let mut out = self.walk(&self.root, "", None, &Links::at(&self.root))?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
     }
@@ -175,7 +175,7 @@ impl Workspace {
         }
         let walked = crate::build_file::cache::now();
         let listed = Listed::default();
-        let mut out = self.walk(&self.root, "", Some(&listed))?;
+        let mut out = self.walk(&self.root, "", Some(&listed), &Links::at(&self.root))?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
         crate::timing::phase("walk");
         if let Some(listing) = Listing::new(self, &out, listed, walked) {
@@ -190,7 +190,16 @@ impl Workspace {
             return None;
         }
         let dir = self.root.join(name);
-        build_file_in(&dir).map(|build_file| PackageDir {
+        let build_file = build_file_in(&dir)?;
+        // A label through a link to one of its own ancestors names no
+        // package, as the walk finds none there (it reports the link).
+        let mut links = Links::at(&self.root);
+        let mut prefix = self.root.clone();
+        for part in name.split('/').filter(|p| !p.is_empty()) {
+            prefix.push(part);
+            links = links.enter(&prefix, part, None).ok()??;
+        }
+        Some(PackageDir {
             name: name.to_string(),
             build_file,
         })
@@ -208,7 +217,17 @@ impl Workspace {
     /// workspace has tens of thousands of directories); the error reported is
     /// the first in that order, the one a walk one directory at a time meets.
     /// With `listed`, every directory listed is added to it.
-    fn walk(&self, dir: &Path, rel: &str, listed: Option<&Listed>) -> Result<Vec<PackageDir>> {
+    ///
+    /// A symbolic link to a directory is followed, as Bazel does (labels
+    /// find the package there too); one that leads back to a directory the
+    /// walk is inside (`d/up -> ..`) is an error, not an endless walk.
+    fn walk(
+        &self,
+        dir: &Path,
+        rel: &str,
+        listed: Option<&Listed>,
+        links: &Links,
+    ) -> Result<Vec<PackageDir>> {
         if let Some(listed) = listed {
             listed
                 .dirs
@@ -230,18 +249,49 @@ impl Workspace {
             }
         };
         let mut listing: Vec<(OsString, Option<FileType>)> = Vec::new();
-        let mut subdirs: Vec<(String, PathBuf)> = Vec::new();
+        let mut subdirs: Vec<(String, PathBuf, Links)> = Vec::new();
         for entry in entries.flatten() {
             let file_type = entry.file_type().ok();
             let name = entry.file_name().to_string_lossy().to_string();
-            if file_type.is_some_and(|t| t.is_dir()) && !name.starts_with('.') {
+            let linked = file_type.is_some_and(|t| t.is_symlink());
+            let is_dir = if linked {
+                // Where a link points can change without its directory
+                // changing: such a walk is never taken from its record.
+                if let Some(listed) = listed {
+                    listed
+                        .asked
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                entry.path().is_dir()
+            } else {
+                file_type.is_some_and(|t| t.is_dir())
+            };
+            if is_dir && !name.starts_with('.') {
                 let child = if rel.is_empty() {
-                    name
+                    name.clone()
                 } else {
                     format!("{rel}/{name}")
                 };
                 if !self.is_ignored(&child) {
-                    subdirs.push((child, entry.path()));
+                    let path = entry.path();
+                    let inner = links.enter(&path, &name, Some(linked)).map_err(|target| {
+                        // As the link says it, and where that is.
+                        let says = std::fs::read_link(&path)
+                            .map_or_else(|_| String::new(), |t| t.display().to_string());
+                        Error::new(
+                            ErrorKind::Workspace,
+                            format!(
+                                "infinite symlink expansion: `{child}` links to `{says}` ({}), a directory that contains it",
+                                target.display()
+                            ),
+                        )
+                        .with_help(format!(
+                            "remove the link, or add \"{child}\" to `ignore` in `{MARKER}`"
+                        ))
+                    })?;
+                    if let Some(inner) = inner {
+                        subdirs.push((child, path, inner));
+                    }
                 }
             }
             listing.push((entry.file_name(), file_type));
@@ -256,10 +306,10 @@ impl Workspace {
         if let Some(build_file) = build_file {
             out.push(self.package_here(rel, build_file)?);
         }
-        subdirs.sort();
+        subdirs.sort_by(|a, b| a.0.cmp(&b.0));
         let below: Vec<Result<Vec<PackageDir>>> = subdirs
             .par_iter()
-            .map(|(child, path)| self.walk(path, child, listed))
+            .map(|(child, path, inner)| self.walk(path, child, listed, inner))
             .collect();
         for packages in below {
             out.extend(packages?);
@@ -288,6 +338,89 @@ impl Workspace {
             build_file,
         })
     }
+}
+
+/// Where a walk (or a label's path) really is, to tell a symbolic link
+/// that leads back into a directory it is already inside.
+#[derive(Clone, Debug)]
+struct Links {
+    /// The real path of the current directory.
+    real: PathBuf,
+    /// The real paths of the directories links were followed from.
+    left: Vec<PathBuf>,
+}
+
+impl Links {
+    /// At the workspace root (a canonical path).
+    fn at(root: &Path) -> Links {
+        Links {
+            real: root.to_path_buf(),
+            left: Vec::new(),
+        }
+    }
+
+    /// Into the subdirectory `name`, at `path`; `linked`: whether it is a
+    /// symbolic link (to be followed), if known. `Ok(None)` for a link into
+    /// a Bazel output base (`bazel-bin`, `bazel-out`, ...), which Bazel does
+    /// not follow either: its build outputs and external repositories are
+    /// not packages of the workspace. `Err` with the link's target if that
+    /// target contains a directory the walk is inside: following it would
+    /// never end (Bazel's "infinite symlink expansion").
+    fn enter(
+        &self,
+        path: &Path,
+        name: &str,
+        linked: Option<bool>,
+    ) -> std::result::Result<Option<Links>, PathBuf> {
+        let linked = linked.unwrap_or_else(|| {
+            std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+        });
+        let plain = || {
+            Some(Links {
+                real: self.real.join(name),
+                left: self.left.clone(),
+            })
+        };
+        if !linked {
+            return Ok(plain());
+        }
+        let Ok(target) = path.canonicalize() else {
+            // A dangling link: nothing is there to walk.
+            return Ok(plain());
+        };
+        if std::iter::once(&self.real)
+            .chain(&self.left)
+            .any(|inside| inside.starts_with(&target))
+        {
+            return Err(target);
+        }
+        if in_output_base(&target) {
+            return Ok(None);
+        }
+        let mut left = self.left.clone();
+        left.push(self.real.clone());
+        Ok(Some(Links { real: target, left }))
+    }
+}
+
+/// Whether `target` (a canonical path) is inside a Bazel output base: below
+/// an `execroot` directory that holds Bazel's `DO_NOT_BUILD_HERE` marker
+/// (in itself or in its workspace's directory), as the convenience links
+/// `bazel-bin`, `bazel-out`, `bazel-testlogs` and `bazel-<workspace>` are.
+fn in_output_base(target: &Path) -> bool {
+    let mut dir = PathBuf::new();
+    let mut parts = target.components().peekable();
+    while let Some(part) = parts.next() {
+        dir.push(part);
+        if part.as_os_str() == "execroot" {
+            let marker = "DO_NOT_BUILD_HERE";
+            let inner = parts.peek().map(|p| dir.join(p).join(marker));
+            if dir.join(marker).is_file() || inner.is_some_and(|m| m.is_file()) {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// What a walk saw: the directories it listed, and whether it had to ask

@@ -1195,3 +1195,196 @@ fn a_recomputed_json_answer_writes_the_changed_targets_anew() {
         serde_json::json!("1")
     );
 }
+
+/// Random switches between a package's `BUILD` and `BUILD.sel` (issue 16:
+/// the cache kept a package under the package's name, so a `BUILD.sel`
+/// with the text an old `BUILD` had was answered with that file's
+/// locations): copies and moves each way, other content in the file left
+/// behind, an error in either, now and then a settled workspace. Every
+/// cached answer and error is the one `--no-cache` gives.
+#[test]
+fn random_build_sel_switches_never_change_an_answer() {
+    let macro_build = |name: &str, dep: &str| {
+        format!("load(\"//defs:defs.bzl\", \"variant\")\nvariant(name = \"{name}\", cuda = \"{dep}\")\n")
+    };
+    let ws = start();
+    let root = ws.path();
+    write(root, "p1/BUILD", &macro_build("one", "//lib:cuda"));
+    write(root, "p2/BUILD", &macro_build("two", "//p1:one"));
+    let queries: &[&[&str]] = &[
+        &["cquery", "//...", "--select", "gpu=yes"],
+        &["cquery", "//...", "--output=build"],
+        &["query", "//...", "--output=json"],
+        &["query", "deps(//app:app)", "--output=build"],
+    ];
+    let mut state: u64 = std::env::var("SEL_SWITCH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xb_5e1);
+    let mut next = |n: usize| {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as usize) % n
+    };
+    let packages = ["app", "p1", "p2"];
+    for round in 0..24 {
+        let pkg = packages[next(packages.len())];
+        let build = root.join(pkg).join("BUILD");
+        let sel_file = root.join(pkg).join("BUILD.sel");
+        let name = format!("r{round}");
+        match next(6) {
+            // The issue's case: BUILD copied to BUILD.sel, other content in BUILD.
+            0 => {
+                if build.exists() {
+                    std::fs::copy(&build, &sel_file).unwrap();
+                }
+                write(
+                    root,
+                    &format!("{pkg}/BUILD"),
+                    &format!("# other\npackage(name = \"{name}\")\n"),
+                );
+            }
+            // A plain move one way or the other.
+            1 => {
+                if build.exists() {
+                    std::fs::rename(&build, &sel_file).unwrap();
+                }
+            }
+            2 => {
+                if sel_file.exists() {
+                    std::fs::rename(&sel_file, &build).unwrap();
+                }
+            }
+            // BUILD.sel goes; BUILD (if any) takes over.
+            3 => {
+                let _ = std::fs::remove_file(&sel_file);
+                if !build.exists() {
+                    write(
+                        root,
+                        &format!("{pkg}/BUILD"),
+                        &macro_build(&name, "//lib:core"),
+                    );
+                }
+            }
+            // An error (a missing dependency, through the macro) in either file.
+            4 => {
+                let file = if next(2) == 0 { "BUILD" } else { "BUILD.sel" };
+                write(
+                    root,
+                    &format!("{pkg}/{file}"),
+                    &macro_build(&name, ":missing"),
+                );
+            }
+            // The same text in both files.
+            _ => {
+                let text = macro_build(&name, "//lib:cuda");
+                write(root, &format!("{pkg}/BUILD"), &text);
+                write(root, &format!("{pkg}/BUILD.sel"), &text);
+            }
+        }
+        if round % 8 == 7 {
+            std::thread::sleep(Duration::from_millis(2_200));
+        }
+        for q in queries {
+            let cold = sel(root, &[&["--no-cache"], *q].concat());
+            for run in ["first", "second"] {
+                assert_eq!(sel(root, q), cold, "round {round}, {q:?}, {run} cached run");
+            }
+        }
+    }
+}
+
+/// A cache file replaced by a link (to `/dev/zero`, which never ends, or
+/// anywhere else) is no cache: sel read `/dev/zero` until memory ran out.
+/// Cache files are read only when they are plain files of a bounded size;
+/// anything else is a miss, and the answers are those of `--no-cache`.
+#[cfg(unix)]
+#[test]
+fn a_cache_file_that_is_a_link_is_a_miss() {
+    let ws = start();
+    let root = ws.path();
+    let cold = same_with_and_without_cache(root);
+    // Settled, the walk is recorded too (`listing.v1`).
+    std::thread::sleep(Duration::from_millis(2_200));
+    sel(root, &["query", "//..."]);
+    let dir = root.join(".sel-cache");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".v1"))
+        .collect();
+    names.sort();
+    for expected in ["packages.v1", "listing.v1", "answers.v1"] {
+        assert!(names.iter().any(|n| n == expected), "{names:?}");
+    }
+    for name in &names {
+        for target in [Path::new("/dev/zero").to_path_buf(), root.join("elsewhere")] {
+            same_with_and_without_cache(root);
+            let file = dir.join(name);
+            // Answer files come and go with the answers kept.
+            if std::fs::copy(&file, root.join("elsewhere")).is_err() {
+                continue;
+            }
+            std::fs::remove_file(&file).unwrap();
+            std::os::unix::fs::symlink(&target, &file).unwrap();
+            for q in QUERIES {
+                let answer = sel(root, q);
+                assert_eq!(
+                    answer,
+                    sel(root, &[&["--no-cache"], *q].concat()),
+                    "{name} -> {target:?}, {q:?}"
+                );
+            }
+            assert_eq!(sel(root, &["query", "//..."]).1, cold);
+            let _ = std::fs::remove_file(&file);
+        }
+    }
+}
+
+/// Issue 16's two cases: `a/BUILD` copied to `a/BUILD.sel` with other content
+/// left in `a/BUILD` (the cached error pointed into `a/BUILD`), and `a/BUILD`
+/// moved to `a/BUILD.sel` (`--output=build` printed `# a/BUILD` with no line).
+#[test]
+fn a_package_read_from_build_sel_is_not_the_cached_build() {
+    let ws = workspace(&[
+        (
+            "a/m.bzl",
+            "def mk(name, dep):\n    package(name = name, deps = [dep])\n",
+        ),
+        (
+            "a/BUILD",
+            "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":nope\")\n",
+        ),
+    ]);
+    let root = ws.path();
+    let cquery = ["cquery", "//..."];
+    let run = sel(root, &cquery);
+    assert!(run.2.contains("a/BUILD:2:1"), "{}", run.2);
+    std::fs::copy(root.join("a/BUILD"), root.join("a/BUILD.sel")).unwrap();
+    write(root, "a/BUILD", "# other\npackage(name = \"y\")\n");
+    let run = sel(root, &cquery);
+    assert_eq!(run, sel(root, &["--no-cache", "cquery", "//..."]));
+    assert!(run.2.contains("a/BUILD.sel:2:1"), "{}", run.2);
+    // A plain move.
+    write(
+        root,
+        "a/BUILD.sel",
+        "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":x\")\n",
+    );
+    std::fs::remove_file(root.join("a/BUILD.sel")).unwrap();
+    write(
+        root,
+        "a/BUILD",
+        "load(\":m.bzl\", \"mk\")\nmk(name = \"x\", dep = \":z\")\npackage(name = \"z\")\n",
+    );
+    let build = ["query", "//...", "--output=build"];
+    assert_eq!(sel(root, &build).0, 0);
+    std::fs::rename(root.join("a/BUILD"), root.join("a/BUILD.sel")).unwrap();
+    let run = sel(root, &build);
+    assert_eq!(
+        run,
+        sel(root, &["--no-cache", "query", "//...", "--output=build"])
+    );
+    assert!(run.1.contains("# a/BUILD.sel:2:1\n"), "{}", run.1);
+}

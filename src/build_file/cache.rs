@@ -35,7 +35,7 @@ pub const DIR: &str = ".sel-cache";
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
-const FORMAT: u32 = 5;
+const FORMAT: u32 = 6;
 /// How long before a run a file must have last changed for its stamp to be
 /// trusted: more than any file system's timestamp granularity.
 const SETTLED: Duration = Duration::from_secs(2);
@@ -129,6 +129,9 @@ fn nanos_since_epoch(t: SystemTime) -> i128 {
 /// cache file's bytes until they are asked for: a stale or unneeded entry
 /// is never decoded, and one written back unchanged is never re-encoded.
 pub struct Entry {
+    /// The BUILD file the package was read from (`BUILD.sel` or `BUILD`):
+    /// an entry of one never stands for the other, even with equal texts.
+    pub path: PathBuf,
     /// The BUILD file's state.
     pub build: FileState,
     /// The package's fingerprint (see `build_file::fingerprint`).
@@ -142,6 +145,7 @@ pub struct Entry {
 /// A package to write to the cache.
 pub struct Record<'a> {
     pub name: &'a str,
+    pub path: &'a Path,
     pub build: &'a FileState,
     pub fingerprint: &'a Hash,
     pub loads: &'a [(PathBuf, FileState)],
@@ -154,10 +158,11 @@ pub enum Stored<'a> {
     Encoded(&'a [u8]),
 }
 
-/// One entry as the file holds it: name, BUILD file, fingerprint, loads,
-/// encoded package.
+/// One entry as the file holds it: name, BUILD file path and state,
+/// fingerprint, loads, encoded package.
 type StoredEntry<'a> = (
     &'a str,
+    PathBuf,
     FileState,
     Hash,
     Vec<(PathBuf, FileState)>,
@@ -293,12 +298,18 @@ impl Cache {
             .lock()
             .expect("no panics while locked")
             .remove(name)?;
+        // A package read from `BUILD` is not one read from `BUILD.sel`:
+        // its locations point into the file it came from.
+        let same_file = entry.path == build_file;
         let same = |path: &Path, was: &FileState| {
             hashes
                 .of(path, Some((was, self.started)))
                 .is_some_and(|now| now.hash == was.hash)
         };
-        if same(build_file, &entry.build) && entry.loads.iter().all(|(p, s)| same(p, s)) {
+        if same_file
+            && same(build_file, &entry.build)
+            && entry.loads.iter().all(|(p, s)| same(p, s))
+        {
             if let Ok(package) = postcard::from_bytes::<Package>(self.encoded(&entry.package)) {
                 return Some(Taken {
                     build: entry.build,
@@ -330,9 +341,10 @@ fn decode(bytes: &[u8], payload: usize, root: &Path) -> Option<(HashMap<String, 
     let base = bytes.as_ptr() as usize;
     let entries = stored
         .into_iter()
-        .map(|(name, build, fingerprint, loads, package)| {
+        .map(|(name, path, build, fingerprint, loads, package)| {
             let start = package.as_ptr() as usize - base;
             let entry = Entry {
+                path,
                 build,
                 fingerprint,
                 loads,
@@ -380,7 +392,8 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
             (Stored::Decoded(_), Some(b)) => b.as_slice(),
             (Stored::Decoded(_), None) => return,
         };
-        let Ok(head) = postcard::to_stdvec(&(r.name, r.build, r.fingerprint, r.loads, bytes.len()))
+        let Ok(head) =
+            postcard::to_stdvec(&(r.name, r.path, r.build, r.fingerprint, r.loads, bytes.len()))
         else {
             return;
         };
@@ -428,7 +441,7 @@ pub(crate) fn read_checked(
     magic: &[u8; 8],
     format: u32,
 ) -> Option<(Vec<u8>, usize)> {
-    let bytes = std::fs::read(root.join(DIR).join(name)).ok()?;
+    let bytes = read_bounded(&root.join(DIR).join(name))?;
     let rest = bytes.strip_prefix(magic)?;
     let (found, rest) = rest.split_first_chunk::<4>()?;
     if u32::from_le_bytes(*found) != format {
@@ -440,6 +453,30 @@ pub(crate) fn read_checked(
     }
     let start = bytes.len() - payload.len();
     Some((bytes, start))
+}
+
+/// The most a cache file may hold: anything larger is not one sel wrote.
+const MAX_FILE: u64 = 4 << 30;
+
+/// The bytes of a cache file, if it is a regular file (not a link, which
+/// may point at `/dev/zero` or at a file elsewhere) of at most [`MAX_FILE`]
+/// bytes; anything else is no cache (a miss, never an error).
+fn read_bounded(path: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    let dir = path.parent()?;
+    let plain = |p: &Path| std::fs::symlink_metadata(p).ok();
+    if !plain(dir)?.is_dir() || !plain(path)?.is_file() {
+        return None;
+    }
+    let file = std::fs::File::open(path).ok()?;
+    // What was opened, not what the name pointed at a moment before.
+    let meta = file.metadata().ok()?;
+    if !meta.is_file() || meta.len() > MAX_FILE {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(meta.len()).read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }
 
 /// Writes the cache file `name`: magic bytes, format, the payload's checksum
@@ -524,6 +561,7 @@ mod tests {
         let (a_print, b_print) = ([1; 32], [2; 32]);
         let record = |name, build, fingerprint, loads, package| Record {
             name,
+            path: if name == "a" { &a_path } else { &b_path },
             build,
             fingerprint,
             loads,
@@ -562,6 +600,12 @@ mod tests {
         assert_eq!(taken.loads, loads);
         assert_eq!(taken.fingerprint, a_print);
         assert!(!cache.has_leftovers());
+        // Another BUILD file of the package, even with the same text, is not the entry's.
+        let cache = Cache::read(root);
+        let sel = root.join("b/BUILD.sel");
+        std::fs::write(&sel, "b").unwrap();
+        assert!(cache.take("b", &sel, &Hashes::default()).is_none());
+        assert!(cache.has_leftovers());
         // Once a file it loaded is gone, an entry is stale, and put back.
         std::fs::remove_file(&defs).unwrap();
         let cache = Cache::read(root);

@@ -44,6 +44,7 @@ pub(crate) fn read(text: &str, ctx: &BuildContext) -> Option<()> {
         bytes: text.as_bytes(),
         pos: 0,
         ctx,
+        depth: 0,
     };
     loop {
         p.skip_blank_lines()?;
@@ -167,7 +168,14 @@ struct Reader<'s, 'c> {
     bytes: &'s [u8],
     pos: usize,
     ctx: &'c BuildContext,
+    /// Lists and dicts open around the position.
+    depth: usize,
 }
+
+/// How deeply the literals read here may nest: deeper ones go to Starlark,
+/// which bounds the depth of values (`value::MAX_VALUE_DEPTH`) with an error
+/// this module must not get wrong. No BUILD file written by hand nests so.
+const MAX_DEPTH: usize = 64;
 
 impl<'s> Reader<'s, '_> {
     fn peek(&self) -> Option<u8> {
@@ -298,6 +306,16 @@ impl<'s> Reader<'s, '_> {
     }
 
     fn operand(&mut self) -> Option<Lit<'s>> {
+        self.depth += 1;
+        let lit = self.operand_here();
+        self.depth -= 1;
+        lit
+    }
+
+    fn operand_here(&mut self) -> Option<Lit<'s>> {
+        if self.depth > MAX_DEPTH {
+            return None;
+        }
         self.skip_space();
         let start = self.pos;
         match self.peek()? {

@@ -11,6 +11,8 @@
 mod builtins;
 pub mod cache;
 mod fast;
+pub mod memory;
+mod nesting;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -35,6 +37,47 @@ use builtins::{location_of, BuildContext};
 pub const MAX_STEPS: u64 = 50_000_000;
 /// The most memory one file's evaluation may allocate.
 pub const MAX_HEAP_BYTES: usize = 1 << 30;
+
+/// The stack of the threads that read and evaluate BUILD and .bzl files.
+/// The starlark crate recurses on the nesting of expressions; with
+/// [`nesting::MAX_NESTING`] bounding that nesting, this holds it many times
+/// over (a level takes a few KiB). Only the pages used are ever committed.
+const EVAL_STACK_BYTES: usize = 256 << 20;
+
+/// The threads that read and evaluate BUILD and .bzl files (as many as
+/// rayon's global pool has), with [`EVAL_STACK_BYTES`] of stack each.
+fn eval_pool() -> &'static rayon::ThreadPool {
+    static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .stack_size(EVAL_STACK_BYTES)
+            .thread_name(|i| format!("sel-eval-{i}"))
+            .build()
+            .expect("a thread pool can be started")
+    })
+}
+
+/// An error if `text` (the file `shown`, at `path`) nests an expression
+/// deeper than [`nesting::MAX_NESTING`]: the parser would overflow the stack.
+fn check_nesting(text: &str, path: &Path, shown: &str) -> Result<()> {
+    match nesting::too_deep(text) {
+        None => Ok(()),
+        Some(at) => Err(Error::new(
+            ErrorKind::Syntax,
+            format!(
+                "`{shown}` nests an expression more than {} levels deep",
+                nesting::MAX_NESTING
+            ),
+        )
+        .at(Some(Location::new(
+            crate::error::Source::file(shown, path),
+            at..at + 1,
+        )))
+        .with_help_opt(Some(
+            "brackets, and operators chained within them, count a level each; flatten the expression".into(),
+        ))),
+    }
+}
 
 fn globals() -> &'static Globals {
     static GLOBALS: OnceLock<Globals> = OnceLock::new();
@@ -117,16 +160,18 @@ pub struct Reread {
 /// the caller loads the workspace and reports the error as it always does.
 pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
     let loader = Loader::new(ws);
-    dirs.par_iter()
-        .map(|d| {
-            let evaluated = loader.package(d).ok()?;
-            Some(Reread {
-                package: evaluated.package,
-                fingerprint: evaluated.fingerprint,
-                loads: evaluated.interpreted.unwrap_or_default(),
+    eval_pool().install(|| {
+        dirs.par_iter()
+            .map(|d| {
+                let evaluated = loader.package(d).ok()?;
+                Some(Reread {
+                    package: evaluated.package,
+                    fingerprint: evaluated.fingerprint,
+                    loads: evaluated.interpreted.unwrap_or_default(),
+                })
             })
-        })
-        .collect()
+            .collect()
+    })
 }
 
 /// The packages `names`, loaded in parallel from their BUILD files, with
@@ -139,10 +184,12 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
         hashing: false,
         ..Loader::new(ws)
     };
-    names
-        .par_iter()
-        .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
-        .collect()
+    eval_pool().install(|| {
+        names
+            .par_iter()
+            .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
+            .collect()
+    })
 }
 
 /// Loads the packages `roots` and every package their targets mention (as a
@@ -211,10 +258,12 @@ pub fn load_closure(
         loaded: Mutex::default(),
         failed: AtomicBool::new(false),
     };
-    rayon::scope(|scope| {
-        for root in roots {
-            visit.reach(scope, root);
-        }
+    eval_pool().install(|| {
+        rayon::scope(|scope| {
+            for root in roots {
+                visit.reach(scope, root);
+            }
+        })
     });
     crate::timing::phase("evaluate");
     if visit.failed.into_inner() {
@@ -302,7 +351,8 @@ impl<'w> Run<'w> {
 
     /// Every package of `dirs`, in parallel.
     fn load_all(&self, dirs: &[PackageDir]) -> Result<Vec<Loaded>> {
-        let loaded: Vec<Result<Loaded>> = dirs.par_iter().map(|d| self.load(d)).collect();
+        let loaded: Vec<Result<Loaded>> =
+            eval_pool().install(|| dirs.par_iter().map(|d| self.load(d)).collect());
         let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
         crate::timing::phase("evaluate");
         Ok(loaded)
@@ -407,6 +457,7 @@ impl<'w> Run<'w> {
             .filter(|l| l.cache)
             .map(|l| cache::Record {
                 name: &l.package.name,
+                path: &l.path,
                 build: &l.build,
                 fingerprint: &l.fingerprint,
                 loads: &l.loads,
@@ -429,6 +480,7 @@ impl<'w> Run<'w> {
                 .filter(|(name, _)| !names.contains(name.as_str()))
                 .map(|(name, e)| cache::Record {
                     name,
+                    path: &e.path,
                     build: &e.build,
                     fingerprint: &e.fingerprint,
                     loads: &e.loads,
@@ -537,9 +589,16 @@ impl<'w> Loader<'w> {
     /// Loads a package; with `fast`, a declarative BUILD file is read without
     /// the interpreter (`fast.rs`), which gives the same package.
     fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<Evaluated> {
+        // Inline when already on an evaluation thread (`load_all`'s).
+        eval_pool().install(|| self.package_here(dir, fast))
+    }
+
+    /// [`Self::package_using`], on this thread.
+    fn package_here(&self, dir: &PackageDir, fast: bool) -> Result<Evaluated> {
         let shown = self.ws.shown(&dir.build_file);
         let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
         let text = read_source(&dir.build_file, &shown)?;
+        check_nesting(&text, &dir.build_file, &shown)?;
         let hash = if self.hashing {
             *blake3::hash(text.as_bytes()).as_bytes()
         } else {
@@ -663,10 +722,13 @@ impl<'w> Loader<'w> {
         let loader = ReturnFileLoader { modules: &modules };
         files.sort();
         files.dedup();
+        // Both heaps' bytes count, by the allocator (`memory`), if it is sel's.
+        let _budget = memory::Guard::new(&shown, MAX_HEAP_BYTES);
         let module = Module::with_temp_heap(|module| {
             {
                 let mut eval = Evaluator::new(&module);
                 eval.set_loader(&loader);
+                eval.set_check_cancelled(Box::new(memory::over_budget));
                 eval.extra = Some(ctx);
                 eval.set_max_tick_count(MAX_STEPS)
                     .and_then(|_| eval.set_max_heap_size(MAX_HEAP_BYTES))
@@ -729,6 +791,7 @@ impl<'w> Loader<'w> {
         }
         let ctx = BuildContext::new(None, &self.ws.root, String::new());
         let text = read_source(&path, &self.ws.shown(&path))?;
+        check_nesting(&text, &path, &self.ws.shown(&path))?;
         let (module, mut read) =
             self.eval_file(&path, text, label.package(), Kind::Bzl, &ctx, chain)?;
         let module = module.expect("a .bzl file gives a module");
@@ -770,12 +833,15 @@ impl<'w> Loader<'w> {
                 ErrorKind::Eval,
                 format!("evaluation of `{file}` took more than {MAX_STEPS} steps (a loop that does not end?)"),
             )
-        } else if lower.contains("heap") && lower.contains("limit") {
+        } else if (lower.contains("heap") && lower.contains("limit"))
+            || lower.contains("evaluation cancelled")
+        {
             (
                 ErrorKind::Eval,
                 format!(
-                    "evaluation of `{file}` allocated more than {} MiB",
-                    MAX_HEAP_BYTES >> 20
+                    "evaluation of `{file}` needs more memory than its budget ({} MiB in all, {} MiB for one value)",
+                    MAX_HEAP_BYTES >> 20,
+                    MAX_HEAP_BYTES >> 22
                 ),
             )
         } else {

@@ -76,8 +76,22 @@ impl<'v> StarlarkValue<'v> for Configurable {
     }
 }
 
+/// How deeply an attribute value may nest lists, tuples and dicts
+/// (docs/semantics.md, "Limits"): sel's own code walks values recursively.
+pub const MAX_VALUE_DEPTH: usize = 1_000;
+
+/// How many elements (every list item, dict key and value, at any depth)
+/// one attribute value may hold: a list that holds itself twice, doubled
+/// 40 times, is small in Starlark's heap but not once copied out.
+pub const MAX_VALUE_ELEMENTS: usize = 10_000_000;
+
 /// A Starlark value as plain data; a select inside a list or dict is an error.
 pub fn to_plain(v: SValue) -> Result<Value, String> {
+    let mut budget = MAX_VALUE_ELEMENTS;
+    plain_within(v, 0, &mut budget)
+}
+
+fn plain_within(v: SValue, depth: usize, budget: &mut usize) -> Result<Value, String> {
     if v.is_none() {
         return Ok(Value::None);
     }
@@ -90,34 +104,48 @@ pub fn to_plain(v: SValue) -> Result<Value, String> {
     if let Some(i) = v.unpack_i32() {
         return Ok(Value::Int(i64::from(i)));
     }
-    if let Some(list) = ListRef::from_value(v) {
-        return list
-            .iter()
-            .map(to_plain)
+    let list = ListRef::from_value(v).map(|l| l.content().to_vec());
+    let items = list.or_else(|| TupleRef::from_value(v).map(|t| t.content().to_vec()));
+    let entries = DictRef::from_value(v).map(|d| d.iter().collect::<Vec<_>>());
+    if items.is_none() && entries.is_none() {
+        if v.downcast_ref::<Configurable>().is_some() {
+            return Err("select() may only be an attribute's value or part of a `+` concatenation, not nested inside a list or dict".into());
+        }
+        return Err(format!(
+            "a value of type `{}` cannot be an attribute value",
+            v.get_type()
+        ));
+    }
+    if depth >= MAX_VALUE_DEPTH {
+        return Err(format!(
+            "an attribute value nests lists, tuples or dicts more than {MAX_VALUE_DEPTH} levels deep"
+        ));
+    }
+    let count = items.as_ref().map_or(0, Vec::len) + 2 * entries.as_ref().map_or(0, Vec::len);
+    if count > *budget {
+        return Err(format!(
+            "an attribute value holds more than {MAX_VALUE_ELEMENTS} elements"
+        ));
+    }
+    *budget -= count;
+    if let Some(items) = items {
+        return items
+            .into_iter()
+            .map(|x| plain_within(x, depth + 1, budget))
             .collect::<Result<_, _>>()
             .map(Value::List);
     }
-    if let Some(t) = TupleRef::from_value(v) {
-        return t
-            .iter()
-            .map(to_plain)
-            .collect::<Result<_, _>>()
-            .map(Value::List);
-    }
-    if let Some(d) = DictRef::from_value(v) {
-        return d
-            .iter()
-            .map(|(k, v)| Ok((to_plain(k)?, to_plain(v)?)))
-            .collect::<Result<_, String>>()
-            .map(Value::Dict);
-    }
-    if v.downcast_ref::<Configurable>().is_some() {
-        return Err("select() may only be an attribute's value or part of a `+` concatenation, not nested inside a list or dict".into());
-    }
-    Err(format!(
-        "a value of type `{}` cannot be an attribute value",
-        v.get_type()
-    ))
+    entries
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, x)| {
+            Ok((
+                plain_within(k, depth + 1, budget)?,
+                plain_within(x, depth + 1, budget)?,
+            ))
+        })
+        .collect::<Result<_, String>>()
+        .map(Value::Dict)
 }
 
 /// A Starlark value as an attribute: a select stays a select.

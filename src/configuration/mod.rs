@@ -195,7 +195,7 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
                 .and_then(|_| {
                     let closest = selectors.iter().max_by(|a, b| {
                         let score =
-                            |t: &&Target| strsim::jaro_winkler(label.name(), t.label.name());
+                            |t: &&Target| crate::error::similarity(label.name(), t.label.name());
                         score(a).total_cmp(&score(b))
                     })?;
                     Some(format!("did you mean `{}`?", closest.label))

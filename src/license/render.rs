@@ -72,7 +72,10 @@ fn table(report: &LicenseReport) -> String {
             if i + 1 == columns {
                 s.push_str(c);
             } else {
-                let _ = write!(s, "{:w$}  ", c, w = widths[i]);
+                // Padded by hand: `format!`'s width is at most 65,535 and a name may be longer.
+                s.push_str(c);
+                let pad = widths[i].saturating_sub(c.chars().count()) + 2;
+                s.extend(std::iter::repeat_n(' ', pad));
             }
         }
         s.trim_end().to_string() + "\n"

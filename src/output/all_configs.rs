@@ -23,7 +23,12 @@ pub fn label(result: &AllConfigsResult) -> String {
         .unwrap_or(0);
     let mut out = String::new();
     for (l, c) in &result.targets {
-        let _ = writeln!(out, "{:width$}  {}", l.as_str(), result.algebra.render(*c));
+        // Padded by hand: `format!`'s width is at most 65,535 and a label may be longer.
+        let l = l.as_str();
+        out.push_str(l);
+        let pad = width.saturating_sub(l.chars().count()) + 2;
+        out.extend(std::iter::repeat_n(' ', pad));
+        let _ = writeln!(out, "{}", result.algebra.render(*c));
     }
     out
 }

@@ -26,7 +26,7 @@ const INDENT: &str = "    ";
 /// The result as BUILD text, targets separated by a blank line.
 pub fn render(graph: &TargetGraph, result: &QueryResult, options: &Options) -> String {
     let mut out = String::new();
-    let mut positions = Positions::default();
+    let mut positions = Positions;
     for label in ordered(graph, result, options.order) {
         let Ok(t) = graph.target(&label) else {
             continue;

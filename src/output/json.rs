@@ -343,7 +343,7 @@ impl<'a> Document<'a> {
             graph,
             result,
             options,
-            positions: RefCell::new(Positions::default()),
+            positions: RefCell::new(Positions),
         }
     }
 

@@ -15,7 +15,7 @@ pub mod graph;
 pub mod json;
 pub mod order;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt::Write;
 
 use crate::configuration::ConfiguredTarget;
@@ -250,12 +250,12 @@ pub fn write(
     }
 }
 
-/// BUILD files read once each, to turn byte offsets into lines and columns
-/// (`Location::line_col` reads the file every time).
+/// Lines and columns of locations, for outputs that show them.
+/// (`Location::line_col` reads each file once per process and finds a line
+/// by binary search: a BUILD file of 40,000 targets once counted its
+/// newlines up to every target, quadratic in the targets of one file.)
 #[derive(Default)]
-pub struct Positions {
-    text: HashMap<std::path::PathBuf, Option<String>>,
-}
+pub struct Positions;
 
 impl Positions {
     /// The file as shown, and the 1-based line and column, of a location in a file.
@@ -263,18 +263,6 @@ impl Positions {
         let Source::File(file) = at.source() else {
             return None;
         };
-        let (shown, path) = (&file.shown, &file.path);
-        let text = self
-            .text
-            .entry(path.clone())
-            .or_insert_with(|| std::fs::read_to_string(path).ok());
-        let Some(text) = text else {
-            return Some((shown.clone(), None));
-        };
-        let start = at.span().start.min(text.len());
-        let before = text.get(..start)?;
-        let line = before.matches('\n').count() + 1;
-        let col = before.rfind('\n').map_or(start, |i| start - i - 1) + 1;
-        Some((shown.clone(), Some((line, col))))
+        Some((file.shown.clone(), at.line_col()))
     }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
-use petgraph::algo::tarjan_scc;
+use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
 use super::{configured, direct_deps};
@@ -69,7 +69,8 @@ pub fn dependencies_first(graph: &TargetGraph, result: &QueryResult) -> Vec<Labe
         }
         reaches.insert(r, found.into_iter().collect());
     }
-    // Strongly connected components (a cycle is one component), then Kahn's
+    // Strongly connected components (a cycle is one component; Kosaraju,
+    // iterative: a chain of 100,000 targets overflowed recursive Tarjan), then Kahn's
     // algorithm over them, the component with the smallest label first.
     let mut g: DiGraph<&Label, ()> = DiGraph::new();
     let index: HashMap<&Label, NodeIndex> =
@@ -79,7 +80,7 @@ pub fn dependencies_first(graph: &TargetGraph, result: &QueryResult) -> Vec<Labe
             g.add_edge(index[r], index[d], ());
         }
     }
-    let mut components: Vec<Vec<&Label>> = tarjan_scc(&g)
+    let mut components: Vec<Vec<&Label>> = kosaraju_scc(&g)
         .into_iter()
         .map(|c| {
             let mut members: Vec<&Label> = c.into_iter().map(|n| g[n]).collect();
