@@ -5,7 +5,7 @@
 //! (every branch of every select an edge). Printed one item a target in
 //! label order (a line of `--output=label` or `label_kind`, an element of
 //! the JSON document's `targets`: a [`Shape`]), such an answer is kept by
-//! the answer cache ([`crate::answers`]) with the closure's edges, by item
+//! the answer cache (`answers`) with the closure's edges, by item
 //! of the answer: a [`KeptGraph`]. When BUILD files changed since and their packages are not
 //! what they were (a dependency added or dropped), the answer is recomputed
 //! from those edges ([`recompute`]): the changed packages' targets are
@@ -26,7 +26,7 @@
 //!   longer exists or is no longer visible to it, or a root no longer exists;
 //! - the configured closure has a cycle (the unconfigured graph may);
 //! - for a `query`, whose answer is kept with the files of the packages it
-//!   loaded only ([`crate::answers::lookup_closure`]): the changed packages
+//!   loaded only (`answers::lookup_closure`): the changed packages
 //!   mention, or the closure reaches, a package outside those.
 //!
 //! The items of unchanged packages' targets are copied from the kept

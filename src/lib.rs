@@ -46,6 +46,7 @@ pub mod label;
 pub mod license;
 pub mod matrix;
 pub mod output;
+pub mod purl;
 pub mod python;
 pub mod query;
 pub mod sbom;

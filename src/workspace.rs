@@ -38,9 +38,14 @@ pub struct Settings {
     /// Named configurations: `[config.gpu] select = { cuda = "12" }`, used as `--config gpu`.
     #[serde(default)]
     pub config: BTreeMap<String, NamedConfig>,
-    /// The license policy of `sel licenses --check` (docs/licenses.md).
+    /// `[licenses]`, the policy of `sel licenses --check` (docs/licenses.md):
+    /// accepted here as written, and read by `license`, which owns it, from
+    /// [`Settings::text`] (so that its errors point into `sel.toml`).
     #[serde(default)]
-    pub licenses: Option<crate::license::PolicyConfig>,
+    pub licenses: Option<toml::Value>,
+    /// The text of `sel.toml`, for the modules that read their own tables.
+    #[serde(skip)]
+    pub text: String,
 }
 
 /// A named configuration of `sel.toml`, like a `.bazelrc` `--config`.
@@ -594,16 +599,21 @@ impl Settings {
             )
         })?;
         let hash = *blake3::hash(text.as_bytes()).as_bytes();
-        let settings = toml::from_str(&text).map_err(|e| {
-            let location = e
-                .span()
-                .map(|span| Location::new(Source::file(MARKER, path), span));
-            Error::new(
-                ErrorKind::Workspace,
-                format!("invalid `{MARKER}`: {}", e.message()),
-            )
-            .at(location)
-        })?;
+        let mut settings: Settings =
+            toml::from_str(&text).map_err(|e| Settings::error(&e, path))?;
+        settings.text = text;
         Ok((settings, hash))
+    }
+
+    /// An error in `sel.toml` (at `path`), pointing at the offending line.
+    pub fn error(e: &toml::de::Error, path: &Path) -> Error {
+        let location = e
+            .span()
+            .map(|span| Location::new(Source::file(MARKER, path), span));
+        Error::new(
+            ErrorKind::Workspace,
+            format!("invalid `{MARKER}`: {}", e.message()),
+        )
+        .at(location)
     }
 }

@@ -11,6 +11,7 @@
 mod builtins;
 pub mod cache;
 mod fast;
+pub mod inputs;
 pub mod memory;
 mod nesting;
 #[cfg(test)]
@@ -136,8 +137,8 @@ pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
 pub fn load_packages(
     ws: &Workspace,
     dirs: &[PackageDir],
-    known: &crate::answers::Fingerprints,
-) -> Result<(TargetGraph, crate::answers::Inputs)> {
+    known: &inputs::Fingerprints,
+) -> Result<(TargetGraph, inputs::Inputs)> {
     let mut run = Run::new(ws, true);
     run.loader.known = Some(known);
     let loaded = run.load_all(dirs)?;
@@ -156,7 +157,7 @@ pub struct Reread {
 }
 
 /// Reads the packages `dirs` again, in parallel, to tell whether they
-/// changed (see [`crate::answers`]); `None` if one fails to load, so that
+/// changed (the answer cache's); `None` if one fails to load, so that
 /// the caller loads the workspace and reports the error as it always does.
 pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
     let loader = Loader::new(ws);
@@ -207,7 +208,7 @@ pub fn load_closure(
     ws: &Workspace,
     use_cache: bool,
     roots: &[String],
-) -> Result<Option<(TargetGraph, crate::answers::Inputs)>> {
+) -> Result<Option<(TargetGraph, inputs::Inputs)>> {
     use std::sync::atomic::{AtomicBool, Ordering};
 
     struct Visit<'a, 'w> {
@@ -275,7 +276,7 @@ pub fn load_closure(
     let inputs = if use_cache {
         run.inputs(&loaded)
     } else {
-        crate::answers::Inputs::default()
+        inputs::Inputs::default()
     };
     Ok(run.finish(loaded, false).ok().map(|graph| (graph, inputs)))
 }
@@ -414,10 +415,10 @@ impl<'w> Run<'w> {
 
     /// The files these packages were loaded from, with their states, for
     /// the answer cache. `loaded` is sorted by package.
-    fn inputs(&self, loaded: &[Loaded]) -> crate::answers::Inputs {
+    fn inputs(&self, loaded: &[Loaded]) -> inputs::Inputs {
         let build_files = loaded
             .iter()
-            .map(|l| crate::answers::BuildInput {
+            .map(|l| inputs::BuildInput {
                 package: l.package.name.clone(),
                 path: l.path.clone(),
                 state: l.build,
@@ -434,7 +435,7 @@ impl<'w> Run<'w> {
         ));
         others.sort_by(|a, b| a.0.cmp(&b.0));
         others.dedup_by(|a, b| a.0 == b.0);
-        crate::answers::Inputs {
+        inputs::Inputs {
             build_files,
             others,
             started: self.hashes.started(),
@@ -510,7 +511,7 @@ impl<'w> Run<'w> {
 /// show), but not the byte offsets behind them. A BUILD file edited without
 /// changing these (a comment reworded, a comment or blank line added after
 /// the last target) gives the same fingerprint, and kept answers stay valid
-/// (see [`crate::answers`]). `text` is the BUILD file's text.
+/// (the answer cache's). `text` is the BUILD file's text.
 fn fingerprint(package: &Package, build_file: &Path, text: &str) -> cache::Hash {
     let encoded = Location::serialized_by_line(build_file, text, || postcard::to_stdvec(package));
     // A package always encodes; were it not to, no two would compare equal.
@@ -564,7 +565,7 @@ struct Loader<'w> {
     /// Fingerprints of packages as the answer cache knows them, by the
     /// content hash of their BUILD file: a file that hashes the same is not
     /// fingerprinted again.
-    known: Option<&'w crate::answers::Fingerprints>,
+    known: Option<&'w inputs::Fingerprints>,
 }
 
 enum Kind {

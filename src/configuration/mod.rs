@@ -22,15 +22,13 @@ use std::fmt;
 use std::rc::Rc;
 
 use indexmap::IndexMap;
-use rayon::prelude::*;
 
 pub use conditions::Conditions;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{
-    Attr, Compare, GroupMode, Package, Rule, Select, SelectKey, Selector, Target, TargetGraph,
-    Value,
+    Attr, Compare, GroupMode, Rule, Select, SelectKey, Selector, Target, TargetGraph, Value,
 };
 use crate::workspace::NamedConfig;
 
@@ -261,7 +259,7 @@ fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -
 /// selectors or values, select keys and `target_compatible_with` entries that
 /// are not conditions, cycles among condition groups.
 pub fn validate(graph: &TargetGraph) -> Result<()> {
-    check_each_target(graph, |t| check_target(graph, t))?;
+    graph.check_each_target(|t| check_target(graph, t))?;
     // Groups must not contain themselves.
     let mut state: HashMap<&Label, bool> = HashMap::new();
     for t in graph.targets() {
@@ -384,21 +382,6 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
         Rule::Selector { .. } => {}
     }
     Ok(())
-}
-
-/// Runs `check` on every target, in parallel (a large workspace has a
-/// hundred thousand); the error is the first in target order, the one a
-/// check of one target at a time would meet.
-pub(crate) fn check_each_target(
-    graph: &TargetGraph,
-    check: impl Fn(&Target) -> Result<()> + Sync,
-) -> Result<()> {
-    let packages: Vec<&Package> = graph.packages().collect();
-    let checked: Vec<Result<()>> = packages
-        .par_iter()
-        .map(|p| p.targets.iter().try_for_each(&check))
-        .collect();
-    checked.into_iter().collect()
 }
 
 fn group_cycles<'g>(

@@ -40,7 +40,7 @@ pub fn parse(text: &str) -> std::result::Result<Option<spdx::Expression>, spdx::
 /// Checks the `license` of every package of the workspace: each plain value,
 /// each branch of a select, and each value a concatenation can produce.
 pub fn validate(graph: &TargetGraph) -> Result<()> {
-    crate::configuration::check_each_target(graph, check_target)
+    graph.check_each_target(check_target)
 }
 
 /// Checks the `license` of one target.
@@ -186,6 +186,33 @@ fn find_literal(at: &Location, text: &str) -> Option<usize> {
     None
 }
 
+/// An SPDX expression in canonical form: operators upper-case, only the
+/// parentheses precedence needs (`AND` binds tighter than `OR`).
+pub fn canonical(text: &str) -> String {
+    let Ok(Some(expr)) = parse(text) else {
+        return text.trim().to_string();
+    };
+    use ::spdx::expression::{ExprNode, Operator};
+    // (text, precedence): 2 a requirement, 1 an AND, 0 an OR.
+    let mut stack: Vec<(String, u8)> = Vec::new();
+    for node in expr.iter() {
+        match node {
+            ExprNode::Req(r) => stack.push((r.req.to_string(), 2)),
+            ExprNode::Op(op) => {
+                let (b, pb) = stack.pop().expect("postfix operands");
+                let (a, pa) = stack.pop().expect("postfix operands");
+                let (word, prec) = match op {
+                    Operator::And => ("AND", 1),
+                    Operator::Or => ("OR", 0),
+                };
+                let wrap = |s: String, p: u8| if p < prec { format!("({s})") } else { s };
+                stack.push((format!("{} {word} {}", wrap(a, pa), wrap(b, pb)), prec));
+            }
+        }
+    }
+    stack.pop().map(|(s, _)| s).unwrap_or_default()
+}
+
 /// The license of a resolved `license` value, trimmed; `""` when unknown.
 pub fn text_of(v: Option<&Value>) -> String {
     v.and_then(Value::as_str)
@@ -197,6 +224,25 @@ pub fn text_of(v: Option<&Value>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn canonical_forms() {
+        assert_eq!(canonical("MIT or Apache-2.0"), "MIT OR Apache-2.0");
+        assert_eq!(canonical("(MIT OR Apache-2.0)"), "MIT OR Apache-2.0");
+        assert_eq!(
+            canonical("MIT AND (Apache-2.0 OR BSD-3-Clause)"),
+            "MIT AND (Apache-2.0 OR BSD-3-Clause)"
+        );
+        assert_eq!(
+            canonical("MIT AND Apache-2.0 OR BSD-3-Clause"),
+            "MIT AND Apache-2.0 OR BSD-3-Clause"
+        );
+        assert_eq!(
+            canonical("GPL-2.0-or-later WITH Classpath-exception-2.0"),
+            "GPL-2.0-or-later WITH Classpath-exception-2.0"
+        );
+        assert_eq!(canonical(""), "");
+    }
 
     #[test]
     fn empty_is_unknown() {

@@ -246,7 +246,15 @@ impl Policy {
     /// The workspace's `[licenses]` policy, checked against the SPDX license
     /// list and the graph (an exception must name existing targets).
     pub fn of(ws: &Workspace, graph: &TargetGraph) -> Result<Policy> {
-        let Some(config) = &ws.settings.licenses else {
+        /// The one table of sel.toml this module reads.
+        #[derive(Deserialize)]
+        struct Table {
+            #[serde(default)]
+            licenses: Option<PolicyConfig>,
+        }
+        let table: Table = toml::from_str(&ws.settings.text)
+            .map_err(|e| crate::workspace::Settings::error(&e, &ws.root.join(MARKER)))?;
+        let Some(config) = &table.licenses else {
             return Err(Error::new(
                 ErrorKind::License,
                 format!("{MARKER} has no [licenses] policy to check against"),

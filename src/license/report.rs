@@ -29,7 +29,7 @@ pub struct Entry {
     pub label: Label,
     /// Its `version` (`""` when not given).
     pub version: String,
-    /// Its purl, written or derived (see [`crate::sbom::purl`]).
+    /// Its purl, written or derived (see [`crate::purl`]).
     pub purl: Option<String>,
     /// Its license expression as written, trimmed; `""` when unknown.
     pub license: String,
@@ -148,11 +148,11 @@ impl Session {
             if c.kind != "package" {
                 continue;
             }
-            let license = crate::sbom::canonical(&super::text_of(c.attrs.get("license")));
+            let license = super::canonical(&super::text_of(c.attrs.get("license")));
             entries.push(Entry {
                 label: c.label.clone(),
                 version: super::text_of(c.attrs.get("version")),
-                purl: crate::sbom::purl::of(&c.label, &c.attrs),
+                purl: crate::purl::of(&c.label, &c.attrs),
                 license: license.clone(),
                 when: None,
             });
@@ -211,11 +211,11 @@ impl Session {
                 *when,
                 &["license", "version", "purl", "metadata"],
             )? {
-                let license = crate::sbom::canonical(&super::text_of(attrs.get("license")));
+                let license = super::canonical(&super::text_of(attrs.get("license")));
                 let entry = Entry {
                     label: label.clone(),
                     version: super::text_of(attrs.get("version")),
-                    purl: crate::sbom::purl::of(label, &attrs),
+                    purl: crate::purl::of(label, &attrs),
                     license: license.clone(),
                     when: Some(c),
                 };

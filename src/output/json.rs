@@ -273,7 +273,7 @@ fn purl(t: &Target, c: Option<&ConfiguredTarget>) -> Option<Json> {
         return None;
     };
     let purl = match c {
-        Some(c) => crate::sbom::purl::of(&t.label, &c.attrs),
+        Some(c) => crate::purl::of(&t.label, &c.attrs),
         None => {
             let mut plain = indexmap::IndexMap::new();
             for (k, a) in attrs {
@@ -285,7 +285,7 @@ fn purl(t: &Target, c: Option<&ConfiguredTarget>) -> Option<Json> {
                     _ => {}
                 }
             }
-            crate::sbom::purl::of(&t.label, &plain)
+            crate::purl::of(&t.label, &plain)
         }
     };
     Some(json!(purl))

@@ -17,7 +17,6 @@
 //! docs/sbom.md).
 
 pub mod cyclonedx;
-pub mod purl;
 pub mod spdx;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -100,33 +99,6 @@ impl Sbom {
     }
 }
 
-/// An SPDX expression in canonical form: operators upper-case, only the
-/// parentheses precedence needs (`AND` binds tighter than `OR`).
-pub fn canonical(text: &str) -> String {
-    let Ok(Some(expr)) = crate::license::parse(text) else {
-        return text.trim().to_string();
-    };
-    use ::spdx::expression::{ExprNode, Operator};
-    // (text, precedence): 2 a requirement, 1 an AND, 0 an OR.
-    let mut stack: Vec<(String, u8)> = Vec::new();
-    for node in expr.iter() {
-        match node {
-            ExprNode::Req(r) => stack.push((r.req.to_string(), 2)),
-            ExprNode::Op(op) => {
-                let (b, pb) = stack.pop().expect("postfix operands");
-                let (a, pa) = stack.pop().expect("postfix operands");
-                let (word, prec) = match op {
-                    Operator::And => ("AND", 1),
-                    Operator::Or => ("OR", 0),
-                };
-                let wrap = |s: String, p: u8| if p < prec { format!("({s})") } else { s };
-                stack.push((format!("{} {word} {}", wrap(a, pa), wrap(b, pb)), prec));
-            }
-        }
-    }
-    stack.pop().map(|(s, _)| s).unwrap_or_default()
-}
-
 fn component(
     label: &Label,
     attrs: &indexmap::IndexMap<String, crate::target_graph::Value>,
@@ -138,8 +110,8 @@ fn component(
         bom_ref: label.to_string(),
         name: label.name().to_string(),
         version: text("version"),
-        license: canonical(&text("license")),
-        purl: purl::of(label, attrs),
+        license: crate::license::canonical(&text("license")),
+        purl: crate::purl::of(label, attrs),
         description: text("description"),
         when,
     }
@@ -376,25 +348,6 @@ pub fn free_selectors(sbom: &Sbom) -> Vec<(String, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn canonical_forms() {
-        assert_eq!(canonical("MIT or Apache-2.0"), "MIT OR Apache-2.0");
-        assert_eq!(canonical("(MIT OR Apache-2.0)"), "MIT OR Apache-2.0");
-        assert_eq!(
-            canonical("MIT AND (Apache-2.0 OR BSD-3-Clause)"),
-            "MIT AND (Apache-2.0 OR BSD-3-Clause)"
-        );
-        assert_eq!(
-            canonical("MIT AND Apache-2.0 OR BSD-3-Clause"),
-            "MIT AND Apache-2.0 OR BSD-3-Clause"
-        );
-        assert_eq!(
-            canonical("GPL-2.0-or-later WITH Classpath-exception-2.0"),
-            "GPL-2.0-or-later WITH Classpath-exception-2.0"
-        );
-        assert_eq!(canonical(""), "");
-    }
 
     #[test]
     fn times_and_uuids() {

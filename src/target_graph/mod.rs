@@ -740,6 +740,20 @@ impl TargetId {
 }
 
 impl TargetGraph {
+    /// Runs `check` on every target, in parallel (a large workspace has a
+    /// hundred thousand); the error is the first in target order, the one a
+    /// check of one target at a time would meet. The load-time checks of
+    /// `configuration` and `license` share it.
+    pub fn check_each_target(&self, check: impl Fn(&Target) -> Result<()> + Sync) -> Result<()> {
+        use rayon::prelude::*;
+        let packages: Vec<&Package> = self.packages().collect();
+        let checked: Vec<Result<()>> = packages
+            .par_iter()
+            .map(|p| p.targets.iter().try_for_each(&check))
+            .collect();
+        checked.into_iter().collect()
+    }
+
     /// A graph of these packages.
     pub fn new(packages: impl IntoIterator<Item = Package>) -> Self {
         let mut packages: Vec<Package> = packages.into_iter().collect();
