@@ -304,7 +304,27 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             ))),
         }
     };
-    fn map(attr: Attr, f: &dyn Fn(Value) -> anyhow::Result<Value>) -> anyhow::Result<Attr> {
+    // `None` in a select branch means "as if the attribute were not set", as
+    // in Bazel: the attribute's default. A mandatory attribute (`actual`) has
+    // none: its `None` stays, and is an error where a configuration takes it.
+    let unset = match ty {
+        AttrType::String => Some(Value::Str("".into())),
+        AttrType::LabelList => Some(Value::List(Box::default())),
+        AttrType::Dict => Some(Value::Dict(Box::default())),
+        AttrType::Label => None,
+    };
+    let branch = |v: Value| -> anyhow::Result<Value> {
+        match (v, &unset) {
+            (Value::None, Some(default)) => Ok(default.clone()),
+            (Value::None, None) => Ok(Value::None),
+            (v, _) => convert(v),
+        }
+    };
+    fn map(
+        attr: Attr,
+        f: &dyn Fn(Value) -> anyhow::Result<Value>,
+        branch: &dyn Fn(Value) -> anyhow::Result<Value>,
+    ) -> anyhow::Result<Attr> {
         Ok(match attr {
             Attr::Plain(v) => Attr::Plain(f(v)?),
             Attr::Select(mut s) => {
@@ -312,7 +332,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
                     .branches
                     .into_vec()
                     .into_iter()
-                    .map(|(k, v)| Ok((k, f(v)?)))
+                    .map(|(k, v)| Ok((k, branch(v)?)))
                     .collect::<anyhow::Result<_>>()?;
                 Attr::Select(s)
             }
@@ -320,7 +340,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
                 parts
                     .into_vec()
                     .into_iter()
-                    .map(|p| map(p, f))
+                    .map(|p| map(p, f, branch))
                     .collect::<anyhow::Result<_>>()?,
             ),
         })
@@ -330,7 +350,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             "`{name}` is a single label and cannot be concatenated"
         )));
     }
-    map(attr, &convert)
+    map(attr, &convert, &branch)
 }
 
 fn common<'a, V: Arg<'a>>(
@@ -492,6 +512,21 @@ fn group<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
             "{}(): the list of conditions is empty",
             kw.func
         )));
+    }
+    // skylib: a group whose one member is `//conditions:default` is always
+    // true. With other members skylib fails (a duplicate key in the dict it
+    // builds, or an alias to `//conditions:default`): so does sel, clearly.
+    if conditions.len() > 1 && conditions.iter().any(|c| c == "//conditions:default") {
+        return Err(anyhow::Error::new(
+            Error::new(
+                ErrorKind::Attribute,
+                format!(
+                    "{}(): `//conditions:default` may only be the one member of a group (an always-true condition)",
+                    kw.func
+                ),
+            )
+            .with_help("skylib's config_setting_group fails with it among other members; write `[\"//conditions:default\"]` alone for a condition that always holds, or leave it out"),
+        ));
     }
     let conditions = labels_in(conditions, &package)?;
     let (visibility, tags) = common(&mut kw, &package)?;

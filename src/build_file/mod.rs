@@ -236,8 +236,13 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |l: &Label| {
         let p = l.package();
-        // `//visibility:public` and `:private` name no package.
-        if p != "visibility" && p != package.name && !out.iter().any(|o| o == p) {
+        // `//visibility:public` and `:private` name no package, nor does
+        // `//conditions:default` (a member of an always-true group).
+        if p != "visibility"
+            && !l.is_conditions_default()
+            && p != package.name
+            && !out.iter().any(|o| o == p)
+        {
             out.push(p.to_string());
         }
     };
