@@ -379,7 +379,7 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
         Rule::ConfigSettingGroup { conditions, .. } => {
             // `//conditions:default` (skylib's always-true group) is no target.
             for c in conditions.iter().filter(|c| !c.is_conditions_default()) {
-                check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
+                check_condition(graph, c, &t.label, &"the members", t.location.as_ref())?;
             }
         }
         Rule::Package { attrs } => {
