@@ -125,6 +125,12 @@ enum Cond {
     Setting(Vec<(usize, usize)>),
     /// A config_setting_group over earlier conditions (so no cycles).
     Group { any: bool, members: Vec<usize> },
+    /// `alias(actual = <an earlier condition>)`: that condition, under
+    /// another name (Bazel follows the alias).
+    Alias(usize),
+    /// skylib's always-true group: `match_all` (or `match_any`) =
+    /// `["//conditions:default"]`.
+    Always { any: bool },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -135,6 +141,10 @@ enum Key {
 
 struct Select {
     branches: Vec<(Key, Vec<usize>)>,
+    /// The keys whose value is written `None` (their value above is empty):
+    /// `deps` as if unset, `[]`; for an alias's mandatory `actual`, an error
+    /// where the branch is taken.
+    nones: Vec<Key>,
     no_match_error: String,
 }
 
@@ -215,6 +225,11 @@ impl Graph {
             flags.sort();
             conds.push(Cond::Setting(flags));
         }
+        if rng.chance(0.3) {
+            conds.push(Cond::Always {
+                any: rng.chance(0.5),
+            });
+        }
         for _ in 0..rng.below(4) {
             // Mostly 2-3 members; one member is an alias to it in skylib.
             let k = if rng.chance(0.15) {
@@ -227,6 +242,12 @@ impl Graph {
                 any: rng.chance(0.5),
                 members,
             });
+        }
+        // Aliases of conditions (of settings, groups, aliases): the same
+        // conditions to both tools.
+        for _ in 0..rng.below(3) {
+            let target = rng.below(conds.len());
+            conds.push(Cond::Alias(target));
         }
 
         let n = rng.range(6, 13);
@@ -264,6 +285,18 @@ impl Graph {
                     }
                 }
                 rng.shuffle(&mut parts);
+                if parts.len() > 1 {
+                    // Bazel 4.2 types a select by its first value, and a
+                    // select "of NoneType" cannot be `+`-ed (sel accepts it,
+                    // see `by_design_none_first_in_a_concatenation`): write
+                    // that `None` as `[]`, the same value.
+                    for part in &mut parts {
+                        if let Part::Select(s) = part {
+                            let first = s.branches[0].0;
+                            s.nones.retain(|k| *k != first);
+                        }
+                    }
+                }
                 Kind::Package(parts)
             };
             targets.push(Target {
@@ -377,6 +410,28 @@ impl Graph {
                     )
                     .unwrap();
                 }
+                Cond::Alias(target) => {
+                    let actual = if rng.chance(0.5) {
+                        format!(":g{}_c{target}", self.id)
+                    } else {
+                        self.cond_label(*target)
+                    };
+                    writeln!(
+                        out,
+                        "alias(name = \"g{}_c{c}\", actual = \"{actual}\")",
+                        self.id
+                    )
+                    .unwrap();
+                }
+                Cond::Always { any } => {
+                    writeln!(
+                        out,
+                        "config_setting_group(name = \"g{}_c{c}\", {} = [\"//conditions:default\"])",
+                        self.id,
+                        if *any { "match_any" } else { "match_all" },
+                    )
+                    .unwrap();
+                }
             }
         }
         out
@@ -395,7 +450,9 @@ impl Graph {
                     .iter()
                     .map(|&t| format!("\"{}\"", self.reference(from, t, rng)))
                     .collect();
-                if single {
+                if s.nones.contains(k) {
+                    format!("\"{key}\": None")
+                } else if single {
                     format!("\"{key}\": {}", refs[0])
                 } else {
                     format!("\"{key}\": [{}]", refs.join(", "))
@@ -486,6 +543,18 @@ impl Graph {
                 any: false,
                 members,
             } => members.iter().all(|&m| self.matches(m, cfg)),
+            Cond::Alias(target) => self.matches(*target, cfg),
+            Cond::Always { .. } => true,
+        }
+    }
+
+    /// Whether a condition is a group to Bazel (skylib's chain of aliases),
+    /// through aliases: where its specialization differs from SPEC's.
+    fn is_group(&self, c: usize) -> bool {
+        match self.conds[c] {
+            Cond::Setting(_) => false,
+            Cond::Group { .. } | Cond::Always { .. } => true,
+            Cond::Alias(target) => self.is_group(target),
         }
     }
 
@@ -498,12 +567,13 @@ impl Graph {
     }
 
     /// Bazel: the config_setting a condition resolves to through skylib's
-    /// alias chain. `match_any`: the first member (but the last) that matches,
-    /// else the last; `match_all`: the first member (but the last) that does
-    /// not match, else the last.
-    fn bazel_setting(&self, c: usize, cfg: &[usize]) -> usize {
+    /// alias chain (and plain aliases). `match_any`: the first member (but the
+    /// last) that matches, else the last; `match_all`: the first member (but
+    /// the last) that does not match, else the last. `None`: the always-true
+    /// group's, a config_setting on `--stamp` that skylib generates.
+    fn bazel_setting(&self, c: usize, cfg: &[usize]) -> Option<usize> {
         match &self.conds[c] {
-            Cond::Setting(_) => c,
+            Cond::Setting(_) => Some(c),
             Cond::Group { any, members } => {
                 let (last, rest) = members.split_last().expect("groups have members");
                 for &m in rest {
@@ -513,11 +583,18 @@ impl Graph {
                 }
                 self.bazel_setting(*last, cfg)
             }
+            Cond::Alias(target) => self.bazel_setting(*target, cfg),
+            Cond::Always { .. } => None,
         }
     }
 
-    /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of flag_values.
-    fn bazel_refines(&self, a: usize, b: usize) -> bool {
+    /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of
+    /// flag_values. The always-true group's setting is on `--stamp`, which
+    /// no other sets: neither refines the other.
+    fn bazel_refines(&self, a: Option<usize>, b: Option<usize>) -> bool {
+        let (Some(a), Some(b)) = (a, b) else {
+            return false;
+        };
         let (Cond::Setting(fa), Cond::Setting(fb)) = (&self.conds[a], &self.conds[b]) else {
             unreachable!("bazel_setting returns settings")
         };
@@ -586,9 +663,9 @@ impl Graph {
             if closure.edges.contains_key(&t) {
                 continue;
             }
-            let parts = match &self.targets[t].kind {
-                Kind::Package(parts) => parts.as_slice(),
-                Kind::Alias(actual) => std::slice::from_ref(actual),
+            let (parts, mandatory) = match &self.targets[t].kind {
+                Kind::Package(parts) => (parts.as_slice(), false),
+                Kind::Alias(actual) => (std::slice::from_ref(actual), true),
             };
             let mut deps: Vec<usize> = Vec::new();
             for part in parts {
@@ -598,6 +675,12 @@ impl Graph {
                     (Part::Select(s), Some(cfg)) => {
                         closure.selects.push(s);
                         match self.resolve(s, cfg, sem) {
+                            // `None` in the mandatory `actual`: an error.
+                            Ok(v) if mandatory && v.is_empty() => {
+                                closure.failures.insert(Failure::NoneTaken);
+                                deps.clear();
+                                break;
+                            }
                             Ok(v) => deps.extend(v),
                             // Both tools resolve the parts of a `+` in order
                             // and report the first failure of a target.
@@ -684,7 +767,7 @@ impl Graph {
         for s in selects {
             if self.resolve(s, cfg, Semantics::Spec) != self.resolve(s, cfg, bazel) {
                 let group = s.branches.iter().any(|(k, _)| {
-                    matches!(k, Key::Cond(c) if self.matches(*c, cfg) && matches!(self.conds[*c], Cond::Group { .. }))
+                    matches!(k, Key::Cond(c) if self.matches(*c, cfg) && self.is_group(*c))
                 });
                 causes.insert(if group {
                     "group specialization"
@@ -744,6 +827,7 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
         }
     };
     let mut branches: Vec<(Key, Vec<usize>)> = Vec::new();
+    let mut nones: Vec<Key> = Vec::new();
     // Now and then a select with nothing but the default.
     let k = if rng.chance(0.05) {
         0
@@ -751,9 +835,17 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
         rng.range(1, n_conds.min(4))
     };
     for c in rng.sample(n_conds, k) {
-        // Now and then a value equal to another branch's: equal-value ties.
+        // Now and then a value equal to another branch's: equal-value ties
+        // (`None` too); now and then `None`.
         let v = if !branches.is_empty() && rng.chance(0.15) {
-            branches[rng.below(branches.len())].1.clone()
+            let (other, v) = &branches[rng.below(branches.len())];
+            if nones.contains(other) {
+                nones.push(Key::Cond(c));
+            }
+            v.clone()
+        } else if rng.chance(0.1) {
+            nones.push(Key::Cond(c));
+            Vec::new()
         } else {
             value(rng)
         };
@@ -762,7 +854,12 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
     let default = k == 0 || rng.chance(0.7);
     if default {
         let at = rng.range(0, branches.len());
-        let v = value(rng);
+        let v = if rng.chance(0.08) {
+            nones.push(Key::Default);
+            Vec::new()
+        } else {
+            value(rng)
+        };
         branches.insert(at, (Key::Default, v));
     }
     let no_match_error = if !default && rng.chance(0.3) {
@@ -772,6 +869,7 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
     };
     Select {
         branches,
+        nones,
         no_match_error,
     }
 }
@@ -790,6 +888,8 @@ enum Semantics {
 enum Failure {
     NoMatch,
     Ambiguous,
+    /// A mandatory attribute (an alias's `actual`) resolved to `None`.
+    NoneTaken,
 }
 
 /// What `deps(x)` gives: the package and alias labels, or the failures.
@@ -1026,6 +1126,9 @@ fn run_sel(dir: &Path, args: &[String]) -> Result<Outcome, String> {
         Some(1) if stderr.contains("sel::ambiguous") => {
             Ok(Outcome::Fails([Failure::Ambiguous].into()))
         }
+        Some(1) if stderr.contains("sel::attribute") && stderr.contains("resolved to `None`") => {
+            Ok(Outcome::Fails([Failure::NoneTaken].into()))
+        }
         code => Err(format!("sel {args:?} exited with {code:?}:\n{stderr}")),
     }
 }
@@ -1151,6 +1254,8 @@ fn parse_bazel(
                 Failure::Ambiguous
             } else if line.contains("doesn't match this configuration") {
                 Failure::NoMatch
+            } else if line.contains("Mandatory attribute 'actual' resolved to 'None'") {
+                Failure::NoneTaken
             } else {
                 unexpected.push(line.to_string());
                 continue;
@@ -1196,6 +1301,23 @@ fn parse_bazel(
     BazelAnswers {
         by_graph,
         unexpected,
+    }
+}
+
+/// sel2bazel.py (shared, read-only here) writes a `None` select value as
+/// JSON's `null`; Starlark spells it `None`. Only select values can be
+/// `None`, so `": null` is always one.
+fn spell_none_for_bazel(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            spell_none_for_bazel(&path);
+        } else if path.file_name().is_some_and(|n| n == "BUILD") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("\": null") {
+                std::fs::write(&path, text.replace("\": null", "\": None")).unwrap();
+            }
+        }
     }
 }
 
@@ -1284,6 +1406,7 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         .status()
         .unwrap();
     assert!(status.success(), "sel2bazel.py failed");
+    spell_none_for_bazel(&bazel_dir);
     let bazel = Bazel {
         workspace: bazel_dir.canonicalize().unwrap(),
         user_root: tmp.join("bazel-root"),
