@@ -1762,3 +1762,173 @@ package(name = "special")
         targets(&["//pkg:p", "//pkg:special"])
     );
 }
+
+// Issue #17: aliases of conditions and selectors, `None`, always-true groups.
+// Each was run through Bazel 4.2.3 (Debian) and skylib 1.0.3.
+
+const ALIASES: &str = r#"
+selector(name = "flag", values = ["left", "right"], default = "left")
+selector(name = "other", values = ["x", "y"], default = "x")
+alias(name = "flag_alias", actual = ":flag")
+config_setting(name = "a", flag_values = {":flag": "right"})
+config_setting(name = "a_and_y", flag_values = {":flag": "right", ":other": "y"})
+config_setting(name = "a_via_alias", flag_values = {":flag_alias": "right"})
+alias(name = "aliased_a", actual = ":a")
+alias(name = "aliased_a2", actual = ":aliased_a")
+config_setting_group(name = "always", match_all = ["//conditions:default"])
+"#;
+
+/// A condition and its alias (through two aliases) are one condition: with
+/// different values, ambiguous where they match. Bazel 4.2: "Illegal
+/// ambiguous match" naming both; unset, both tools take the default.
+#[test]
+fn alias_of_a_condition_is_that_condition() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:a": [":x"],
+    "//flags:aliased_a2": [":y"],
+    "//conditions:default": [],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        fails(Failure::Ambiguous)
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p"])
+    );
+}
+
+/// An alias of a condition specializes as the condition: `:a_and_y` is more
+/// specific than `:aliased_a` (Bazel 4.2 agrees: it resolves the alias to
+/// `:a`, whose flag_values `:a_and_y`'s refine).
+#[test]
+fn alias_of_a_condition_specializes_as_it() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:aliased_a": [":x"],
+    "//flags:a_and_y": [":y"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right", "--select", "other=y"]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+}
+
+/// By design (a Bazel 4.2 bug): a `flag_values` key that is an alias of a
+/// selector reads that selector's value. Bazel 4.2.3 reads the flag's
+/// default through the alias whatever the command line says (so
+/// `:a_via_alias` never matches with `--//flags:flag=right`); later Bazel
+/// resolves the alias (ConfigSettingTest.aliasedStarlarkFlag), as sel does.
+#[test]
+fn by_design_aliased_selector_reads_its_value() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:a_via_alias": [":x"],
+    "//flags:a_and_y": [":y"],
+    "//conditions:default": [],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+    // Counted as `:flag` for specialization: `:a_and_y` refines it.
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right", "--select", "other=y"]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
+
+/// `None` is the attribute unset: `deps` is `[]` (Bazel 4.2 agrees), in a
+/// concatenation too; in an alias's mandatory `actual`, an error where taken
+/// (Bazel 4.2: "Mandatory attribute 'actual' resolved to 'None' after
+/// evaluating 'select' expression").
+#[test]
+fn none_is_the_attribute_unset() {
+    let build = r#"package(name = "p", deps = [":y"] + select({
+    "//flags:a": [":x"],
+    "//conditions:default": None,
+}))
+alias(name = "al", actual = select({"//flags:aliased_a": None, "//conditions:default": ":x"}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:al)"]),
+        targets(&["//pkg:al", "//pkg:x"])
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:al)", "--select", "flag=right"]),
+        fails(Failure::NoneTaken)
+    );
+}
+
+/// By design: Bazel 4.2 types a select by its first value, so `[...] +
+/// select({k: None, ...})` fails to load ("'+' operator applied to
+/// incompatible types (list, select of NoneType)"); a `None` after the first
+/// value is fine. sel takes `None` anywhere.
+#[test]
+fn by_design_none_first_in_a_concatenation() {
+    let build = r#"package(name = "p", deps = [":y"] + select({
+    "//flags:a": None,
+    "//conditions:default": [":x"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
+
+/// skylib's always-true group matches everywhere (Bazel 4.2 agrees: alone it
+/// takes its branch in every configuration). By design: with another
+/// matching key of another value sel takes the other, more specific key
+/// (it implies "always"); in Bazel the group resolves to a config_setting
+/// on `--stamp` that refines nothing and nothing refines: "Illegal ambiguous
+/// match".
+#[test]
+fn by_design_always_true_group_loses_to_any_matching_key() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:always": [":x"],
+    "//flags:a": [":y"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
