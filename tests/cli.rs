@@ -563,3 +563,26 @@ fn fidelity_alias_key_answers() {
         ["//pkg:cublas", "//pkg:runtime"]
     );
 }
+
+// `Label("...")` in .bzl files: resolved against the .bzl file's package
+// (the package of the label that loads it), usable wherever a label string is.
+snapshot!(bzl_label_macro: "bzl_label", "cquery", "deps(//app:all)");
+snapshot!(bzl_label_macro_other_branch: "bzl_label",
+    "cquery", "deps(//app)", "--select", "os=macos");
+snapshot!(bzl_label_str_and_attributes: "bzl_label", "query", "//app:top", "--output", "build");
+
+#[test]
+fn bzl_label_answers() {
+    assert_eq!(
+        labels("bzl_label", &["cquery", "deps(//app)"]),
+        ["//app:app", "//tools:linux-impl"]
+    );
+    assert_eq!(
+        labels("bzl_label", &["cquery", "deps(//app)", "--select", "os=macos"]),
+        ["//app:app", "//tools:generic-impl"]
+    );
+    assert_eq!(
+        labels("bzl_label", &["query", "labels(deps, //app:direct)"]),
+        ["//tools:linux-impl"]
+    );
+}

@@ -20,9 +20,9 @@ use starlark::starlark_module;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::none::NoneType;
 use starlark::values::tuple::TupleRef;
-use starlark::values::{ProvidesStaticType, Value as SValue};
+use starlark::values::{ProvidesStaticType, Value as SValue, ValueLike};
 
-use super::value::Configurable;
+use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
@@ -43,7 +43,13 @@ pub(crate) struct BuildContext {
     pub source: Arc<Source>,
     /// The targets declared so far, in order.
     pub targets: RefCell<IndexMap<String, Target>>,
+    /// The package of each .bzl file loaded, for `Label("...")` (shared by
+    /// every file the loader evaluates).
+    pub bzl_packages: BzlPackages,
 }
+
+/// The package of each .bzl file, by the name Starlark knows it by.
+pub(crate) type BzlPackages = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
 
 impl BuildContext {
     /// The context of evaluating `build_file` (as shown) for `package` (`None`
@@ -55,7 +61,21 @@ impl BuildContext {
             source: Source::file(build_file.as_str(), root.join(&build_file)),
             build_file,
             targets: RefCell::new(IndexMap::new()),
+            bzl_packages: BzlPackages::default(),
         }
+    }
+
+    /// The package a relative label written in `file` (as Starlark names
+    /// it) resolves against: the BUILD file's, or a loaded .bzl file's.
+    fn package_of_file(&self, file: &str) -> Option<String> {
+        if file == self.build_file {
+            return self.package.clone();
+        }
+        self.bzl_packages
+            .lock()
+            .expect("no panics while locked")
+            .get(file)
+            .cloned()
     }
 
     /// A location in the BUILD file.
@@ -753,6 +773,36 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         starlark_call("alias", &kwargs, eval)
+    }
+
+    /// A label, resolved against the package of the file where `Label(` is
+    /// written (for a .bzl file, the package of the label that loads it), as
+    /// Bazel's `Label()`; `str()` gives its canonical text, and it may stand
+    /// wherever a label string may.
+    #[allow(non_snake_case)]
+    fn Label<'v>(
+        #[starlark(require = pos)] text: SValue<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<SValue<'v>> {
+        if let Some(l) = text.downcast_ref::<LabelValue>() {
+            return Ok(eval.heap().alloc(LabelValue(l.0.clone())));
+        }
+        let text = text.unpack_str().ok_or_else(|| {
+            attr_err(format!(
+                "Label() takes a label string, not {}",
+                text.get_type()
+            ))
+        })?;
+        let file = eval
+            .call_stack_top_location()
+            .map(|l| l.filename().to_string());
+        let package = file.and_then(|f| context(eval).package_of_file(&f));
+        let label = match package {
+            Some(package) => label_in(text, &package)?,
+            // Not known (not reached through load()): absolute labels only.
+            None => Label::parse(text).map_err(|e| sel_err(ErrorKind::BadLabel, e.0))?,
+        };
+        Ok(eval.heap().alloc(LabelValue(label)))
     }
 
     /// A configurable value: the branch whose condition matches the configuration.

@@ -518,6 +518,10 @@ struct Loader<'w> {
     /// content hash of their BUILD file: a file that hashes the same is not
     /// fingerprinted again.
     known: Option<&'w crate::answers::Fingerprints>,
+    /// The package of every .bzl file loaded so far (the package of the
+    /// label that loads it), by the file name Starlark knows it by: what
+    /// `Label("...")` written in it resolves against.
+    bzl_packages: builtins::BzlPackages,
 }
 
 enum Kind {
@@ -532,6 +536,7 @@ impl<'w> Loader<'w> {
             bzl: Mutex::new(HashMap::new()),
             hashing: true,
             known: None,
+            bzl_packages: builtins::BzlPackages::default(),
         }
     }
 
@@ -543,7 +548,8 @@ impl<'w> Loader<'w> {
     /// the interpreter (`fast.rs`), which gives the same package.
     fn package_using(&self, dir: &PackageDir, fast: bool) -> Result<Evaluated> {
         let shown = self.ws.shown(&dir.build_file);
-        let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
+        let mut ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
+        ctx.bzl_packages = self.bzl_packages.clone();
         let text = read_source(&dir.build_file, &shown)?;
         let hash = if self.hashing {
             *blake3::hash(text.as_bytes()).as_bytes()
@@ -732,7 +738,12 @@ impl<'w> Loader<'w> {
             )
             .at(Some(at.clone())));
         }
-        let ctx = BuildContext::new(None, &self.ws.root, String::new());
+        let mut ctx = BuildContext::new(None, &self.ws.root, String::new());
+        ctx.bzl_packages = self.bzl_packages.clone();
+        self.bzl_packages
+            .lock()
+            .expect("no panics while locked")
+            .insert(self.ws.shown(&path), label.package().to_string());
         let text = read_source(&path, &self.ws.shown(&path))?;
         let (module, mut read) =
             self.eval_file(&path, text, label.package(), Kind::Bzl, &ctx, chain)?;
