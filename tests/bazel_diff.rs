@@ -1932,3 +1932,120 @@ package(name = "y")
         targets(&["//pkg:p", "//pkg:y"])
     );
 }
+
+/// `Label()` in a macro, with absolute labels (all Bazel 4.2 takes), as
+/// select keys through `str()` and in lists of labels, against Bazel when it
+/// is installed: the same packages at both values of the flag.
+#[test]
+fn label_in_a_macro_agrees_with_bazel() {
+    let defs = |rule: &str, deps: &str| {
+        format!(
+            r#"IMPL = Label("//tools:linux-impl")
+LINUX = Label("//flags:linux")
+def tool(name):
+    {rule}(
+        name = name,
+        {deps} = select({{
+            str(LINUX): [IMPL, Label("//tools:extra")],
+            "//conditions:default": [str(Label("//tools:generic-impl"))],
+        }}),
+        visibility = ["//visibility:public"],
+    )
+"#
+        )
+    };
+    let app = r#"load("//tools:defs.bzl", "tool")
+tool(name = "app")
+"#;
+    let sel_files = [
+        ("sel.toml", String::new()),
+        (
+            "flags/BUILD",
+            r#"selector(name = "os", values = ["linux", "macos"], default = "linux")
+config_setting(name = "linux", flag_values = {":os": "linux"})
+"#
+            .to_string(),
+        ),
+        (
+            "tools/BUILD",
+            ["linux-impl", "generic-impl", "extra"]
+                .map(|n| format!("package(name = \"{n}\")\n"))
+                .concat(),
+        ),
+        ("tools/defs.bzl", defs("package", "deps")),
+        ("app/BUILD", app.to_string()),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let sel_dir = tmp.path().join("sel");
+    for (path, text) in &sel_files {
+        let p = sel_dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let sel_answer = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_sel(&sel_dir, &args).unwrap()
+    };
+    let linux = targets(&["//app:app", "//tools:extra", "//tools:linux-impl"]);
+    let macos = targets(&["//app:app", "//tools:generic-impl"]);
+    assert_eq!(sel_answer(&["cquery", "deps(//app)"]), linux);
+    assert_eq!(
+        sel_answer(&["cquery", "deps(//app)", "--select", "os=macos"]),
+        macos
+    );
+    if find_on_path("bazel").is_none() {
+        println!("bazel not found, skipping the comparison");
+        return;
+    }
+    let bazel_dir = tmp.path().join("bazel");
+    let bazel_files = [
+        (
+            "WORKSPACE",
+            "local_repository(name = \"bazel_skylib\", path = \"/usr/share/bazel/tools/skylib\")\n"
+                .to_string(),
+        ),
+        (
+            "flags/BUILD",
+            r#"load("@bazel_skylib//rules:common_settings.bzl", "string_flag")
+string_flag(name = "os", values = ["linux", "macos"], build_setting_default = "linux")
+config_setting(name = "linux", flag_values = {":os": "linux"})
+"#
+            .to_string(),
+        ),
+        (
+            "tools/BUILD",
+            ["linux-impl", "generic-impl", "extra"]
+                .map(|n| {
+                    format!("filegroup(name = \"{n}\", visibility = [\"//visibility:public\"])\n")
+                })
+                .concat(),
+        ),
+        ("tools/defs.bzl", defs("native.filegroup", "srcs")),
+        ("app/BUILD", app.to_string()),
+    ];
+    for (path, text) in &bazel_files {
+        let p = bazel_dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let bazel = Bazel {
+        workspace: bazel_dir.canonicalize().unwrap(),
+        user_root: tmp.path().join("bazel-root"),
+    };
+    let bazel_answer = |flags: &[String]| {
+        let out = bazel.run("cquery", "deps(//app)", flags);
+        assert!(
+            out.status.success(),
+            "bazel failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let labels = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split(" (").next().unwrap_or(l).to_string())
+            .filter(|l| l.starts_with("//app:") || l.starts_with("//tools:"))
+            .collect();
+        Outcome::Targets(labels)
+    };
+    assert_eq!(bazel_answer(&[]), linux);
+    assert_eq!(bazel_answer(&["--//flags:os=macos".to_string()]), macos);
+}
