@@ -113,7 +113,10 @@ pub struct AllConfigsResult {
 /// The condition of `label` in targets sorted by label (a binary search: `why`
 /// asks for every edge of a result).
 fn when_in(targets: &[(Label, Cond)], label: &Label) -> Option<Cond> {
-    debug_assert!(targets.windows(2).all(|w| w[0].0 < w[1].0), "sorted by label");
+    debug_assert!(
+        targets.windows(2).all(|w| w[0].0 < w[1].0),
+        "sorted by label"
+    );
     targets
         .binary_search_by(|(l, _)| l.cmp(label))
         .ok()

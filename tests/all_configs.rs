@@ -307,7 +307,17 @@ fn why_follows_a_long_chain() {
     let last = format!("//:t{}", n - 1);
     let (code, out, err) = sel(ws.path(), &["why", "//:t0", &last]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.starts_with(&format!("{last} is in deps(//:t0) when always")), "{out}");
-    assert!(out.contains("//:t0 -> //:t1 -> //:t2 -> "), "{}", &out[..200]);
-    assert!(out.contains(&format!("//:t9998 -> {last}")), "path to the end");
+    assert!(
+        out.starts_with(&format!("{last} is in deps(//:t0) when always")),
+        "{out}"
+    );
+    assert!(
+        out.contains("//:t0 -> //:t1 -> //:t2 -> "),
+        "{}",
+        &out[..200]
+    );
+    assert!(
+        out.contains(&format!("//:t9998 -> {last}")),
+        "path to the end"
+    );
 }

@@ -41,6 +41,19 @@
 //! - *Duplicate labels.* Bazel rejects a label listed twice in one attribute
 //!   (sel deduplicates); the generator never lists one twice, even across the
 //!   parts of a `+`.
+//! - *Aliased flags.* A `flag_values` key may name a selector through an
+//!   alias (`gK_sN_alias`). sel reads the selector's value, as later Bazel
+//!   does; Bazel 4.2 reads the flag's default through the alias (but counts
+//!   it as the flag for specialization). The test probes which the Bazel at
+//!   hand does.
+//!
+//! The workspaces also hold what issue #17 added, where both tools agree:
+//! aliases of conditions (to Bazel, the config_setting they resolve to),
+//! skylib's always-true groups (to Bazel, a config_setting on `--stamp`;
+//! their specialization is a group's), and `None` select values (`[]` in
+//! `deps`; a failure where an alias's `actual` takes it). sel2bazel.py
+//! writes `None` as `null`, which the test respells, and Bazel 4.2 cannot
+//! `+` a select whose first value is `None`, which the generator avoids.
 //!
 //! Without `bazel` on PATH the Bazel test skips; the model test and the
 //! regression cases below run anyway. `SEL_BAZEL_DIFF_SEED` and
@@ -171,6 +184,9 @@ struct Graph {
     id: usize,
     selectors: Vec<Selector>,
     conds: Vec<Cond>,
+    /// For each condition, the selectors its `flag_values` name through
+    /// their alias (`gK_sN_alias`) rather than by their own label.
+    aliased_flags: Vec<Vec<usize>>,
     /// Target `i` depends only on targets after it: no cycles.
     targets: Vec<Target>,
     /// For each condition, whether it holds in each configuration (by index).
@@ -306,10 +322,23 @@ impl Graph {
             });
         }
 
+        // Now and then a setting names a selector through its alias.
+        let aliased_flags = conds
+            .iter()
+            .map(|c| match c {
+                Cond::Setting(flags) => flags
+                    .iter()
+                    .map(|&(s, _)| s)
+                    .filter(|_| rng.chance(0.25))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let mut graph = Graph {
             id,
             selectors,
             conds,
+            aliased_flags,
             targets,
             truth: Vec::new(),
         };
@@ -367,6 +396,12 @@ impl Graph {
                 sel.values[sel.default]
             )
             .unwrap();
+            writeln!(
+                out,
+                "alias(name = \"g{}_s{s}_alias\", actual = \":g{}_s{s}\")",
+                self.id, self.id
+            )
+            .unwrap();
         }
         for (c, cond) in self.conds.iter().enumerate() {
             match cond {
@@ -374,10 +409,15 @@ impl Graph {
                     let fv: Vec<String> = flags
                         .iter()
                         .map(|&(s, v)| {
-                            let label = if rng.chance(0.5) {
-                                format!(":g{}_s{s}", self.id)
+                            let alias = if self.aliased_flags[c].contains(&s) {
+                                "_alias"
                             } else {
-                                self.selector_label(s)
+                                ""
+                            };
+                            let label = if rng.chance(0.5) {
+                                format!(":g{}_s{s}{alias}", self.id)
+                            } else {
+                                format!("{}{alias}", self.selector_label(s))
                             };
                             format!("\"{label}\": \"{}\"", self.selectors[s].values[v])
                         })
@@ -548,6 +588,49 @@ impl Graph {
         }
     }
 
+    /// Whether a condition matches under `sem`: as [`Graph::matches`],
+    /// except that a Bazel that does not resolve aliased flags (4.2) reads
+    /// the default of a selector named through its alias.
+    fn matches_in(&self, c: usize, cfg: &[usize], sem: Semantics) -> bool {
+        let Semantics::Bazel {
+            aliased_flags_ok: false,
+            ..
+        } = sem
+        else {
+            return self.matches(c, cfg);
+        };
+        match &self.conds[c] {
+            Cond::Setting(flags) => flags.iter().all(|&(s, v)| {
+                let value = if self.aliased_flags[c].contains(&s) {
+                    self.selectors[s].default
+                } else {
+                    cfg[s]
+                };
+                value == v
+            }),
+            Cond::Group { any: true, members } => {
+                members.iter().any(|&m| self.matches_in(m, cfg, sem))
+            }
+            Cond::Group {
+                any: false,
+                members,
+            } => members.iter().all(|&m| self.matches_in(m, cfg, sem)),
+            Cond::Alias(target) => self.matches_in(*target, cfg, sem),
+            Cond::Always { .. } => true,
+        }
+    }
+
+    /// Whether a condition names a selector through its alias, through
+    /// groups and aliases.
+    fn uses_aliased_flag(&self, c: usize) -> bool {
+        !self.aliased_flags[c].is_empty()
+            || match &self.conds[c] {
+                Cond::Group { members, .. } => members.iter().any(|&m| self.uses_aliased_flag(m)),
+                Cond::Alias(target) => self.uses_aliased_flag(*target),
+                _ => false,
+            }
+    }
+
     /// Whether a condition is a group to Bazel (skylib's chain of aliases),
     /// through aliases: where its specialization differs from SPEC's.
     fn is_group(&self, c: usize) -> bool {
@@ -571,26 +654,28 @@ impl Graph {
     /// last) that matches, else the last; `match_all`: the first member (but
     /// the last) that does not match, else the last. `None`: the always-true
     /// group's, a config_setting on `--stamp` that skylib generates.
-    fn bazel_setting(&self, c: usize, cfg: &[usize]) -> Option<usize> {
+    fn bazel_setting(&self, c: usize, cfg: &[usize], sem: Semantics) -> Option<usize> {
         match &self.conds[c] {
             Cond::Setting(_) => Some(c),
             Cond::Group { any, members } => {
                 let (last, rest) = members.split_last().expect("groups have members");
                 for &m in rest {
-                    if self.matches(m, cfg) == *any {
-                        return self.bazel_setting(m, cfg);
+                    if self.matches_in(m, cfg, sem) == *any {
+                        return self.bazel_setting(m, cfg, sem);
                     }
                 }
-                self.bazel_setting(*last, cfg)
+                self.bazel_setting(*last, cfg, sem)
             }
-            Cond::Alias(target) => self.bazel_setting(*target, cfg),
+            Cond::Alias(target) => self.bazel_setting(*target, cfg, sem),
             Cond::Always { .. } => None,
         }
     }
 
     /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of
     /// flag_values. The always-true group's setting is on `--stamp`, which
-    /// no other sets: neither refines the other.
+    /// no other sets: neither refines the other. A flag named through its
+    /// alias counts as the flag here even in Bazel 4.2 (which reads its
+    /// default when matching, see [`Graph::matches_in`]).
     fn bazel_refines(&self, a: Option<usize>, b: Option<usize>) -> bool {
         let (Some(a), Some(b)) = (a, b) else {
             return false;
@@ -615,7 +700,7 @@ impl Graph {
             Key::Default => unreachable!("only conditions match"),
         };
         let matching: Vec<usize> = (0..s.branches.len())
-            .filter(|&i| matches!(s.branches[i].0, Key::Cond(c) if self.matches(c, cfg)))
+            .filter(|&i| matches!(s.branches[i].0, Key::Cond(c) if self.matches_in(c, cfg, sem)))
             .collect();
         if matching.is_empty() {
             return s
@@ -628,8 +713,8 @@ impl Graph {
         let beats = |a: usize, b: usize| match sem {
             Semantics::Spec => self.more_specific(cond(a), cond(b)),
             Semantics::Bazel { .. } => self.bazel_refines(
-                self.bazel_setting(cond(a), cfg),
-                self.bazel_setting(cond(b), cfg),
+                self.bazel_setting(cond(a), cfg, sem),
+                self.bazel_setting(cond(b), cfg, sem),
             ),
         };
         let maximal: Vec<usize> = matching
@@ -639,7 +724,9 @@ impl Graph {
             .collect();
         let equal_ok = match sem {
             Semantics::Spec => true,
-            Semantics::Bazel { equal_values_ok } => equal_values_ok,
+            Semantics::Bazel {
+                equal_values_ok, ..
+            } => equal_values_ok,
         };
         let first = &s.branches[maximal[0]].1;
         if maximal.len() == 1 || (equal_ok && maximal.iter().all(|&m| s.branches[m].1 == *first)) {
@@ -769,7 +856,20 @@ impl Graph {
                 let group = s.branches.iter().any(|(k, _)| {
                     matches!(k, Key::Cond(c) if self.matches(*c, cfg) && self.is_group(*c))
                 });
-                causes.insert(if group {
+                let aliased = s
+                    .branches
+                    .iter()
+                    .any(|(k, _)| matches!(k, Key::Cond(c) if self.uses_aliased_flag(*c)));
+                let aliased_ok = matches!(
+                    bazel,
+                    Semantics::Bazel {
+                        aliased_flags_ok: true,
+                        ..
+                    }
+                );
+                causes.insert(if aliased && !aliased_ok {
+                    "aliased flag read as its default (Bazel 4.2)"
+                } else if group {
                     "group specialization"
                 } else {
                     "equal-value tie"
@@ -881,7 +981,12 @@ enum Semantics {
     Spec,
     /// Bazel: specialization compares the flag_values of the config_settings
     /// the keys resolve to; ties are fine from Bazel 6.2.
-    Bazel { equal_values_ok: bool },
+    Bazel {
+        equal_values_ok: bool,
+        /// Whether a flag named through an alias in `flag_values` reads the
+        /// flag's value (later Bazel); Bazel 4.2 reads its default.
+        aliased_flags_ok: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -926,9 +1031,12 @@ struct Workspace {
 const PROBE_FLAGS: &str = r#"selector(name = "probe_s", values = ["a", "b"], default = "a")
 config_setting(name = "probe_c1", flag_values = {":probe_s": "a"})
 config_setting(name = "probe_c2", flag_values = {":probe_s": "a"})
+alias(name = "probe_sa", actual = ":probe_s")
+config_setting(name = "probe_c3", flag_values = {":probe_sa": "b"})
 "#;
 const PROBE_BUILD: &str = r#"package(name = "p", deps = select({"//flags:probe_c1": [":q"], "//flags:probe_c2": [":q"]}))
 package(name = "q")
+package(name = "r", deps = select({"//flags:probe_c3": [":q"], "//conditions:default": []}))
 "#;
 
 impl Workspace {
@@ -1436,7 +1544,41 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         )),
         "sel accepts an equal-value tie (SPEC)"
     );
-    let bazel_sem = Semantics::Bazel { equal_values_ok };
+    // Does it read a flag named through an alias (later Bazel), or the
+    // flag's default (4.2)?
+    let probe = bazel.run(
+        "cquery",
+        "deps(//probe:r)",
+        &["--//flags:probe_s=b".to_string()],
+    );
+    let aliased_flags_ok = String::from_utf8_lossy(&probe.stdout).contains("//probe:q ");
+    println!(
+        "bazel {} a flag named through an alias",
+        if aliased_flags_ok {
+            "reads"
+        } else {
+            "reads the default of"
+        }
+    );
+    assert_eq!(
+        run_sel(
+            &sel_dir,
+            &[
+                "cquery".into(),
+                "deps(//probe:r)".into(),
+                "--select".into(),
+                "//flags:probe_s=b".into()
+            ]
+        ),
+        Ok(Outcome::Targets(
+            ["//probe:q".to_string(), "//probe:r".to_string()].into()
+        )),
+        "sel reads a selector named through an alias"
+    );
+    let bazel_sem = Semantics::Bazel {
+        equal_values_ok,
+        aliased_flags_ok,
+    };
 
     let known: BTreeMap<String, usize> = ws
         .graphs
@@ -1793,7 +1935,10 @@ package(name = "y")
 "#;
     let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
         fails(Failure::Ambiguous)
     );
     assert_eq!(
@@ -1818,12 +1963,22 @@ package(name = "y")
     assert_eq!(
         sel_on(
             &files,
-            &["cquery", "deps(//pkg:p)", "--select", "flag=right", "--select", "other=y"]
+            &[
+                "cquery",
+                "deps(//pkg:p)",
+                "--select",
+                "flag=right",
+                "--select",
+                "other=y"
+            ]
         ),
         targets(&["//pkg:p", "//pkg:y"])
     );
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
         targets(&["//pkg:p", "//pkg:x"])
     );
 }
@@ -1845,14 +2000,24 @@ package(name = "y")
 "#;
     let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
         targets(&["//pkg:p", "//pkg:x"])
     );
     // Counted as `:flag` for specialization: `:a_and_y` refines it.
     assert_eq!(
         sel_on(
             &files,
-            &["cquery", "deps(//pkg:p)", "--select", "flag=right", "--select", "other=y"]
+            &[
+                "cquery",
+                "deps(//pkg:p)",
+                "--select",
+                "flag=right",
+                "--select",
+                "other=y"
+            ]
         ),
         targets(&["//pkg:p", "//pkg:y"])
     );
@@ -1882,7 +2047,10 @@ package(name = "y")
         targets(&["//pkg:al", "//pkg:x"])
     );
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:al)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:al)", "--select", "flag=right"]
+        ),
         fails(Failure::NoneTaken)
     );
 }
@@ -1902,7 +2070,10 @@ package(name = "y")
 "#;
     let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
         targets(&["//pkg:p", "//pkg:y"])
     );
 }
@@ -1928,7 +2099,10 @@ package(name = "y")
         targets(&["//pkg:p", "//pkg:x"])
     );
     assert_eq!(
-        sel_on(&files, &["cquery", "deps(//pkg:p)", "--select", "flag=right"]),
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
         targets(&["//pkg:p", "//pkg:y"])
     );
 }

@@ -578,7 +578,10 @@ fn bzl_label_answers() {
         ["//app:app", "//tools:linux-impl"]
     );
     assert_eq!(
-        labels("bzl_label", &["cquery", "deps(//app)", "--select", "os=macos"]),
+        labels(
+            "bzl_label",
+            &["cquery", "deps(//app)", "--select", "os=macos"]
+        ),
         ["//app:app", "//tools:generic-impl"]
     );
     assert_eq!(

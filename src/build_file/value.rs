@@ -38,7 +38,10 @@ impl<'v> StarlarkValue<'v> for LabelValue {
             .is_some_and(|o| o.0 == self.0))
     }
 
-    fn write_hash(&self, hasher: &mut starlark::collections::StarlarkHasher) -> starlark::Result<()> {
+    fn write_hash(
+        &self,
+        hasher: &mut starlark::collections::StarlarkHasher,
+    ) -> starlark::Result<()> {
         use std::hash::Hash;
         self.0.as_str().hash(hasher);
         Ok(())
@@ -55,9 +58,15 @@ impl<'v> StarlarkValue<'v> for LabelValue {
     }
 
     fn dir_attr(&self) -> Vec<String> {
-        ["name", "package", "repo_name", "workspace_name", "workspace_root"]
-            .map(String::from)
-            .to_vec()
+        [
+            "name",
+            "package",
+            "repo_name",
+            "workspace_name",
+            "workspace_root",
+        ]
+        .map(String::from)
+        .to_vec()
     }
 }
 

@@ -576,7 +576,9 @@ pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
 /// The message of a mandatory attribute that a select makes `None` (Bazel's
 /// words, with the target), for one configuration and for all at once.
 pub(crate) fn none_taken_message(target: &Label, attr: &str) -> String {
-    format!("mandatory attribute `{attr}` of `{target}` resolved to `None` after evaluating its select")
+    format!(
+        "mandatory attribute `{attr}` of `{target}` resolved to `None` after evaluating its select"
+    )
 }
 
 /// A target with every select resolved for one configuration.
