@@ -113,7 +113,15 @@ err=$(sel $ex cquery 'deps(//example:ham)' --select tls=none 2>&1) || status=$?
 grep -qF 'ham needs TLS' <<<"$err" || fail "tls=none: no_match_error not shown"
 
 out=$(sel $ex query 'kind(alias, //example:all)')
-[[ $out == //example:tls-impl ]] || fail "kind(alias): got $out"
+[[ $out == $'//example:posix\n//example:target_arch\n//example:tls-impl' ]] || fail "kind(alias): got $out"
+
+# Aliases of a condition (:posix) and of a selector (:target_arch), None.
+out=$(sel $ex cquery 'deps(//example:ham)' --select os=macos)
+has "$out" //example:libuv "BUILD.example libuv through :posix"
+out=$(sel $ex cquery 'deps(//example:ham-simd)' --select arch=aarch64)
+has "$out" //example:simd-neon "BUILD.example aarch64 through :target_arch"
+out=$(sel $ex cquery 'labels(deps, //example:ham-core)')
+lacks "$out" //example:tomli "BUILD.example None is []"
 
 if (( failures > 0 )); then
     echo "$failures check(s) failed" >&2

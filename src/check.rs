@@ -133,11 +133,19 @@ impl Session {
                             continue;
                         }
                         let why = match key {
-                            SelectKey::Condition(c) if alg.is_never(sym.conditions().of(c)?) => {
-                                "its condition can never match"
-                            }
-                            SelectKey::Condition(_) => {
-                                "where it matches, a more specific key always matches too"
+                            SelectKey::Condition(c) => {
+                                // Beaten by more specific keys, or lost in
+                                // ambiguity (a condition and its alias, say).
+                                let cond = sym.conditions().of(c)?;
+                                if alg.is_never(cond) {
+                                    "its condition can never match"
+                                } else if alg.implies(cond, regions.ambiguous) {
+                                    "wherever it matches, the select is ambiguous"
+                                } else if alg.is_never(alg.and(cond, regions.ambiguous)) {
+                                    "where it matches, a more specific key always matches too"
+                                } else {
+                                    "where it matches, a more specific key matches too or the select is ambiguous"
+                                }
                             }
                             SelectKey::Default => "some key matches in every configuration",
                         };

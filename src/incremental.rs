@@ -79,11 +79,19 @@ fn configures(rule: &Rule) -> bool {
     !matches!(rule, Rule::Package { .. } | Rule::Alias { .. })
 }
 
-/// The packages of `graph` that declare selectors, conditions or platforms, sorted.
+/// The packages of `graph` that declare selectors, conditions or platforms,
+/// or aliases of them (which are those selectors and conditions), sorted.
 fn config_packages(graph: &TargetGraph) -> Vec<String> {
+    let configures_in = |t: &Target| {
+        configures(&t.rule)
+            || (matches!(t.rule, Rule::Alias { .. })
+                && graph
+                    .follow_aliases(&t.label)
+                    .is_ok_and(|end| configures(&end.rule)))
+    };
     graph
         .packages()
-        .filter(|p| p.targets.iter().any(|t| configures(&t.rule)))
+        .filter(|p| p.targets.iter().any(configures_in))
         .map(|p| p.name.clone())
         .collect()
 }

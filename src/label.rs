@@ -249,6 +249,12 @@ impl Label {
         self.text
     }
 
+    /// Whether this is `//conditions:default`: the select default key, which
+    /// skylib also accepts as the one member of an always-true group.
+    pub fn is_conditions_default(&self) -> bool {
+        self.package() == "conditions" && self.name() == "default"
+    }
+
     /// The label `//pkg:name` printed as it would be written inside package `from`:
     /// `:name` in the same package, the full label otherwise.
     pub fn relative_to(&self, from: &str) -> String {

@@ -41,6 +41,19 @@
 //! - *Duplicate labels.* Bazel rejects a label listed twice in one attribute
 //!   (sel deduplicates); the generator never lists one twice, even across the
 //!   parts of a `+`.
+//! - *Aliased flags.* A `flag_values` key may name a selector through an
+//!   alias (`gK_sN_alias`). sel reads the selector's value, as later Bazel
+//!   does; Bazel 4.2 reads the flag's default through the alias (but counts
+//!   it as the flag for specialization). The test probes which the Bazel at
+//!   hand does.
+//!
+//! The workspaces also hold what issue #17 added, where both tools agree:
+//! aliases of conditions (to Bazel, the config_setting they resolve to),
+//! skylib's always-true groups (to Bazel, a config_setting on `--stamp`;
+//! their specialization is a group's), and `None` select values (`[]` in
+//! `deps`; a failure where an alias's `actual` takes it). sel2bazel.py
+//! writes `None` as `null`, which the test respells, and Bazel 4.2 cannot
+//! `+` a select whose first value is `None`, which the generator avoids.
 //!
 //! Without `bazel` on PATH the Bazel test skips; the model test and the
 //! regression cases below run anyway. `SEL_BAZEL_DIFF_SEED` and
@@ -125,6 +138,12 @@ enum Cond {
     Setting(Vec<(usize, usize)>),
     /// A config_setting_group over earlier conditions (so no cycles).
     Group { any: bool, members: Vec<usize> },
+    /// `alias(actual = <an earlier condition>)`: that condition, under
+    /// another name (Bazel follows the alias).
+    Alias(usize),
+    /// skylib's always-true group: `match_all` (or `match_any`) =
+    /// `["//conditions:default"]`.
+    Always { any: bool },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -135,6 +154,10 @@ enum Key {
 
 struct Select {
     branches: Vec<(Key, Vec<usize>)>,
+    /// The keys whose value is written `None` (their value above is empty):
+    /// `deps` as if unset, `[]`; for an alias's mandatory `actual`, an error
+    /// where the branch is taken.
+    nones: Vec<Key>,
     no_match_error: String,
 }
 
@@ -161,6 +184,9 @@ struct Graph {
     id: usize,
     selectors: Vec<Selector>,
     conds: Vec<Cond>,
+    /// For each condition, the selectors its `flag_values` name through
+    /// their alias (`gK_sN_alias`) rather than by their own label.
+    aliased_flags: Vec<Vec<usize>>,
     /// Target `i` depends only on targets after it: no cycles.
     targets: Vec<Target>,
     /// For each condition, whether it holds in each configuration (by index).
@@ -215,6 +241,11 @@ impl Graph {
             flags.sort();
             conds.push(Cond::Setting(flags));
         }
+        if rng.chance(0.3) {
+            conds.push(Cond::Always {
+                any: rng.chance(0.5),
+            });
+        }
         for _ in 0..rng.below(4) {
             // Mostly 2-3 members; one member is an alias to it in skylib.
             let k = if rng.chance(0.15) {
@@ -227,6 +258,12 @@ impl Graph {
                 any: rng.chance(0.5),
                 members,
             });
+        }
+        // Aliases of conditions (of settings, groups, aliases): the same
+        // conditions to both tools.
+        for _ in 0..rng.below(3) {
+            let target = rng.below(conds.len());
+            conds.push(Cond::Alias(target));
         }
 
         let n = rng.range(6, 13);
@@ -264,6 +301,18 @@ impl Graph {
                     }
                 }
                 rng.shuffle(&mut parts);
+                if parts.len() > 1 {
+                    // Bazel 4.2 types a select by its first value, and a
+                    // select "of NoneType" cannot be `+`-ed (sel accepts it,
+                    // see `by_design_none_first_in_a_concatenation`): write
+                    // that `None` as `[]`, the same value.
+                    for part in &mut parts {
+                        if let Part::Select(s) = part {
+                            let first = s.branches[0].0;
+                            s.nones.retain(|k| *k != first);
+                        }
+                    }
+                }
                 Kind::Package(parts)
             };
             targets.push(Target {
@@ -273,10 +322,23 @@ impl Graph {
             });
         }
 
+        // Now and then a setting names a selector through its alias.
+        let aliased_flags = conds
+            .iter()
+            .map(|c| match c {
+                Cond::Setting(flags) => flags
+                    .iter()
+                    .map(|&(s, _)| s)
+                    .filter(|_| rng.chance(0.25))
+                    .collect(),
+                _ => Vec::new(),
+            })
+            .collect();
         let mut graph = Graph {
             id,
             selectors,
             conds,
+            aliased_flags,
             targets,
             truth: Vec::new(),
         };
@@ -334,6 +396,12 @@ impl Graph {
                 sel.values[sel.default]
             )
             .unwrap();
+            writeln!(
+                out,
+                "alias(name = \"g{}_s{s}_alias\", actual = \":g{}_s{s}\")",
+                self.id, self.id
+            )
+            .unwrap();
         }
         for (c, cond) in self.conds.iter().enumerate() {
             match cond {
@@ -341,10 +409,15 @@ impl Graph {
                     let fv: Vec<String> = flags
                         .iter()
                         .map(|&(s, v)| {
-                            let label = if rng.chance(0.5) {
-                                format!(":g{}_s{s}", self.id)
+                            let alias = if self.aliased_flags[c].contains(&s) {
+                                "_alias"
                             } else {
-                                self.selector_label(s)
+                                ""
+                            };
+                            let label = if rng.chance(0.5) {
+                                format!(":g{}_s{s}{alias}", self.id)
+                            } else {
+                                format!("{}{alias}", self.selector_label(s))
                             };
                             format!("\"{label}\": \"{}\"", self.selectors[s].values[v])
                         })
@@ -377,6 +450,28 @@ impl Graph {
                     )
                     .unwrap();
                 }
+                Cond::Alias(target) => {
+                    let actual = if rng.chance(0.5) {
+                        format!(":g{}_c{target}", self.id)
+                    } else {
+                        self.cond_label(*target)
+                    };
+                    writeln!(
+                        out,
+                        "alias(name = \"g{}_c{c}\", actual = \"{actual}\")",
+                        self.id
+                    )
+                    .unwrap();
+                }
+                Cond::Always { any } => {
+                    writeln!(
+                        out,
+                        "config_setting_group(name = \"g{}_c{c}\", {} = [\"//conditions:default\"])",
+                        self.id,
+                        if *any { "match_any" } else { "match_all" },
+                    )
+                    .unwrap();
+                }
             }
         }
         out
@@ -395,7 +490,9 @@ impl Graph {
                     .iter()
                     .map(|&t| format!("\"{}\"", self.reference(from, t, rng)))
                     .collect();
-                if single {
+                if s.nones.contains(k) {
+                    format!("\"{key}\": None")
+                } else if single {
                     format!("\"{key}\": {}", refs[0])
                 } else {
                     format!("\"{key}\": [{}]", refs.join(", "))
@@ -486,6 +583,61 @@ impl Graph {
                 any: false,
                 members,
             } => members.iter().all(|&m| self.matches(m, cfg)),
+            Cond::Alias(target) => self.matches(*target, cfg),
+            Cond::Always { .. } => true,
+        }
+    }
+
+    /// Whether a condition matches under `sem`: as [`Graph::matches`],
+    /// except that a Bazel that does not resolve aliased flags (4.2) reads
+    /// the default of a selector named through its alias.
+    fn matches_in(&self, c: usize, cfg: &[usize], sem: Semantics) -> bool {
+        let Semantics::Bazel {
+            aliased_flags_ok: false,
+            ..
+        } = sem
+        else {
+            return self.matches(c, cfg);
+        };
+        match &self.conds[c] {
+            Cond::Setting(flags) => flags.iter().all(|&(s, v)| {
+                let value = if self.aliased_flags[c].contains(&s) {
+                    self.selectors[s].default
+                } else {
+                    cfg[s]
+                };
+                value == v
+            }),
+            Cond::Group { any: true, members } => {
+                members.iter().any(|&m| self.matches_in(m, cfg, sem))
+            }
+            Cond::Group {
+                any: false,
+                members,
+            } => members.iter().all(|&m| self.matches_in(m, cfg, sem)),
+            Cond::Alias(target) => self.matches_in(*target, cfg, sem),
+            Cond::Always { .. } => true,
+        }
+    }
+
+    /// Whether a condition names a selector through its alias, through
+    /// groups and aliases.
+    fn uses_aliased_flag(&self, c: usize) -> bool {
+        !self.aliased_flags[c].is_empty()
+            || match &self.conds[c] {
+                Cond::Group { members, .. } => members.iter().any(|&m| self.uses_aliased_flag(m)),
+                Cond::Alias(target) => self.uses_aliased_flag(*target),
+                _ => false,
+            }
+    }
+
+    /// Whether a condition is a group to Bazel (skylib's chain of aliases),
+    /// through aliases: where its specialization differs from SPEC's.
+    fn is_group(&self, c: usize) -> bool {
+        match self.conds[c] {
+            Cond::Setting(_) => false,
+            Cond::Group { .. } | Cond::Always { .. } => true,
+            Cond::Alias(target) => self.is_group(target),
         }
     }
 
@@ -498,26 +650,36 @@ impl Graph {
     }
 
     /// Bazel: the config_setting a condition resolves to through skylib's
-    /// alias chain. `match_any`: the first member (but the last) that matches,
-    /// else the last; `match_all`: the first member (but the last) that does
-    /// not match, else the last.
-    fn bazel_setting(&self, c: usize, cfg: &[usize]) -> usize {
+    /// alias chain (and plain aliases). `match_any`: the first member (but the
+    /// last) that matches, else the last; `match_all`: the first member (but
+    /// the last) that does not match, else the last. `None`: the always-true
+    /// group's, a config_setting on `--stamp` that skylib generates.
+    fn bazel_setting(&self, c: usize, cfg: &[usize], sem: Semantics) -> Option<usize> {
         match &self.conds[c] {
-            Cond::Setting(_) => c,
+            Cond::Setting(_) => Some(c),
             Cond::Group { any, members } => {
                 let (last, rest) = members.split_last().expect("groups have members");
                 for &m in rest {
-                    if self.matches(m, cfg) == *any {
-                        return self.bazel_setting(m, cfg);
+                    if self.matches_in(m, cfg, sem) == *any {
+                        return self.bazel_setting(m, cfg, sem);
                     }
                 }
-                self.bazel_setting(*last, cfg)
+                self.bazel_setting(*last, cfg, sem)
             }
+            Cond::Alias(target) => self.bazel_setting(*target, cfg, sem),
+            Cond::Always { .. } => None,
         }
     }
 
-    /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of flag_values.
-    fn bazel_refines(&self, a: usize, b: usize) -> bool {
+    /// Bazel's `ConfigMatchingProvider.refines`: a strict superset of
+    /// flag_values. The always-true group's setting is on `--stamp`, which
+    /// no other sets: neither refines the other. A flag named through its
+    /// alias counts as the flag here even in Bazel 4.2 (which reads its
+    /// default when matching, see [`Graph::matches_in`]).
+    fn bazel_refines(&self, a: Option<usize>, b: Option<usize>) -> bool {
+        let (Some(a), Some(b)) = (a, b) else {
+            return false;
+        };
         let (Cond::Setting(fa), Cond::Setting(fb)) = (&self.conds[a], &self.conds[b]) else {
             unreachable!("bazel_setting returns settings")
         };
@@ -538,7 +700,7 @@ impl Graph {
             Key::Default => unreachable!("only conditions match"),
         };
         let matching: Vec<usize> = (0..s.branches.len())
-            .filter(|&i| matches!(s.branches[i].0, Key::Cond(c) if self.matches(c, cfg)))
+            .filter(|&i| matches!(s.branches[i].0, Key::Cond(c) if self.matches_in(c, cfg, sem)))
             .collect();
         if matching.is_empty() {
             return s
@@ -551,8 +713,8 @@ impl Graph {
         let beats = |a: usize, b: usize| match sem {
             Semantics::Spec => self.more_specific(cond(a), cond(b)),
             Semantics::Bazel { .. } => self.bazel_refines(
-                self.bazel_setting(cond(a), cfg),
-                self.bazel_setting(cond(b), cfg),
+                self.bazel_setting(cond(a), cfg, sem),
+                self.bazel_setting(cond(b), cfg, sem),
             ),
         };
         let maximal: Vec<usize> = matching
@@ -562,7 +724,9 @@ impl Graph {
             .collect();
         let equal_ok = match sem {
             Semantics::Spec => true,
-            Semantics::Bazel { equal_values_ok } => equal_values_ok,
+            Semantics::Bazel {
+                equal_values_ok, ..
+            } => equal_values_ok,
         };
         let first = &s.branches[maximal[0]].1;
         if maximal.len() == 1 || (equal_ok && maximal.iter().all(|&m| s.branches[m].1 == *first)) {
@@ -586,9 +750,9 @@ impl Graph {
             if closure.edges.contains_key(&t) {
                 continue;
             }
-            let parts = match &self.targets[t].kind {
-                Kind::Package(parts) => parts.as_slice(),
-                Kind::Alias(actual) => std::slice::from_ref(actual),
+            let (parts, mandatory) = match &self.targets[t].kind {
+                Kind::Package(parts) => (parts.as_slice(), false),
+                Kind::Alias(actual) => (std::slice::from_ref(actual), true),
             };
             let mut deps: Vec<usize> = Vec::new();
             for part in parts {
@@ -598,6 +762,12 @@ impl Graph {
                     (Part::Select(s), Some(cfg)) => {
                         closure.selects.push(s);
                         match self.resolve(s, cfg, sem) {
+                            // `None` in the mandatory `actual`: an error.
+                            Ok(v) if mandatory && v.is_empty() => {
+                                closure.failures.insert(Failure::NoneTaken);
+                                deps.clear();
+                                break;
+                            }
                             Ok(v) => deps.extend(v),
                             // Both tools resolve the parts of a `+` in order
                             // and report the first failure of a target.
@@ -684,9 +854,22 @@ impl Graph {
         for s in selects {
             if self.resolve(s, cfg, Semantics::Spec) != self.resolve(s, cfg, bazel) {
                 let group = s.branches.iter().any(|(k, _)| {
-                    matches!(k, Key::Cond(c) if self.matches(*c, cfg) && matches!(self.conds[*c], Cond::Group { .. }))
+                    matches!(k, Key::Cond(c) if self.matches(*c, cfg) && self.is_group(*c))
                 });
-                causes.insert(if group {
+                let aliased = s
+                    .branches
+                    .iter()
+                    .any(|(k, _)| matches!(k, Key::Cond(c) if self.uses_aliased_flag(*c)));
+                let aliased_ok = matches!(
+                    bazel,
+                    Semantics::Bazel {
+                        aliased_flags_ok: true,
+                        ..
+                    }
+                );
+                causes.insert(if aliased && !aliased_ok {
+                    "aliased flag read as its default (Bazel 4.2)"
+                } else if group {
                     "group specialization"
                 } else {
                     "equal-value tie"
@@ -744,6 +927,7 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
         }
     };
     let mut branches: Vec<(Key, Vec<usize>)> = Vec::new();
+    let mut nones: Vec<Key> = Vec::new();
     // Now and then a select with nothing but the default.
     let k = if rng.chance(0.05) {
         0
@@ -751,9 +935,17 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
         rng.range(1, n_conds.min(4))
     };
     for c in rng.sample(n_conds, k) {
-        // Now and then a value equal to another branch's: equal-value ties.
+        // Now and then a value equal to another branch's: equal-value ties
+        // (`None` too); now and then `None`.
         let v = if !branches.is_empty() && rng.chance(0.15) {
-            branches[rng.below(branches.len())].1.clone()
+            let (other, v) = &branches[rng.below(branches.len())];
+            if nones.contains(other) {
+                nones.push(Key::Cond(c));
+            }
+            v.clone()
+        } else if rng.chance(0.1) {
+            nones.push(Key::Cond(c));
+            Vec::new()
         } else {
             value(rng)
         };
@@ -762,7 +954,12 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
     let default = k == 0 || rng.chance(0.7);
     if default {
         let at = rng.range(0, branches.len());
-        let v = value(rng);
+        let v = if rng.chance(0.08) {
+            nones.push(Key::Default);
+            Vec::new()
+        } else {
+            value(rng)
+        };
         branches.insert(at, (Key::Default, v));
     }
     let no_match_error = if !default && rng.chance(0.3) {
@@ -772,6 +969,7 @@ fn gen_select(rng: &mut Rng, n_conds: usize, pool: &[usize], single: bool) -> Se
     };
     Select {
         branches,
+        nones,
         no_match_error,
     }
 }
@@ -783,13 +981,20 @@ enum Semantics {
     Spec,
     /// Bazel: specialization compares the flag_values of the config_settings
     /// the keys resolve to; ties are fine from Bazel 6.2.
-    Bazel { equal_values_ok: bool },
+    Bazel {
+        equal_values_ok: bool,
+        /// Whether a flag named through an alias in `flag_values` reads the
+        /// flag's value (later Bazel); Bazel 4.2 reads its default.
+        aliased_flags_ok: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Failure {
     NoMatch,
     Ambiguous,
+    /// A mandatory attribute (an alias's `actual`) resolved to `None`.
+    NoneTaken,
 }
 
 /// What `deps(x)` gives: the package and alias labels, or the failures.
@@ -826,9 +1031,12 @@ struct Workspace {
 const PROBE_FLAGS: &str = r#"selector(name = "probe_s", values = ["a", "b"], default = "a")
 config_setting(name = "probe_c1", flag_values = {":probe_s": "a"})
 config_setting(name = "probe_c2", flag_values = {":probe_s": "a"})
+alias(name = "probe_sa", actual = ":probe_s")
+config_setting(name = "probe_c3", flag_values = {":probe_sa": "b"})
 "#;
 const PROBE_BUILD: &str = r#"package(name = "p", deps = select({"//flags:probe_c1": [":q"], "//flags:probe_c2": [":q"]}))
 package(name = "q")
+package(name = "r", deps = select({"//flags:probe_c3": [":q"], "//conditions:default": []}))
 "#;
 
 impl Workspace {
@@ -1026,6 +1234,9 @@ fn run_sel(dir: &Path, args: &[String]) -> Result<Outcome, String> {
         Some(1) if stderr.contains("sel::ambiguous") => {
             Ok(Outcome::Fails([Failure::Ambiguous].into()))
         }
+        Some(1) if stderr.contains("sel::attribute") && stderr.contains("resolved to `None`") => {
+            Ok(Outcome::Fails([Failure::NoneTaken].into()))
+        }
         code => Err(format!("sel {args:?} exited with {code:?}:\n{stderr}")),
     }
 }
@@ -1151,6 +1362,8 @@ fn parse_bazel(
                 Failure::Ambiguous
             } else if line.contains("doesn't match this configuration") {
                 Failure::NoMatch
+            } else if line.contains("Mandatory attribute 'actual' resolved to 'None'") {
+                Failure::NoneTaken
             } else {
                 unexpected.push(line.to_string());
                 continue;
@@ -1196,6 +1409,23 @@ fn parse_bazel(
     BazelAnswers {
         by_graph,
         unexpected,
+    }
+}
+
+/// sel2bazel.py (shared, read-only here) writes a `None` select value as
+/// JSON's `null`; Starlark spells it `None`. Only select values can be
+/// `None`, so `": null` is always one.
+fn spell_none_for_bazel(dir: &Path) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            spell_none_for_bazel(&path);
+        } else if path.file_name().is_some_and(|n| n == "BUILD") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            if text.contains("\": null") {
+                std::fs::write(&path, text.replace("\": null", "\": None")).unwrap();
+            }
+        }
     }
 }
 
@@ -1284,6 +1514,7 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         .status()
         .unwrap();
     assert!(status.success(), "sel2bazel.py failed");
+    spell_none_for_bazel(&bazel_dir);
     let bazel = Bazel {
         workspace: bazel_dir.canonicalize().unwrap(),
         user_root: tmp.join("bazel-root"),
@@ -1313,7 +1544,41 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         )),
         "sel accepts an equal-value tie (SPEC)"
     );
-    let bazel_sem = Semantics::Bazel { equal_values_ok };
+    // Does it read a flag named through an alias (later Bazel), or the
+    // flag's default (4.2)?
+    let probe = bazel.run(
+        "cquery",
+        "deps(//probe:r)",
+        &["--//flags:probe_s=b".to_string()],
+    );
+    let aliased_flags_ok = String::from_utf8_lossy(&probe.stdout).contains("//probe:q ");
+    println!(
+        "bazel {} a flag named through an alias",
+        if aliased_flags_ok {
+            "reads"
+        } else {
+            "reads the default of"
+        }
+    );
+    assert_eq!(
+        run_sel(
+            &sel_dir,
+            &[
+                "cquery".into(),
+                "deps(//probe:r)".into(),
+                "--select".into(),
+                "//flags:probe_s=b".into()
+            ]
+        ),
+        Ok(Outcome::Targets(
+            ["//probe:q".to_string(), "//probe:r".to_string()].into()
+        )),
+        "sel reads a selector named through an alias"
+    );
+    let bazel_sem = Semantics::Bazel {
+        equal_values_ok,
+        aliased_flags_ok,
+    };
 
     let known: BTreeMap<String, usize> = ws
         .graphs
@@ -1638,4 +1903,323 @@ package(name = "special")
         sel_on(&files, &["cquery", "deps(//pkg:p)"]),
         targets(&["//pkg:p", "//pkg:special"])
     );
+}
+
+// Issue #17: aliases of conditions and selectors, `None`, always-true groups.
+// Each was run through Bazel 4.2.3 (Debian) and skylib 1.0.3.
+
+const ALIASES: &str = r#"
+selector(name = "flag", values = ["left", "right"], default = "left")
+selector(name = "other", values = ["x", "y"], default = "x")
+alias(name = "flag_alias", actual = ":flag")
+config_setting(name = "a", flag_values = {":flag": "right"})
+config_setting(name = "a_and_y", flag_values = {":flag": "right", ":other": "y"})
+config_setting(name = "a_via_alias", flag_values = {":flag_alias": "right"})
+alias(name = "aliased_a", actual = ":a")
+alias(name = "aliased_a2", actual = ":aliased_a")
+config_setting_group(name = "always", match_all = ["//conditions:default"])
+"#;
+
+/// A condition and its alias (through two aliases) are one condition: with
+/// different values, ambiguous where they match. Bazel 4.2: "Illegal
+/// ambiguous match" naming both; unset, both tools take the default.
+#[test]
+fn alias_of_a_condition_is_that_condition() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:a": [":x"],
+    "//flags:aliased_a2": [":y"],
+    "//conditions:default": [],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
+        fails(Failure::Ambiguous)
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p"])
+    );
+}
+
+/// An alias of a condition specializes as the condition: `:a_and_y` is more
+/// specific than `:aliased_a` (Bazel 4.2 agrees: it resolves the alias to
+/// `:a`, whose flag_values `:a_and_y`'s refine).
+#[test]
+fn alias_of_a_condition_specializes_as_it() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:aliased_a": [":x"],
+    "//flags:a_and_y": [":y"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &[
+                "cquery",
+                "deps(//pkg:p)",
+                "--select",
+                "flag=right",
+                "--select",
+                "other=y"
+            ]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+}
+
+/// By design (a Bazel 4.2 bug): a `flag_values` key that is an alias of a
+/// selector reads that selector's value. Bazel 4.2.3 reads the flag's
+/// default through the alias whatever the command line says (so
+/// `:a_via_alias` never matches with `--//flags:flag=right`); later Bazel
+/// resolves the alias (ConfigSettingTest.aliasedStarlarkFlag), as sel does.
+#[test]
+fn by_design_aliased_selector_reads_its_value() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:a_via_alias": [":x"],
+    "//flags:a_and_y": [":y"],
+    "//conditions:default": [],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+    // Counted as `:flag` for specialization: `:a_and_y` refines it.
+    assert_eq!(
+        sel_on(
+            &files,
+            &[
+                "cquery",
+                "deps(//pkg:p)",
+                "--select",
+                "flag=right",
+                "--select",
+                "other=y"
+            ]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
+
+/// `None` is the attribute unset: `deps` is `[]` (Bazel 4.2 agrees), in a
+/// concatenation too; in an alias's mandatory `actual`, an error where taken
+/// (Bazel 4.2: "Mandatory attribute 'actual' resolved to 'None' after
+/// evaluating 'select' expression").
+#[test]
+fn none_is_the_attribute_unset() {
+    let build = r#"package(name = "p", deps = [":y"] + select({
+    "//flags:a": [":x"],
+    "//conditions:default": None,
+}))
+alias(name = "al", actual = select({"//flags:aliased_a": None, "//conditions:default": ":x"}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:al)"]),
+        targets(&["//pkg:al", "//pkg:x"])
+    );
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:al)", "--select", "flag=right"]
+        ),
+        fails(Failure::NoneTaken)
+    );
+}
+
+/// By design: Bazel 4.2 types a select by its first value, so `[...] +
+/// select({k: None, ...})` fails to load ("'+' operator applied to
+/// incompatible types (list, select of NoneType)"); a `None` after the first
+/// value is fine. sel takes `None` anywhere.
+#[test]
+fn by_design_none_first_in_a_concatenation() {
+    let build = r#"package(name = "p", deps = [":y"] + select({
+    "//flags:a": None,
+    "//conditions:default": [":x"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
+
+/// skylib's always-true group matches everywhere (Bazel 4.2 agrees: alone it
+/// takes its branch in every configuration). By design: with another
+/// matching key of another value sel takes the other, more specific key
+/// (it implies "always"); in Bazel the group resolves to a config_setting
+/// on `--stamp` that refines nothing and nothing refines: "Illegal ambiguous
+/// match".
+#[test]
+fn by_design_always_true_group_loses_to_any_matching_key() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:always": [":x"],
+    "//flags:a": [":y"],
+}))
+package(name = "x")
+package(name = "y")
+"#;
+    let files = [("flags/BUILD", ALIASES), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(&files, &["cquery", "deps(//pkg:p)"]),
+        targets(&["//pkg:p", "//pkg:x"])
+    );
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:p)", "--select", "flag=right"]
+        ),
+        targets(&["//pkg:p", "//pkg:y"])
+    );
+}
+
+/// `Label()` in a macro, with absolute labels (all Bazel 4.2 takes), as
+/// select keys through `str()` and in lists of labels, against Bazel when it
+/// is installed: the same packages at both values of the flag.
+#[test]
+fn label_in_a_macro_agrees_with_bazel() {
+    let defs = |rule: &str, deps: &str| {
+        format!(
+            r#"IMPL = Label("//tools:linux-impl")
+LINUX = Label("//flags:linux")
+def tool(name):
+    {rule}(
+        name = name,
+        {deps} = select({{
+            str(LINUX): [IMPL, Label("//tools:extra")],
+            "//conditions:default": [str(Label("//tools:generic-impl"))],
+        }}),
+        visibility = ["//visibility:public"],
+    )
+"#
+        )
+    };
+    let app = r#"load("//tools:defs.bzl", "tool")
+tool(name = "app")
+"#;
+    let sel_files = [
+        ("sel.toml", String::new()),
+        (
+            "flags/BUILD",
+            r#"selector(name = "os", values = ["linux", "macos"], default = "linux")
+config_setting(name = "linux", flag_values = {":os": "linux"})
+"#
+            .to_string(),
+        ),
+        (
+            "tools/BUILD",
+            ["linux-impl", "generic-impl", "extra"]
+                .map(|n| format!("package(name = \"{n}\")\n"))
+                .concat(),
+        ),
+        ("tools/defs.bzl", defs("package", "deps")),
+        ("app/BUILD", app.to_string()),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let sel_dir = tmp.path().join("sel");
+    for (path, text) in &sel_files {
+        let p = sel_dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let sel_answer = |args: &[&str]| {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        run_sel(&sel_dir, &args).unwrap()
+    };
+    let linux = targets(&["//app:app", "//tools:extra", "//tools:linux-impl"]);
+    let macos = targets(&["//app:app", "//tools:generic-impl"]);
+    assert_eq!(sel_answer(&["cquery", "deps(//app)"]), linux);
+    assert_eq!(
+        sel_answer(&["cquery", "deps(//app)", "--select", "os=macos"]),
+        macos
+    );
+    if find_on_path("bazel").is_none() {
+        println!("bazel not found, skipping the comparison");
+        return;
+    }
+    let bazel_dir = tmp.path().join("bazel");
+    let bazel_files = [
+        (
+            "WORKSPACE",
+            "local_repository(name = \"bazel_skylib\", path = \"/usr/share/bazel/tools/skylib\")\n"
+                .to_string(),
+        ),
+        (
+            "flags/BUILD",
+            r#"load("@bazel_skylib//rules:common_settings.bzl", "string_flag")
+string_flag(name = "os", values = ["linux", "macos"], build_setting_default = "linux")
+config_setting(name = "linux", flag_values = {":os": "linux"})
+"#
+            .to_string(),
+        ),
+        (
+            "tools/BUILD",
+            ["linux-impl", "generic-impl", "extra"]
+                .map(|n| {
+                    format!("filegroup(name = \"{n}\", visibility = [\"//visibility:public\"])\n")
+                })
+                .concat(),
+        ),
+        ("tools/defs.bzl", defs("native.filegroup", "srcs")),
+        ("app/BUILD", app.to_string()),
+    ];
+    for (path, text) in &bazel_files {
+        let p = bazel_dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+    let bazel = Bazel {
+        workspace: bazel_dir.canonicalize().unwrap(),
+        user_root: tmp.path().join("bazel-root"),
+    };
+    let bazel_answer = |flags: &[String]| {
+        let out = bazel.run("cquery", "deps(//app)", flags);
+        assert!(
+            out.status.success(),
+            "bazel failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let labels = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(|l| l.split(" (").next().unwrap_or(l).to_string())
+            .filter(|l| l.starts_with("//app:") || l.starts_with("//tools:"))
+            .collect();
+        Outcome::Targets(labels)
+    };
+    assert_eq!(bazel_answer(&[]), linux);
+    assert_eq!(bazel_answer(&["--//flags:os=macos".to_string()]), macos);
 }

@@ -497,3 +497,95 @@ fn big_workspace_output_is_complete() {
     let chain = labels("big", &["cquery", "deps(//:package-19999)"]);
     assert_eq!(chain.len(), 20_000);
 }
+
+// ---------------------------------------------------------------------------
+// Bazel fidelity (issue #17): aliases of conditions and of selectors, `None`
+// in a select branch, skylib's always-true group.
+
+// `//flags:on_linux` is an alias of an alias of `:linux`; `:linux_cuda12` is
+// more specific than it, as than `:linux`.
+snapshot!(fidelity_alias_key_default: "bazel_fidelity", "cquery", "deps(//pkg:blas)");
+snapshot!(fidelity_alias_key_specialization: "bazel_fidelity",
+    "cquery", "deps(//pkg:blas)", "--select", "cuda=12");
+snapshot!(fidelity_alias_key_falls_to_default: "bazel_fidelity",
+    "cquery", "deps(//pkg:blas)", "--select", "os=macos", "--select", "cuda=12");
+// A condition and its alias are the same condition: ambiguous where they match.
+snapshot!(fidelity_alias_and_condition_ambiguous: "bazel_fidelity",
+    "cquery", "deps(//bad:twice)");
+snapshot!(fidelity_alias_tcw: "bazel_fidelity",
+    "cquery", "//pkg:linux_only", "--select", "os=windows");
+// `None`: the attribute's default; for the mandatory `actual`, an error.
+snapshot!(fidelity_none_is_unset: "bazel_fidelity",
+    "cquery", "//pkg:tools", "--select", "cuda=12", "--output", "build");
+snapshot!(fidelity_none_in_actual: "bazel_fidelity",
+    "cquery", "deps(//bad:cpu_only)", "--select", "cuda=12");
+// The always-true group matches everywhere; a more specific key beats it.
+snapshot!(fidelity_always_true_group: "bazel_fidelity",
+    "matrix", "deps(//pkg:runtime)");
+// The condition algebra knows them all.
+snapshot!(fidelity_all_configs: "bazel_fidelity",
+    "cquery", "deps(//pkg:blas) + deps(//pkg:tools) + deps(//bad:cpu_only)", "--all-configs");
+snapshot!(fidelity_all_configs_none: "bazel_fidelity",
+    "cquery", "deps(//pkg:tools)", "--all-configs");
+snapshot!(fidelity_check: "bazel_fidelity", "check");
+snapshot!(err_group_default_mixed: "err_group_default_mixed", "query", "//...");
+snapshot!(err_alias_cycle_condition: "err_alias_cycle_condition", "query", "//...");
+snapshot!(err_alias_select_condition: "err_alias_select_condition", "query", "//...");
+snapshot!(err_flag_alias_twice: "err_flag_alias_twice", "query", "//...");
+
+#[test]
+fn fidelity_alias_key_answers() {
+    // Without snapshots: the same answers by value, so a wrong snapshot
+    // accepted by mistake still fails here.
+    let q = |args: &[&str]| labels("bazel_fidelity", args);
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:blas)"]),
+        ["//pkg:blas", "//pkg:openblas"]
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:blas)", "--select", "cuda=12"]),
+        ["//pkg:blas", "//pkg:cublas"]
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:tools)", "--select", "cuda=12"]),
+        ["//pkg:refblas", "//pkg:tools"]
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:tools)"]),
+        ["//pkg:openblas", "//pkg:refblas", "//pkg:tools"]
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:runtime)", "--select", "os=macos"]),
+        ["//pkg:refblas", "//pkg:runtime"]
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:runtime)", "--select", "cuda=12"]),
+        ["//pkg:cublas", "//pkg:runtime"]
+    );
+}
+
+// `Label("...")` in .bzl files: resolved against the .bzl file's package
+// (the package of the label that loads it), usable wherever a label string is.
+snapshot!(bzl_label_macro: "bzl_label", "cquery", "deps(//app:all)");
+snapshot!(bzl_label_macro_other_branch: "bzl_label",
+    "cquery", "deps(//app)", "--select", "os=macos");
+snapshot!(bzl_label_str_and_attributes: "bzl_label", "query", "//app:top", "--output", "build");
+
+#[test]
+fn bzl_label_answers() {
+    assert_eq!(
+        labels("bzl_label", &["cquery", "deps(//app)"]),
+        ["//app:app", "//tools:linux-impl"]
+    );
+    assert_eq!(
+        labels(
+            "bzl_label",
+            &["cquery", "deps(//app)", "--select", "os=macos"]
+        ),
+        ["//app:app", "//tools:generic-impl"]
+    );
+    assert_eq!(
+        labels("bzl_label", &["query", "labels(deps, //app:direct)"]),
+        ["//tools:linux-impl"]
+    );
+}

@@ -9,6 +9,13 @@
 //! - A configured result is inside the unconfigured one (for queries without `-`).
 //!
 //! The spaces are small, so every configuration is checked.
+//!
+//! The workspaces use what Bazel allows around conditions (issue #17):
+//! select keys, group members and `target_compatible_with` entries that are
+//! aliases of conditions (and an alias of an alias), `flag_values` keys that
+//! are aliases of selectors, `None` in select branches (the attribute's
+//! default; in an alias's mandatory `actual`, a failure), and skylib's
+//! always-true groups (`match_all` / `match_any = ["//conditions:default"]`).
 
 use std::fmt::Write;
 
@@ -28,14 +35,17 @@ enum Flag {
     Ge(usize, usize),
 }
 
+/// A select branch's value: dependencies, or `None` (the attribute unset).
+type Branch = (usize, Option<Vec<usize>>);
+
 #[derive(Debug, Clone)]
 enum Deps {
     Plain(Vec<usize>),
     Select {
-        branches: Vec<(usize, Vec<usize>)>,
+        branches: Vec<Branch>,
         default: Option<Vec<usize>>,
     },
-    Concat(Vec<usize>, Vec<(usize, Vec<usize>)>, Option<Vec<usize>>),
+    Concat(Vec<usize>, Vec<Branch>, Option<Vec<usize>>),
 }
 
 #[derive(Debug, Clone)]
@@ -70,10 +80,11 @@ fn workspace() -> impl Strategy<Value = Workspace> {
                 prop::collection::vec((any::<bool>(), prop::collection::vec(0..n_set, 1..3)), 0..3);
             (Just(selectors), Just(settings), groups).prop_flat_map(
                 |(selectors, settings, groups)| {
-                    let n_cond = settings.len() + groups.len();
+                    let n_keys = n_keys(settings.len() + groups.len());
                     let n_pkg = 6usize;
                     let targets = prop::collection::vec(0usize..n_pkg, 0..3);
-                    let branches = prop::collection::vec((0..n_cond, targets.clone()), 1..4);
+                    let value = prop::option::weighted(0.85, targets.clone());
+                    let branches = prop::collection::vec((0..n_keys, value), 1..4);
                     let deps = prop_oneof![
                         targets.clone().prop_map(Deps::Plain),
                         (branches.clone(), prop::option::of(targets.clone()))
@@ -81,7 +92,7 @@ fn workspace() -> impl Strategy<Value = Workspace> {
                         (targets.clone(), branches, prop::option::of(targets))
                             .prop_map(|(p, b, d)| Deps::Concat(p, b, d)),
                     ];
-                    let tcw = prop::option::weighted(0.2, 0..n_cond);
+                    let tcw = prop::option::weighted(0.2, 0..n_keys);
                     let packages = prop::collection::vec((deps, tcw), n_pkg);
                     (Just(selectors), Just(settings), Just(groups), packages).prop_map(
                         |(selectors, settings, groups, packages)| Workspace {
@@ -97,11 +108,25 @@ fn workspace() -> impl Strategy<Value = Workspace> {
     })
 }
 
+/// How many condition labels a workspace of `n_cond` conditions has: the
+/// conditions, an alias of each, the always-true groups and an alias of an alias.
+fn n_keys(n_cond: usize) -> usize {
+    2 * n_cond + 3
+}
+
+/// Condition label `i`: a setting `c`, a group `g`, an alias `a` of
+/// condition `i - n_cond`, the always-true groups, or `aa` (an alias of `a0`).
 fn cond_name(ws: &Workspace, i: usize) -> String {
-    if i < ws.settings.len() {
+    let n_set = ws.settings.len();
+    let n_cond = n_set + ws.groups.len();
+    if i < n_set {
         format!("//flags:c{i}")
+    } else if i < n_cond {
+        format!("//flags:g{}", i - n_set)
+    } else if i < 2 * n_cond {
+        format!("//flags:a{}", i - n_cond)
     } else {
-        format!("//flags:g{}", i - ws.settings.len())
+        ["//flags:always", "//flags:always_any", "//flags:aa"][i - 2 * n_cond].to_string()
     }
 }
 
@@ -120,7 +145,7 @@ fn dep_list(from: usize, targets: &[usize]) -> String {
 fn select_text(
     ws: &Workspace,
     from: usize,
-    branches: &[(usize, Vec<usize>)],
+    branches: &[Branch],
     default: &Option<Vec<usize>>,
 ) -> String {
     let mut seen = Vec::new();
@@ -130,7 +155,8 @@ fn select_text(
             continue;
         }
         seen.push(*c);
-        parts.push(format!("\"{}\": {}", cond_name(ws, *c), dep_list(from, t)));
+        let value = t.as_ref().map_or("None".to_string(), |t| dep_list(from, t));
+        parts.push(format!("\"{}\": {value}", cond_name(ws, *c)));
     }
     if let Some(d) = default {
         parts.push(format!("\"//conditions:default\": {}", dep_list(from, d)));
@@ -151,6 +177,8 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
             values.join(", "),
             if s.ordered { "True" } else { "False" }
         );
+        // Another name for the selector, used in some `flag_values`.
+        let _ = writeln!(flags, "alias(name = \"sa{i}\", actual = \":s{i}\")");
     }
     for (i, flagset) in ws.settings.iter().enumerate() {
         let mut fv: Vec<String> = Vec::new();
@@ -165,7 +193,8 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
                 continue;
             }
             used.push(s);
-            fv.push(format!("\":s{s}\": \"{text}\""));
+            let name = if (i + s) % 2 == 1 { "sa" } else { "s" };
+            fv.push(format!("\":{name}{s}\": \"{text}\""));
         }
         let _ = writeln!(
             flags,
@@ -174,7 +203,14 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
         );
     }
     for (i, (any, members)) in ws.groups.iter().enumerate() {
-        let mut m: Vec<String> = members.iter().map(|c| format!("\":c{c}\"")).collect();
+        // Members by name, or now and then by an alias of theirs.
+        let mut m: Vec<String> = members
+            .iter()
+            .map(|c| {
+                let name = if (i + c) % 2 == 1 { "a" } else { "c" };
+                format!("\":{name}{c}\"")
+            })
+            .collect();
         m.dedup();
         let _ = writeln!(
             flags,
@@ -183,6 +219,20 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
             m.join(", ")
         );
     }
+    let n_cond = ws.settings.len() + ws.groups.len();
+    for i in 0..n_cond {
+        let target = cond_name(ws, i);
+        let _ = writeln!(flags, "alias(name = \"a{i}\", actual = \"{target}\")");
+    }
+    let _ = writeln!(flags, "alias(name = \"aa\", actual = \":a0\")");
+    let _ = writeln!(
+        flags,
+        "selects.config_setting_group(name = \"always\", match_all = [\"//conditions:default\"])"
+    );
+    let _ = writeln!(
+        flags,
+        "config_setting_group(name = \"always_any\", match_any = [\"//conditions:default\"])"
+    );
     std::fs::write(dir.join("flags/BUILD"), flags).unwrap();
     let mut pkgs = String::new();
     for (i, (deps, tcw)) in ws.packages.iter().enumerate() {
@@ -197,6 +247,8 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
         let _ = writeln!(pkgs, "package(name = \"p{i}\", deps = {deps}{tcw})");
     }
     let _ = writeln!(pkgs, "alias(name = \"a\", actual = select({{\"//flags:c0\": \":p1\", \"//conditions:default\": \":p2\"}}))");
+    // A mandatory attribute's `None`: a failure where it is taken.
+    let _ = writeln!(pkgs, "alias(name = \"n\", actual = select({{\"//flags:aa\": None, \"//flags:always\": \":p3\"}}))");
     std::fs::write(dir.join("pkgs/BUILD"), pkgs).unwrap();
 }
 
@@ -221,6 +273,7 @@ fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
 const QUERIES: &[&str] = &[
     "deps(//pkgs:p0)",
     "deps(//pkgs:a)",
+    "deps(//pkgs:n)",
     "//pkgs:all",
     "deps(//pkgs:p0, 1) - deps(//pkgs:p3)",
     "rdeps(//pkgs:all, //pkgs:p5)",

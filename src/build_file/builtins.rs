@@ -20,9 +20,9 @@ use starlark::starlark_module;
 use starlark::values::dict::{AllocDict, DictRef};
 use starlark::values::none::NoneType;
 use starlark::values::tuple::TupleRef;
-use starlark::values::{ProvidesStaticType, Value as SValue};
+use starlark::values::{ProvidesStaticType, Value as SValue, ValueLike};
 
-use super::value::Configurable;
+use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
@@ -43,7 +43,13 @@ pub(crate) struct BuildContext {
     pub source: Arc<Source>,
     /// The targets declared so far, in order.
     pub targets: RefCell<IndexMap<String, Target>>,
+    /// The package of each .bzl file loaded, for `Label("...")` (shared by
+    /// every file the loader evaluates).
+    pub bzl_packages: BzlPackages,
 }
+
+/// The package of each .bzl file, by the name Starlark knows it by.
+pub(crate) type BzlPackages = Arc<std::sync::Mutex<std::collections::HashMap<String, String>>>;
 
 impl BuildContext {
     /// The context of evaluating `build_file` (as shown) for `package` (`None`
@@ -55,7 +61,21 @@ impl BuildContext {
             source: Source::file(build_file.as_str(), root.join(&build_file)),
             build_file,
             targets: RefCell::new(IndexMap::new()),
+            bzl_packages: BzlPackages::default(),
         }
+    }
+
+    /// The package a relative label written in `file` (as Starlark names
+    /// it) resolves against: the BUILD file's, or a loaded .bzl file's.
+    fn package_of_file(&self, file: &str) -> Option<String> {
+        if file == self.build_file {
+            return self.package.clone();
+        }
+        self.bzl_packages
+            .lock()
+            .expect("no panics while locked")
+            .get(file)
+            .cloned()
     }
 
     /// A location in the BUILD file.
@@ -304,7 +324,27 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             ))),
         }
     };
-    fn map(attr: Attr, f: &dyn Fn(Value) -> anyhow::Result<Value>) -> anyhow::Result<Attr> {
+    // `None` in a select branch means "as if the attribute were not set", as
+    // in Bazel: the attribute's default. A mandatory attribute (`actual`) has
+    // none: its `None` stays, and is an error where a configuration takes it.
+    let unset = match ty {
+        AttrType::String => Some(Value::Str("".into())),
+        AttrType::LabelList => Some(Value::List(Box::default())),
+        AttrType::Dict => Some(Value::Dict(Box::default())),
+        AttrType::Label => None,
+    };
+    let branch = |v: Value| -> anyhow::Result<Value> {
+        match (v, &unset) {
+            (Value::None, Some(default)) => Ok(default.clone()),
+            (Value::None, None) => Ok(Value::None),
+            (v, _) => convert(v),
+        }
+    };
+    fn map(
+        attr: Attr,
+        f: &dyn Fn(Value) -> anyhow::Result<Value>,
+        branch: &dyn Fn(Value) -> anyhow::Result<Value>,
+    ) -> anyhow::Result<Attr> {
         Ok(match attr {
             Attr::Plain(v) => Attr::Plain(f(v)?),
             Attr::Select(mut s) => {
@@ -312,7 +352,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
                     .branches
                     .into_vec()
                     .into_iter()
-                    .map(|(k, v)| Ok((k, f(v)?)))
+                    .map(|(k, v)| Ok((k, branch(v)?)))
                     .collect::<anyhow::Result<_>>()?;
                 Attr::Select(s)
             }
@@ -320,7 +360,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
                 parts
                     .into_vec()
                     .into_iter()
-                    .map(|p| map(p, f))
+                    .map(|p| map(p, f, branch))
                     .collect::<anyhow::Result<_>>()?,
             ),
         })
@@ -330,7 +370,7 @@ pub(crate) fn typed(attr: Attr, ty: AttrType, name: &str, package: &str) -> anyh
             "`{name}` is a single label and cannot be concatenated"
         )));
     }
-    map(attr, &convert)
+    map(attr, &convert, &branch)
 }
 
 fn common<'a, V: Arg<'a>>(
@@ -492,6 +532,21 @@ fn group<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
             "{}(): the list of conditions is empty",
             kw.func
         )));
+    }
+    // skylib: a group whose one member is `//conditions:default` is always
+    // true. With other members skylib fails (a duplicate key in the dict it
+    // builds, or an alias to `//conditions:default`): so does sel, clearly.
+    if conditions.len() > 1 && conditions.iter().any(|c| c == "//conditions:default") {
+        return Err(anyhow::Error::new(
+            Error::new(
+                ErrorKind::Attribute,
+                format!(
+                    "{}(): `//conditions:default` may only be the one member of a group (an always-true condition)",
+                    kw.func
+                ),
+            )
+            .with_help("skylib's config_setting_group fails with it among other members; write `[\"//conditions:default\"]` alone for a condition that always holds, or leave it out"),
+        ));
     }
     let conditions = labels_in(conditions, &package)?;
     let (visibility, tags) = common(&mut kw, &package)?;
@@ -718,6 +773,36 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         starlark_call("alias", &kwargs, eval)
+    }
+
+    /// A label, resolved against the package of the file where `Label(` is
+    /// written (for a .bzl file, the package of the label that loads it), as
+    /// Bazel's `Label()`; `str()` gives its canonical text, and it may stand
+    /// wherever a label string may.
+    #[allow(non_snake_case)]
+    fn Label<'v>(
+        #[starlark(require = pos)] text: SValue<'v>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<SValue<'v>> {
+        if let Some(l) = text.downcast_ref::<LabelValue>() {
+            return Ok(eval.heap().alloc(LabelValue(l.0.clone())));
+        }
+        let text = text.unpack_str().ok_or_else(|| {
+            attr_err(format!(
+                "Label() takes a label string, not {}",
+                text.get_type()
+            ))
+        })?;
+        let file = eval
+            .call_stack_top_location()
+            .map(|l| l.filename().to_string());
+        let package = file.and_then(|f| context(eval).package_of_file(&f));
+        let label = match package {
+            Some(package) => label_in(text, &package)?,
+            // Not known (not reached through load()): absolute labels only.
+            None => Label::parse(text).map_err(|e| sel_err(ErrorKind::BadLabel, e.0))?,
+        };
+        Ok(eval.heap().alloc(LabelValue(label)))
     }
 
     /// A configurable value: the branch whose condition matches the configuration.

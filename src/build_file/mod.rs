@@ -286,8 +286,13 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut add = |l: &Label| {
         let p = l.package();
-        // `//visibility:public` and `:private` name no package.
-        if p != "visibility" && p != package.name && !out.iter().any(|o| o == p) {
+        // `//visibility:public` and `:private` name no package, nor does
+        // `//conditions:default` (a member of an always-true group).
+        if p != "visibility"
+            && !l.is_conditions_default()
+            && p != package.name
+            && !out.iter().any(|o| o == p)
+        {
             out.push(p.to_string());
         }
     };
@@ -566,6 +571,10 @@ struct Loader<'w> {
     /// content hash of their BUILD file: a file that hashes the same is not
     /// fingerprinted again.
     known: Option<&'w inputs::Fingerprints>,
+    /// The package of every .bzl file loaded so far (the package of the
+    /// label that loads it), by the file name Starlark knows it by: what
+    /// `Label("...")` written in it resolves against.
+    bzl_packages: builtins::BzlPackages,
 }
 
 enum Kind {
@@ -580,6 +589,7 @@ impl<'w> Loader<'w> {
             bzl: Mutex::new(HashMap::new()),
             hashing: true,
             known: None,
+            bzl_packages: builtins::BzlPackages::default(),
         }
     }
 
@@ -597,7 +607,8 @@ impl<'w> Loader<'w> {
     /// [`Self::package_using`], on this thread.
     fn package_here(&self, dir: &PackageDir, fast: bool) -> Result<Evaluated> {
         let shown = self.ws.shown(&dir.build_file);
-        let ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
+        let mut ctx = BuildContext::new(Some(dir.name.clone()), &self.ws.root, shown.clone());
+        ctx.bzl_packages = self.bzl_packages.clone();
         let text = read_source(&dir.build_file, &shown)?;
         check_nesting(&text, &dir.build_file, &shown)?;
         let hash = if self.hashing {
@@ -790,7 +801,12 @@ impl<'w> Loader<'w> {
             )
             .at(Some(at.clone())));
         }
-        let ctx = BuildContext::new(None, &self.ws.root, String::new());
+        let mut ctx = BuildContext::new(None, &self.ws.root, String::new());
+        ctx.bzl_packages = self.bzl_packages.clone();
+        self.bzl_packages
+            .lock()
+            .expect("no panics while locked")
+            .insert(self.ws.shown(&path), label.package().to_string());
         let text = read_source(&path, &self.ws.shown(&path))?;
         check_nesting(&text, &path, &self.ws.shown(&path))?;
         let (module, mut read) =

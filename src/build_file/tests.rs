@@ -117,13 +117,13 @@ fn select(r: &mut XorShift) -> String {
             continue;
         }
         used.push(k);
-        branches.push(format!(
-            "{}\"{k}\"{}:{}{}",
-            gap(r),
-            gap(r),
-            gap(r),
+        // Now and then `None`: the attribute unset.
+        let value = if r.below(6) == 0 {
+            "None".to_string()
+        } else {
             label_list(r)
-        ));
+        };
+        branches.push(format!("{}\"{k}\"{}:{}{value}", gap(r), gap(r), gap(r)));
     }
     let nme = if r.below(5) == 0 {
         format!(",{}no_match_error = \"pick one\"", gap(r))
@@ -158,6 +158,10 @@ fn generated_file(r: &mut XorShift) -> String {
     );
     out.push_str("config_setting(name = \"on\", flag_values = {\":x\": \"b\"})\n");
     out.push_str("config_setting_group(name = \"both\", match_all = [\":on\", \"//flags:x_b\"])\n");
+    out.push_str("alias(name = \"on_alias\", actual = \":on\")\n");
+    out.push_str(
+        "config_setting_group(name = \"always\", match_any = [\"//conditions:default\"])\n",
+    );
     for i in 0..1 + r.below(5) {
         let mut args = vec![format!("name = \"t{i}\"")];
         if r.below(4) > 0 {
@@ -192,7 +196,7 @@ fn generated_file(r: &mut XorShift) -> String {
         }
     }
     if r.below(3) == 0 {
-        out.push_str("alias(name = \"al\", actual = select({\":on\": \":t0\", \"//conditions:default\": \"//other:c\"}))\n");
+        out.push_str("alias(name = \"al\", actual = select({\":on\": \":t0\", \":on_alias\": None, \"//conditions:default\": \"//other:c\"}))\n");
     }
     out
 }

@@ -1,5 +1,6 @@
-//! The one Starlark value type sel adds: a configurable value (`select()` and
-//! `+` concatenations with it), and the conversion of Starlark values to plain data.
+//! The Starlark value types sel adds: a configurable value (`select()` and
+//! `+` concatenations with it) and a label (`Label("...")`), and the
+//! conversion of Starlark values to plain data.
 
 use std::fmt;
 
@@ -13,7 +14,61 @@ use starlark::values::{
 };
 use starlark_derive::starlark_value;
 
+use crate::label::Label;
 use crate::target_graph::{Attr, Value};
+
+/// `Label("...")`: a label resolved where it is written. As plain data it
+/// is its canonical text, so it stands wherever a label string may.
+#[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
+pub struct LabelValue(#[allocative(skip)] pub Label);
+
+starlark_simple_value!(LabelValue);
+
+impl fmt::Display for LabelValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.as_str())
+    }
+}
+
+#[starlark_value(type = "Label")]
+impl<'v> StarlarkValue<'v> for LabelValue {
+    fn equals(&self, other: SValue<'v>) -> starlark::Result<bool> {
+        Ok(other
+            .downcast_ref::<LabelValue>()
+            .is_some_and(|o| o.0 == self.0))
+    }
+
+    fn write_hash(
+        &self,
+        hasher: &mut starlark::collections::StarlarkHasher,
+    ) -> starlark::Result<()> {
+        use std::hash::Hash;
+        self.0.as_str().hash(hasher);
+        Ok(())
+    }
+
+    fn get_attr(&self, attribute: &str, heap: Heap<'v>) -> Option<SValue<'v>> {
+        match attribute {
+            "name" => Some(heap.alloc(self.0.name())),
+            "package" => Some(heap.alloc(self.0.package())),
+            // sel has one repository, the main one.
+            "workspace_name" | "repo_name" | "workspace_root" => Some(heap.alloc("")),
+            _ => None,
+        }
+    }
+
+    fn dir_attr(&self) -> Vec<String> {
+        [
+            "name",
+            "package",
+            "repo_name",
+            "workspace_name",
+            "workspace_root",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+}
 
 /// A `select()` or a concatenation holding one, carried through Starlark as plain data.
 #[derive(Debug, ProvidesStaticType, NoSerialize, Allocative)]
@@ -101,6 +156,9 @@ fn plain_within(v: SValue, depth: usize, budget: &mut usize) -> Result<Value, St
     if let Some(s) = v.unpack_str() {
         return Ok(Value::Str(s.into()));
     }
+    if let Some(l) = v.downcast_ref::<LabelValue>() {
+        return Ok(Value::Str(l.0.as_str().into()));
+    }
     if let Some(i) = v.unpack_i32() {
         return Ok(Value::Int(i64::from(i)));
     }
@@ -161,7 +219,10 @@ impl<'v> super::builtins::Arg<'v> for SValue<'v> {
         SValue::is_none(self)
     }
     fn str(self) -> Option<&'v str> {
-        self.unpack_str()
+        self.unpack_str().or_else(|| {
+            self.downcast_ref::<LabelValue>()
+                .map(|l| -> &'v str { l.0.as_str() })
+        })
     }
     fn bool(self) -> Option<bool> {
         self.unpack_bool()

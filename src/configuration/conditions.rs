@@ -56,12 +56,15 @@ impl<'g> Conditions<'g> {
             return Ok(*c);
         }
         let alg = self.algebra();
-        let target = self.graph.target(label)?;
+        // An alias of a condition is that condition (so the two are equally
+        // specific); a `flag_values` key may be an alias of a selector.
+        let target = self.graph.follow_aliases(label)?;
         let c = match &target.rule {
             Rule::ConfigSetting { flag_values } => {
                 let mut c = alg.always();
                 for fv in flag_values {
-                    let sel = alg.space().index_of(fv.selector.as_str()).ok_or_else(|| {
+                    let selector = &self.graph.follow_aliases(&fv.selector)?.label;
+                    let sel = alg.space().index_of(selector.as_str()).ok_or_else(|| {
                         Error::new(
                             ErrorKind::Selector,
                             format!("`{}` is not a selector", fv.selector),
@@ -78,9 +81,16 @@ impl<'g> Conditions<'g> {
                 c
             }
             Rule::ConfigSettingGroup { mode, conditions } => {
+                // skylib's `//conditions:default` member is always true.
                 let parts = conditions
                     .iter()
-                    .map(|c| self.of(c))
+                    .map(|c| {
+                        if c.is_conditions_default() {
+                            Ok(alg.always())
+                        } else {
+                            self.of(c)
+                        }
+                    })
                     .collect::<Result<Vec<_>>>()?;
                 match mode {
                     GroupMode::Any => alg.or_all(parts),
@@ -113,13 +123,15 @@ impl<'g> Conditions<'g> {
 
     /// Adds the selectors a condition target mentions to `out`.
     pub fn selectors_of(&self, label: &Label, out: &mut Vec<Label>) {
-        let Ok(target) = self.graph.target(label) else {
+        let Ok(target) = self.graph.follow_aliases(label) else {
             return;
         };
         match &target.rule {
-            Rule::ConfigSetting { flag_values } => {
-                out.extend(flag_values.iter().map(|f| f.selector.clone()))
-            }
+            Rule::ConfigSetting { flag_values } => out.extend(flag_values.iter().map(|f| {
+                self.graph
+                    .follow_aliases(&f.selector)
+                    .map_or_else(|_| f.selector.clone(), |s| s.label.clone())
+            })),
             Rule::ConfigSettingGroup { conditions, .. } => {
                 for c in conditions {
                     self.selectors_of(c, out);

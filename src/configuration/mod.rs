@@ -124,8 +124,10 @@ impl Configuration {
                 ));
             };
             for fv in flag_values {
+                // validate() checked that it is a selector, or an alias of one.
+                let selector = graph.follow_aliases(&fv.selector)?.label.clone();
                 config.values.insert(
-                    fv.selector.clone(),
+                    selector,
                     (fv.value.clone(), Origin::Platform(label.clone())),
                 );
             }
@@ -286,8 +288,12 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
     let at = || t.location.clone();
     match &t.rule {
         Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
+            // The selectors the keys stand for (aliases followed), to catch
+            // one selector set twice under two names.
+            let mut seen: Vec<(&Label, &Label)> = Vec::new();
             for fv in flag_values {
-                let sel = graph.target(&fv.selector).map_err(|e| {
+                // As Bazel, a key may be an alias of the selector.
+                let sel = graph.follow_aliases(&fv.selector).map_err(|e| {
                     e.with_kind(ErrorKind::Selector)
                         .at(at())
                         .with_note(format!("in `flag_values` of `{}`", t.label))
@@ -296,10 +302,15 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
                     values, ordered, ..
                 }) = sel.rule.selector()
                 else {
+                    let via = if sel.label == fv.selector {
+                        String::new()
+                    } else {
+                        format!(" (an alias of `{}`)", sel.label)
+                    };
                     return Err(Error::new(
                         ErrorKind::Selector,
                         format!(
-                            "`{}` in `flag_values` of `{}` is a {}, not a selector",
+                            "`{}`{via} in `flag_values` of `{}` is a {}, not a selector",
                             fv.selector,
                             t.label,
                             sel.rule.kind()
@@ -307,6 +318,18 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
                     )
                     .at(at()));
                 };
+                if let Some((other, _)) = seen.iter().find(|(_, s)| **s == sel.label) {
+                    return Err(Error::new(
+                        ErrorKind::Selector,
+                        format!(
+                            "`flag_values` of `{}` sets selector `{}` twice: as `{other}` and as `{}`",
+                            t.label, sel.label, fv.selector
+                        ),
+                    )
+                    .at(at())
+                    .with_help("an alias of a selector is that selector: keep one of the two keys"));
+                }
+                seen.push((&fv.selector, &sel.label));
                 if !values.contains(&fv.value) {
                     return Err(Error::new(
                         ErrorKind::Selector,
@@ -352,8 +375,9 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
             }
         }
         Rule::ConfigSettingGroup { conditions, .. } => {
-            for c in conditions {
-                check_condition(graph, c, &t.label, &"its conditions", t.location.as_ref())?;
+            // `//conditions:default` (skylib's always-true group) is no target.
+            for c in conditions.iter().filter(|c| !c.is_conditions_default()) {
+                check_condition(graph, c, &t.label, &"the members", t.location.as_ref())?;
             }
         }
         Rule::Package { attrs } => {
@@ -388,33 +412,48 @@ fn group_cycles<'g>(
     graph: &'g TargetGraph,
     label: &'g Label,
     state: &mut HashMap<&'g Label, bool>,
-    stack: &mut Vec<&'g Label>,
+    stack: &mut Vec<(&'g Label, &'g Label)>,
 ) -> Result<()> {
-    match state.get(label) {
+    // A member may be an alias of a group: the state is the group's, the
+    // stack says how each was written (check_condition made sure every
+    // chain of aliases ends at a condition).
+    let t = graph.follow_aliases(label)?;
+    let group = &t.label;
+    match state.get(group) {
         Some(true) => return Ok(()),
         Some(false) => {
-            let start = stack.iter().position(|l| *l == label).unwrap_or(0);
-            let mut cycle: Vec<String> = stack[start..].iter().map(|l| l.to_string()).collect();
+            let start = stack.iter().position(|(_, g)| *g == group).unwrap_or(0);
+            let mut cycle: Vec<String> =
+                stack[start..].iter().map(|(l, _)| l.to_string()).collect();
             cycle.push(label.to_string());
-            let t = graph.target(label)?;
-            return Err(Error::new(
+            let aliases: Vec<String> = stack[start..]
+                .iter()
+                .copied()
+                .chain(std::iter::once((label, group)))
+                .filter(|(l, g)| l != g)
+                .map(|(l, g)| format!("`{l}` is an alias of `{g}`"))
+                .collect();
+            let mut e = Error::new(
                 ErrorKind::Cycle,
                 format!("config_setting_group cycle: {}", cycle.join(" -> ")),
             )
-            .at(t.location.clone()));
+            .at(t.location.clone());
+            if !aliases.is_empty() {
+                e = e.with_note(aliases.join(", "));
+            }
+            return Err(e);
         }
         None => {}
     }
-    let t = graph.target(label)?;
     if let Rule::ConfigSettingGroup { conditions, .. } = &t.rule {
-        state.insert(label, false);
-        stack.push(label);
-        for c in conditions {
+        state.insert(group, false);
+        stack.push((label, group));
+        for c in conditions.iter().filter(|c| !c.is_conditions_default()) {
             group_cycles(graph, c, state, stack)?;
         }
         stack.pop();
     }
-    state.insert(label, true);
+    state.insert(group, true);
     Ok(())
 }
 
@@ -427,15 +466,37 @@ fn check_condition(
     what: &dyn std::fmt::Display,
     at: Option<&crate::error::Location>,
 ) -> Result<()> {
-    let target = graph.target(c).map_err(|e| {
+    // As Bazel, an alias of a condition is that condition.
+    let target = graph.follow_aliases(c).map_err(|e| {
         e.at(at.cloned())
             .with_note(format!("in {what} of `{user}`"))
     })?;
-    if !target.rule.is_condition() {
+    if let Rule::Alias { .. } = target.rule {
+        // follow_aliases stops only at an alias whose `actual` is a select.
+        let via = if target.label == *c {
+            String::new()
+        } else {
+            format!(" (through alias `{}`)", target.label)
+        };
         return Err(Error::new(
             ErrorKind::WrongKind,
             format!(
-                "`{c}` in {what} of `{user}` is a {}, not a condition (config_setting or config_setting_group)",
+                "`{c}` in {what} of `{user}` is an alias whose `actual` is a select{via}: sel cannot use it as a condition"
+            ),
+        )
+        .at(at.cloned())
+        .with_help("make the alias's `actual` one label, or use a config_setting_group"));
+    }
+    if !target.rule.is_condition() {
+        let via = if target.label == *c {
+            String::new()
+        } else {
+            format!(" (an alias of `{}`)", target.label)
+        };
+        return Err(Error::new(
+            ErrorKind::WrongKind,
+            format!(
+                "`{c}`{via} in {what} of `{user}` is a {}, not a condition (config_setting or config_setting_group)",
                 target.rule.kind()
             ),
         )
@@ -493,6 +554,14 @@ pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
         Attr::Select(s) => s.branches.iter().for_each(|(_, v)| f(v)),
         Attr::Concat(parts) => parts.iter().for_each(|p| each_value(p, f)),
     }
+}
+
+/// The message of a mandatory attribute that a select makes `None` (Bazel's
+/// words, with the target), for one configuration and for all at once.
+pub(crate) fn none_taken_message(target: &Label, attr: &str) -> String {
+    format!(
+        "mandatory attribute `{attr}` of `{target}` resolved to `None` after evaluating its select"
+    )
 }
 
 /// A target with every select resolved for one configuration.
@@ -555,17 +624,18 @@ impl<'g> Configurer<'g> {
         if let Some(m) = self.matches.borrow().get(condition) {
             return Ok(*m);
         }
-        let target = self.graph.target(condition)?;
+        // An alias of a condition is that condition; a key of `flag_values`
+        // may be an alias of a selector.
+        let target = self.graph.follow_aliases(condition)?;
         let m = match &target.rule {
             Rule::ConfigSetting { flag_values } => {
                 let mut all = true;
                 for fv in flag_values {
-                    let Some(Selector { values, .. }) =
-                        self.graph.target(&fv.selector)?.rule.selector()
-                    else {
+                    let selector = self.graph.follow_aliases(&fv.selector)?;
+                    let Some(Selector { values, .. }) = selector.rule.selector() else {
                         unreachable!("validate() checked flag_values name selectors")
                     };
-                    let actual = self.config.value(&fv.selector).unwrap_or_default();
+                    let actual = self.config.value(&selector.label).unwrap_or_default();
                     all &= fv.holds(values, actual);
                 }
                 all
@@ -574,7 +644,8 @@ impl<'g> Configurer<'g> {
                 let mut any = false;
                 let mut all = true;
                 for c in conditions {
-                    let m = self.matches(c)?;
+                    // skylib's `//conditions:default` member: always true.
+                    let m = c.is_conditions_default() || self.matches(c)?;
                     any |= m;
                     all &= m;
                 }
@@ -606,7 +677,29 @@ impl<'g> Configurer<'g> {
     }
 
     /// The index of the branch a select takes, or why it takes none.
+    ///
+    /// A branch whose value is `None` means "as if the attribute were not
+    /// set"; the loader turned it into the attribute's default except where
+    /// the attribute is mandatory (`alias.actual`), so a `None` here is this
+    /// configuration's error, as in Bazel.
     pub fn choose(&self, target: &Label, attr: &str, select: &Select) -> Result<usize> {
+        let i = self.choose_key(target, attr, select)?;
+        if select.branches[i].1 == Value::None {
+            let key = &select.branches[i].0;
+            let sels = self.selectors_of(select);
+            return Err(Error::new(
+                ErrorKind::Attribute,
+                format!("{} (key `{key}`)", none_taken_message(target, attr)),
+            )
+            .at(select.location.clone())
+            .with_label("`None` taken here")
+            .with_note(format!("configuration: {}", self.config.describe(Some(&sels))))
+            .with_help(format!("`{attr}` is mandatory: give this branch a value, or make sure the configuration does not take it")));
+        }
+        Ok(i)
+    }
+
+    fn choose_key(&self, target: &Label, attr: &str, select: &Select) -> Result<usize> {
         // Usually one key matches: count first, and list them only if several do.
         let mut first = None;
         let mut count = 0;

@@ -211,6 +211,9 @@ impl<'g> SymbolicConfigurer<'g> {
         let alg = self.algebra();
         let regions = self.regions(select)?;
         let mut outcomes: Vec<(Value, Cond)> = Vec::new();
+        // Where a mandatory attribute's `None` branch is taken (the loader
+        // left `None` nowhere else): a failure, as `Configurer::choose`'s.
+        let mut none_taken = alg.never();
         for (key, c) in &regions.taken {
             let (_, v) = select
                 .branches
@@ -218,6 +221,10 @@ impl<'g> SymbolicConfigurer<'g> {
                 .find(|(k, _)| k == key)
                 .expect("regions come from the select's own keys");
             if alg.is_never(*c) {
+                continue;
+            }
+            if *v == Value::None {
+                none_taken = alg.or(none_taken, *c);
                 continue;
             }
             match outcomes.iter_mut().find(|(x, _)| x == v) {
@@ -234,6 +241,15 @@ impl<'g> SymbolicConfigurer<'g> {
                     "configurable attribute `{attr}` of `{target}` is ambiguous: several keys match, none is more specific, and their values differ"
                 ),
                 when: regions.ambiguous,
+                location: select.location.clone(),
+            });
+        }
+        if !alg.is_never(none_taken) {
+            failures.push(Failure {
+                target: target.clone(),
+                kind: ErrorKind::Attribute,
+                message: super::none_taken_message(target, attr),
+                when: none_taken,
                 location: select.location.clone(),
             });
         }

@@ -447,9 +447,14 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
             .and_then(|t| t.location.clone());
         let mut sels = Vec::new();
         for f in failing {
-            if let Ok(t) = self.cfg.graph().target(f) {
+            let graph = self.cfg.graph();
+            if let Ok(t) = graph.follow_aliases(f) {
                 if let Rule::ConfigSetting { flag_values } = &t.rule {
-                    sels.extend(flag_values.iter().map(|fv| fv.selector.clone()));
+                    sels.extend(flag_values.iter().map(|fv| {
+                        graph
+                            .follow_aliases(&fv.selector)
+                            .map_or_else(|_| fv.selector.clone(), |s| s.label.clone())
+                    }));
                 }
             }
         }

@@ -828,6 +828,39 @@ impl TargetGraph {
         self.id(label).map(|id| self.target_by_id(id))
     }
 
+    /// The target `label` stands for where a condition or a selector is
+    /// expected (a select key, a group member, a `target_compatible_with`
+    /// entry, a `flag_values` key): the target itself or, for an alias whose
+    /// `actual` is one plain label, the target at the end of the chain of
+    /// such aliases, as Bazel follows them. An alias whose `actual` is a
+    /// select ends the chain: it is returned itself, and the caller says why
+    /// it cannot serve. A missing target or a cycle of aliases is an error.
+    pub fn follow_aliases(&self, label: &Label) -> Result<&Target> {
+        let mut target = self.target(label)?;
+        let mut chain: Vec<&Label> = Vec::new();
+        while let Rule::Alias {
+            actual: Attr::Plain(Value::Label(next)),
+        } = &target.rule
+        {
+            if chain.contains(&&target.label) {
+                let mut names: Vec<String> = chain.iter().map(|l| l.to_string()).collect();
+                names.push(target.label.to_string());
+                return Err(Error::new(
+                    ErrorKind::Cycle,
+                    format!("alias cycle: {}", names.join(" -> ")),
+                )
+                .at(target.location.clone()));
+            }
+            chain.push(&target.label);
+            let from = &target.label;
+            target = self.target(next).map_err(|e| {
+                let message = format!("alias `{from}` stands for `{next}`: {}", e.message);
+                e.with_message(message)
+            })?;
+        }
+        Ok(target)
+    }
+
     /// The target with this id.
     pub fn target_by_id(&self, id: TargetId) -> &Target {
         let (pkg, i) = self.places[id.index()];

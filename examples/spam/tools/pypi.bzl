@@ -22,3 +22,9 @@ def pypi_package(name, dist, version, license, description, deps = [], **kwargs)
         metadata = {"ecosystem": "pypi", "dist": dist},
         **kwargs
     )
+
+# A label for BUILD files to load (BUILD.example does). Label() resolves a
+# relative label against this file's package, //tools, whatever package uses
+# it; str() gives its canonical text, and a Label stands wherever a label
+# string may (in a list of labels, as a select key).
+NUMPY = Label("//third_party/numpy")
