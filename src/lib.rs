@@ -97,6 +97,21 @@ impl QueryResult {
     }
 }
 
+/// The answer to `cquery 'deps(...)' --all-configs` computed with sums of
+/// products ([`Session::cquery_all_covers`]): each target with the cover of the
+/// condition under which it is in the result, and the regions where evaluation fails.
+pub struct CoversResult {
+    /// The algebra of the run: its space names the selectors and values.
+    pub algebra: Algebra,
+    /// Selectors fixed by `--select`/`--platform`/`--config`, with their values;
+    /// the covers do not mention them.
+    pub fixed: Vec<(Label, String)>,
+    /// Targets with where they are in the result, sorted by label; none empty.
+    pub targets: Vec<(Label, Vec<condition::Cube>)>,
+    /// Where evaluation fails, and why.
+    pub failures: Vec<query::all_configs::CoveredFailure>,
+}
+
 /// The answer to `cquery --all-configs`: each target with the condition under
 /// which it is in the result, and the regions where evaluation fails.
 pub struct AllConfigsResult {
@@ -109,6 +124,24 @@ pub struct AllConfigsResult {
     pub targets: Vec<(Label, Cond)>,
     /// Where evaluation fails, and why.
     pub failures: Vec<Failure>,
+}
+
+/// The pattern of a query `deps(PATTERN)`, the one that
+/// [`Session::cquery_all_covers`] answers; `None` for any other query.
+pub fn deps_of_pattern(expr: &str) -> Option<String> {
+    use query::syntax::{Arg, Expr, Func};
+    let Ok(Expr::Call {
+        func: Func::Deps,
+        args,
+        ..
+    }) = query::parse(expr)
+    else {
+        return None;
+    };
+    match &args[..] {
+        [Arg::Expr(Expr::Pattern { text, .. })] => Some(text.clone()),
+        _ => None,
+    }
 }
 
 /// The condition of `label` in targets sorted by label (a binary search: `why`
@@ -394,8 +427,44 @@ impl Session {
         Ok(run)
     }
 
-    fn all_configs_unguarded(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
-        let parsed = query::parse(expr)?;
+    /// `cquery 'deps(PATTERN)' --all-configs` with conditions as sums of products
+    /// ([`condition::sop`]) rather than decision diagrams: the same answer as
+    /// [`Session::cquery_all`], for graphs whose reachability conditions have no
+    /// small diagram (many paths under many unrelated selectors). `None` for any
+    /// other expression.
+    pub fn cquery_all_covers(&self, expr: &str, request: &Request) -> Result<Option<CoversResult>> {
+        let Some(text) = deps_of_pattern(expr) else {
+            return Ok(None);
+        };
+        let pattern = label::TargetPattern::parse(&text, &self.workspace.cwd_package)
+            .map_err(|e| Error::new(ErrorKind::BadLabel, e.0))?;
+        condition::guard(|| {
+            let (sym, fixed, fixed_idx, universe) = self.symbolic(request)?;
+            let mut env = AllConfigsEnv::new(&sym, universe, &self.workspace.cwd_package);
+            let (targets, failures) =
+                query::all_configs::deps_as_covers(&mut env, &pattern, &fixed_idx)?;
+            drop(env);
+            Ok(Some(CoversResult {
+                algebra: sym.into_algebra(),
+                fixed,
+                targets,
+                failures,
+            }))
+        })
+    }
+
+    /// A resolver for every configuration of `request`'s free selectors: the fixed
+    /// ones with their values (labels, and indices), and the condition that fixes them.
+    #[allow(clippy::type_complexity)]
+    fn symbolic(
+        &self,
+        request: &Request,
+    ) -> Result<(
+        SymbolicConfigurer<'_>,
+        Vec<(Label, String)>,
+        Vec<(usize, usize)>,
+        Cond,
+    )> {
         let config = self.configuration(request)?;
         let fixed: Vec<(Label, String)> = config
             .values
@@ -417,6 +486,13 @@ impl Session {
             fixed_idx.push((s, i));
         }
         sym.restrict_to(universe);
+        Ok((sym, fixed, fixed_idx, universe))
+    }
+
+    fn all_configs_unguarded(&self, expr: &str, request: &Request) -> Result<AllConfigsRun<'_>> {
+        let parsed = query::parse(expr)?;
+        let (sym, fixed, fixed_idx, universe) = self.symbolic(request)?;
+        let alg = sym.algebra();
         let mut env = AllConfigsEnv::new(&sym, universe, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         let failures = env.failures()?;

@@ -321,3 +321,42 @@ fn why_follows_a_long_chain() {
         "path to the end"
     );
 }
+
+#[test]
+fn deps_answered_with_sums_of_products_gives_the_same_answer() {
+    // SEL_DIAGRAM_ATTEMPT_STEPS=1 gives up on decision diagrams at once, as a
+    // graph whose conditions have no small diagram does: `deps(...)` is then
+    // answered with sums of products, to the same text and JSON.
+    let failing_app = r#"
+package(name = "app", deps = [":core"] + select({
+    "//flags:cuda11": [":cu11"],
+    "//flags:cuda12": [":cu12"],
+}))
+package(name = "core", deps = select({"//flags:mac": [":metal"], "//conditions:default": []}))
+package(name = "cu11")
+package(name = "cu12")
+package(name = "metal")
+"#;
+    for app in [APP, failing_app] {
+        let ws = workspace(&[("flags/BUILD", FLAGS), ("app/BUILD", app)]);
+        for output in ["label", "json"] {
+            let args = ["cquery", "deps(//app)", "--all-configs", "--output", output];
+            let (code, diagrams, err) = sel(ws.path(), &args);
+            let (code2, products, err2) = common::sel_with_env(
+                ws.path(),
+                &[&["--no-cache"], &args[..]].concat(),
+                &[("SEL_DIAGRAM_ATTEMPT_STEPS", "1"), ("SEL_TIMINGS", "1")],
+            );
+            assert_eq!((code, &diagrams), (code2, &products), "{err}\n{err2}");
+            assert!(err2.contains("diagrams given up"), "{err2}");
+            assert_eq!(
+                err.lines()
+                    .filter(|l| l.starts_with("warning"))
+                    .collect::<Vec<_>>(),
+                err2.lines()
+                    .filter(|l| l.starts_with("warning"))
+                    .collect::<Vec<_>>()
+            );
+        }
+    }
+}

@@ -303,6 +303,10 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
             .query(q)
             .map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
         let failing = all.failing();
+        // `deps(PATTERN)` answered with sums of products: the same answer.
+        let covers = session
+            .cquery_all_covers(q, &Request::default())
+            .map_err(|e| TestCaseError::fail(format!("{q}: covers failed: {e:?}")))?;
         let classes = sel::matrix::classes(&all, usize::MAX).unwrap();
         let union = alg.or_all(classes.iter().map(|c| c.when));
         prop_assert!(
@@ -328,6 +332,41 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
                 .collect();
             // The algebra's selectors are sorted by label: //flags:s0, s1, s2 (fewer than 10).
             let fails_here = alg.eval(failing, &point);
+            if let Some(covers) = &covers {
+                let holds = |c: &[sel::condition::Cube]| c.iter().any(|cube| cube.contains(&point));
+                let by_covers: Vec<&sel::label::Label> = covers
+                    .targets
+                    .iter()
+                    .filter(|(_, c)| holds(c))
+                    .map(|(l, _)| l)
+                    .collect();
+                let by_diagrams: Vec<&sel::label::Label> = all
+                    .targets
+                    .iter()
+                    .filter(|(_, c)| alg.eval(*c, &point))
+                    .map(|(l, _)| l)
+                    .collect();
+                prop_assert_eq!(by_covers, by_diagrams, "{} at {:?}: covers", q, config);
+                let failed_covers: Vec<(String, &str)> = covers
+                    .failures
+                    .iter()
+                    .filter(|f| holds(&f.when))
+                    .map(|f| (f.failure.target.to_string(), f.failure.kind.code()))
+                    .collect();
+                let failed_diagrams: Vec<(String, &str)> = all
+                    .failures
+                    .iter()
+                    .filter(|f| alg.eval(f.when, &point))
+                    .map(|f| (f.target.to_string(), f.kind.code()))
+                    .collect();
+                prop_assert_eq!(
+                    failed_covers,
+                    failed_diagrams,
+                    "{} at {:?}: covers' failures",
+                    q,
+                    config
+                );
+            }
             let class = classes
                 .iter()
                 .find(|c| alg.eval(c.when, &point))

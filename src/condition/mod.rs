@@ -39,6 +39,7 @@
 //! in the JSON of the contract; [`Algebra::render`] writes it for people.
 
 mod cover;
+pub mod sop;
 mod space;
 #[cfg(test)]
 mod tests;
@@ -403,6 +404,21 @@ impl Algebra {
     }
 }
 
+thread_local! {
+    /// A bound on the steps of the algebras this thread makes, set by [`with_steps`].
+    static STEPS: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with the algebras it makes bounded to `steps` operations (rather than
+/// `SEL_MAX_CONDITION_STEPS`): a first attempt that gives up early when another
+/// way to the answer exists.
+pub fn with_steps<T>(steps: u64, f: impl FnOnce() -> T) -> T {
+    let before = STEPS.with(|s| s.replace(Some(steps)));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    STEPS.with(|s| s.set(before));
+    result.unwrap_or_else(|payload| std::panic::resume_unwind(payload))
+}
+
 /// A bound of the algebra: the environment variable `name` if it is a number, else
 /// `default`.
 fn bound(name: &str, default: u64) -> u64 {
@@ -429,6 +445,8 @@ pub enum TooLarge {
     Nodes(u64),
     /// More operations than this were computed.
     Steps(u64),
+    /// A sum of products would hold more cubes than this.
+    Cubes(u64),
 }
 
 impl TooLarge {
@@ -443,6 +461,13 @@ impl TooLarge {
                 format!("more than {n} operations on decision diagrams"),
                 "SEL_MAX_CONDITION_STEPS",
             ),
+            TooLarge::Cubes(n) => {
+                return Error::new(
+                    ErrorKind::ConditionsTooLarge,
+                    format!("the conditions of this query have no small decision diagram, and where evaluation fails is too large to take away from them as sums of products (more than {n} cubes)"),
+                )
+                .with_help("fix some selectors with --select (every fixed selector makes the conditions smaller), or the selects that fail (`sel check` lists them)");
+            }
         };
         Error::new(
             ErrorKind::ConditionsTooLarge,
@@ -627,7 +652,12 @@ impl Store {
             scratch: Vec::new(),
             max_nodes: bound("SEL_MAX_CONDITION_NODES", 1 << 24).min(NO_NODE as u64 - 1) as usize,
             steps: 0,
-            max_steps: bound("SEL_MAX_CONDITION_STEPS", 1 << 27),
+            max_steps: {
+                let steps = bound("SEL_MAX_CONDITION_STEPS", 1 << 27);
+                STEPS
+                    .with(|s| s.get())
+                    .map_or(steps, |first| first.min(steps))
+            },
         }
     }
 

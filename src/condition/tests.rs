@@ -4,6 +4,7 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use crate::test_rng::XorShift;
+use sop::{Sop, Sops};
 
 fn dim(label: &str, values: &[&str], ordered: bool) -> SelectorDim {
     SelectorDim {
@@ -74,7 +75,11 @@ fn from_truth_table(alg: &Algebra, table: &[bool]) -> Cond {
 /// (every cube holds a configuration no other cube holds) and prime (no cube can drop or
 /// widen a term and stay inside `c`).
 fn check_cover(alg: &Algebra, c: Cond) {
-    let cover = alg.cover(c);
+    check_cubes_cover(alg, c, &alg.cover(c));
+}
+
+/// [`check_cover`] of any list of cubes.
+fn check_cubes_cover(alg: &Algebra, c: Cond, cover: &[Cube]) {
     let all = configs(alg.space());
     for cube in cover.iter() {
         for (&sel, values) in &cube.0 {
@@ -804,6 +809,28 @@ proptest! {
         prop_assert_eq!(alg.disjoint(c1, c2), disjoint);
 
         check_cover(&alg, c1);
+        // The same from sums of products: the minterms of c1, minimized; and
+        // complements, conjunctions and disjunctions of sums of products.
+        let sops = Sops::new(alg.space());
+        let minterms: Vec<Cube> = all
+            .iter()
+            .zip(&t1)
+            .filter(|(_, &t)| t)
+            .map(|(config, _)| Cube(config.iter().copied().enumerate().map(|(s, v)| (s, vec![v])).collect()))
+            .collect();
+        let s1 = sops.from_cubes(&minterms);
+        check_cubes_cover(&alg, c1, &sops.to_cubes(&sops.minimize(&s1)));
+        let s2 = sops.from_cubes(&alg.cover(c2));
+        let as_cond = |sop: &Sop| alg.or_all(sops.to_cubes(sop).iter().map(|cube| alg.from_cube(cube)).collect::<Vec<_>>());
+        prop_assert_eq!(as_cond(&sops.not(&s1)), alg.not(c1));
+        prop_assert_eq!(as_cond(&sops.and(&s1, &s2)), alg.and(c1, c2));
+        prop_assert_eq!(as_cond(&sops.or(&s1, &s2)), alg.or(c1, c2));
+        for config in &all {
+            prop_assert_eq!(sops.eval(&s1, config), alg.eval(c1, config));
+        }
+        if !sizes.is_empty() {
+            prop_assert_eq!(as_cond(&sops.restrict(&s1, 0, 0)), alg.restrict(c1, 0, 0));
+        }
         prop_assert_eq!(alg.from_json(&alg.to_json(c1)), Ok(c1));
         prop_assert!(!alg.render(c1).is_empty());
 

@@ -13,11 +13,12 @@ impl Algebra {
     /// condition), selectors by label, values in the selector's declared order. *Always*
     /// is `{"any": [{}]}` and *never* is `{"any": []}`.
     pub fn to_json(&self, c: Cond) -> Value {
-        let any = self
-            .cover(c)
-            .iter()
-            .map(|cube| self.cube_to_json(cube))
-            .collect();
+        self.cubes_to_json(&self.cover(c))
+    }
+
+    /// [`Algebra::to_json`] of a cover given as its cubes.
+    pub fn cubes_to_json(&self, cubes: &[Cube]) -> Value {
+        let any = cubes.iter().map(|cube| self.cube_to_json(cube)).collect();
         let mut object = Map::new();
         object.insert("any".to_owned(), Value::Array(any));
         Value::Object(object)
@@ -118,7 +119,17 @@ impl Algebra {
         if self.is_never(c) {
             return "never".to_owned();
         }
-        let cover = self.cover(c);
+        self.render_cubes(&self.cover(c))
+    }
+
+    /// [`Algebra::render`] of a cover given as its cubes (`never` for none).
+    pub fn render_cubes(&self, cover: &[Cube]) -> String {
+        if cover.is_empty() {
+            return "never".to_owned();
+        }
+        if cover.len() == 1 && cover[0].0.is_empty() {
+            return "always".to_owned();
+        }
         let several = cover.len() > 1;
         cover
             .iter()

@@ -8,29 +8,54 @@ use std::fmt::Write;
 
 use serde_json::{json, Value as Json};
 
-use crate::AllConfigsResult;
+use crate::{AllConfigsResult, CoversResult};
 
 /// The schema identifier of `--all-configs` JSON documents.
 pub const SCHEMA: &str = "sel.cquery-all/v1";
 
 /// `LABEL  CONDITION` lines, aligned, sorted by label.
 pub fn label(result: &AllConfigsResult) -> String {
-    let width = result
-        .targets
+    aligned(
+        result
+            .targets
+            .iter()
+            .map(|(l, c)| (l.as_str(), result.algebra.render(*c))),
+    )
+}
+
+/// Lines of a label and its condition, the conditions in one column.
+fn aligned<'a>(rows: impl Iterator<Item = (&'a str, String)>) -> String {
+    let rows: Vec<(&str, String)> = rows.collect();
+    let width = rows
         .iter()
-        .map(|(l, _)| l.as_str().len())
+        .map(|(l, _)| l.chars().count())
         .max()
         .unwrap_or(0);
     let mut out = String::new();
-    for (l, c) in &result.targets {
+    for (l, c) in rows {
         // Padded by hand: `format!`'s width is at most 65,535 and a label may be longer.
-        let l = l.as_str();
         out.push_str(l);
-        let pad = width.saturating_sub(l.chars().count()) + 2;
+        let pad = width - l.chars().count() + 2;
         out.extend(std::iter::repeat_n(' ', pad));
-        let _ = writeln!(out, "{}", result.algebra.render(*c));
+        out.push_str(&c);
+        out.push('\n');
     }
     out
+}
+
+/// The selectors of the space, as the JSON documents list them.
+fn selectors_json(alg: &crate::condition::Algebra) -> Json {
+    alg.space()
+        .selectors()
+        .iter()
+        .map(|s| {
+            json!({
+                "label": s.label,
+                "values": s.values,
+                "ordered": s.ordered,
+            })
+        })
+        .collect()
 }
 
 /// The failures, one line each, for stderr: `warning: fails where COND: MESSAGE`.
@@ -61,11 +86,7 @@ pub fn json(result: &AllConfigsResult, query: &str) -> Json {
         "command": "cquery",
         "query": query,
         "fixed": fixed,
-        "selectors": alg.space().selectors().iter().map(|s| json!({
-            "label": s.label,
-            "values": s.values,
-            "ordered": s.ordered,
-        })).collect::<Vec<_>>(),
+        "selectors": selectors_json(alg),
         "targets": result.targets.iter().map(|(l, c)| json!({
             "label": l.to_string(),
             "when": alg.to_json(*c),
@@ -74,6 +95,54 @@ pub fn json(result: &AllConfigsResult, query: &str) -> Json {
         "errors": result.failures.iter().map(|f| {
             let mut e = failure_json(alg, f);
             e["when_text"] = json!(alg.render(f.when));
+            e
+        }).collect::<Vec<_>>(),
+    })
+}
+
+/// [`label`] of a result computed with sums of products.
+pub fn covers_label(result: &CoversResult) -> String {
+    aligned(
+        result
+            .targets
+            .iter()
+            .map(|(l, c)| (l.as_str(), result.algebra.render_cubes(c))),
+    )
+}
+
+/// [`failures`] of a result computed with sums of products.
+pub fn covers_failures(result: &CoversResult) -> String {
+    let mut out = String::new();
+    for f in &result.failures {
+        let _ = writeln!(
+            out,
+            "warning: evaluation fails where {}: {} [{}]",
+            result.algebra.render_cubes(&f.when),
+            f.failure.message,
+            f.failure.kind.code()
+        );
+    }
+    out
+}
+
+/// [`json`] of a result computed with sums of products: the same document.
+pub fn covers_json(result: &CoversResult, query: &str) -> Json {
+    let alg = &result.algebra;
+    json!({
+        "schema": SCHEMA,
+        "command": "cquery",
+        "query": query,
+        "fixed": result.fixed.iter().map(|(l, v)| (l.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "selectors": selectors_json(alg),
+        "targets": result.targets.iter().map(|(l, c)| json!({
+            "label": l.to_string(),
+            "when": alg.cubes_to_json(c),
+            "when_text": alg.render_cubes(c),
+        })).collect::<Vec<_>>(),
+        "errors": result.failures.iter().map(|f| {
+            let mut e = failure_json(alg, &f.failure);
+            e["when"] = alg.cubes_to_json(&f.when);
+            e["when_text"] = json!(alg.render_cubes(&f.when));
             e
         }).collect::<Vec<_>>(),
     })

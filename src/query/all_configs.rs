@@ -21,6 +21,9 @@ use crate::error::{ErrorKind, Result};
 use crate::label::{Label, TargetPattern};
 use crate::target_graph::{TargetGraph, TargetId};
 
+/// A closure in depth-first post-order, with each target's followed edges.
+pub(crate) type Walk = (Vec<Label>, HashMap<Label, Vec<(Label, Cond)>>);
+
 /// The environment of `cquery --all-configs`.
 pub struct AllConfigsEnv<'s, 'g> {
     sym: &'s SymbolicConfigurer<'g>,
@@ -96,15 +99,15 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
         Ok(out)
     }
 
-    /// Visits the closure of `roots`: compatibility of every target, and the
-    /// condition under which each is visited.
-    fn visit(&mut self, roots: &[(Label, Cond)]) -> Result<()> {
+    /// The closure of `roots` in depth-first post-order, with each target's
+    /// followed edges; records compatibility and the cycles met on the way.
+    pub(crate) fn walk(&mut self, roots: &[Label]) -> Result<Walk> {
         let alg = self.alg();
         // Depth-first post-order over the closure, iteratively (graphs are deep).
         let mut order: Vec<Label> = Vec::new();
         let mut edges_of: HashMap<Label, Vec<(Label, Cond)>> = HashMap::new();
         let mut state: HashMap<Label, bool> = HashMap::new(); // false: on the stack
-        for (root, _) in roots {
+        for root in roots {
             if state.contains_key(root) {
                 continue;
             }
@@ -167,6 +170,23 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
                 order.push(n);
             }
         }
+        Ok((order, edges_of))
+    }
+
+    /// A visited target's failures, each with the condition of its own (not yet
+    /// restricted to where the target is visited).
+    pub(crate) fn failures_of(&self, label: &Label) -> Result<Vec<Failure>> {
+        let t = self.sym.target(label)?;
+        let edge = self.edge_failures.get(label).into_iter().flatten();
+        Ok(t.failures.iter().chain(edge).cloned().collect())
+    }
+
+    /// Visits the closure of `roots`: compatibility of every target, and the
+    /// condition under which each is visited.
+    fn visit(&mut self, roots: &[(Label, Cond)]) -> Result<()> {
+        let labels: Vec<Label> = roots.iter().map(|(l, _)| l.clone()).collect();
+        let (order, edges_of) = self.walk(&labels)?;
+        let alg = self.alg();
         // Propagate visit conditions in topological order (reverse post-order);
         // repeat while something changes (only cycles need a second pass).
         let mut reach: HashMap<Label, Cond> = HashMap::new();
@@ -342,4 +362,192 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
     fn relative_package(&self) -> &str {
         &self.relative
     }
+}
+
+/// Targets with the covers of their conditions, and failures.
+pub(crate) type Covered = (
+    Vec<(Label, Vec<crate::condition::Cube>)>,
+    Vec<CoveredFailure>,
+);
+
+/// The largest sums of products [`deps_as_covers`] makes prime and irredundant.
+const MINIMIZED_COVER: usize = 16;
+/// The most cubes of the region where evaluation does not fail, as a sum of
+/// products.
+const MAX_CUBES: usize = 2_000;
+/// The most cubes of the region where evaluation fails that are taken away
+/// from the space to find where it does not (each can multiply the cubes).
+const MAX_FAILING: usize = 256;
+
+/// A failure of an every-configuration run whose condition is a cover.
+#[derive(Clone, Debug)]
+pub struct CoveredFailure {
+    /// The failure; its `when` is the diagram of its own part (the select or
+    /// edge at fault), not where it happens.
+    pub failure: Failure,
+    /// Where it happens: an irredundant cover of prime cubes.
+    pub when: Vec<crate::condition::Cube>,
+}
+
+/// `deps(PATTERN)` for every configuration with conditions as sums of products
+/// ([`crate::condition::sop`]): the same answer as the query through
+/// [`AllConfigsEnv`], for graphs whose reachability conditions have no small
+/// decision diagram. Only the edges, the failures of single selects and
+/// compatibility go through diagrams (they are small); what paths combine never
+/// does. Returns the targets and failures with their covers, and the selectors
+/// fixed (`fixed`: index and value) are left out of the covers.
+pub(crate) fn deps_as_covers(
+    env: &mut AllConfigsEnv<'_, '_>,
+    pattern: &TargetPattern,
+    fixed: &[(usize, usize)],
+) -> Result<Covered> {
+    use crate::condition::sop::{Sop, Sops};
+    let alg = env.alg();
+    let sops = Sops::new(alg.space());
+    let sop_of = |c: Cond| sops.from_cubes(&alg.cover(c));
+    let universe = sop_of(env.universe);
+    let labels = env.sym.graph().expand(pattern)?;
+    let (order, edges_of) = env.walk(&labels)?;
+    // The roots, as `pattern` gives them: where they are compatible.
+    let mut in_result: HashMap<Label, Sop> = HashMap::new();
+    let mut visited: HashMap<Label, Sop> = HashMap::new();
+    let mut failures: Vec<CoveredFailure> = Vec::new();
+    for l in &labels {
+        let compat = alg.and(env.universe, env.compat[l]);
+        if pattern.is_single() {
+            let bad = alg.and_not(env.universe, compat);
+            if !alg.is_never(bad) {
+                failures.push(CoveredFailure {
+                    failure: Failure {
+                        target: l.clone(),
+                        kind: ErrorKind::Incompatible,
+                        message: format!(
+                            "`{l}` is incompatible: the target_compatible_with of it or of a dependency fails"
+                        ),
+                        when: bad,
+                        location: env.sym.graph().target(l)?.location.clone(),
+                    },
+                    when: Vec::new(),
+                });
+            }
+        }
+        visited.insert(l.clone(), universe.clone());
+        if !alg.is_never(compat) {
+            in_result.insert(l.clone(), sop_of(compat));
+        }
+    }
+    // Both spread along the edges in topological order (reverse post-order),
+    // again while anything grows (only cycles need that).
+    let mut edge_sops: HashMap<(&Label, &Label), Sop> = HashMap::new();
+    for (n, edges) in &edges_of {
+        for (d, e) in edges {
+            edge_sops.insert((n, d), sop_of(*e));
+        }
+    }
+    // Without a cycle (every edge goes to a target earlier in post-order), one
+    // pass in reverse post-order is the answer; with one, passes repeat while
+    // a condition grows (checked exactly, by containment).
+    let position: HashMap<&Label, usize> = order.iter().enumerate().map(|(i, l)| (l, i)).collect();
+    let cyclic = edges_of
+        .iter()
+        .any(|(n, edges)| edges.iter().any(|(d, _)| position[d] >= position[n]));
+    for conds in [&mut visited, &mut in_result] {
+        loop {
+            let mut changed = false;
+            for n in order.iter().rev() {
+                let Some(here) = conds.get(n).cloned() else {
+                    continue;
+                };
+                for (d, _) in edges_of.get(n).into_iter().flatten() {
+                    let through = sops.and(&here, &edge_sops[&(n, d)]);
+                    if through.is_empty() {
+                        continue;
+                    }
+                    let old = conds.entry(d.clone()).or_default();
+                    if cyclic && through.iter().all(|cube| sops.covers(old, cube)) {
+                        continue;
+                    }
+                    *old = sops.or(old, &through);
+                    changed = true;
+                }
+            }
+            if !cyclic || !changed {
+                break;
+            }
+        }
+    }
+    crate::timing::phase("sums of products");
+    let free = |sop: &Sop| {
+        fixed
+            .iter()
+            .fold(sop.clone(), |acc, &(s, v)| sops.restrict(&acc, s, v))
+    };
+    // Made prime and irredundant where that is cheap; a large cover keeps its
+    // cubes (exact, none inside another), since proving primality takes
+    // tautology checks whose cost grows fast with the cover.
+    let minimized: std::cell::RefCell<HashMap<Sop, Sop>> = Default::default();
+    let tidy = |sop: &Sop| -> Sop {
+        if sop.len() > MINIMIZED_COVER {
+            return sop.clone();
+        }
+        let mut key = sop.clone();
+        key.sort();
+        if let Some(known) = minimized.borrow().get(&key) {
+            return known.clone();
+        }
+        let cover = sops.minimize(sop);
+        minimized.borrow_mut().insert(key, cover.clone());
+        cover
+    };
+    let mut by_label: Vec<&Label> = visited.keys().collect();
+    by_label.sort();
+    let mut failing: Sop = Vec::new();
+    let mut where_failing: Vec<Sop> = failures.iter().map(|f| sop_of(f.failure.when)).collect();
+    for l in by_label {
+        for f in env.failures_of(l)? {
+            let when = sops.and(&visited[l], &sop_of(f.when));
+            if when.is_empty() {
+                continue;
+            }
+            where_failing.push(when);
+            failures.push(CoveredFailure {
+                failure: f,
+                when: Vec::new(),
+            });
+        }
+    }
+    // Where evaluation fails is taken away from where each target is; past a
+    // few hundred cubes that takes more than it is worth (see `MAX_FAILING`).
+    if where_failing.iter().map(Vec::len).sum::<usize>() > MAX_FAILING {
+        return Err(crate::condition::TooLarge::Cubes(MAX_CUBES as u64).error());
+    }
+    for (f, when) in failures.iter_mut().zip(&where_failing) {
+        failing.extend(when.iter().cloned());
+        f.when = sops.to_cubes(&tidy(&free(when)));
+    }
+    let failing = sops.absorb(failing);
+    // Where evaluation fails, no target is in the result: the targets are kept
+    // to where it does not.
+    let working = if failing.is_empty() {
+        None
+    } else {
+        Some(
+            sops.and_not(&sops.always(), &failing, MAX_CUBES)
+                .ok_or_else(|| crate::condition::TooLarge::Cubes(MAX_CUBES as u64).error())?,
+        )
+    };
+    let mut targets: Vec<(Label, Vec<crate::condition::Cube>)> = Vec::new();
+    for (l, c) in in_result {
+        let c = match &working {
+            Some(w) => sops.and(&c, w),
+            None => c,
+        };
+        let c = tidy(&free(&c));
+        if !c.is_empty() {
+            targets.push((l, sops.to_cubes(&c)));
+        }
+    }
+    targets.sort_by(|a, b| a.0.cmp(&b.0));
+    crate::timing::phase("covers");
+    Ok((targets, failures))
 }

@@ -42,9 +42,9 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
 fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, Error> {
     let request = request(&session.workspace, &args.config)?;
     if args.all_configs {
-        let result = session.cquery_all(&args.expr, &request);
+        let answer = every_configuration(&session, &args, &request);
         super::dismiss(session);
-        return all_configs_output(&result?, args.output, &args.expr);
+        return answer;
     }
     // Label-only outputs need no resolved attributes.
     let labels_only = matches!(
@@ -66,6 +66,65 @@ fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, 
         graph,
         ..Body::Rendered(Box::new(session), result, options).into()
     })
+}
+
+/// The most operations on decision diagrams a `deps(PATTERN)` query tries
+/// before it is answered with sums of products: three times what the largest
+/// runs of docs/benchmarks.md need (1.4 million), half a second or so.
+const FIRST_ATTEMPT_STEPS: u64 = 1 << 22;
+
+/// `cquery --all-configs`. A `deps(PATTERN)` query whose conditions turn out to
+/// have no small decision diagram (many paths under many unrelated selectors)
+/// is answered again with sums of products, whose cost follows the covers.
+fn every_configuration(
+    session: &Session,
+    args: &CqueryArgs,
+    request: &sel::Request,
+) -> Result<Answer, Error> {
+    let covers_apply = sel::deps_of_pattern(&args.expr).is_some();
+    // SEL_DIAGRAM_ATTEMPT_STEPS sets the first attempt's bound (tests use a
+    // tiny one to take the second way).
+    let attempt = std::env::var("SEL_DIAGRAM_ATTEMPT_STEPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(FIRST_ATTEMPT_STEPS);
+    let diagrams = if covers_apply {
+        sel::condition::with_steps(attempt, || session.cquery_all(&args.expr, request))
+    } else {
+        session.cquery_all(&args.expr, request)
+    };
+    match diagrams {
+        Ok(result) => all_configs_output(&result, args.output, &args.expr),
+        Err(e) if covers_apply && e.kind == ErrorKind::ConditionsTooLarge => {
+            sel::timing::phase("diagrams given up");
+            let covers = session
+                .cquery_all_covers(&args.expr, request)?
+                .expect("a deps(PATTERN) query");
+            covers_output(&covers, args.output, &args.expr)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Renders a `cquery --all-configs` answered with sums of products, as
+/// [`all_configs_output`] does.
+fn covers_output(
+    result: &sel::CoversResult,
+    format: sel::output::Format,
+    query: &str,
+) -> Result<Answer, Error> {
+    use sel::output::{all_configs, Format};
+    match format {
+        Format::Json => Ok(json_text(&all_configs::covers_json(result, query)).into()),
+        Format::Label => Ok(Answer {
+            warnings: all_configs::covers_failures(result),
+            ..all_configs::covers_label(result).into()
+        }),
+        other => Err(Error::new(
+            ErrorKind::Usage,
+            format!("--all-configs supports --output=label and --output=json, not {other:?}"),
+        )),
+    }
 }
 
 /// Renders `cquery --all-configs`; failures go to stderr in the text formats.
