@@ -145,6 +145,12 @@ impl Sops {
 
     /// Both.
     pub fn and(&self, a: &Sop, b: &Sop) -> Sop {
+        if b.len() == 1 && b[0] == self.full {
+            return a.clone();
+        }
+        if a.len() == 1 && a[0] == self.full {
+            return b.clone();
+        }
         let mut out = Vec::new();
         for x in a {
             for y in b {
@@ -158,11 +164,41 @@ impl Sops {
 
     /// Either.
     pub fn or(&self, a: &Sop, b: &Sop) -> Sop {
+        if a.contains(&self.full) || b.is_empty() {
+            return self.absorb(a.clone());
+        }
+        if b.contains(&self.full) || a.is_empty() {
+            return self.absorb(b.clone());
+        }
         self.absorb(a.iter().chain(b).cloned().collect())
     }
 
     /// Whether every configuration of `cube` lies in `sop`.
     pub fn covers(&self, sop: &[Bits], cube: &[u64]) -> bool {
+        // The quick answers first: a cube of `sop` that holds all of `cube`, or
+        // a corner of `cube` (its first or last value of each selector) that
+        // no cube of `sop` holds.
+        if sop.iter().any(|bits| inside(cube, bits)) {
+            return true;
+        }
+        for last in [false, true] {
+            let corner: Vec<usize> = self
+                .fields
+                .iter()
+                .map(|&(start, len)| {
+                    let mut values = (0..len).filter(|&v| get(cube, start + v));
+                    let first = values.next().unwrap_or(0);
+                    if last {
+                        values.last().unwrap_or(first)
+                    } else {
+                        first
+                    }
+                })
+                .collect();
+            if !self.eval(sop, &corner) {
+                return false;
+            }
+        }
         // The cofactor of `sop` by `cube`: the cubes that meet it, widened by
         // everything outside it; `cube` is inside `sop` when that is a tautology.
         let outside: Vec<u64> = cube.iter().zip(&*self.full).map(|(c, f)| !c & f).collect();
@@ -407,7 +443,7 @@ impl Sops {
     }
 
     /// Whether configuration `config` (one value index per selector) is in `sop`.
-    pub fn eval(&self, sop: &Sop, config: &[usize]) -> bool {
+    pub fn eval(&self, sop: &[Bits], config: &[usize]) -> bool {
         sop.iter().any(|bits| {
             self.fields
                 .iter()

@@ -364,6 +364,42 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
     }
 }
 
+/// Spreads conditions along the edges in topological order (reverse
+/// post-order); with a cycle, again while a condition grows (checked exactly,
+/// by containment).
+fn spread(
+    sops: &crate::condition::sop::Sops,
+    order: &[Label],
+    edges_of: &HashMap<Label, Vec<(Label, Cond)>>,
+    edge_sops: &HashMap<(&Label, &Label), crate::condition::sop::Sop>,
+    cyclic: bool,
+    conds: &mut HashMap<Label, crate::condition::sop::Sop>,
+) {
+    loop {
+        let mut changed = false;
+        for n in order.iter().rev() {
+            let Some(here) = conds.get(n).cloned() else {
+                continue;
+            };
+            for (d, _) in edges_of.get(n).into_iter().flatten() {
+                let through = sops.and(&here, &edge_sops[&(n, d)]);
+                if through.is_empty() {
+                    continue;
+                }
+                let old = conds.entry(d.clone()).or_default();
+                if cyclic && through.iter().all(|cube| sops.covers(old, cube)) {
+                    continue;
+                }
+                *old = sops.or(old, &through);
+                changed = true;
+            }
+        }
+        if !cyclic || !changed {
+            break;
+        }
+    }
+}
+
 /// Targets with the covers of their conditions, and failures.
 pub(crate) type Covered = (
     Vec<(Label, Vec<crate::condition::Cube>)>,
@@ -451,44 +487,33 @@ pub(crate) fn deps_as_covers(
     let cyclic = edges_of
         .iter()
         .any(|(n, edges)| edges.iter().any(|(d, _)| position[d] >= position[n]));
-    for conds in [&mut visited, &mut in_result] {
-        loop {
-            let mut changed = false;
-            for n in order.iter().rev() {
-                let Some(here) = conds.get(n).cloned() else {
-                    continue;
-                };
-                for (d, _) in edges_of.get(n).into_iter().flatten() {
-                    let through = sops.and(&here, &edge_sops[&(n, d)]);
-                    if through.is_empty() {
-                        continue;
-                    }
-                    let old = conds.entry(d.clone()).or_default();
-                    if cyclic && through.iter().all(|cube| sops.covers(old, cube)) {
-                        continue;
-                    }
-                    *old = sops.or(old, &through);
-                    changed = true;
-                }
-            }
-            if !cyclic || !changed {
-                break;
-            }
-        }
+    // Where every root is compatible wherever it is asked about (no
+    // `target_compatible_with` in the way), both start alike and spread alike.
+    let same_start =
+        labels.len() == in_result.len() && labels.iter().all(|l| in_result[l] == visited[l]);
+    spread(&sops, &order, &edges_of, &edge_sops, cyclic, &mut visited);
+    if same_start {
+        in_result = visited.clone();
+    } else {
+        spread(&sops, &order, &edges_of, &edge_sops, cyclic, &mut in_result);
     }
     crate::timing::phase("sums of products");
-    let free = |sop: &Sop| {
-        fixed
-            .iter()
-            .fold(sop.clone(), |acc, &(s, v)| sops.restrict(&acc, s, v))
+    let free = |sop: &Sop| -> Sop {
+        match fixed {
+            [] => sop.clone(),
+            _ => fixed
+                .iter()
+                .fold(sop.clone(), |acc, &(s, v)| sops.restrict(&acc, s, v)),
+        }
     };
     // Made prime and irredundant where that is cheap; a large cover keeps its
     // cubes (exact, none inside another), since proving primality takes
     // tautology checks whose cost grows fast with the cover.
     let minimized: std::cell::RefCell<HashMap<Sop, Sop>> = Default::default();
+    let always = sops.always();
     let tidy = |sop: &Sop| -> Sop {
-        if sop.len() > MINIMIZED_COVER {
-            return sop.clone();
+        if sop.len() > MINIMIZED_COVER || sop.len() == 1 || sop.contains(&always[0]) {
+            return sops.absorb(sop.clone());
         }
         let mut key = sop.clone();
         key.sort();
