@@ -189,7 +189,7 @@ impl Sops {
                     let mut values = (0..len).filter(|&v| get(cube, start + v));
                     let first = values.next().unwrap_or(0);
                     if last {
-                        values.last().unwrap_or(first)
+                        values.next_back().unwrap_or(first)
                     } else {
                         first
                     }
