@@ -10,10 +10,18 @@ use sel::Session;
 
 use super::{json_text, request};
 
+/// The most operations on decision diagrams `sel matrix` does.
+const MATRIX_STEPS: u64 = 1 << 24;
+
 /// `sel matrix`: text is streamed (and the answer left empty), JSON is one document.
 pub fn run(session: &Session, args: MatrixArgs) -> Result<String, Error> {
     let request = request(&session.workspace, &args.config)?;
-    let result = session.cquery_all(&args.expr, &request)?;
+    // A result whose conditions have no small diagram has astronomically many
+    // classes too: give up on it early (about two seconds) rather than after
+    // the algebra's whole budget.
+    let result = sel::condition::with_steps(MATRIX_STEPS, || {
+        session.cquery_all(&args.expr, &request)
+    })?;
     match args.output {
         ReportFormat::Text => {
             streamed(&result, args.max_classes)?;
