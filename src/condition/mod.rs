@@ -409,9 +409,9 @@ thread_local! {
     static STEPS: std::cell::Cell<Option<u64>> = const { std::cell::Cell::new(None) };
 }
 
-/// Runs `f` with the algebras it makes bounded to `steps` operations (rather than
-/// `SEL_MAX_CONDITION_STEPS`): a first attempt that gives up early when another
-/// way to the answer exists.
+/// Runs `f` with the algebras it makes bounded to `steps` operations (unless
+/// `SEL_MAX_CONDITION_STEPS` is set): a first attempt that gives up early when
+/// another way to the answer exists, or a command that needs small diagrams.
 pub fn with_steps<T>(steps: u64, f: impl FnOnce() -> T) -> T {
     let before = STEPS.with(|s| s.replace(Some(steps)));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
@@ -652,11 +652,10 @@ impl Store {
             scratch: Vec::new(),
             max_nodes: bound("SEL_MAX_CONDITION_NODES", 1 << 24).min(NO_NODE as u64 - 1) as usize,
             steps: 0,
-            max_steps: {
-                let steps = bound("SEL_MAX_CONDITION_STEPS", 1 << 27);
-                STEPS
-                    .with(|s| s.get())
-                    .map_or(steps, |first| first.min(steps))
+            // An explicit SEL_MAX_CONDITION_STEPS wins over a command's own bound.
+            max_steps: match std::env::var_os("SEL_MAX_CONDITION_STEPS") {
+                Some(_) => bound("SEL_MAX_CONDITION_STEPS", 1 << 27),
+                None => STEPS.with(|s| s.get()).unwrap_or(1 << 27),
             },
         }
     }

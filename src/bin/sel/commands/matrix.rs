@@ -19,9 +19,8 @@ pub fn run(session: &Session, args: MatrixArgs) -> Result<String, Error> {
     // A result whose conditions have no small diagram has astronomically many
     // classes too: give up on it early (about two seconds) rather than after
     // the algebra's whole budget.
-    let result = sel::condition::with_steps(MATRIX_STEPS, || {
-        session.cquery_all(&args.expr, &request)
-    })?;
+    let result =
+        sel::condition::with_steps(MATRIX_STEPS, || session.cquery_all(&args.expr, &request))?;
     match args.output {
         ReportFormat::Text => {
             streamed(&result, args.max_classes)?;
