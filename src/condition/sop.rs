@@ -256,30 +256,54 @@ impl Sops {
         let best = (0..counts.len())
             .max_by_key(|&sel| (counts[sel], std::cmp::Reverse(sel)))
             .expect("a selector");
-        let (start, len) = self.fields[best];
         // Values that the same cubes allow have the same cofactor: each is
         // checked once.
-        let mut seen: Vec<Vec<usize>> = Vec::new();
-        (0..len).all(|v| {
+        self.cofactors(&sop, best)
+            .into_iter()
+            .all(|(_, cofactor)| self.tautology(cofactor))
+    }
+
+    /// The cofactors of `sop` by each value of selector `sel`, values with equal
+    /// cofactors (allowed by the same cubes) together: (values, cofactor), the
+    /// cofactor's cubes widened to every value of `sel`.
+    fn cofactors(&self, sop: &[Bits], sel: usize) -> Vec<(Vec<usize>, Sop)> {
+        let (start, len) = self.fields[sel];
+        let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
+        for v in 0..len {
             let members: Vec<usize> = (0..sop.len())
                 .filter(|&i| get(&sop[i], start + v))
                 .collect();
-            if seen.contains(&members) {
-                return true;
+            match groups.iter_mut().find(|(m, _)| *m == members) {
+                Some((_, values)) => values.push(v),
+                None => groups.push((members, vec![v])),
             }
-            let cofactor: Sop = members
-                .iter()
-                .map(|&i| {
-                    let mut widened = sop[i].clone();
-                    for w in 0..len {
-                        set(&mut widened, start + w);
-                    }
-                    widened
-                })
-                .collect();
-            seen.push(members);
-            self.tautology(cofactor)
-        })
+        }
+        groups
+            .into_iter()
+            .map(|(members, values)| {
+                let cofactor = members
+                    .iter()
+                    .map(|&i| {
+                        let mut widened = sop[i].clone();
+                        for w in 0..len {
+                            set(&mut widened, start + w);
+                        }
+                        widened
+                    })
+                    .collect();
+                (values, cofactor)
+            })
+            .collect()
+    }
+
+    /// The selector the most cubes of `sop` restrict (the first of equals).
+    fn most_restricted(&self, sop: &[Bits]) -> usize {
+        (0..self.fields.len())
+            .max_by_key(|&sel| {
+                let n = sop.iter().filter(|bits| self.restricts(bits, sel)).count();
+                (n, std::cmp::Reverse(sel))
+            })
+            .expect("a selector")
     }
 
     /// The complement of `sop`: Shannon expansion on the selector most cubes
@@ -291,40 +315,10 @@ impl Sops {
         if sop.contains(&self.full) {
             return Vec::new();
         }
-        let (mut best, mut restricted) = (usize::MAX, 0);
-        for (sel, &(start, len)) in self.fields.iter().enumerate() {
-            let n = sop
-                .iter()
-                .filter(|bits| (0..len).any(|v| !get(bits, start + v)))
-                .count();
-            if n > restricted {
-                (best, restricted) = (sel, n);
-            }
-        }
+        let best = self.most_restricted(sop);
         let (start, len) = self.fields[best];
-        // Group the values by their cofactor (the cubes that allow them).
-        let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-        for v in 0..len {
-            let members: Vec<usize> = (0..sop.len())
-                .filter(|&i| get(&sop[i], start + v))
-                .collect();
-            match groups.iter_mut().find(|(m, _)| *m == members) {
-                Some((_, values)) => values.push(v),
-                None => groups.push((members, vec![v])),
-            }
-        }
         let mut out = Vec::new();
-        for (members, values) in groups {
-            let cofactor: Sop = members
-                .iter()
-                .map(|&i| {
-                    let mut widened = sop[i].clone();
-                    for w in 0..len {
-                        set(&mut widened, start + w);
-                    }
-                    widened
-                })
-                .collect();
+        for (values, cofactor) in self.cofactors(sop, best) {
             for mut bits in self.not(&cofactor) {
                 for w in 0..len {
                     if !values.contains(&w) {
