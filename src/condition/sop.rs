@@ -258,40 +258,40 @@ impl Sops {
             .expect("a selector");
         // Values that the same cubes allow have the same cofactor: each is
         // checked once.
-        self.cofactors(&sop, best)
+        self.by_cofactor(&sop, best)
             .into_iter()
-            .all(|(_, cofactor)| self.tautology(cofactor))
+            .all(|(_, members)| self.tautology(self.cofactor(&sop, &members, best)))
     }
 
-    /// The cofactors of `sop` by each value of selector `sel`, values with equal
-    /// cofactors (allowed by the same cubes) together: (values, cofactor), the
-    /// cofactor's cubes widened to every value of `sel`.
-    fn cofactors(&self, sop: &[Bits], sel: usize) -> Vec<(Vec<usize>, Sop)> {
+    /// The values of selector `sel` grouped by the cubes of `sop` that allow
+    /// them (values of a group have the same cofactor): (values, cubes).
+    fn by_cofactor(&self, sop: &[Bits], sel: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
         let (start, len) = self.fields[sel];
         let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
         for v in 0..len {
             let members: Vec<usize> = (0..sop.len())
                 .filter(|&i| get(&sop[i], start + v))
                 .collect();
-            match groups.iter_mut().find(|(m, _)| *m == members) {
-                Some((_, values)) => values.push(v),
-                None => groups.push((members, vec![v])),
+            match groups.iter_mut().find(|(_, m)| *m == members) {
+                Some((values, _)) => values.push(v),
+                None => groups.push((vec![v], members)),
             }
         }
         groups
-            .into_iter()
-            .map(|(members, values)| {
-                let cofactor = members
-                    .iter()
-                    .map(|&i| {
-                        let mut widened = sop[i].clone();
-                        for w in 0..len {
-                            set(&mut widened, start + w);
-                        }
-                        widened
-                    })
-                    .collect();
-                (values, cofactor)
+    }
+
+    /// The cofactor made of `members` of `sop`: those cubes, widened to every
+    /// value of selector `sel`.
+    fn cofactor(&self, sop: &[Bits], members: &[usize], sel: usize) -> Sop {
+        let (start, len) = self.fields[sel];
+        members
+            .iter()
+            .map(|&i| {
+                let mut widened = sop[i].clone();
+                for w in 0..len {
+                    set(&mut widened, start + w);
+                }
+                widened
             })
             .collect()
     }
@@ -318,7 +318,8 @@ impl Sops {
         let best = self.most_restricted(sop);
         let (start, len) = self.fields[best];
         let mut out = Vec::new();
-        for (values, cofactor) in self.cofactors(sop, best) {
+        for (values, members) in self.by_cofactor(sop, best) {
+            let cofactor = self.cofactor(sop, &members, best);
             for mut bits in self.not(&cofactor) {
                 for w in 0..len {
                     if !values.contains(&w) {

@@ -100,7 +100,7 @@ pub fn json(result: &AllConfigsResult, query: &str) -> Json {
     })
 }
 
-/// [`label`] of a result computed with sums of products.
+/// [`label()`] of a result computed with sums of products.
 pub fn covers_label(result: &CoversResult) -> String {
     aligned(
         result
@@ -110,7 +110,7 @@ pub fn covers_label(result: &CoversResult) -> String {
     )
 }
 
-/// [`failures`] of a result computed with sums of products.
+/// [`failures()`] of a result computed with sums of products.
 pub fn covers_failures(result: &CoversResult) -> String {
     let mut out = String::new();
     for f in &result.failures {
@@ -125,7 +125,7 @@ pub fn covers_failures(result: &CoversResult) -> String {
     out
 }
 
-/// [`json`] of a result computed with sums of products: the same document.
+/// [`json()`] of a result computed with sums of products: the same document.
 pub fn covers_json(result: &CoversResult, query: &str) -> Json {
     let alg = &result.algebra;
     json!({

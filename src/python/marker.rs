@@ -173,7 +173,7 @@ impl fmt::Display for MarkerError {
 }
 
 /// A marker (or other text from a lock) as shown in a message: control
-/// characters escaped, and at most [`SHOWN`] characters of a longer text, with
+/// characters escaped, and at most `SHOWN` characters of a longer text, with
 /// its length.
 pub fn shortened(text: &str) -> String {
     let mut out = String::new();

@@ -3,7 +3,7 @@
 //!
 //! The components are exactly the `package` targets of the `cquery` result
 //! (aliases are followed, not listed: a dependency on an alias is a dependency
-//! on what it stands for), with their version, license, purl ([`purl`]) and
+//! on what it stands for), with their version, license, purl ([`crate::purl`]) and
 //! description; the dependency graph is the configured edges among them; the
 //! configuration is recorded in the document. With `--all-configs` one
 //! document covers every configuration: a component present only under some
