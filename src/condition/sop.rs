@@ -258,31 +258,22 @@ impl Sops {
             .expect("a selector");
         // Values that the same cubes allow have the same cofactor: each is
         // checked once.
-        self.by_cofactor(&sop, best)
-            .into_iter()
-            .all(|(_, members)| self.tautology(self.cofactor(&sop, &members, best)))
-    }
-
-    /// The values of selector `sel` grouped by the cubes of `sop` that allow
-    /// them (values of a group have the same cofactor): (values, cubes).
-    fn by_cofactor(&self, sop: &[Bits], sel: usize) -> Vec<(Vec<usize>, Vec<usize>)> {
-        let (start, len) = self.fields[sel];
-        let mut groups: Vec<(Vec<usize>, Vec<usize>)> = Vec::new();
-        for v in 0..len {
-            let members: Vec<usize> = (0..sop.len())
-                .filter(|&i| get(&sop[i], start + v))
-                .collect();
-            match groups.iter_mut().find(|(_, m)| *m == members) {
-                Some((values, _)) => values.push(v),
-                None => groups.push((vec![v], members)),
+        let (start, len) = self.fields[best];
+        let mut seen: Vec<Vec<usize>> = Vec::new();
+        (0..len).all(|v| {
+            let members = allowing(&sop, start + v);
+            if seen.contains(&members) {
+                return true;
             }
-        }
-        groups
+            let cofactor = self.widened(&sop, &members, best);
+            seen.push(members);
+            self.tautology(cofactor)
+        })
     }
 
-    /// The cofactor made of `members` of `sop`: those cubes, widened to every
-    /// value of selector `sel`.
-    fn cofactor(&self, sop: &[Bits], members: &[usize], sel: usize) -> Sop {
+    /// The cubes `members` of `sop`, widened to every value of selector `sel`:
+    /// the cofactor of `sop` by a value those cubes allow.
+    fn widened(&self, sop: &[Bits], members: &[usize], sel: usize) -> Sop {
         let (start, len) = self.fields[sel];
         members
             .iter()
@@ -296,40 +287,10 @@ impl Sops {
             .collect()
     }
 
-    /// The selector the most cubes of `sop` restrict (the first of equals).
-    fn most_restricted(&self, sop: &[Bits]) -> usize {
-        (0..self.fields.len())
-            .max_by_key(|&sel| {
-                let n = sop.iter().filter(|bits| self.restricts(bits, sel)).count();
-                (n, std::cmp::Reverse(sel))
-            })
-            .expect("a selector")
-    }
-
-    /// The complement of `sop`: Shannon expansion on the selector most cubes
-    /// restrict, values with equal cofactors merged into one cube.
+    /// The complement of `sop`: the space with every cube taken away.
     pub fn not(&self, sop: &Sop) -> Sop {
-        if sop.is_empty() {
-            return self.always();
-        }
-        if sop.contains(&self.full) {
-            return Vec::new();
-        }
-        let best = self.most_restricted(sop);
-        let (start, len) = self.fields[best];
-        let mut out = Vec::new();
-        for (values, members) in self.by_cofactor(sop, best) {
-            let cofactor = self.cofactor(sop, &members, best);
-            for mut bits in self.not(&cofactor) {
-                for w in 0..len {
-                    if !values.contains(&w) {
-                        clear(&mut bits, start + w);
-                    }
-                }
-                out.push(bits);
-            }
-        }
-        self.absorb(out)
+        self.and_not(&self.always(), sop, usize::MAX)
+            .expect("no bound on the cubes")
     }
 
     /// `a` and not `b`, by taking each cube of `b` away from every cube of `a`
@@ -370,19 +331,8 @@ impl Sops {
 
     /// Restricts `sop` to selector `sel` having `value`, which then no longer matters.
     pub fn restrict(&self, sop: &Sop, sel: usize, value: usize) -> Sop {
-        let (start, len) = self.fields[sel];
-        let out = sop
-            .iter()
-            .filter(|bits| get(bits, start + value))
-            .map(|bits| {
-                let mut widened = bits.clone();
-                for w in 0..len {
-                    set(&mut widened, start + w);
-                }
-                widened
-            })
-            .collect();
-        self.absorb(out)
+        let (start, _) = self.fields[sel];
+        self.absorb(self.widened(sop, &allowing(sop, start + value), sel))
     }
 
     /// An irredundant cover of prime cubes of the condition `sop` denotes: each cube
@@ -482,6 +432,11 @@ fn components(restricts: &[Vec<usize>], selectors: usize) -> Vec<Vec<usize>> {
         groups[group_of[root]].push(i);
     }
     groups
+}
+
+/// The cubes of `sop` (by index) that allow the value at `bit`.
+fn allowing(sop: &[Bits], bit: usize) -> Vec<usize> {
+    (0..sop.len()).filter(|&i| get(&sop[i], bit)).collect()
 }
 
 fn get(bits: &[u64], i: usize) -> bool {

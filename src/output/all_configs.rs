@@ -8,6 +8,7 @@ use std::fmt::Write;
 
 use serde_json::{json, Value as Json};
 
+use crate::configuration::symbolic::Failure;
 use crate::{AllConfigsResult, CoversResult};
 
 /// The schema identifier of `--all-configs` JSON documents.
@@ -60,44 +61,30 @@ fn selectors_json(alg: &crate::condition::Algebra) -> Json {
 
 /// The failures, one line each, for stderr: `warning: fails where COND: MESSAGE`.
 pub fn failures(result: &AllConfigsResult) -> String {
-    let mut out = String::new();
-    for f in &result.failures {
-        let _ = writeln!(
-            out,
-            "warning: evaluation fails where {}: {} [{}]",
-            result.algebra.render(f.when),
-            f.message,
-            f.kind.code()
-        );
-    }
-    out
+    warnings(
+        result
+            .failures
+            .iter()
+            .map(|f| (f, result.algebra.render(f.when))),
+    )
 }
 
 /// The JSON document.
 pub fn json(result: &AllConfigsResult, query: &str) -> Json {
     let alg = &result.algebra;
-    let fixed: serde_json::Map<String, Json> = result
-        .fixed
-        .iter()
-        .map(|(l, v)| (l.to_string(), json!(v)))
-        .collect();
-    json!({
-        "schema": SCHEMA,
-        "command": "cquery",
-        "query": query,
-        "fixed": fixed,
-        "selectors": selectors_json(alg),
-        "targets": result.targets.iter().map(|(l, c)| json!({
-            "label": l.to_string(),
-            "when": alg.to_json(*c),
-            "when_text": alg.render(*c),
-        })).collect::<Vec<_>>(),
-        "errors": result.failures.iter().map(|f| {
-            let mut e = failure_json(alg, f);
-            e["when_text"] = json!(alg.render(f.when));
-            e
-        }).collect::<Vec<_>>(),
-    })
+    document(
+        alg,
+        &result.fixed,
+        query,
+        result
+            .targets
+            .iter()
+            .map(|(l, c)| (l, alg.to_json(*c), alg.render(*c))),
+        result
+            .failures
+            .iter()
+            .map(|f| (f, alg.to_json(f.when), alg.render(f.when))),
+    )
 }
 
 /// [`label()`] of a result computed with sums of products.
@@ -112,37 +99,73 @@ pub fn covers_label(result: &CoversResult) -> String {
 
 /// [`failures()`] of a result computed with sums of products.
 pub fn covers_failures(result: &CoversResult) -> String {
-    let mut out = String::new();
-    for f in &result.failures {
-        let _ = writeln!(
-            out,
-            "warning: evaluation fails where {}: {} [{}]",
-            result.algebra.render_cubes(&f.when),
-            f.failure.message,
-            f.failure.kind.code()
-        );
-    }
-    out
+    warnings(
+        result
+            .failures
+            .iter()
+            .map(|f| (&f.failure, result.algebra.render_cubes(&f.when))),
+    )
 }
 
 /// [`json()`] of a result computed with sums of products: the same document.
 pub fn covers_json(result: &CoversResult, query: &str) -> Json {
     let alg = &result.algebra;
+    document(
+        alg,
+        &result.fixed,
+        query,
+        result
+            .targets
+            .iter()
+            .map(|(l, c)| (l, alg.cubes_to_json(c), alg.render_cubes(c))),
+        result.failures.iter().map(|f| {
+            (
+                &f.failure,
+                alg.cubes_to_json(&f.when),
+                alg.render_cubes(&f.when),
+            )
+        }),
+    )
+}
+
+/// `warning:` lines of failures, each given with its condition as text.
+fn warnings<'a>(failures: impl Iterator<Item = (&'a Failure, String)>) -> String {
+    let mut out = String::new();
+    for (f, when) in failures {
+        let _ = writeln!(
+            out,
+            "warning: evaluation fails where {when}: {} [{}]",
+            f.message,
+            f.kind.code()
+        );
+    }
+    out
+}
+
+/// The `sel.cquery-all/v1` document of targets and failures, each given with
+/// its condition as JSON cubes and as text.
+fn document<'a>(
+    alg: &crate::condition::Algebra,
+    fixed: &[(crate::label::Label, String)],
+    query: &str,
+    targets: impl Iterator<Item = (&'a crate::label::Label, Json, String)>,
+    failures: impl Iterator<Item = (&'a Failure, Json, String)>,
+) -> Json {
     json!({
         "schema": SCHEMA,
         "command": "cquery",
         "query": query,
-        "fixed": result.fixed.iter().map(|(l, v)| (l.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "fixed": fixed.iter().map(|(l, v)| (l.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
         "selectors": selectors_json(alg),
-        "targets": result.targets.iter().map(|(l, c)| json!({
+        "targets": targets.map(|(l, when, text)| json!({
             "label": l.to_string(),
-            "when": alg.cubes_to_json(c),
-            "when_text": alg.render_cubes(c),
+            "when": when,
+            "when_text": text,
         })).collect::<Vec<_>>(),
-        "errors": result.failures.iter().map(|f| {
-            let mut e = failure_json(alg, &f.failure);
-            e["when"] = alg.cubes_to_json(&f.when);
-            e["when_text"] = json!(alg.render_cubes(&f.when));
+        "errors": failures.map(|(f, when, text)| {
+            let mut e = failure_json(alg, f);
+            e["when"] = when;
+            e["when_text"] = json!(text);
             e
         }).collect::<Vec<_>>(),
     })

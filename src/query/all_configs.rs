@@ -173,6 +173,19 @@ impl<'s, 'g> AllConfigsEnv<'s, 'g> {
         Ok((order, edges_of))
     }
 
+    /// The failure of a pattern naming `label` where it is incompatible (`bad`).
+    fn incompatible(&self, label: &Label, bad: Cond) -> Result<Failure> {
+        Ok(Failure {
+            target: label.clone(),
+            kind: ErrorKind::Incompatible,
+            message: format!(
+                "`{label}` is incompatible: the target_compatible_with of it or of a dependency fails"
+            ),
+            when: bad,
+            location: self.sym.graph().target(label)?.location.clone(),
+        })
+    }
+
     /// A visited target's failures, each with the condition of its own (not yet
     /// restricted to where the target is visited).
     pub(crate) fn failures_of(&self, label: &Label) -> Result<Vec<Failure>> {
@@ -287,15 +300,8 @@ impl QueryEnv for AllConfigsEnv<'_, '_> {
             if pattern.is_single() {
                 let bad = alg.and_not(self.universe, compat);
                 if !alg.is_never(bad) {
-                    self.pattern_failures.push(Failure {
-                        target: l.clone(),
-                        kind: ErrorKind::Incompatible,
-                        message: format!(
-                            "`{l}` is incompatible: the target_compatible_with of it or of a dependency fails"
-                        ),
-                        when: bad,
-                        location: self.sym.graph().target(&l)?.location.clone(),
-                    });
+                    let failure = self.incompatible(&l, bad)?;
+                    self.pattern_failures.push(failure);
                 }
             }
             if !alg.is_never(compat) {
@@ -454,15 +460,7 @@ pub(crate) fn deps_as_covers(
             let bad = alg.and_not(env.universe, compat);
             if !alg.is_never(bad) {
                 failures.push(CoveredFailure {
-                    failure: Failure {
-                        target: l.clone(),
-                        kind: ErrorKind::Incompatible,
-                        message: format!(
-                            "`{l}` is incompatible: the target_compatible_with of it or of a dependency fails"
-                        ),
-                        when: bad,
-                        location: env.sym.graph().target(l)?.location.clone(),
-                    },
+                    failure: env.incompatible(l, bad)?,
                     when: Vec::new(),
                 });
             }
@@ -472,8 +470,6 @@ pub(crate) fn deps_as_covers(
             in_result.insert(l.clone(), sop_of(compat));
         }
     }
-    // Both spread along the edges in topological order (reverse post-order),
-    // again while anything grows (only cycles need that).
     let mut edge_sops: HashMap<(&Label, &Label), Sop> = HashMap::new();
     for (n, edges) in &edges_of {
         for (d, e) in edges {
@@ -526,7 +522,6 @@ pub(crate) fn deps_as_covers(
     };
     let mut by_label: Vec<&Label> = visited.keys().collect();
     by_label.sort();
-    let mut failing: Sop = Vec::new();
     let mut where_failing: Vec<Sop> = failures.iter().map(|f| sop_of(f.failure.when)).collect();
     for l in by_label {
         for f in env.failures_of(l)? {
@@ -544,8 +539,9 @@ pub(crate) fn deps_as_covers(
     // Where evaluation fails is taken away from where each target is; past a
     // few hundred cubes that takes more than it is worth (see `MAX_FAILING`).
     if where_failing.iter().map(Vec::len).sum::<usize>() > MAX_FAILING {
-        return Err(crate::condition::TooLarge::Cubes(MAX_CUBES as u64).error());
+        return Err(crate::condition::TooLarge::Cubes(MAX_FAILING as u64).error());
     }
+    let mut failing: Sop = Vec::new();
     for (f, when) in failures.iter_mut().zip(&where_failing) {
         failing.extend(when.iter().cloned());
         f.when = sops.to_cubes(&tidy(&free(when)));
@@ -557,7 +553,7 @@ pub(crate) fn deps_as_covers(
         None
     } else {
         Some(
-            sops.and_not(&sops.always(), &failing, MAX_CUBES)
+            sops.and_not(&always, &failing, MAX_CUBES)
                 .ok_or_else(|| crate::condition::TooLarge::Cubes(MAX_CUBES as u64).error())?,
         )
     };

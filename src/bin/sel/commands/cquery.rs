@@ -113,18 +113,13 @@ fn covers_output(
     format: sel::output::Format,
     query: &str,
 ) -> Result<Answer, Error> {
-    use sel::output::{all_configs, Format};
-    match format {
-        Format::Json => Ok(json_text(&all_configs::covers_json(result, query)).into()),
-        Format::Label => Ok(Answer {
-            warnings: all_configs::covers_failures(result),
-            ..all_configs::covers_label(result).into()
-        }),
-        other => Err(Error::new(
-            ErrorKind::Usage,
-            format!("--all-configs supports --output=label and --output=json, not {other:?}"),
-        )),
-    }
+    use sel::output::all_configs;
+    every_configuration_output(
+        format,
+        || all_configs::covers_json(result, query),
+        || all_configs::covers_label(result),
+        || all_configs::covers_failures(result),
+    )
 }
 
 /// Renders `cquery --all-configs`; failures go to stderr in the text formats.
@@ -133,15 +128,29 @@ fn all_configs_output(
     format: sel::output::Format,
     query: &str,
 ) -> Result<Answer, Error> {
-    use sel::output::{all_configs, Format};
+    use sel::output::all_configs;
+    every_configuration_output(
+        format,
+        || all_configs::json(result, query),
+        || all_configs::label(result),
+        || all_configs::failures(result),
+    )
+}
+
+/// An every-configuration answer in `format`: the JSON document, or the text
+/// with the failures as warnings for stderr.
+fn every_configuration_output(
+    format: sel::output::Format,
+    json: impl FnOnce() -> serde_json::Value,
+    text: impl FnOnce() -> String,
+    warnings: impl FnOnce() -> String,
+) -> Result<Answer, Error> {
+    use sel::output::Format;
     match format {
-        Format::Json => {
-            let doc = all_configs::json(result, query);
-            Ok(json_text(&doc).into())
-        }
+        Format::Json => Ok(json_text(&json()).into()),
         Format::Label => Ok(Answer {
-            warnings: all_configs::failures(result),
-            ..all_configs::label(result).into()
+            warnings: warnings(),
+            ..text().into()
         }),
         other => Err(Error::new(
             ErrorKind::Usage,
