@@ -25,7 +25,8 @@
 //! answer computed from other files replaces them all.
 //!
 //! The answer of a closure query also keeps the graph it printed, in a
-//! file of its own (`graph-KEY.v1`, with the hash of the answer's text),
+//! file of its own (`graph-KEY.v1`, with where each target's item is in
+//! the answer's text and the hash of that text),
 //! read only when the answer is stale: [`crate::incremental`] recomputes
 //! the answer from it.
 //!
@@ -44,14 +45,15 @@ use serde::{Deserialize, Serialize};
 use crate::build_file::cache::{read_record, write_record, FileState, Hash};
 pub use crate::build_file::inputs::{BuildInput, Fingerprints, Inputs};
 use crate::error::Result;
-use crate::incremental::KeptGraph;
+use crate::incremental::{KeptGraph, Printed};
+use crate::output::Itemized;
 use crate::target_graph::Package;
 use crate::workspace::{PackageDir, Workspace};
 
 const FILE: &str = "answers.v1";
 const MAGIC: &[u8; 8] = b"selanswr";
 /// Bumped whenever the file's layout changes.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 /// The most changed BUILD files read again to see whether their packages
 /// changed; with more (a branch switched, say), the workspace is loaded.
 const MAX_REREAD: usize = 64;
@@ -254,8 +256,8 @@ pub struct Kept {
 pub struct Stale {
     /// The answer.
     pub text: String,
-    /// The graph it printed.
-    pub graph: KeptGraph,
+    /// The graph it printed, and where its items are.
+    pub printed: Printed,
     /// The changed packages, read again.
     pub changed: Vec<Package>,
     /// The packages the answer's record has, sorted, if not the whole
@@ -315,9 +317,9 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
         Held::Same => Ok(Lookup::Hit(kept)),
         Held::Changed(changed) => {
             let known = known();
-            let stale = read_graph(&ws.root, key, &kept.text).map(|graph| Stale {
+            let stale = read_graph(&ws.root, key, &kept.text).map(|printed| Stale {
                 text: kept.text,
-                graph,
+                printed,
                 changed,
                 covered: None,
             });
@@ -342,10 +344,16 @@ pub struct Pending {
 impl Pending {
     /// Keeps `text` and `warnings` as the answer (see [`store`] and
     /// [`store_closure`]).
-    pub fn keep(self, text: String, warnings: String) {
+    /// `items` says where the answer's targets are in `text`, if it is
+    /// itemized ([`crate::output::Itemized`]).
+    pub fn keep(self, text: String, items: Option<Itemized>, warnings: String) {
         // A recomputed answer has no warnings: with some, it is not kept
         // for that.
-        let graph = self.graph.filter(|_| warnings.is_empty());
+        let graph = self
+            .graph
+            .zip(items)
+            .filter(|_| warnings.is_empty())
+            .map(|(graph, items)| Printed { graph, items });
         store_graph(&self.root, self.key, &text, graph);
         let kept = Kept { text, warnings };
         if self.closure {
@@ -412,9 +420,9 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
     match inputs.packages_hold(ws, &dirs) {
         Held::Same => ClosureLookup::Hit(answer.kept),
         Held::Changed(changed) => match read_graph(&ws.root, key, &answer.kept.text) {
-            Some(graph) => ClosureLookup::Stale(Stale {
+            Some(printed) => ClosureLookup::Stale(Stale {
                 text: answer.kept.text,
-                graph,
+                printed,
                 changed,
                 covered: Some({
                     let mut names: Vec<String> = dirs.into_iter().map(|d| d.name).collect();
@@ -456,7 +464,7 @@ struct GraphFile {
     /// The hash of the answer's text: a graph is used only with the answer
     /// it was kept with.
     text: Hash,
-    graph: KeptGraph,
+    printed: Printed,
 }
 
 /// The most graph files kept; the least recently written go first.
@@ -471,9 +479,9 @@ fn graph_file(key: Key) -> String {
 /// Keeps `graph` as the graph of the answer `text` to `key` (or, with none,
 /// removes the one kept before); the oldest files beyond [`MAX_GRAPHS`]
 /// are removed. Best effort.
-fn store_graph(root: &Path, key: Key, text: &str, graph: Option<KeptGraph>) {
+fn store_graph(root: &Path, key: Key, text: &str, printed: Option<Printed>) {
     let name = graph_file(key);
-    let Some(graph) = graph else {
+    let Some(printed) = printed else {
         let _ = std::fs::remove_file(root.join(crate::build_file::cache::DIR).join(name));
         return;
     };
@@ -482,20 +490,20 @@ fn store_graph(root: &Path, key: Key, text: &str, graph: Option<KeptGraph>) {
         root: root.to_path_buf(),
         key,
         text: *blake3::hash(text.as_bytes()).as_bytes(),
-        graph,
+        printed,
     };
     write_record(root, &name, MAGIC, FORMAT, &file);
     remove_oldest(root, "graph-", MAX_GRAPHS);
 }
 
 /// The graph kept with the answer `text` to `key`, if there is one.
-fn read_graph(root: &Path, key: Key, text: &str) -> Option<KeptGraph> {
+fn read_graph(root: &Path, key: Key, text: &str) -> Option<Printed> {
     let file: GraphFile = read_record(root, &graph_file(key), MAGIC, FORMAT)?;
     let same = file.sel == env!("CARGO_PKG_VERSION")
         && file.root == root
         && file.key == key
         && file.text == *blake3::hash(text.as_bytes()).as_bytes();
-    same.then_some(file.graph)
+    same.then_some(file.printed)
 }
 
 /// Removes the oldest cache files whose names start with `prefix`, beyond

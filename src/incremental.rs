@@ -5,8 +5,10 @@
 //! (every branch of every select an edge). Printed one item a target in
 //! label order (a line of `--output=label` or `label_kind`, an element of
 //! the JSON document's `targets`: a [`Shape`]), such an answer is kept by
-//! the answer cache (`answers`) with the closure's edges, by item
-//! of the answer: a [`KeptGraph`]. When BUILD files changed since and their packages are not
+//! the answer cache (`answers`) with the closure's edges, by item of the
+//! answer (a [`KeptGraph`]), and with where the writer placed each item
+//! and whose it is ([`crate::output::Itemized`]): the text is never read
+//! back. When BUILD files changed since and their packages are not
 //! what they were (a dependency added or dropped), the answer is recomputed
 //! from those edges ([`recompute`]): the changed packages' targets are
 //! checked and configured again, against the packages they mention and
@@ -51,6 +53,7 @@ use crate::configuration::{
     self, configurable_attrs, each_label, each_value, Configuration, Configurer, Edges, Request,
 };
 use crate::label::{Label, TargetPattern};
+use crate::output::Itemized;
 use crate::query::env::ConfiguredEnv;
 use crate::query::syntax::{Arg, Expr, Func, SetOp};
 use crate::target_graph::{Package, Rule, Target, TargetGraph, TargetId};
@@ -107,6 +110,7 @@ fn each_dep(t: &Target, f: &mut impl FnMut(&Label)) {
 }
 
 /// What an answer printed: the closure in which graph.
+#[derive(Clone, Copy)]
 pub enum Mode<'r> {
     /// `cquery`: the graph configured by this request.
     Configured(&'r Request),
@@ -295,165 +299,480 @@ impl Shape {
     }
 }
 
+/// What a kept answer printed: the closure's graph, and where each of its
+/// targets is in the text, as the writer placed it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Printed {
+    pub graph: KeptGraph,
+    pub items: Itemized,
+}
+
 /// The items of a kept answer, one a target, in label order: each line of
 /// a label output, each element of a JSON document's `targets`.
 struct Items<'t> {
     text: &'t str,
     shape: Shape,
-    /// Where each item starts and ends (a line with its newline; a JSON
-    /// element without the separator after it).
-    spans: Vec<(u32, u32)>,
-    /// Where each item's label is.
-    labels: Vec<(u32, u32)>,
+    placed: &'t Itemized,
 }
 
-/// How a JSON document's `targets` array holds its elements (as
-/// `serde_json`'s pretty printer writes them): each starts with a line of
-/// its own opening brace, indented by four spaces, and ends with a line of
-/// its closing brace; its fields are indented by six.
-const JSON_ITEM_START: &[u8] = b"\n    {\n";
-const JSON_ITEM_END: &[u8] = b"\n    }";
-const JSON_LABEL: &[u8] = b"\n      \"label\": \"";
-const JSON_SEPARATOR: &str = ",\n";
-
 impl<'t> Items<'t> {
-    /// `None` if `text` is not an answer of this shape.
-    fn new(text: &'t str, shape: Shape) -> Option<Items<'t>> {
-        let bytes = text.as_bytes();
-        // About how long an item is: a label's line, or a JSON element.
-        let per_item = match shape {
-            Shape::Labels | Shape::LabelKinds => 16,
-            Shape::Json => 512,
-        };
-        let mut spans = Vec::with_capacity(text.len() / per_item);
-        let mut labels = Vec::with_capacity(text.len() / per_item);
-        match shape {
-            Shape::Labels | Shape::LabelKinds => {
-                if !text.is_empty() && !text.ends_with('\n') {
-                    return None;
-                }
-                let mut start = 0;
-                for end in memchr::memchr_iter(b'\n', bytes) {
-                    let line = &text[start..end];
-                    let at = match shape {
-                        Shape::Labels => start,
-                        _ => start + line.find(" rule ")? + " rule ".len(),
-                    };
-                    spans.push((start as u32, end as u32 + 1));
-                    labels.push((at as u32, end as u32));
-                    start = end + 1;
-                }
-            }
-            Shape::Json => {
-                let item_start = memchr::memmem::Finder::new(JSON_ITEM_START);
-                let item_end = memchr::memmem::Finder::new(JSON_ITEM_END);
-                let label = memchr::memmem::Finder::new(JSON_LABEL);
-                let mut from = 0;
-                while let Some(at) = item_start.find(&bytes[from..]) {
-                    let start = from + at + 1;
-                    // Elements follow one another with a separator.
-                    if let Some(&(_, end)) = spans.last() {
-                        if text.get(end as usize..start)? != JSON_SEPARATOR {
-                            return None;
-                        }
-                    }
-                    let end = start + item_end.find(&bytes[start..])? + JSON_ITEM_END.len();
-                    let field = start + label.find(&bytes[start..end])? + JSON_LABEL.len();
-                    let field_end = field + memchr::memchr(b'"', &bytes[field..end])?;
-                    // A label JSON escapes would not be the label's text.
-                    if bytes[field..field_end].contains(&b'\\') {
-                        return None;
-                    }
-                    spans.push((start as u32, end as u32));
-                    labels.push((field as u32, field_end as u32));
-                    from = end;
-                }
-                // The document has its fields before and after `targets`.
-                spans.first()?;
-            }
-        }
-        Some(Items {
-            text,
-            shape,
-            spans,
-            labels,
-        })
+    /// `None` unless `placed` describes `text`: at least one item, items in
+    /// strict label order, spans that follow one another inside the text.
+    fn new(text: &'t str, placed: &'t Itemized, shape: Shape) -> Option<Items<'t>> {
+        let spans = &placed.spans;
+        let ordered_labels = placed.labels.windows(2).all(|w| w[0] < w[1]);
+        let ordered_spans = spans.windows(2).all(|w| w[0].1 <= w[1].0);
+        let within = spans.iter().all(|&(s, e)| {
+            s <= e && text.is_char_boundary(s as usize) && text.is_char_boundary(e as usize)
+        }) && spans.last().is_some_and(|&(_, e)| e as usize <= text.len());
+        (spans.len() == placed.labels.len() && ordered_labels && ordered_spans && within).then_some(
+            Items {
+                text,
+                shape,
+                placed,
+            },
+        )
     }
 
     fn len(&self) -> usize {
-        self.spans.len()
+        self.placed.spans.len()
     }
 
     /// Item `i`, as it was written.
     fn item(&self, i: usize) -> &'t str {
-        let (start, end) = self.spans[i];
+        let (start, end) = self.placed.spans[i];
         &self.text[start as usize..end as usize]
     }
 
     /// What comes before the first item.
     fn head(&self) -> &'t str {
-        &self.text[..self.spans.first().map_or(0, |s| s.0 as usize)]
+        &self.text[..self.placed.spans[0].0 as usize]
     }
 
     /// What comes after the last item.
     fn tail(&self) -> &'t str {
-        &self.text[self.spans.last().map_or(0, |s| s.1 as usize)..]
+        &self.text[self.placed.spans[self.len() - 1].1 as usize..]
     }
 
-    /// What is written between two items.
-    fn separator(&self) -> &'static str {
-        match self.shape {
-            Shape::Json => JSON_SEPARATOR,
-            Shape::Labels | Shape::LabelKinds => "",
-        }
+    /// Item `i`'s target.
+    fn label(&self, i: usize) -> &'t Label {
+        &self.placed.labels[i]
     }
 
-    /// Item `i`'s label, split as labels order: by package, then by name,
-    /// on bytes. A label that is not absolute sorts first.
-    fn label(&self, i: usize) -> (&'t str, &'t str) {
-        let (start, end) = self.labels[i];
-        self.text[start as usize..end as usize]
-            .strip_prefix("//")
-            .and_then(|l| l.split_once(':'))
-            .unwrap_or(("", ""))
+    /// The item of `label`.
+    fn find(&self, label: &Label) -> Option<usize> {
+        self.placed.labels.binary_search(label).ok()
     }
 
-    /// The item of the label `//package:name`.
-    fn find(&self, package: &str, name: &str) -> Option<usize> {
-        let (mut lo, mut hi) = (0, self.len());
-        let key = (package.as_bytes(), name.as_bytes());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let (p, m) = self.label(mid);
-            match (p.as_bytes(), m.as_bytes()).cmp(&key) {
-                std::cmp::Ordering::Less => lo = mid + 1,
-                std::cmp::Ordering::Greater => hi = mid,
-                std::cmp::Ordering::Equal => return Some(mid),
-            }
-        }
-        None
-    }
-
-    /// The first item whose package is not before `package` (with
-    /// `after`: not before nor equal to it).
-    fn package_bound(&self, package: &str, after: bool) -> usize {
-        let (mut lo, mut hi) = (0, self.len());
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            let p = self.label(mid).0.as_bytes();
-            if p < package.as_bytes() || (after && p == package.as_bytes()) {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
-        }
-        lo
+    /// The items of the targets of `package`: consecutive, items being in
+    /// label order.
+    fn of_package(&self, package: &str) -> std::ops::Range<usize> {
+        let labels = &self.placed.labels;
+        let start = labels.partition_point(|l| l.package() < package);
+        let end = start + labels[start..].partition_point(|l| l.package() == package);
+        start..end
     }
 }
 
 /// The most walks of a recomputation: each after loading the packages the
 /// previous one reached beyond the kept closure.
 const MAX_ROUNDS: usize = 8;
+
+/// The answer `text`, which printed `printed`, recomputed now that the
+/// packages `changed` (read again) are what they are: see the module's
+/// documentation. `None` when that cannot be done with certainty.
+///
+/// The steps: give up if the change touches what configures
+/// ([`touches_configuration`]); load what configuring the changed packages
+/// reads ([`Recomputation::start`]); then, round by round, check the
+/// changed targets (first round), walk the closure from the kept roots,
+/// configuring the targets whose kept edges no longer hold
+/// ([`Recomputation::walk`]), and either write the answer
+/// ([`Recomputation::answer`]) or load the packages the walk reached
+/// beyond what is loaded ([`Recomputation::load_reached`]) and walk again.
+pub fn recompute(
+    ws: &Workspace,
+    text: &str,
+    printed: &Printed,
+    changed: Vec<Package>,
+    mode: Mode,
+) -> Option<String> {
+    let kept = &printed.graph;
+    let items = Items::new(text, &printed.items, kept.shape)?;
+    if kept.ends.len() != items.len() || touches_configuration(kept, &changed) {
+        return None;
+    }
+    let mut r = Recomputation::start(ws, &items, kept, changed, mode)?;
+    for round in 0..MAX_ROUNDS {
+        let graph = TargetGraph::new(std::mem::take(&mut r.packages));
+        let cfg = match mode {
+            Mode::Configured(request) => Some(Configurer::new(
+                &graph,
+                Configuration::from_request(&graph, request).ok()?,
+            )),
+            Mode::Unconfigured(_) => None,
+        };
+        if round == 0 {
+            r.check_changed(&graph, cfg.as_ref())?;
+        }
+        let walked = r.walk(&graph, cfg.as_ref())?;
+        if walked.missing.is_empty() {
+            let out = r.answer(&graph, cfg.as_ref(), &walked.done)?;
+            crate::timing::phase("recompute answer");
+            return Some(out);
+        }
+        r.packages = graph.into_packages();
+        r.load_reached(walked.missing)?;
+    }
+    // A closure that reaches far beyond the kept one is as well computed
+    // from scratch.
+    None
+}
+
+/// Whether a change may change how targets are configured: selectors and
+/// conditions are not configured but configure, and a change to them may
+/// change any target's edges.
+fn touches_configuration(kept: &KeptGraph, changed: &[Package]) -> bool {
+    changed.iter().any(|p| {
+        kept.config_packages
+            .binary_search_by(|c| c.as_str().cmp(&p.name))
+            .is_ok()
+            || p.targets.iter().any(|t| configures(&t.rule))
+    })
+}
+
+/// A recomputation under way.
+///
+/// Nodes: the answer's items, then targets that were not in it (of the
+/// changed packages, and of other packages as the closure reaches them,
+/// loaded as it does). A changed package's items are consecutive (items
+/// are in label order), and its targets are configured again; the other
+/// items keep their edges.
+struct Recomputation<'a> {
+    ws: &'a Workspace,
+    items: &'a Items<'a>,
+    kept: &'a KeptGraph,
+    mode: Mode<'a>,
+    changed_names: Vec<String>,
+    /// The packages to build the next round's graph from.
+    packages: Vec<Package>,
+    /// The names of all packages loaded.
+    loaded: FxHashSet<String>,
+    /// Whether each item is a target of a changed package.
+    is_changed: Vec<bool>,
+    /// Whether each item's target is no longer there.
+    gone: Vec<bool>,
+    nodes: Nodes,
+    /// The edges of the nodes configured again, by node.
+    fresh: FxHashMap<usize, Vec<u32>>,
+}
+
+/// What a walk of the closure found.
+struct Walked {
+    /// Whether each node was reached.
+    done: Vec<bool>,
+    /// The packages of dependencies not loaded yet: the closure goes on
+    /// there.
+    missing: Vec<String>,
+}
+
+impl<'a> Recomputation<'a> {
+    /// Loads the changed packages, what their targets mention, and what
+    /// declares selectors and conditions: all that configuring them reads.
+    fn start(
+        ws: &'a Workspace,
+        items: &'a Items<'a>,
+        kept: &'a KeptGraph,
+        changed: Vec<Package>,
+        mode: Mode<'a>,
+    ) -> Option<Self> {
+        let changed_names: Vec<String> = changed.iter().map(|p| p.name.clone()).collect();
+        let mut around: Vec<String> = kept.config_packages.clone();
+        for p in &changed {
+            around.extend(crate::build_file::mentioned_packages(p));
+        }
+        around.sort();
+        around.dedup();
+        around.retain(|name| !changed_names.contains(name));
+        let n = items.len();
+        let mut r = Recomputation {
+            ws,
+            items,
+            kept,
+            mode,
+            changed_names,
+            packages: Vec::new(),
+            loaded: FxHashSet::default(),
+            is_changed: vec![false; n],
+            gone: vec![false; n],
+            nodes: Nodes::default(),
+            fresh: FxHashMap::default(),
+        };
+        if !around.iter().all(|p| r.is_covered(p)) {
+            return None;
+        }
+        let mut packages = crate::build_file::load_named(ws, &around)?;
+        packages.extend(changed);
+        for name in &r.changed_names {
+            let range = items.of_package(name);
+            r.is_changed[range.clone()].fill(true);
+            r.gone[range].fill(true);
+        }
+        for p in &packages {
+            let changed = r.changed_names.contains(&p.name);
+            r.nodes.add(p, items, changed, &mut r.gone);
+            r.loaded.insert(p.name.clone());
+        }
+        r.packages = packages;
+        Some(r)
+    }
+
+    /// Whether the answer may depend on package `name`: a `query`'s record
+    /// covers only some packages, and what it does not cover could change
+    /// unseen.
+    fn is_covered(&self, name: &str) -> bool {
+        match self.mode {
+            Mode::Unconfigured(covered) => {
+                covered.binary_search_by(|p| p.as_str().cmp(name)).is_ok()
+            }
+            Mode::Configured(_) => true,
+        }
+    }
+
+    /// Whether target `id` is visible from `package` (the unconfigured
+    /// graph has no visibility errors: `query` does not check them).
+    fn visible(graph: &TargetGraph, cfg: Option<&Configurer>, id: TargetId, from: &str) -> bool {
+        cfg.is_none() || graph.is_public(id) || graph.target_by_id(id).visible_to(from)
+    }
+
+    /// The changed targets pass the checks, and the unchanged items' edges
+    /// into changed packages still lead to a target visible to them (a
+    /// target that is gone is not found).
+    fn check_changed(&self, graph: &TargetGraph, cfg: Option<&Configurer>) -> Option<()> {
+        let changed = self
+            .changed_names
+            .iter()
+            .flat_map(|name| graph.package(name));
+        configuration::check_targets(graph, changed.flat_map(|p| p.targets.iter())).ok()?;
+        for i in (0..self.items.len()).filter(|&i| !self.is_changed[i]) {
+            for &d in self.kept.deps_of(i) {
+                if self.is_changed[d as usize] {
+                    let id = graph.find(self.items.label(d as usize))?;
+                    if !Self::visible(graph, cfg, id, self.items.label(i).package()) {
+                        return None;
+                    }
+                }
+            }
+        }
+        Some(())
+    }
+
+    /// The target of `node`.
+    fn label(&self, node: usize) -> &Label {
+        match node.checked_sub(self.items.len()) {
+            Some(k) => &self.nodes.added[k],
+            None => self.items.label(node),
+        }
+    }
+
+    /// A node's edges, configured now (as the configured query does, only
+    /// for the targets the closure reaches); in the unconfigured graph,
+    /// every branch's. `Some(None)` when a dependency's package is not
+    /// loaded yet (it goes to `missing`); `None` to give up.
+    fn configure(
+        &self,
+        graph: &TargetGraph,
+        cfg: Option<&Configurer>,
+        node: usize,
+        edges: &mut Edges,
+        missing: &mut Vec<String>,
+    ) -> Option<Option<Vec<u32>>> {
+        let label = self.label(node);
+        let t = graph.target_by_id(graph.find(label)?);
+        match cfg {
+            Some(cfg) => {
+                cfg.edges(t, edges).ok()?;
+                for c in &edges.compatible_with {
+                    if !cfg.matches(c).ok()? {
+                        return None;
+                    }
+                }
+            }
+            None => {
+                edges.deps.clear();
+                each_dep(t, &mut |l| edges.deps.push(l.clone()));
+            }
+        }
+        let before = missing.len();
+        let mut out = Vec::with_capacity(edges.deps.len());
+        for d in &edges.deps {
+            if !self.loaded.contains(d.package()) {
+                missing.push(d.package().to_string());
+                continue;
+            }
+            if !Self::visible(graph, cfg, graph.find(d)?, label.package()) {
+                return None;
+            }
+            let to = match self.nodes.node_of.get(d) {
+                Some(&to) => to,
+                None => self.items.find(d)?,
+            };
+            out.push(to as u32);
+        }
+        Some((missing.len() == before).then_some(out))
+    }
+
+    /// The closure from the kept roots, depth first; a cycle in the
+    /// configured graph gives up (the full run reports it). An item of an
+    /// unchanged package keeps its edges; other nodes are configured as
+    /// the walk reaches them. A node whose dependencies are not all loaded
+    /// yet is not followed this round.
+    fn walk(&mut self, graph: &TargetGraph, cfg: Option<&Configurer>) -> Option<Walked> {
+        const NEW: u8 = 0;
+        const OPEN: u8 = 1;
+        const DONE: u8 = 2;
+        let n = self.items.len();
+        let mut state = vec![NEW; n + self.nodes.added.len()];
+        let mut edges = Edges::default();
+        let mut missing = Vec::new();
+        let mut stack: Vec<(usize, usize)> = Vec::new();
+        for &root in &self.kept.roots {
+            let root = root as usize;
+            if self.gone[root] {
+                return None;
+            }
+            let mut next = Some(root);
+            loop {
+                if let Some(node) = next.take().filter(|&node| state[node] == NEW) {
+                    if !self.is_kept(node) && !self.fresh.contains_key(&node) {
+                        if let Some(out) =
+                            self.configure(graph, cfg, node, &mut edges, &mut missing)?
+                        {
+                            self.fresh.insert(node, out);
+                        }
+                    }
+                    state[node] = OPEN;
+                    stack.push((node, 0));
+                }
+                let Some((node, at)) = stack.last_mut() else {
+                    break;
+                };
+                let deps: &[u32] = if self.is_kept(*node) {
+                    self.kept.deps_of(*node)
+                } else {
+                    self.fresh.get(node).map_or(&[], |d| d.as_slice())
+                };
+                let Some(&d) = deps.get(*at) else {
+                    state[*node] = DONE;
+                    stack.pop();
+                    continue;
+                };
+                *at += 1;
+                // The unconfigured graph may have cycles; a configured one not.
+                if state[d as usize] == OPEN && cfg.is_some() {
+                    return None;
+                }
+                next = Some(d as usize);
+            }
+        }
+        missing.sort();
+        missing.dedup();
+        Some(Walked {
+            done: state.into_iter().map(|s| s == DONE).collect(),
+            missing,
+        })
+    }
+
+    /// Whether `node` is an item that keeps its edges.
+    fn is_kept(&self, node: usize) -> bool {
+        node < self.items.len() && !self.is_changed[node]
+    }
+
+    /// Loads the packages `missing` (sorted) that the closure reached, and
+    /// those they mention (their targets' dependencies, next round).
+    fn load_reached(&mut self, missing: Vec<String>) -> Option<()> {
+        let mut more = crate::build_file::load_named(self.ws, &missing)?;
+        let mentioned: Vec<String> = more
+            .iter()
+            .flat_map(crate::build_file::mentioned_packages)
+            .filter(|p| !self.loaded.contains(p) && missing.binary_search(p).is_err())
+            .collect::<FxHashSet<String>>()
+            .into_iter()
+            .collect();
+        more.extend(crate::build_file::load_named(self.ws, &mentioned)?);
+        if !more.iter().all(|p| self.is_covered(&p.name)) {
+            return None;
+        }
+        for p in &more {
+            self.loaded.insert(p.name.clone());
+            self.nodes.add(p, self.items, false, &mut self.gone);
+        }
+        self.packages.extend(more);
+        Some(())
+    }
+
+    /// The recomputed answer: the items of the kept answer reached, and the
+    /// targets added that were reached, in label order; the items of
+    /// targets of changed packages, and of added targets, written anew.
+    fn answer(
+        &self,
+        graph: &TargetGraph,
+        cfg: Option<&Configurer>,
+        reached: &[bool],
+    ) -> Option<String> {
+        let items = self.items;
+        let n = items.len();
+        let mut positions = crate::output::Positions;
+        let mut render = |label: &Label| -> Option<String> {
+            let t = graph.target_by_id(graph.find(label)?);
+            Some(match items.shape {
+                Shape::Labels => format!("{label}\n"),
+                Shape::LabelKinds => format!("{} rule {label}\n", t.rule.kind()),
+                Shape::Json => {
+                    // As the full run, which resolves every attribute (and
+                    // fails where one cannot be).
+                    let configured = cfg.map(|cfg| cfg.resolve_target(label)).transpose().ok()?;
+                    crate::output::json::target_item(t, configured.as_ref(), &mut positions)
+                }
+            })
+        };
+        let mut added: Vec<&Label> = self
+            .nodes
+            .added
+            .iter()
+            .enumerate()
+            .filter(|&(k, _)| reached[n + k])
+            .map(|(_, l)| l)
+            .collect();
+        added.sort();
+        let mut out = String::with_capacity(items.text.len() + 64 * added.len());
+        out.push_str(items.head());
+        let mut first = true;
+        let mut push = |out: &mut String, item: &str| {
+            if !std::mem::take(&mut first) {
+                out.push_str(&items.placed.separator);
+            }
+            out.push_str(item);
+        };
+        let mut added = added.into_iter().peekable();
+        for i in (0..n).filter(|&i| reached[i]) {
+            let label = items.label(i);
+            while let Some(l) = added.next_if(|l| *l < label) {
+                push(&mut out, &render(l)?);
+            }
+            if self.is_changed[i] {
+                push(&mut out, &render(label)?);
+            } else {
+                push(&mut out, items.item(i));
+            }
+        }
+        for l in added {
+            push(&mut out, &render(l)?);
+        }
+        out.push_str(items.tail());
+        Some(out)
+    }
+}
 
 /// The targets of a recomputation that are not items of the kept answer.
 #[derive(Default)]
@@ -470,7 +789,7 @@ impl Nodes {
     /// not items (an item of an unchanged package keeps its edges).
     fn add(&mut self, p: &Package, items: &Items, changed: bool, gone: &mut [bool]) {
         for t in &p.targets {
-            let node = match items.find(t.label.package(), t.label.name()) {
+            let node = match items.find(&t.label) {
                 Some(item) if changed => {
                     gone[item] = false;
                     item
@@ -484,300 +803,4 @@ impl Nodes {
             self.node_of.insert(t.label.clone(), node);
         }
     }
-}
-
-/// The answer `text`, which printed the closure `kept`, recomputed now that
-/// the packages `changed` (read again) are what they are: see the module's
-/// documentation. `None` when that cannot be done with certainty.
-pub fn recompute(
-    ws: &Workspace,
-    text: &str,
-    kept: &KeptGraph,
-    changed: Vec<Package>,
-    mode: Mode,
-) -> Option<String> {
-    let items = Items::new(text, kept.shape)?;
-    let n = items.len();
-    if kept.ends.len() != n {
-        return None;
-    }
-    // Selectors and conditions are not configured but configure: a change
-    // to them may change any target's edges.
-    let is_config_package = |name: &str| {
-        kept.config_packages
-            .binary_search_by(|p| p.as_str().cmp(name))
-            .is_ok()
-    };
-    if changed
-        .iter()
-        .any(|p| is_config_package(&p.name) || p.targets.iter().any(|t| configures(&t.rule)))
-    {
-        return None;
-    }
-    // The changed packages, what their targets mention, and what declares
-    // selectors and conditions: all that configuring them reads.
-    let changed_names: Vec<String> = changed.iter().map(|p| p.name.clone()).collect();
-    let mut around: Vec<String> = kept.config_packages.clone();
-    for p in &changed {
-        around.extend(crate::build_file::mentioned_packages(p));
-    }
-    around.sort();
-    around.dedup();
-    around.retain(|name| !changed_names.contains(name));
-    // A `query`'s record covers only some packages: what it does not
-    // cover could change unseen.
-    let is_covered = |name: &str| match mode {
-        Mode::Unconfigured(covered) => covered.binary_search_by(|p| p.as_str().cmp(name)).is_ok(),
-        Mode::Configured(_) => true,
-    };
-    if !around.iter().all(|p| is_covered(p)) {
-        return None;
-    }
-    let mut packages = crate::build_file::load_named(ws, &around)?;
-    packages.extend(changed);
-    let mut loaded: FxHashSet<String> = packages.iter().map(|p| p.name.clone()).collect();
-
-    // Nodes: the answer's items, then targets that were not in it (of the
-    // changed packages, and of other packages as the closure reaches them,
-    // loaded as it does). A changed package's items are consecutive (items
-    // are in label order), and its targets are configured again; the
-    // other items keep their edges.
-    let mut is_changed = vec![false; n];
-    let mut gone = vec![false; n];
-    for name in &changed_names {
-        let start = items.package_bound(name, false);
-        let end = items.package_bound(name, true);
-        is_changed[start..end].fill(true);
-        gone[start..end].fill(true);
-    }
-    let mut nodes = Nodes::default();
-    for p in &packages {
-        nodes.add(p, &items, changed_names.contains(&p.name), &mut gone);
-    }
-    let mut fresh: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
-    const NEW: u8 = 0;
-    const OPEN: u8 = 1;
-    const DONE: u8 = 2;
-    let mut first_round = true;
-    let mut rounds = 0;
-    loop {
-        // A closure that reaches far beyond the kept one is as well
-        // computed from scratch.
-        rounds += 1;
-        if rounds > MAX_ROUNDS {
-            return None;
-        }
-        let graph = TargetGraph::new(std::mem::take(&mut packages));
-        let cfg = match mode {
-            Mode::Configured(request) => Some(Configurer::new(
-                &graph,
-                Configuration::from_request(&graph, request).ok()?,
-            )),
-            Mode::Unconfigured(_) => None,
-        };
-        let visible = |id: TargetId, from: &str| {
-            cfg.is_none() || graph.is_public(id) || graph.target_by_id(id).visible_to(from)
-        };
-        if std::mem::take(&mut first_round) {
-            let changed = changed_names.iter().flat_map(|name| graph.package(name));
-            configuration::check_targets(&graph, changed.flat_map(|p| p.targets.iter())).ok()?;
-            // The unchanged items' edges into changed packages still lead
-            // to a target visible to them (a target that is gone is not
-            // found).
-            for i in (0..n).filter(|&i| !is_changed[i]) {
-                for &d in kept.deps_of(i) {
-                    if is_changed[d as usize] {
-                        let (package, name) = items.label(d as usize);
-                        let id = graph.find(&Label::new(package, name))?;
-                        if !visible(id, items.label(i).0) {
-                            return None;
-                        }
-                    }
-                }
-            }
-        }
-        // A target's edges, configured now (as the configured query does,
-        // only for the targets the closure reaches); in the unconfigured
-        // graph, every branch's. The packages of dependencies not loaded
-        // yet go to `missing`.
-        let mut edges = Edges::default();
-        let mut missing: Vec<String> = Vec::new();
-        let mut configure = |node: usize, missing: &mut Vec<String>| -> Option<Option<Vec<u32>>> {
-            let label = match node.checked_sub(n) {
-                Some(k) => nodes.added[k].clone(),
-                None => {
-                    let (package, name) = items.label(node);
-                    Label::new(package, name)
-                }
-            };
-            let t = graph.target_by_id(graph.find(&label)?);
-            match &cfg {
-                Some(cfg) => {
-                    cfg.edges(t, &mut edges).ok()?;
-                    for c in &edges.compatible_with {
-                        if !cfg.matches(c).ok()? {
-                            return None;
-                        }
-                    }
-                }
-                None => {
-                    edges.deps.clear();
-                    each_dep(t, &mut |l| edges.deps.push(l.clone()));
-                }
-            }
-            let before = missing.len();
-            let mut out = Vec::with_capacity(edges.deps.len());
-            for d in &edges.deps {
-                if !loaded.contains(d.package()) {
-                    missing.push(d.package().to_string());
-                    continue;
-                }
-                if !visible(graph.find(d)?, label.package()) {
-                    return None;
-                }
-                let to = match nodes.node_of.get(d) {
-                    Some(&to) => to,
-                    None => items.find(d.package(), d.name())?,
-                };
-                out.push(to as u32);
-            }
-            Some((missing.len() == before).then_some(out))
-        };
-
-        // The closure, depth first; a cycle in the configured graph gives
-        // up (the full run reports it). A target whose dependencies are not
-        // all loaded yet is not followed this round.
-        let mut state = vec![NEW; n + nodes.added.len()];
-        let is_kept = |node: usize| node < n && !is_changed[node];
-        let mut stack: Vec<(usize, usize)> = Vec::new();
-        for &root in &kept.roots {
-            let root = root as usize;
-            if gone[root] {
-                return None;
-            }
-            let mut next = Some(root);
-            loop {
-                if let Some(node) = next.take().filter(|&node| state[node] == NEW) {
-                    if !is_kept(node) && !fresh.contains_key(&node) {
-                        if let Some(out) = configure(node, &mut missing)? {
-                            fresh.insert(node, out);
-                        }
-                    }
-                    state[node] = OPEN;
-                    stack.push((node, 0));
-                }
-                let Some((node, at)) = stack.last_mut() else {
-                    break;
-                };
-                let deps: &[u32] = if is_kept(*node) {
-                    kept.deps_of(*node)
-                } else {
-                    fresh.get(node).map_or(&[], |d| d.as_slice())
-                };
-                let Some(&d) = deps.get(*at) else {
-                    state[*node] = DONE;
-                    stack.pop();
-                    continue;
-                };
-                *at += 1;
-                // The unconfigured graph may have cycles; a configured one not.
-                if state[d as usize] == OPEN && cfg.is_some() {
-                    return None;
-                }
-                next = Some(d as usize);
-            }
-        }
-        if missing.is_empty() {
-            let reached = |node: usize| state[node] == DONE;
-            let out = answer(&items, &graph, cfg.as_ref(), &nodes, &is_changed, reached)?;
-            crate::timing::phase("recompute answer");
-            return Some(out);
-        }
-        // Load what the closure reached, and what those packages mention
-        // (their targets' dependencies, next round), then walk again.
-        missing.sort();
-        missing.dedup();
-        let mut more = crate::build_file::load_named(ws, &missing)?;
-        let mentioned: Vec<String> = more
-            .iter()
-            .flat_map(crate::build_file::mentioned_packages)
-            .filter(|p| !loaded.contains(p) && missing.binary_search(p).is_err())
-            .collect::<FxHashSet<String>>()
-            .into_iter()
-            .collect();
-        more.extend(crate::build_file::load_named(ws, &mentioned)?);
-        if !more.iter().all(|p| is_covered(&p.name)) {
-            return None;
-        }
-        for p in &more {
-            loaded.insert(p.name.clone());
-            nodes.add(p, &items, false, &mut gone);
-        }
-        packages = graph.into_packages();
-        packages.extend(more);
-    }
-}
-
-/// The recomputed answer: the items of the kept answer reached, and the
-/// targets `nodes` added that were reached, in label order; the items of
-/// targets of changed packages, and of added targets, written anew.
-fn answer(
-    items: &Items,
-    graph: &TargetGraph,
-    cfg: Option<&Configurer>,
-    nodes: &Nodes,
-    is_changed: &[bool],
-    reached: impl Fn(usize) -> bool,
-) -> Option<String> {
-    let n = items.len();
-    let mut positions = crate::output::Positions;
-    let mut render = |label: &Label| -> Option<String> {
-        let t = graph.target_by_id(graph.find(label)?);
-        Some(match items.shape {
-            Shape::Labels => format!("{label}\n"),
-            Shape::LabelKinds => format!("{} rule {label}\n", t.rule.kind()),
-            Shape::Json => {
-                // As the full run, which resolves every attribute (and
-                // fails where one cannot be).
-                let configured = cfg.map(|cfg| cfg.resolve_target(label)).transpose().ok()?;
-                crate::output::json::target_item(t, configured.as_ref(), &mut positions)
-            }
-        })
-    };
-    let mut added: Vec<&Label> = nodes
-        .added
-        .iter()
-        .enumerate()
-        .filter(|&(k, _)| reached(n + k))
-        .map(|(_, l)| l)
-        .collect();
-    added.sort();
-    let mut out = String::with_capacity(items.text.len() + 64 * added.len());
-    out.push_str(items.head());
-    let mut first = true;
-    let mut push = |out: &mut String, item: &str| {
-        if !std::mem::take(&mut first) {
-            out.push_str(items.separator());
-        }
-        out.push_str(item);
-    };
-    let mut added = added.into_iter().peekable();
-    for i in (0..n).filter(|&i| reached(i)) {
-        let (package, name) = items.label(i);
-        while let Some(l) = added.next_if(|l| {
-            (l.package().as_bytes(), l.name().as_bytes()) < (package.as_bytes(), name.as_bytes())
-        }) {
-            push(&mut out, &render(l)?);
-        }
-        if is_changed[i] {
-            push(&mut out, &render(&Label::new(package, name))?);
-        } else {
-            push(&mut out, items.item(i));
-        }
-    }
-    for l in added {
-        push(&mut out, &render(l)?);
-    }
-    out.push_str(items.tail());
-    Some(out)
 }

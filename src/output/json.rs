@@ -227,8 +227,8 @@ impl Serialize for TargetDoc<'_> {
 }
 
 /// A target as [`write`] writes it in the `targets` array of a document
-/// (indented by four spaces, with no separator): a kept document's element
-/// written anew ([`crate::incremental`]).
+/// (from its opening brace, its other lines indented by four spaces): a
+/// kept document's element written anew ([`crate::incremental`]).
 pub(crate) fn target_item(
     target: &Target,
     configured: Option<&ConfiguredTarget>,
@@ -243,9 +243,8 @@ pub(crate) fn target_item(
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     for (i, line) in text.split('\n').enumerate() {
         if i > 0 {
-            out.push('\n');
+            out.push_str("\n    ");
         }
-        out.push_str("    ");
         out.push_str(line);
     }
     out
@@ -328,6 +327,137 @@ pub fn write(
     out.write_all(b"\n")
 }
 
+/// Writes the document as [`write`] does, and says where each element of
+/// its `targets` is ([`super::Itemized`]). The formatter that places them
+/// says so as it writes them: nothing is read back.
+pub fn write_itemized(
+    graph: &TargetGraph,
+    result: &QueryResult,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<super::Itemized>> {
+    use std::io::Write as _;
+    let doc = Document::new(graph, result, options);
+    let written = std::rc::Rc::new(std::cell::Cell::new(0usize));
+    let mut counted = Counted {
+        out,
+        written: written.clone(),
+    };
+    let spans = std::rc::Rc::new(RefCell::new(Vec::new()));
+    let formatter = Placing {
+        pretty: serde_json::ser::PrettyFormatter::new(),
+        depth: 0,
+        written,
+        spans: spans.clone(),
+    };
+    let mut ser = serde_json::Serializer::with_formatter(&mut counted, formatter);
+    doc.serialize(&mut ser)?;
+    let spans = spans.take();
+    counted.write_all(b"\n")?;
+    let labels = doc.written.into_inner();
+    if labels.len() != spans.len() || counted.written.get() > u32::MAX as usize {
+        return Ok(None);
+    }
+    Ok(Some(super::Itemized {
+        labels,
+        spans: spans
+            .into_iter()
+            .map(|(s, e)| (s as u32, e as u32))
+            .collect(),
+        // PrettyFormatter's, with the indentation of an element.
+        separator: ",\n    ".to_string(),
+    }))
+}
+
+/// A writer that counts what it writes, for [`Placing`].
+struct Counted<'w> {
+    out: &'w mut dyn std::io::Write,
+    written: std::rc::Rc<std::cell::Cell<usize>>,
+}
+
+impl std::io::Write for Counted<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.written.set(self.written.get() + n);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// serde_json's pretty printer, noting where each element of the
+/// document's `targets` (the only array of the top object that has
+/// elements at depth 2) starts and ends.
+struct Placing {
+    pretty: serde_json::ser::PrettyFormatter<'static>,
+    /// How many arrays and objects are open.
+    depth: usize,
+    written: std::rc::Rc<std::cell::Cell<usize>>,
+    spans: std::rc::Rc<RefCell<Vec<(usize, usize)>>>,
+}
+
+impl serde_json::ser::Formatter for Placing {
+    fn begin_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.pretty.begin_array(w)
+    }
+
+    fn end_array<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        self.pretty.end_array(w)
+    }
+
+    fn begin_array_value<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        // An element starts after the separator and its indentation.
+        self.pretty.begin_array_value(w, first)?;
+        if self.depth == 2 {
+            self.spans.borrow_mut().push((self.written.get(), 0));
+        }
+        Ok(())
+    }
+
+    fn end_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        if self.depth == 2 {
+            if let Some(span) = self.spans.borrow_mut().last_mut() {
+                span.1 = self.written.get();
+            }
+        }
+        self.pretty.end_array_value(w)
+    }
+
+    fn begin_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth += 1;
+        self.pretty.begin_object(w)
+    }
+
+    fn end_object<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.depth -= 1;
+        self.pretty.end_object(w)
+    }
+
+    fn begin_object_key<W: ?Sized + std::io::Write>(
+        &mut self,
+        w: &mut W,
+        first: bool,
+    ) -> std::io::Result<()> {
+        self.pretty.begin_object_key(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.pretty.begin_object_value(w)
+    }
+
+    fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
+        self.pretty.end_object_value(w)
+    }
+}
+
 /// The document, serialised field by field; keys in alphabetical order, as
 /// a `serde_json::Map` would write them.
 struct Document<'a> {
@@ -335,6 +465,8 @@ struct Document<'a> {
     result: &'a QueryResult,
     options: &'a Options,
     positions: RefCell<Positions>,
+    /// The targets written so far, in order.
+    written: RefCell<Vec<Label>>,
 }
 
 impl<'a> Document<'a> {
@@ -344,6 +476,7 @@ impl<'a> Document<'a> {
             result,
             options,
             positions: RefCell::new(Positions),
+            written: RefCell::default(),
         }
     }
 
@@ -409,6 +542,7 @@ impl Serialize for Targets<'_, '_> {
                 configured: c,
                 location,
             })?;
+            doc.written.borrow_mut().push(l.clone());
         }
         seq.end()
     }

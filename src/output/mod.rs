@@ -250,6 +250,58 @@ pub fn write(
     }
 }
 
+/// Where each target's item is in a written answer whose targets are
+/// items of their own (a line of `--output=label` or `label_kind`, an
+/// element of the JSON document's `targets`), as the writer placed them:
+/// what lets the answer cache recompute an answer item by item without
+/// reading the text back ([`crate::incremental`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Itemized {
+    /// The target of each item, in written order.
+    pub labels: Vec<Label>,
+    /// Where each item starts and ends, in bytes: a line with its newline;
+    /// a JSON element from its opening brace to its closing one.
+    pub spans: Vec<(u32, u32)>,
+    /// What is written between two items.
+    pub separator: String,
+}
+
+/// Writes a result to `out` as [`write`] does and, for a result in label
+/// order whose targets are items of their own, says where each is. `None`
+/// for other formats and orders, or a text too long to index by `u32`.
+pub fn write_itemized(
+    graph: &TargetGraph,
+    result: &QueryResult,
+    options: &Options,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<Option<Itemized>> {
+    if options.order != Order::Sorted {
+        return write(graph, result, options, out).map(|()| None);
+    }
+    match options.format {
+        Format::Json => json::write_itemized(graph, result, options, out),
+        Format::Label | Format::LabelKind => {
+            let mut items = Itemized::default();
+            let mut line = String::new();
+            let mut at = 0usize;
+            for l in &result.targets {
+                line.clear();
+                if options.format == Format::LabelKind {
+                    let kind = graph.target(l).map(|t| t.rule.kind()).unwrap_or("unknown");
+                    let _ = write!(line, "{kind} rule ");
+                }
+                let _ = writeln!(line, "{l}");
+                out.write_all(line.as_bytes())?;
+                items.labels.push(l.clone());
+                items.spans.push((at as u32, (at + line.len()) as u32));
+                at += line.len();
+            }
+            Ok((at <= u32::MAX as usize).then_some(items))
+        }
+        _ => write(graph, result, options, out).map(|()| None),
+    }
+}
+
 /// Lines and columns of locations, for outputs that show them.
 /// (`Location::line_col` reads each file once per process and finds a line
 /// by binary search: a BUILD file of 40,000 targets once counted its

@@ -75,22 +75,27 @@ impl Answer {
         eprint!("{warnings}");
         let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let mut out = sel::answers::Recording::new(stdout, keep.is_some());
+        // An answer that may be recomputed is kept with where its items are.
+        let itemize = keep.as_ref().is_some_and(|k| k.graph.is_some());
         let written = match &body {
-            Body::Text(text) => out.write_all(text.as_bytes()),
+            Body::Text(text) => out.write_all(text.as_bytes()).map(|()| None),
+            Body::Rendered(session, result, options) if itemize => {
+                sel::output::write_itemized(&session.graph, result, options, &mut out)
+            }
             Body::Rendered(session, result, options) => {
-                sel::output::write(&session.graph, result, options, &mut out)
+                sel::output::write(&session.graph, result, options, &mut out).map(|()| None)
             }
         }
-        .and_then(|_| out.flush());
+        .and_then(|items| out.flush().map(|()| items));
         if let Body::Rendered(session, ..) = body {
             crate::commands::dismiss(*session);
         }
         match written {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
             Err(e) => Err(e),
-            Ok(()) => {
+            Ok(items) => {
                 if let (Some(keep), Some(text)) = (keep, out.into_copy()) {
-                    keep.keep(text, warnings);
+                    keep.keep(text, items, warnings);
                 }
                 Ok(())
             }

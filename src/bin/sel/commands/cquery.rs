@@ -26,7 +26,7 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
         sel::incremental::recompute(
             workspace,
             &stale.text,
-            &stale.graph,
+            &stale.printed,
             stale.changed,
             sel::incremental::Mode::Configured(&request),
         )

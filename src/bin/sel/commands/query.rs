@@ -36,7 +36,7 @@ pub fn run(dir: &Path, use_cache: bool, args: QueryArgs) -> Result<Answer, Error
                 if let Some(text) = sel::incremental::recompute(
                     &workspace,
                     &stale.text,
-                    &stale.graph,
+                    &stale.printed,
                     stale.changed,
                     mode,
                 ) {
