@@ -275,7 +275,7 @@ pub enum Lookup {
     Miss {
         dirs: Vec<PackageDir>,
         known: Fingerprints,
-        stale: Option<Stale>,
+        stale: Option<Box<Stale>>,
     },
 }
 
@@ -317,11 +317,13 @@ pub fn lookup(ws: &Workspace, key: Key) -> Result<Lookup> {
         Held::Same => Ok(Lookup::Hit(kept)),
         Held::Changed(changed) => {
             let known = known();
-            let stale = read_graph(&ws.root, key, &kept.text).map(|printed| Stale {
-                text: kept.text,
-                printed,
-                changed,
-                covered: None,
+            let stale = read_graph(&ws.root, key, &kept.text).map(|printed| {
+                Box::new(Stale {
+                    text: kept.text,
+                    printed,
+                    changed,
+                    covered: None,
+                })
             });
             Ok(Lookup::Miss { dirs, known, stale })
         }

@@ -22,7 +22,7 @@ pub fn answered(
     let (dirs, known) = match sel::answers::lookup(&workspace, key)? {
         Lookup::Hit(kept) => return Ok(kept.into()),
         Lookup::Miss { dirs, known, stale } => {
-            if let Some(text) = stale.and_then(|stale| recompute(&workspace, stale)) {
+            if let Some(text) = stale.and_then(|stale| recompute(&workspace, *stale)) {
                 return Ok(text.into());
             }
             (dirs, known)
