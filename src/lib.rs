@@ -34,14 +34,13 @@
 //! # }
 //! ```
 
-pub mod answers;
 pub mod build_file;
+pub mod cache;
 pub mod check;
 pub mod cli;
 pub mod condition;
 pub mod configuration;
 pub mod error;
-pub mod incremental;
 pub mod label;
 pub mod license;
 pub mod matrix;
@@ -50,6 +49,7 @@ pub mod purl;
 pub mod python;
 pub mod query;
 pub mod sbom;
+pub mod store;
 pub mod target_graph;
 #[cfg(test)]
 mod test_rng;
@@ -276,7 +276,7 @@ impl Session {
     pub fn open_with(dir: &Path, use_cache: bool) -> Result<Session> {
         timing::start();
         let workspace = Workspace::discover(dir)?;
-        let graph = build_file::load_workspace(&workspace, use_cache)?;
+        let graph = cache::packages::load_workspace(&workspace, use_cache)?;
         Ok(Session { workspace, graph })
     }
 
@@ -290,16 +290,17 @@ impl Session {
     /// Also gives, when only the packages its patterns name (no subtree:
     /// those are found by a walk) and the packages they mention were
     /// loaded, the files they were loaded from: all the answer depends on
-    /// (see [`answers::lookup_closure`]).
+    /// (see [`cache::answers::lookup_closure`]).
     pub fn load_and_query(
         mut workspace: Workspace,
         use_cache: bool,
         expr: &str,
-    ) -> Result<(Session, QueryResult, Option<answers::Inputs>)> {
+    ) -> Result<(Session, QueryResult, Option<build_file::inputs::Inputs>)> {
         timing::start();
         if let Some(roots) = query_roots(&workspace, expr)? {
             let named_only = pattern_packages(&workspace, expr).is_some_and(|(_, s)| s.is_empty());
-            if let Some((graph, inputs)) = build_file::load_closure(&workspace, use_cache, &roots)?
+            if let Some((graph, inputs)) =
+                cache::packages::load_closure(&workspace, use_cache, &roots)?
             {
                 let session = Session { workspace, graph };
                 match session.query(expr) {
@@ -309,7 +310,7 @@ impl Session {
                 }
             }
         }
-        let graph = build_file::load_workspace(&workspace, use_cache)?;
+        let graph = cache::packages::load_workspace(&workspace, use_cache)?;
         let session = Session { workspace, graph };
         let result = session.query(expr)?;
         Ok((session, result, None))
@@ -318,16 +319,16 @@ impl Session {
     /// The unconfigured graph of `result`, the answer of `sel query expr`
     /// printed in `shape`, when the query is a closure of targets named by
     /// label: the answer cache keeps it, to recompute the answer after a
-    /// change (see [`incremental`]).
+    /// change (see [`cache::recompute`]).
     pub fn kept_graph(
         &self,
         expr: &str,
         result: &QueryResult,
-        shape: incremental::Shape,
-    ) -> Option<incremental::KeptGraph> {
+        shape: cache::recompute::Shape,
+    ) -> Option<cache::recompute::KeptGraph> {
         let parsed = query::parse(expr).ok()?;
-        let roots = incremental::closure_roots(&parsed, &self.workspace.cwd_package)?;
-        incremental::KeptGraph::unconfigured(&self.graph, &result.targets, &roots, shape)
+        let roots = cache::recompute::closure_roots(&parsed, &self.workspace.cwd_package)?;
+        cache::recompute::KeptGraph::unconfigured(&self.graph, &result.targets, &roots, shape)
     }
 
     /// `sel query`: the unconfigured graph, every select branch an edge.
@@ -369,15 +370,15 @@ impl Session {
     /// [`Session::cquery_with`]; with `keep`, the shape the answer is
     /// printed in, also the configured graph the answer was computed from,
     /// when the query is a closure of targets named by label (see
-    /// [`incremental`]): the answer cache keeps it, to recompute the answer
+    /// [`cache::recompute`]): the answer cache keeps it, to recompute the answer
     /// after a change.
     pub fn cquery_keeping(
         &self,
         expr: &str,
         request: &Request,
         attributes: bool,
-        keep: Option<incremental::Shape>,
-    ) -> Result<(QueryResult, Option<incremental::KeptGraph>)> {
+        keep: Option<cache::recompute::Shape>,
+    ) -> Result<(QueryResult, Option<cache::recompute::KeptGraph>)> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
         let cfg = Configurer::new(&self.graph, config.clone());
@@ -385,8 +386,8 @@ impl Session {
         let set = query::evaluate(&mut env, expr, &parsed)?;
         timing::phase("query");
         let kept = keep.and_then(|shape| {
-            let roots = incremental::closure_roots(&parsed, &self.workspace.cwd_package)?;
-            incremental::KeptGraph::new(&self.graph, &env, &roots, set.len(), shape)
+            let roots = cache::recompute::closure_roots(&parsed, &self.workspace.cwd_package)?;
+            cache::recompute::KeptGraph::new(&self.graph, &env, &roots, set.len(), shape)
         });
         let configured = if attributes {
             set.keys()

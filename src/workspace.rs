@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Deserialize;
 
-use crate::build_file::cache::{FileState, Hash, Stamp};
 use crate::error::{Error, ErrorKind, Location, Result, Source};
+use crate::store::{FileState, Hash, Stamp};
 
 /// The name of the file that marks the workspace root.
 pub const MARKER: &str = "sel.toml";
@@ -178,7 +178,7 @@ impl Workspace {
                 return Ok(listing.packages());
             }
         }
-        let walked = crate::build_file::cache::now();
+        let walked = crate::store::now();
         let listed = Listed::default();
         let mut out = self.walk(&self.root, "", Some(&listed), &Links::at(&self.root))?;
         out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -504,14 +504,14 @@ impl Listing {
 
     /// The record in the workspace at `root`, if there is a sound one.
     fn read(root: &Path) -> Option<Listing> {
-        use crate::build_file::cache::read_record;
+        use crate::store::read_record;
         let listing: Listing = read_record(root, Self::FILE, Self::MAGIC, Self::FORMAT)?;
         (listing.sel == env!("CARGO_PKG_VERSION") && listing.root == root).then_some(listing)
     }
 
     /// Writes the record; best effort.
     fn write(&self, root: &Path) {
-        use crate::build_file::cache::write_record;
+        use crate::store::write_record;
         write_record(root, Self::FILE, Self::MAGIC, Self::FORMAT, self);
     }
 

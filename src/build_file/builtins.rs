@@ -22,6 +22,7 @@ use starlark::values::none::NoneType;
 use starlark::values::tuple::TupleRef;
 use starlark::values::{ProvidesStaticType, Value as SValue, ValueLike};
 
+use super::arg::Arg;
 use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
@@ -123,30 +124,6 @@ pub(crate) fn location_of(root: &std::path::Path, span: &starlark::codemap::File
         Source::file(shown.as_str(), root.join(&shown)),
         r.begin().get() as usize..r.end().get() as usize,
     )
-}
-
-/// An argument of a built-in, as the built-ins see it: a Starlark value, or a
-/// literal of a BUILD file read without the interpreter (`fast.rs`). Both
-/// kinds go through the same checks, so both give the same targets.
-pub(crate) trait Arg<'a>: Copy + 'a {
-    /// Starlark's `None`.
-    fn is_none(self) -> bool;
-    /// The string, if it is one.
-    fn str(self) -> Option<&'a str>;
-    /// The bool, if it is one.
-    fn bool(self) -> Option<bool>;
-    /// Whether it is an integer.
-    fn is_int(self) -> bool;
-    /// Its type's name, for messages.
-    fn type_name(self) -> String;
-    /// The items of a list or tuple.
-    fn items(self) -> Option<Vec<Self>>;
-    /// The entries of a dict, in order.
-    fn entries(self) -> Option<Vec<(Self, Self)>>;
-    /// As a plain value; a select inside is an error.
-    fn plain(self) -> Result<Value, String>;
-    /// As an attribute: a select stays a select.
-    fn attr(self) -> Result<Attr, String>;
 }
 
 /// Where a built-in is called: the BUILD file's context and the call's location.

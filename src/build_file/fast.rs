@@ -30,7 +30,8 @@
 
 use std::borrow::Cow;
 
-use super::builtins::{call_rule, select_from_dict, Arg, BuildContext, Site};
+use super::arg::Arg;
+use super::builtins::{call_rule, select_from_dict, BuildContext, Site};
 use super::value::concat;
 use crate::error::Location;
 use crate::target_graph::{Attr, Value};

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use super::cache::{FileState, Hash};
+use crate::store::{FileState, Hash};
 
 /// The fingerprints of packages (see [`crate::build_file`]) by BUILD file,
 /// each with the content hash of the file it was computed from.

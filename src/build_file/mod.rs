@@ -8,8 +8,8 @@
 //! bounded by a step budget, so a runaway loop stops with an error naming its
 //! file. What leaves this module is plain data: [`Package`]s of [`Target`](crate::target_graph::Target)s.
 
+mod arg;
 mod builtins;
-pub mod cache;
 mod fast;
 pub mod inputs;
 pub mod memory;
@@ -29,7 +29,7 @@ use starlark::syntax::{AstModule, Dialect, DialectTypes};
 
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::Label;
-use crate::target_graph::{Attr, Package, Rule, SelectKey, TargetGraph};
+use crate::target_graph::{Attr, Package, Rule, SelectKey};
 use crate::workspace::{PackageDir, Workspace};
 
 use builtins::{location_of, BuildContext};
@@ -47,7 +47,7 @@ const EVAL_STACK_BYTES: usize = 256 << 20;
 
 /// The threads that read and evaluate BUILD and .bzl files (as many as
 /// rayon's global pool has), with [`EVAL_STACK_BYTES`] of stack each.
-fn eval_pool() -> &'static rayon::ThreadPool {
+pub(crate) fn eval_pool() -> &'static rayon::ThreadPool {
     static POOL: OnceLock<rayon::ThreadPool> = OnceLock::new();
     POOL.get_or_init(|| {
         rayon::ThreadPoolBuilder::new()
@@ -114,44 +114,12 @@ pub fn is_evaluating() -> bool {
     EVALUATING.with(|e| e.get())
 }
 
-/// Loads every package of the workspace, in parallel, and checks the result.
-/// With `use_cache`, packages whose files are unchanged come from `.sel-cache/`
-/// and the cache is brought up to date.
-pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
-    let dirs = if use_cache {
-        ws.packages_cached()?
-    } else {
-        let dirs = ws.packages()?;
-        crate::timing::phase("walk");
-        dirs
-    };
-    let run = Run::new(ws, use_cache);
-    let loaded = run.load_all(&dirs)?;
-    run.finish(loaded, true)
-}
-
-/// Loads the packages `dirs`, all those of the workspace (as
-/// [`Workspace::packages`] found them), using and refreshing the cache like
-/// [`load_workspace`]. Also gives the files the loading read, with their
-/// states, for the answer cache.
-pub fn load_packages(
-    ws: &Workspace,
-    dirs: &[PackageDir],
-    known: &inputs::Fingerprints,
-) -> Result<(TargetGraph, inputs::Inputs)> {
-    let mut run = Run::new(ws, true);
-    run.loader.known = Some(known);
-    let loaded = run.load_all(dirs)?;
-    let inputs = run.inputs(&loaded);
-    Ok((run.finish(loaded, true)?, inputs))
-}
-
 /// A package read again by [`reread`].
 pub struct Reread {
     /// The package.
     pub package: Package,
     /// Its fingerprint (`fingerprint`).
-    pub fingerprint: cache::Hash,
+    pub fingerprint: crate::store::Hash,
     /// The .bzl files its evaluation loaded, transitively.
     pub loads: Vec<PathBuf>,
 }
@@ -177,7 +145,7 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
 
 /// The packages `names`, loaded in parallel from their BUILD files, with
 /// neither cache nor checks: what recomputing an answer around a few
-/// changed packages reads ([`crate::incremental`]). `None` if one is not a
+/// changed packages reads ([`crate::cache::recompute`]). `None` if one is not a
 /// package or fails to load; the caller then loads the whole workspace,
 /// which reports that as it always does.
 pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
@@ -191,94 +159,6 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
             .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
             .collect()
     })
-}
-
-/// Loads the packages `roots` and every package their targets mention (as a
-/// dependency, select key, condition, selector or visibility), transitively:
-/// all a query whose patterns name only those packages can reach. Packages
-/// are loaded in parallel as they are discovered; nothing else is read.
-/// Also gives the files they were loaded from, with their states (none
-/// without a cache), for the answer cache.
-///
-/// `Ok(None)` when this does not go smoothly (a package that does not exist,
-/// a BUILD file or a check that fails): the caller then loads the whole
-/// workspace, which reports such errors as it always does, so loading less
-/// never changes an error either.
-pub fn load_closure(
-    ws: &Workspace,
-    use_cache: bool,
-    roots: &[String],
-) -> Result<Option<(TargetGraph, inputs::Inputs)>> {
-    use std::sync::atomic::{AtomicBool, Ordering};
-
-    struct Visit<'a, 'w> {
-        ws: &'w Workspace,
-        run: &'a Run<'w>,
-        seen: Mutex<rustc_hash::FxHashSet<String>>,
-        loaded: Mutex<Vec<Loaded>>,
-        failed: AtomicBool,
-    }
-
-    impl Visit<'_, '_> {
-        /// Schedules package `name` unless it was already seen.
-        fn reach<'s>(&'s self, scope: &rayon::Scope<'s>, name: &str) {
-            if !self
-                .seen
-                .lock()
-                .expect("no panics while locked")
-                .insert(name.to_string())
-            {
-                return;
-            }
-            let Some(dir) = self.ws.package_dir(name) else {
-                self.failed.store(true, Ordering::Relaxed);
-                return;
-            };
-            scope.spawn(move |scope| {
-                if self.failed.load(Ordering::Relaxed) {
-                    return;
-                }
-                match self.run.load(&dir) {
-                    Ok(l) => {
-                        for package in mentioned_packages(&l.package) {
-                            self.reach(scope, &package);
-                        }
-                        self.loaded.lock().expect("no panics while locked").push(l);
-                    }
-                    Err(_) => self.failed.store(true, Ordering::Relaxed),
-                }
-            });
-        }
-    }
-
-    let run = Run::new(ws, use_cache);
-    let visit = Visit {
-        ws,
-        run: &run,
-        seen: Mutex::default(),
-        loaded: Mutex::default(),
-        failed: AtomicBool::new(false),
-    };
-    eval_pool().install(|| {
-        rayon::scope(|scope| {
-            for root in roots {
-                visit.reach(scope, root);
-            }
-        })
-    });
-    crate::timing::phase("evaluate");
-    if visit.failed.into_inner() {
-        return Ok(None);
-    }
-    let mut loaded = visit.loaded.into_inner().expect("no panics while locked");
-    loaded.sort_by(|a, b| a.package.name.cmp(&b.package.name));
-    // What the answer cache needs to keep the answer: a closure's files.
-    let inputs = if use_cache {
-        run.inputs(&loaded)
-    } else {
-        inputs::Inputs::default()
-    };
-    Ok(run.finish(loaded, false).ok().map(|graph| (graph, inputs)))
 }
 
 /// Every package a package's targets mention by label, each once.
@@ -313,7 +193,7 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
 
 /// The labels of an attribute's values and select keys.
 fn attr_labels(attr: &Attr, add: &mut impl FnMut(&Label)) {
-    use crate::configuration::each_label;
+    use crate::target_graph::each_label;
     match attr {
         Attr::Plain(v) => each_label(v, add),
         Attr::Select(s) => {
@@ -328,196 +208,13 @@ fn attr_labels(attr: &Attr, add: &mut impl FnMut(&Label)) {
     }
 }
 
-/// One loading of packages: the Starlark loader, and the cache if in use.
-struct Run<'w> {
-    ws: &'w Workspace,
-    use_cache: bool,
-    loader: Loader<'w>,
-    hashes: cache::Hashes,
-    cached: cache::Cache,
-}
-
-impl<'w> Run<'w> {
-    fn new(ws: &'w Workspace, use_cache: bool) -> Self {
-        Run {
-            ws,
-            use_cache,
-            loader: Loader {
-                hashing: use_cache,
-                ..Loader::new(ws)
-            },
-            hashes: cache::Hashes::default(),
-            cached: if use_cache {
-                cache::Cache::read(&ws.root)
-            } else {
-                cache::Cache::empty()
-            },
-        }
-    }
-
-    /// Every package of `dirs`, in parallel.
-    fn load_all(&self, dirs: &[PackageDir]) -> Result<Vec<Loaded>> {
-        let loaded: Vec<Result<Loaded>> =
-            eval_pool().install(|| dirs.par_iter().map(|d| self.load(d)).collect());
-        let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
-        crate::timing::phase("evaluate");
-        Ok(loaded)
-    }
-
-    /// One package: from the cache if its files are unchanged, else evaluated.
-    fn load(&self, d: &PackageDir) -> Result<Loaded> {
-        let hashes = &self.hashes;
-        let cached = self
-            .use_cache
-            .then(|| self.cached.take(&d.name, &d.build_file, hashes))
-            .flatten();
-        if let Some(taken) = cached {
-            return Ok(Loaded {
-                path: d.build_file.clone(),
-                build: taken.build,
-                fingerprint: taken.fingerprint,
-                loads: taken.loads,
-                package: taken.package,
-                encoded: Some(taken.encoded),
-                cache: true,
-            });
-        }
-        // The stamp is taken before the file is read: if it changes while
-        // being read, the next run sees another stamp and hashes it again.
-        let stamp = self
-            .use_cache
-            .then(|| cache::Stamp::of(&d.build_file))
-            .flatten();
-        let evaluated = self.loader.package(d)?;
-        // Only what Starlark evaluated is worth caching: `fast.rs` reads a
-        // plain BUILD file about as fast as the cache could decode it.
-        let Some(read) = evaluated.interpreted else {
-            return Ok(Loaded {
-                path: d.build_file.clone(),
-                // Not cached, but its state is one of the answer cache's inputs.
-                build: cache::FileState::new(evaluated.hash, stamp),
-                fingerprint: evaluated.fingerprint,
-                loads: Vec::new(),
-                package: evaluated.package,
-                encoded: None,
-                cache: false,
-            });
-        };
-        let loads = read
-            .into_iter()
-            .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
-            .collect();
-        Ok(Loaded {
-            path: d.build_file.clone(),
-            build: cache::FileState::new(evaluated.hash, stamp),
-            fingerprint: evaluated.fingerprint,
-            loads,
-            package: evaluated.package,
-            encoded: None,
-            cache: true,
-        })
-    }
-
-    /// The files these packages were loaded from, with their states, for
-    /// the answer cache. `loaded` is sorted by package.
-    fn inputs(&self, loaded: &[Loaded]) -> inputs::Inputs {
-        let build_files = loaded
-            .iter()
-            .map(|l| inputs::BuildInput {
-                package: l.package.name.clone(),
-                path: l.path.clone(),
-                state: l.build,
-                fingerprint: l.fingerprint,
-            })
-            .collect();
-        let mut others: Vec<(PathBuf, cache::FileState)> = loaded
-            .iter()
-            .flat_map(|l| l.loads.iter().cloned())
-            .collect();
-        others.push((
-            self.ws.root.join(crate::workspace::MARKER),
-            self.ws.settings_state,
-        ));
-        others.sort_by(|a, b| a.0.cmp(&b.0));
-        others.dedup_by(|a, b| a.0 == b.0);
-        inputs::Inputs {
-            build_files,
-            others,
-            started: self.hashes.started(),
-        }
-    }
-
-    /// Writes the cache if it changed. `complete`: these are all the packages
-    /// of the workspace, so cache entries nobody took are of deleted or
-    /// changed packages; otherwise the entries of packages not loaded this
-    /// time are kept for later runs.
-    fn write_cache(&self, loaded: &[Loaded], complete: bool) {
-        let evaluated = loaded.iter().any(|l| l.cache && l.encoded.is_none());
-        let stale_entries = complete && self.cached.has_leftovers();
-        if !(evaluated || stale_entries) {
-            return;
-        }
-        let cached = &self.cached;
-        let mut records: Vec<cache::Record> = loaded
-            .iter()
-            .filter(|l| l.cache)
-            .map(|l| cache::Record {
-                name: &l.package.name,
-                path: &l.path,
-                build: &l.build,
-                fingerprint: &l.fingerprint,
-                loads: &l.loads,
-                package: match &l.encoded {
-                    Some(at) => cache::Stored::Encoded(cached.encoded(at)),
-                    None => cache::Stored::Decoded(&l.package),
-                },
-            })
-            .collect();
-        if complete {
-            cache::write(&self.ws.root, &records, self.hashes.started());
-            return;
-        }
-        // Leftovers of loaded packages are stale versions of them.
-        let kept = cached.take_leftovers();
-        let names: rustc_hash::FxHashSet<&str> =
-            loaded.iter().map(|l| l.package.name.as_str()).collect();
-        records.extend(
-            kept.iter()
-                .filter(|(name, _)| !names.contains(name.as_str()))
-                .map(|(name, e)| cache::Record {
-                    name,
-                    path: &e.path,
-                    build: &e.build,
-                    fingerprint: &e.fingerprint,
-                    loads: &e.loads,
-                    package: cache::Stored::Encoded(cached.encoded_entry(e)),
-                }),
-        );
-        records.sort_by(|a, b| a.name.cmp(b.name));
-        cache::write(&self.ws.root, &records, self.hashes.started());
-    }
-
-    /// Brings the cache up to date (see [`Run::write_cache`]) and checks the graph.
-    fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
-        if self.use_cache {
-            self.write_cache(&loaded, complete);
-        }
-        let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
-        crate::timing::phase("index");
-        crate::configuration::validate(&graph)?;
-        crate::license::validate(&graph)?;
-        crate::timing::phase("validate");
-        Ok(graph)
-    }
-}
-
 /// What a query's answer can depend on in a package, as a hash: its targets
 /// with all their attributes, and the line and column of each (which outputs
 /// show), but not the byte offsets behind them. A BUILD file edited without
 /// changing these (a comment reworded, a comment or blank line added after
 /// the last target) gives the same fingerprint, and kept answers stay valid
 /// (the answer cache's). `text` is the BUILD file's text.
-fn fingerprint(package: &Package, build_file: &Path, text: &str) -> cache::Hash {
+fn fingerprint(package: &Package, build_file: &Path, text: &str) -> crate::store::Hash {
     let encoded = Location::serialized_by_line(build_file, text, || postcard::to_stdvec(package));
     // A package always encodes; were it not to, no two would compare equal.
     match encoded {
@@ -533,44 +230,29 @@ fn read_source(path: &Path, shown: &str) -> Result<String> {
 }
 
 /// A package as the loader read it.
-struct Evaluated {
-    package: Package,
+pub(crate) struct Evaluated {
+    pub(crate) package: Package,
     /// The hash of the BUILD file's text (zero when the loader is not hashing).
-    hash: cache::Hash,
+    pub(crate) hash: crate::store::Hash,
     /// The package's [`fingerprint`] (zero when the loader is not hashing).
-    fingerprint: cache::Hash,
+    pub(crate) fingerprint: crate::store::Hash,
     /// For a BUILD file Starlark evaluated: the .bzl files it loaded. `None`
     /// when `fast.rs` read it.
-    interpreted: Option<Vec<PathBuf>>,
-}
-
-/// A package as loaded, with what the cache needs to know of it.
-struct Loaded {
-    /// The BUILD file.
-    path: PathBuf,
-    build: cache::FileState,
-    /// The package's [`fingerprint`] (zero without a cache).
-    fingerprint: cache::Hash,
-    loads: Vec<(PathBuf, cache::FileState)>,
-    package: Package,
-    /// Where the cache file holds it encoded; `None` if it was evaluated.
-    encoded: Option<std::ops::Range<usize>>,
-    /// Whether it belongs in the cache (it came from there, or Starlark evaluated it).
-    cache: bool,
+    pub(crate) interpreted: Option<Vec<PathBuf>>,
 }
 
 /// Evaluates files of one workspace, sharing frozen .bzl modules.
-struct Loader<'w> {
+pub(crate) struct Loader<'w> {
     ws: &'w Workspace,
     /// Frozen .bzl modules, with every .bzl file each one read (itself included).
     bzl: Mutex<HashMap<PathBuf, (FrozenModule, Vec<PathBuf>)>>,
     /// Whether to hash BUILD files as they are read (for the caches; a run
     /// without them skips it).
-    hashing: bool,
+    pub(crate) hashing: bool,
     /// Fingerprints of packages as the answer cache knows them, by the
     /// content hash of their BUILD file: a file that hashes the same is not
     /// fingerprinted again.
-    known: Option<&'w inputs::Fingerprints>,
+    pub(crate) known: Option<&'w inputs::Fingerprints>,
     /// The package of every .bzl file loaded so far (the package of the
     /// label that loads it), by the file name Starlark knows it by: what
     /// `Label("...")` written in it resolves against.
@@ -583,7 +265,7 @@ enum Kind {
 }
 
 impl<'w> Loader<'w> {
-    fn new(ws: &'w Workspace) -> Self {
+    pub(crate) fn new(ws: &'w Workspace) -> Self {
         Loader {
             ws,
             bzl: Mutex::new(HashMap::new()),
@@ -593,7 +275,7 @@ impl<'w> Loader<'w> {
         }
     }
 
-    fn package(&self, dir: &PackageDir) -> Result<Evaluated> {
+    pub(crate) fn package(&self, dir: &PackageDir) -> Result<Evaluated> {
         self.package_using(dir, true)
     }
 
@@ -614,7 +296,7 @@ impl<'w> Loader<'w> {
         let hash = if self.hashing {
             *blake3::hash(text.as_bytes()).as_bytes()
         } else {
-            cache::Hash::default()
+            crate::store::Hash::default()
         };
         if fast && fast::read(&text, &ctx).is_some() {
             let package = Package {
@@ -659,7 +341,7 @@ impl<'w> Loader<'w> {
             targets: ctx.targets.into_inner().into_values().collect(),
         };
         Ok(Evaluated {
-            fingerprint: kept.map_or_else(cache::Hash::default, |text| {
+            fingerprint: kept.map_or_else(crate::store::Hash::default, |text| {
                 self.fingerprint(&package, &dir.build_file, &text, &hash)
             }),
             package,
@@ -675,10 +357,10 @@ impl<'w> Loader<'w> {
         package: &Package,
         build_file: &Path,
         text: &str,
-        hash: &cache::Hash,
-    ) -> cache::Hash {
+        hash: &crate::store::Hash,
+    ) -> crate::store::Hash {
         if !self.hashing {
-            return cache::Hash::default();
+            return crate::store::Hash::default();
         }
         match self.known.and_then(|k| k.get(build_file)) {
             Some((content, known)) if content == hash => *known,

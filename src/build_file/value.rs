@@ -214,7 +214,7 @@ pub fn to_attr(v: SValue) -> Result<Attr, String> {
     to_plain(v).map(Attr::Plain)
 }
 
-impl<'v> super::builtins::Arg<'v> for SValue<'v> {
+impl<'v> super::arg::Arg<'v> for SValue<'v> {
     fn is_none(self) -> bool {
         SValue::is_none(self)
     }

@@ -23,6 +23,7 @@ use std::rc::Rc;
 
 use indexmap::IndexMap;
 
+pub(crate) use crate::target_graph::{each_label, each_value};
 pub use conditions::Conditions;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
@@ -534,26 +535,6 @@ pub(crate) fn configurable_attrs(rule: &Rule) -> impl Iterator<Item = (&'static 
         .into_iter()
         .flat_map(|attrs| attrs.iter())
         .chain(actual.map(|a| ("actual", a)))
-}
-
-/// Calls `f` with each label of a value, in the order of [`Value::labels`],
-/// without collecting them into vectors: queries do this for every edge.
-pub(crate) fn each_label<'v>(value: &'v Value, f: &mut impl FnMut(&'v Label)) {
-    match value {
-        Value::Label(l) => f(l),
-        Value::List(items) => items.iter().for_each(|v| each_label(v, f)),
-        _ => {}
-    }
-}
-
-/// Calls `f` with every value any configuration could give an attribute (the
-/// values of [`Attr::all_values`]), without collecting them into a vector.
-pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
-    match attr {
-        Attr::Plain(v) => f(v),
-        Attr::Select(s) => s.branches.iter().for_each(|(_, v)| f(v)),
-        Attr::Concat(parts) => parts.iter().for_each(|p| each_value(p, f)),
-    }
 }
 
 /// The message of a mandatory attribute that a select makes `None` (Bazel's

@@ -228,7 +228,7 @@ impl Serialize for TargetDoc<'_> {
 
 /// A target as [`write`] writes it in the `targets` array of a document
 /// (from its opening brace, its other lines indented by four spaces): a
-/// kept document's element written anew ([`crate::incremental`]).
+/// kept document's element written anew ([`crate::cache::recompute`]).
 pub(crate) fn target_item(
     target: &Target,
     configured: Option<&ConfiguredTarget>,

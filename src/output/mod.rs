@@ -254,7 +254,7 @@ pub fn write(
 /// items of their own (a line of `--output=label` or `label_kind`, an
 /// element of the JSON document's `targets`), as the writer placed them:
 /// what lets the answer cache recompute an answer item by item without
-/// reading the text back ([`crate::incremental`]).
+/// reading the text back ([`crate::cache::recompute`]).
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Itemized {
     /// The target of each item, in written order.

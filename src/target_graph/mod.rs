@@ -976,6 +976,26 @@ const _: () = assert!(std::mem::size_of::<SelectKey>() == 16);
 const _: () = assert!(std::mem::size_of::<Rule>() <= 32);
 const _: () = assert!(std::mem::size_of::<Target>() <= 72);
 
+/// Calls `f` with each label of a value, in the order of [`Value::labels`],
+/// without collecting them into vectors: queries do this for every edge.
+pub(crate) fn each_label<'v>(value: &'v Value, f: &mut impl FnMut(&'v Label)) {
+    match value {
+        Value::Label(l) => f(l),
+        Value::List(items) => items.iter().for_each(|v| each_label(v, f)),
+        _ => {}
+    }
+}
+
+/// Calls `f` with every value any configuration could give an attribute (the
+/// values of [`Attr::all_values`]), without collecting them into a vector.
+pub(crate) fn each_value<'a>(attr: &'a Attr, f: &mut impl FnMut(&'a Value)) {
+    match attr {
+        Attr::Plain(v) => f(v),
+        Attr::Select(s) => s.branches.iter().for_each(|(_, v)| f(v)),
+        Attr::Concat(parts) => parts.iter().for_each(|p| each_value(p, f)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,9 +13,9 @@ pub struct Answer {
     /// Printed to stderr first (a successful command may warn).
     pub warnings: String,
     /// Where and how to keep it, once written.
-    pub keep: Option<sel::answers::Pending>,
+    pub keep: Option<sel::cache::answers::Pending>,
     /// The configured graph the answer printed, to keep with it.
-    pub graph: Option<sel::incremental::KeptGraph>,
+    pub graph: Option<sel::cache::recompute::KeptGraph>,
 }
 
 /// The text of an answer.
@@ -27,9 +27,9 @@ pub enum Body {
     Rendered(Box<Session>, QueryResult, Options),
 }
 
-impl From<sel::answers::Kept> for Answer {
+impl From<sel::cache::answers::Kept> for Answer {
     /// A kept answer, printed again as it was (and not kept again).
-    fn from(kept: sel::answers::Kept) -> Answer {
+    fn from(kept: sel::cache::answers::Kept) -> Answer {
         Answer {
             warnings: kept.warnings,
             ..kept.text.into()
@@ -74,7 +74,7 @@ impl Answer {
         } = self;
         eprint!("{warnings}");
         let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let mut out = sel::answers::Recording::new(stdout, keep.is_some());
+        let mut out = sel::cache::answers::Recording::new(stdout, keep.is_some());
         // An answer that may be recomputed is kept with where its items are.
         let itemize = keep.as_ref().is_some_and(|k| k.graph.is_some());
         let written = match &body {

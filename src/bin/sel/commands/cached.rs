@@ -14,12 +14,12 @@ use crate::answer::Answer;
 /// it anew, if it can; else `compute`'s, to be kept once written.
 pub fn answered(
     workspace: Workspace,
-    recompute: impl FnOnce(&Workspace, sel::answers::Stale) -> Option<String>,
+    recompute: impl FnOnce(&Workspace, sel::cache::answers::Stale) -> Option<String>,
     compute: impl FnOnce(Session) -> Result<Answer, Error>,
 ) -> Result<Answer, Error> {
-    use sel::answers::{Key, Lookup, Pending};
+    use sel::cache::answers::{Key, Lookup, Pending};
     let key = Key::of_this_process();
-    let (dirs, known) = match sel::answers::lookup(&workspace, key)? {
+    let (dirs, known) = match sel::cache::answers::lookup(&workspace, key)? {
         Lookup::Hit(kept) => return Ok(kept.into()),
         Lookup::Miss { dirs, known, stale } => {
             if let Some(text) = stale.and_then(|stale| recompute(&workspace, *stale)) {
@@ -28,7 +28,7 @@ pub fn answered(
             (dirs, known)
         }
     };
-    let (graph, inputs) = sel::build_file::load_packages(&workspace, &dirs, &known)?;
+    let (graph, inputs) = sel::cache::packages::load_packages(&workspace, &dirs, &known)?;
     let root = workspace.root.clone();
     let mut answer = compute(Session { workspace, graph })?;
     answer.keep = Some(Pending {
@@ -42,6 +42,6 @@ pub fn answered(
 }
 
 /// For [`answered`]: a command whose answers are never recomputed.
-pub fn no_recompute(_: &Workspace, _: sel::answers::Stale) -> Option<String> {
+pub fn no_recompute(_: &Workspace, _: sel::cache::answers::Stale) -> Option<String> {
     None
 }

@@ -20,15 +20,15 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
     }
     sel::timing::start();
     let config = args.config.clone();
-    let recompute = move |workspace: &Workspace, stale: sel::answers::Stale| {
+    let recompute = move |workspace: &Workspace, stale: sel::cache::answers::Stale| {
         // A request that fails fails the full run too, which says why.
         let request = request(workspace, &config).ok()?;
-        sel::incremental::recompute(
+        sel::cache::recompute::recompute(
             workspace,
             &stale.text,
             &stale.printed,
             stale.changed,
-            sel::incremental::Mode::Configured(&request),
+            sel::cache::recompute::Mode::Configured(&request),
         )
     };
     cached::answered(Workspace::discover(dir)?, recompute, |session| {
@@ -38,7 +38,7 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
 
 /// `sel cquery`, on a loaded workspace. `keep`: the answer will be kept
 /// (see [`cached::answered`]), with the configured graph it printed if it may be
-/// recomputed from it ([`sel::incremental`]).
+/// recomputed from it ([`sel::cache::recompute`]).
 fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, Error> {
     let request = request(&session.workspace, &args.config)?;
     if args.all_configs {
@@ -53,7 +53,7 @@ fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, 
     ) && args.order == sel::output::Order::Sorted;
     // An answer that prints each target of the closure as an item of its
     // own may be recomputed.
-    let shape = sel::incremental::Shape::of(args.output, args.order);
+    let shape = sel::cache::recompute::Shape::of(args.output, args.order);
     let keep = shape.filter(|_| keep);
     let (result, graph) = session.cquery_keeping(&args.expr, &request, !labels_only, keep)?;
     let options = Options {

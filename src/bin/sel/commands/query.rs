@@ -25,15 +25,15 @@ pub fn run(dir: &Path, use_cache: bool, args: QueryArgs) -> Result<Answer, Error
     }
     // `query` loads only the packages its patterns can reach; its
     // answer may be kept, with the files of those packages.
-    let key = sel::answers::Key::of_this_process();
+    let key = sel::cache::answers::Key::of_this_process();
     if use_cache {
-        use sel::answers::ClosureLookup;
-        match sel::answers::lookup_closure(&workspace, key) {
+        use sel::cache::answers::ClosureLookup;
+        match sel::cache::answers::lookup_closure(&workspace, key) {
             ClosureLookup::Hit(kept) => return Ok(kept.into()),
             ClosureLookup::Stale(stale) => {
                 let covered = stale.covered.unwrap_or_default();
-                let mode = sel::incremental::Mode::Unconfigured(&covered);
-                if let Some(text) = sel::incremental::recompute(
+                let mode = sel::cache::recompute::Mode::Unconfigured(&covered);
+                if let Some(text) = sel::cache::recompute::recompute(
                     &workspace,
                     &stale.text,
                     &stale.printed,
@@ -49,7 +49,7 @@ pub fn run(dir: &Path, use_cache: bool, args: QueryArgs) -> Result<Answer, Error
     let (session, result, inputs) = Session::load_and_query(workspace, use_cache, &args.expr)?;
     // An answer that prints each target of the closure as an item
     // of its own may be recomputed.
-    let shape = sel::incremental::Shape::of(args.output, args.order);
+    let shape = sel::cache::recompute::Shape::of(args.output, args.order);
     let graph = shape
         .filter(|_| use_cache && inputs.is_some())
         .and_then(|shape| session.kept_graph(&args.expr, &result, shape));
@@ -57,7 +57,7 @@ pub fn run(dir: &Path, use_cache: bool, args: QueryArgs) -> Result<Answer, Error
     Ok(Answer {
         keep: inputs
             .filter(|_| use_cache)
-            .map(|inputs| sel::answers::Pending {
+            .map(|inputs| sel::cache::answers::Pending {
                 root,
                 key,
                 inputs,

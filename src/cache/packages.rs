@@ -1,129 +1,42 @@
-//! The on-disk cache of evaluated packages, under `<root>/.sel-cache/`.
+//! The cache of evaluated packages, `.sel-cache/packages.v1`, and loading
+//! through it.
 //!
 //! An entry holds a package's targets and the BLAKE3 hash of every file its
-//! evaluation read: the BUILD file and, transitively, each .bzl it loads. An
-//! entry is used only when all those files still hash the same, so an edit,
-//! a rename or a deleted .bzl always re-evaluates.
+//! evaluation read: the BUILD file and, transitively, each .bzl it loads
+//! (with the stamps of [`crate::store`], so an unchanged file is not read
+//! again). An entry is used only when all those files still hash the same,
+//! so an edit, a rename or a deleted .bzl always re-evaluates. The file
+//! carries a format version, sel's version, the workspace root and a hash
+//! of its own payload: anything unexpected (corruption, another version, a
+//! moved workspace) and the cache is ignored and rebuilt. It never changes
+//! an answer; deleting the directory is always safe. sel never searches
+//! dot-directories for packages, so the cache is not mistaken for part of
+//! the workspace.
 //!
-//! Reading and hashing every file on every run would cost as much as
-//! evaluating them, so each hash is stored with the file's stamp (size,
-//! inode, modification and change times), as git's index does: a file whose
-//! stamp is unchanged is not read again. The change time cannot be set by
-//! tools that restore modification times, and a stamp is trusted only if the
-//! file had last changed well before the run that recorded it, so a change
-//! within the clock's granularity of that run is still seen (git's "racily
-//! clean" files). The file carries a format
-//! version, sel's version, the workspace root and a hash of its own payload:
-//! anything unexpected (corruption, another version, a moved workspace) and
-//! the cache is ignored and rebuilt. It never changes an answer; deleting the
-//! directory is always safe. sel never searches dot-directories for packages,
-//! so the cache is not mistaken for part of the workspace.
+//! [`load_workspace`], [`load_packages`] and [`load_closure`] load packages
+//! as the loader ([`crate::build_file`]) reads them, taking the fresh ones
+//! from here, and check the graph they make.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
-use crate::target_graph::Package;
+use rayon::prelude::*;
 
-/// The cache directory, relative to the workspace root.
-pub const DIR: &str = ".sel-cache";
+use crate::build_file::mentioned_packages;
+use crate::error::Result;
+use crate::store::{nanos_since_epoch, read_checked, write_checked, FileState, Hash, Stamp};
+use crate::target_graph::{Package, TargetGraph};
+use crate::workspace::{PackageDir, Workspace};
+
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
 const FORMAT: u32 = 6;
-/// How long before a run a file must have last changed for its stamp to be
-/// trusted: more than any file system's timestamp granularity.
-const SETTLED: Duration = Duration::from_secs(2);
-
-/// A file's content hash.
-pub type Hash = [u8; 32];
-
-/// What the cache knows of a file: its content hash, and its stamp when read.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileState {
-    /// The BLAKE3 hash of its content.
-    pub hash: Hash,
-    stamp: Option<Stamp>,
-}
-
-impl FileState {
-    /// A file whose content hashed to `hash`, with the stamp taken before it was read.
-    pub fn new(hash: Hash, stamp: Option<Stamp>) -> FileState {
-        FileState { hash, stamp }
-    }
-
-    /// The state of the file at `path` now, `None` if it cannot be read.
-    /// `recorded` is what a cache says of it, written by a run that started
-    /// at the given time: if the stamp is the same and had settled then, the
-    /// file is not read again.
-    pub fn now(path: &Path, recorded: Option<(&FileState, i128)>) -> Option<FileState> {
-        let stamp = Stamp::of(path);
-        match (stamp, recorded) {
-            (Some(now), Some((was, at))) if was.stamp == Some(now) && now.settled_before(at) => {
-                Some(*was)
-            }
-            _ => std::fs::read(path).ok().map(|bytes| FileState {
-                hash: *blake3::hash(&bytes).as_bytes(),
-                stamp,
-            }),
-        }
-    }
-}
-
-/// A file's metadata that changes whenever its content does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Stamp {
-    len: u64,
-    inode: u64,
-    /// Modification and change times, in nanoseconds since the epoch.
-    modified: i128,
-    changed: i128,
-}
-
-impl Stamp {
-    /// The stamp of a file now, `None` where it cannot be had.
-    #[cfg(unix)]
-    pub fn of(path: &Path) -> Option<Stamp> {
-        use std::os::unix::fs::MetadataExt;
-        let m = std::fs::metadata(path).ok()?;
-        let nanos = |secs: i64, ns: i64| i128::from(secs) * 1_000_000_000 + i128::from(ns);
-        Some(Stamp {
-            len: m.len(),
-            inode: m.ino(),
-            modified: nanos(m.mtime(), m.mtime_nsec()),
-            changed: nanos(m.ctime(), m.ctime_nsec()),
-        })
-    }
-
-    /// Elsewhere, no stamp: every file is read and hashed.
-    #[cfg(not(unix))]
-    pub fn of(_: &Path) -> Option<Stamp> {
-        None
-    }
-
-    /// Whether the file had last changed well before `at` (nanoseconds
-    /// since the epoch): a file that changed shortly before may change again
-    /// within its timestamps' granularity, keeping its stamp.
-    pub fn settled_before(&self, at: i128) -> bool {
-        self.changed < at - SETTLED.as_nanos() as i128
-    }
-}
-
-/// Nanoseconds since the epoch, now.
-pub fn now() -> i128 {
-    nanos_since_epoch(SystemTime::now())
-}
-
-/// Nanoseconds since the epoch.
-fn nanos_since_epoch(t: SystemTime) -> i128 {
-    t.duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as i128)
-}
 
 /// What the cache knows of one package. Its targets stay encoded in the
 /// cache file's bytes until they are asked for: a stale or unneeded entry
@@ -408,114 +321,320 @@ pub fn write(root: &Path, records: &[Record], started: i128) {
     write_checked(root, FILE, MAGIC, FORMAT, &parts);
 }
 
-/// The record in the cache file `name`, if the file is there, intact (see
-/// [`read_checked`]) and holds a `T`.
-pub(crate) fn read_record<T: serde::de::DeserializeOwned>(
-    root: &Path,
-    name: &str,
-    magic: &[u8; 8],
-    format: u32,
-) -> Option<T> {
-    let (bytes, payload) = read_checked(root, name, magic, format)?;
-    postcard::from_bytes(&bytes[payload..]).ok()
-}
-
-/// Writes `record` as the cache file `name` (see [`write_checked`]); best effort.
-pub(crate) fn write_record<T: Serialize>(
-    root: &Path,
-    name: &str,
-    magic: &[u8; 8],
-    format: u32,
-    record: &T,
-) {
-    if let Ok(payload) = postcard::to_stdvec(record) {
-        write_checked(root, name, magic, format, &[&payload]);
-    }
-}
-
-/// Reads the cache file `name`: its bytes, and where its payload starts,
-/// if it has the magic bytes and format expected and its checksum holds.
-pub(crate) fn read_checked(
-    root: &Path,
-    name: &str,
-    magic: &[u8; 8],
-    format: u32,
-) -> Option<(Vec<u8>, usize)> {
-    let bytes = read_bounded(&root.join(DIR).join(name))?;
-    let rest = bytes.strip_prefix(magic)?;
-    let (found, rest) = rest.split_first_chunk::<4>()?;
-    if u32::from_le_bytes(*found) != format {
-        return None;
-    }
-    let (checksum, payload) = rest.split_first_chunk::<32>()?;
-    if blake3::hash(payload).as_bytes() != checksum {
-        return None;
-    }
-    let start = bytes.len() - payload.len();
-    Some((bytes, start))
-}
-
-/// The most a cache file may hold: anything larger is not one sel wrote.
-const MAX_FILE: u64 = 4 << 30;
-
-/// The bytes of a cache file, if it is a regular file (not a link, which
-/// may point at `/dev/zero` or at a file elsewhere) of at most [`MAX_FILE`]
-/// bytes; anything else is no cache (a miss, never an error).
-fn read_bounded(path: &Path) -> Option<Vec<u8>> {
-    use std::io::Read;
-    let dir = path.parent()?;
-    let plain = |p: &Path| std::fs::symlink_metadata(p).ok();
-    if !plain(dir)?.is_dir() || !plain(path)?.is_file() {
-        return None;
-    }
-    let file = std::fs::File::open(path).ok()?;
-    // What was opened, not what the name pointed at a moment before.
-    let meta = file.metadata().ok()?;
-    if !meta.is_file() || meta.len() > MAX_FILE {
-        return None;
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(meta.len()).read_to_end(&mut bytes).ok()?;
-    Some(bytes)
-}
-
-/// Writes the cache file `name`: magic bytes, format, the payload's checksum
-/// and the payload, the concatenation of `parts`. Through a temporary file
-/// and a rename, so a reader never sees half a file; best effort (a
-/// read-only workspace simply has no cache).
-pub(crate) fn write_checked(
-    root: &Path,
-    name: &str,
-    magic: &[u8; 8],
-    format: u32,
-    parts: &[&[u8]],
-) {
-    let dir = root.join(DIR);
-    if std::fs::create_dir_all(&dir).is_err() {
-        return;
-    }
-    let _ = std::fs::write(
-        dir.join("README"),
-        "sel's cache of evaluated BUILD files, of answers and of the walk. Safe to delete; `sel --no-cache` ignores it.\n",
-    );
-    let tmp = dir.join(format!("{name}.{}.tmp", std::process::id()));
-    let mut checksum = blake3::Hasher::new();
-    for part in parts {
-        checksum.update(part);
-    }
-    let written = std::fs::File::create(&tmp).and_then(|f| {
-        let mut f = std::io::BufWriter::with_capacity(1 << 16, f);
-        f.write_all(magic)?;
-        f.write_all(&format.to_le_bytes())?;
-        f.write_all(checksum.finalize().as_bytes())?;
-        parts.iter().try_for_each(|part| f.write_all(part))?;
-        f.flush()
-    });
-    if written.is_ok() {
-        let _ = std::fs::rename(&tmp, dir.join(name));
+/// Loads every package of the workspace, in parallel, and checks the result.
+/// With `use_cache`, packages whose files are unchanged come from `.sel-cache/`
+/// and the cache is brought up to date.
+pub fn load_workspace(ws: &Workspace, use_cache: bool) -> Result<TargetGraph> {
+    let dirs = if use_cache {
+        ws.packages_cached()?
     } else {
-        let _ = std::fs::remove_file(&tmp);
+        let dirs = ws.packages()?;
+        crate::timing::phase("walk");
+        dirs
+    };
+    let run = Run::new(ws, use_cache);
+    let loaded = run.load_all(&dirs)?;
+    run.finish(loaded, true)
+}
+
+/// Loads the packages `dirs`, all those of the workspace (as
+/// [`Workspace::packages`] found them), using and refreshing the cache like
+/// [`load_workspace`]. Also gives the files the loading read, with their
+/// states, for the answer cache.
+pub fn load_packages(
+    ws: &Workspace,
+    dirs: &[PackageDir],
+    known: &crate::build_file::inputs::Fingerprints,
+) -> Result<(TargetGraph, crate::build_file::inputs::Inputs)> {
+    let mut run = Run::new(ws, true);
+    run.loader.known = Some(known);
+    let loaded = run.load_all(dirs)?;
+    let inputs = run.inputs(&loaded);
+    Ok((run.finish(loaded, true)?, inputs))
+}
+
+/// Loads the packages `roots` and every package their targets mention (as a
+/// dependency, select key, condition, selector or visibility), transitively:
+/// all a query whose patterns name only those packages can reach. Packages
+/// are loaded in parallel as they are discovered; nothing else is read.
+/// Also gives the files they were loaded from, with their states (none
+/// without a cache), for the answer cache.
+///
+/// `Ok(None)` when this does not go smoothly (a package that does not exist,
+/// a BUILD file or a check that fails): the caller then loads the whole
+/// workspace, which reports such errors as it always does, so loading less
+/// never changes an error either.
+pub fn load_closure(
+    ws: &Workspace,
+    use_cache: bool,
+    roots: &[String],
+) -> Result<Option<(TargetGraph, crate::build_file::inputs::Inputs)>> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    struct Visit<'a, 'w> {
+        ws: &'w Workspace,
+        run: &'a Run<'w>,
+        seen: Mutex<rustc_hash::FxHashSet<String>>,
+        loaded: Mutex<Vec<Loaded>>,
+        failed: AtomicBool,
     }
+
+    impl Visit<'_, '_> {
+        /// Schedules package `name` unless it was already seen.
+        fn reach<'s>(&'s self, scope: &rayon::Scope<'s>, name: &str) {
+            if !self
+                .seen
+                .lock()
+                .expect("no panics while locked")
+                .insert(name.to_string())
+            {
+                return;
+            }
+            let Some(dir) = self.ws.package_dir(name) else {
+                self.failed.store(true, Ordering::Relaxed);
+                return;
+            };
+            scope.spawn(move |scope| {
+                if self.failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                match self.run.load(&dir) {
+                    Ok(l) => {
+                        for package in mentioned_packages(&l.package) {
+                            self.reach(scope, &package);
+                        }
+                        self.loaded.lock().expect("no panics while locked").push(l);
+                    }
+                    Err(_) => self.failed.store(true, Ordering::Relaxed),
+                }
+            });
+        }
+    }
+
+    let run = Run::new(ws, use_cache);
+    let visit = Visit {
+        ws,
+        run: &run,
+        seen: Mutex::default(),
+        loaded: Mutex::default(),
+        failed: AtomicBool::new(false),
+    };
+    crate::build_file::eval_pool().install(|| {
+        rayon::scope(|scope| {
+            for root in roots {
+                visit.reach(scope, root);
+            }
+        })
+    });
+    crate::timing::phase("evaluate");
+    if visit.failed.into_inner() {
+        return Ok(None);
+    }
+    let mut loaded = visit.loaded.into_inner().expect("no panics while locked");
+    loaded.sort_by(|a, b| a.package.name.cmp(&b.package.name));
+    // What the answer cache needs to keep the answer: a closure's files.
+    let inputs = if use_cache {
+        run.inputs(&loaded)
+    } else {
+        crate::build_file::inputs::Inputs::default()
+    };
+    Ok(run.finish(loaded, false).ok().map(|graph| (graph, inputs)))
+}
+
+/// One loading of packages: the Starlark loader, and the cache if in use.
+struct Run<'w> {
+    ws: &'w Workspace,
+    use_cache: bool,
+    loader: crate::build_file::Loader<'w>,
+    hashes: Hashes,
+    cached: Cache,
+}
+
+impl<'w> Run<'w> {
+    fn new(ws: &'w Workspace, use_cache: bool) -> Self {
+        Run {
+            ws,
+            use_cache,
+            loader: {
+                let mut loader = crate::build_file::Loader::new(ws);
+                loader.hashing = use_cache;
+                loader
+            },
+            hashes: Hashes::default(),
+            cached: if use_cache {
+                Cache::read(&ws.root)
+            } else {
+                Cache::empty()
+            },
+        }
+    }
+
+    /// Every package of `dirs`, in parallel.
+    fn load_all(&self, dirs: &[PackageDir]) -> Result<Vec<Loaded>> {
+        let loaded: Vec<Result<Loaded>> = crate::build_file::eval_pool()
+            .install(|| dirs.par_iter().map(|d| self.load(d)).collect());
+        let loaded = loaded.into_iter().collect::<Result<Vec<_>>>()?;
+        crate::timing::phase("evaluate");
+        Ok(loaded)
+    }
+
+    /// One package: from the cache if its files are unchanged, else evaluated.
+    fn load(&self, d: &PackageDir) -> Result<Loaded> {
+        let hashes = &self.hashes;
+        let cached = self
+            .use_cache
+            .then(|| self.cached.take(&d.name, &d.build_file, hashes))
+            .flatten();
+        if let Some(taken) = cached {
+            return Ok(Loaded {
+                path: d.build_file.clone(),
+                build: taken.build,
+                fingerprint: taken.fingerprint,
+                loads: taken.loads,
+                package: taken.package,
+                encoded: Some(taken.encoded),
+                cache: true,
+            });
+        }
+        // The stamp is taken before the file is read: if it changes while
+        // being read, the next run sees another stamp and hashes it again.
+        let stamp = self.use_cache.then(|| Stamp::of(&d.build_file)).flatten();
+        let evaluated = self.loader.package(d)?;
+        // Only what Starlark evaluated is worth caching: `fast.rs` reads a
+        // plain BUILD file about as fast as the cache could decode it.
+        let Some(read) = evaluated.interpreted else {
+            return Ok(Loaded {
+                path: d.build_file.clone(),
+                // Not cached, but its state is one of the answer cache's inputs.
+                build: FileState::new(evaluated.hash, stamp),
+                fingerprint: evaluated.fingerprint,
+                loads: Vec::new(),
+                package: evaluated.package,
+                encoded: None,
+                cache: false,
+            });
+        };
+        let loads = read
+            .into_iter()
+            .filter_map(|p| hashes.of(&p, None).map(|h| (p, h)))
+            .collect();
+        Ok(Loaded {
+            path: d.build_file.clone(),
+            build: FileState::new(evaluated.hash, stamp),
+            fingerprint: evaluated.fingerprint,
+            loads,
+            package: evaluated.package,
+            encoded: None,
+            cache: true,
+        })
+    }
+
+    /// The files these packages were loaded from, with their states, for
+    /// the answer cache. `loaded` is sorted by package.
+    fn inputs(&self, loaded: &[Loaded]) -> crate::build_file::inputs::Inputs {
+        let build_files = loaded
+            .iter()
+            .map(|l| crate::build_file::inputs::BuildInput {
+                package: l.package.name.clone(),
+                path: l.path.clone(),
+                state: l.build,
+                fingerprint: l.fingerprint,
+            })
+            .collect();
+        let mut others: Vec<(PathBuf, FileState)> = loaded
+            .iter()
+            .flat_map(|l| l.loads.iter().cloned())
+            .collect();
+        others.push((
+            self.ws.root.join(crate::workspace::MARKER),
+            self.ws.settings_state,
+        ));
+        others.sort_by(|a, b| a.0.cmp(&b.0));
+        others.dedup_by(|a, b| a.0 == b.0);
+        crate::build_file::inputs::Inputs {
+            build_files,
+            others,
+            started: self.hashes.started(),
+        }
+    }
+
+    /// Writes the cache if it changed. `complete`: these are all the packages
+    /// of the workspace, so cache entries nobody took are of deleted or
+    /// changed packages; otherwise the entries of packages not loaded this
+    /// time are kept for later runs.
+    fn write_cache(&self, loaded: &[Loaded], complete: bool) {
+        let evaluated = loaded.iter().any(|l| l.cache && l.encoded.is_none());
+        let stale_entries = complete && self.cached.has_leftovers();
+        if !(evaluated || stale_entries) {
+            return;
+        }
+        let cached = &self.cached;
+        let mut records: Vec<Record> = loaded
+            .iter()
+            .filter(|l| l.cache)
+            .map(|l| Record {
+                name: &l.package.name,
+                path: &l.path,
+                build: &l.build,
+                fingerprint: &l.fingerprint,
+                loads: &l.loads,
+                package: match &l.encoded {
+                    Some(at) => Stored::Encoded(cached.encoded(at)),
+                    None => Stored::Decoded(&l.package),
+                },
+            })
+            .collect();
+        if complete {
+            write(&self.ws.root, &records, self.hashes.started());
+            return;
+        }
+        // Leftovers of loaded packages are stale versions of them.
+        let kept = cached.take_leftovers();
+        let names: rustc_hash::FxHashSet<&str> =
+            loaded.iter().map(|l| l.package.name.as_str()).collect();
+        records.extend(
+            kept.iter()
+                .filter(|(name, _)| !names.contains(name.as_str()))
+                .map(|(name, e)| Record {
+                    name,
+                    path: &e.path,
+                    build: &e.build,
+                    fingerprint: &e.fingerprint,
+                    loads: &e.loads,
+                    package: Stored::Encoded(cached.encoded_entry(e)),
+                }),
+        );
+        records.sort_by(|a, b| a.name.cmp(b.name));
+        write(&self.ws.root, &records, self.hashes.started());
+    }
+
+    /// Brings the cache up to date (see [`Run::write_cache`]) and checks the graph.
+    fn finish(self, loaded: Vec<Loaded>, complete: bool) -> Result<TargetGraph> {
+        if self.use_cache {
+            self.write_cache(&loaded, complete);
+        }
+        let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
+        crate::timing::phase("index");
+        crate::configuration::validate(&graph)?;
+        crate::license::validate(&graph)?;
+        crate::timing::phase("validate");
+        Ok(graph)
+    }
+}
+
+/// A package as loaded, with what the cache needs to know of it.
+struct Loaded {
+    /// The BUILD file.
+    path: PathBuf,
+    build: FileState,
+    /// The package's [`fingerprint`] (zero without a cache).
+    fingerprint: Hash,
+    loads: Vec<(PathBuf, FileState)>,
+    package: Package,
+    /// Where the cache file holds it encoded; `None` if it was evaluated.
+    encoded: Option<std::ops::Range<usize>>,
+    /// Whether it belongs in the cache (it came from there, or Starlark evaluated it).
+    cache: bool,
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@
 //! ([`crate::build_file`]: its targets and their attributes, at the same
 //! lines and columns) is the same: an edited comment keeps the answers
 //! (early cutoff, as build systems call it). Files are compared as in the package cache
-//! ([`crate::build_file::cache`]): by content hash, with a stamp (size,
+//! ([`crate::store`]): by content hash, with a stamp (size,
 //! inode, times) that spares reading a file that has not changed since it
 //! had settled. A check that fails, a file that cannot be read, a corrupt or
 //! foreign cache file: the command runs as if there were no cache, and its
@@ -27,7 +27,7 @@
 //! The answer of a closure query also keeps the graph it printed, in a
 //! file of its own (`graph-KEY.v1`, with where each target's item is in
 //! the answer's text and the hash of that text),
-//! read only when the answer is stale: [`crate::incremental`] recomputes
+//! read only when the answer is stale: [`crate::cache::recompute`] recomputes
 //! the answer from it.
 //!
 //! A `query` that loads only the packages its patterns name and those they
@@ -42,11 +42,11 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::build_file::cache::{read_record, write_record, FileState, Hash};
 pub use crate::build_file::inputs::{BuildInput, Fingerprints, Inputs};
+use crate::cache::recompute::{KeptGraph, Printed};
 use crate::error::Result;
-use crate::incremental::{KeptGraph, Printed};
 use crate::output::Itemized;
+use crate::store::{read_record, write_record, FileState, Hash};
 use crate::target_graph::Package;
 use crate::workspace::{PackageDir, Workspace};
 
@@ -252,7 +252,7 @@ pub struct Kept {
 
 /// A kept answer with its graph, whose packages changed since it was
 /// computed, with those packages as they are now: what
-/// [`crate::incremental::recompute`] needs.
+/// [`crate::cache::recompute::recompute`] needs.
 pub struct Stale {
     /// The answer.
     pub text: String,
@@ -484,7 +484,7 @@ fn graph_file(key: Key) -> String {
 fn store_graph(root: &Path, key: Key, text: &str, printed: Option<Printed>) {
     let name = graph_file(key);
     let Some(printed) = printed else {
-        let _ = std::fs::remove_file(root.join(crate::build_file::cache::DIR).join(name));
+        let _ = std::fs::remove_file(root.join(crate::store::DIR).join(name));
         return;
     };
     let file = GraphFile {
@@ -511,7 +511,7 @@ fn read_graph(root: &Path, key: Key, text: &str) -> Option<Printed> {
 /// Removes the oldest cache files whose names start with `prefix`, beyond
 /// the `keep` most recently written.
 fn remove_oldest(root: &Path, prefix: &str, keep: usize) {
-    let Ok(entries) = std::fs::read_dir(root.join(crate::build_file::cache::DIR)) else {
+    let Ok(entries) = std::fs::read_dir(root.join(crate::store::DIR)) else {
         return;
     };
     let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
