@@ -8,10 +8,11 @@
 //! happens, an example configuration, and the file and line.
 
 use crate::condition::{Algebra, Cond};
+use crate::configuration::Request;
 use crate::error::{Location, Result};
 use crate::label::{Label, TargetPattern};
 use crate::target_graph::{Rule, SelectKey};
-use crate::{Request, Session};
+use crate::Session;
 
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -20,7 +20,7 @@ use crate::condition::Cond;
 use crate::configuration::symbolic::Failure;
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::AllConfigsResult;
+use crate::query::result::AllConfigsResult;
 
 /// The default bound on the number of classes `sel matrix` finds.
 pub const DEFAULT_MAX_CLASSES: usize = 4096;

@@ -7,10 +7,12 @@
 use std::collections::HashMap;
 
 use crate::condition::Cond;
+use crate::configuration::Request;
 use crate::error::Result;
 use crate::label::Label;
+use crate::query::result::AllConfigsRun;
 use crate::target_graph::SelectKey;
-use crate::{AllConfigsRun, Request, Session};
+use crate::Session;
 
 /// The most paths listed; the edges always cover them all.
 pub const MAX_PATHS: usize = 20;

@@ -616,7 +616,7 @@ impl<'w> Run<'w> {
         let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
         crate::timing::phase("index");
         crate::configuration::validate(&graph)?;
-        crate::license::validate(&graph)?;
+        crate::license::expression::validate(&graph)?;
         crate::timing::phase("validate");
         Ok(graph)
     }

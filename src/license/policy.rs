@@ -340,7 +340,7 @@ impl Policy {
         label: &Label,
         license: &str,
     ) -> std::result::Result<Option<Problem>, spdx::ParseError> {
-        let Some(expr) = super::parse(license)? else {
+        let Some(expr) = super::expression::parse(license)? else {
             let unknown = self
                 .exceptions
                 .iter()

@@ -238,8 +238,8 @@ pub fn json(report: &LicenseReport) -> Json {
                 );
                 o.insert("reason".into(), json!(v.problem.reason()));
                 let (denied, not_allowed) = match &v.problem {
-                    super::Problem::Unknown => (Vec::new(), Vec::new()),
-                    super::Problem::Rejected {
+                    super::policy::Problem::Unknown => (Vec::new(), Vec::new()),
+                    super::policy::Problem::Rejected {
                         denied,
                         not_allowed,
                     } => (denied.clone(), not_allowed.clone()),

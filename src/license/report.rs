@@ -17,10 +17,12 @@ use super::policy::{Policy, Problem};
 use crate::condition::{Algebra, Cond};
 use crate::configuration::symbolic::Failure;
 use crate::configuration::Configuration;
+use crate::configuration::Request;
 use crate::error::{Location, Result};
 use crate::label::Label;
+use crate::query::result::{AllConfigsRun, QueryResult};
 use crate::target_graph::{Rule, Value};
-use crate::{AllConfigsRun, QueryResult, Request, Session};
+use crate::Session;
 
 /// One package with one of its licenses.
 #[derive(Clone, Debug)]
@@ -119,7 +121,7 @@ fn bad_license(session: &Session, label: &Label, text: &str, e: &spdx::ParseErro
         .target(label)
         .ok()
         .and_then(|t| t.location.clone());
-    super::error(label.as_str(), text, e, None, at.as_ref())
+    super::expression::error(label.as_str(), text, e, None, at.as_ref())
 }
 
 /// Where a package's license is written: its select when `license` is one,
@@ -148,10 +150,11 @@ impl Session {
             if c.kind != "package" {
                 continue;
             }
-            let license = super::canonical(&super::text_of(c.attrs.get("license")));
+            let license =
+                super::expression::canonical(&super::expression::text_of(c.attrs.get("license")));
             entries.push(Entry {
                 label: c.label.clone(),
-                version: super::text_of(c.attrs.get("version")),
+                version: super::expression::text_of(c.attrs.get("version")),
                 purl: crate::purl::of(&c.label, &c.attrs),
                 license: license.clone(),
                 when: None,
@@ -211,10 +214,11 @@ impl Session {
                 *when,
                 &["license", "version", "purl", "metadata"],
             )? {
-                let license = super::canonical(&super::text_of(attrs.get("license")));
+                let license =
+                    super::expression::canonical(&super::expression::text_of(attrs.get("license")));
                 let entry = Entry {
                     label: label.clone(),
-                    version: super::text_of(attrs.get("version")),
+                    version: super::expression::text_of(attrs.get("version")),
                     purl: crate::purl::of(label, &attrs),
                     license: license.clone(),
                     when: Some(c),

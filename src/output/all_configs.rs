@@ -9,7 +9,7 @@ use std::fmt::Write;
 use serde_json::{json, Value as Json};
 
 use crate::configuration::symbolic::Failure;
-use crate::{AllConfigsResult, CoversResult};
+use crate::query::result::{AllConfigsResult, CoversResult};
 
 /// The schema identifier of `--all-configs` JSON documents.
 pub const SCHEMA: &str = "sel.cquery-all/v1";

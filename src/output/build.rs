@@ -16,10 +16,12 @@
 
 use std::fmt::Write;
 
-use super::{configured, ordered, Options, Positions};
+use super::options::Options;
+use super::order::ordered;
+use super::targets::{configured, Positions};
 use crate::configuration::ConfiguredTarget;
+use crate::query::result::QueryResult;
 use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
-use crate::QueryResult;
 
 const INDENT: &str = "    ";
 

@@ -14,9 +14,11 @@
 
 use std::fmt::Write;
 
-use super::{configured, direct_deps, ordered, Command, Options};
+use super::options::{Command, Options};
+use super::order::ordered;
+use super::targets::{configured, direct_deps};
+use crate::query::result::QueryResult;
 use crate::target_graph::{Rule, TargetGraph};
-use crate::QueryResult;
 
 /// The result as a DOT digraph.
 pub fn render(graph: &TargetGraph, result: &QueryResult, options: &Options) -> String {

@@ -15,11 +15,13 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::{json, Map, Value as Json};
 
-use super::{configured, direct_deps, ordered, Command, Options, Order, Positions};
+use super::options::{Command, Options, Order};
+use super::order::ordered;
+use super::targets::{configured, direct_deps, package_label, Dep, Itemized, Positions};
 use crate::configuration::{ConfiguredTarget, Origin};
 use crate::label::Label;
+use crate::query::result::QueryResult;
 use crate::target_graph::{Attr, GroupMode, Rule, SelectKey, Target, TargetGraph, Value};
-use crate::QueryResult;
 
 /// The schema identifier written in every document's `"schema"` field.
 pub const SCHEMA: &str = "sel.query/v1";
@@ -218,7 +220,7 @@ impl Serialize for TargetDoc<'_> {
         m.serialize_entry("kind", t.rule.kind())?;
         m.serialize_entry("label", t.label.as_str())?;
         m.serialize_entry("location", &self.location)?;
-        m.serialize_entry("package", &super::package_label(t.label.package()))?;
+        m.serialize_entry("package", &package_label(t.label.package()))?;
         if let Some(p) = purl(t, c) {
             m.serialize_entry("purl", &p)?;
         }
@@ -251,7 +253,7 @@ pub(crate) fn target_item(
 }
 
 /// A dependency edge: `{"conditional", "keys", "label"}`.
-struct DepDoc<'a>(&'a super::Dep);
+struct DepDoc<'a>(&'a Dep);
 
 impl Serialize for DepDoc<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -328,14 +330,14 @@ pub fn write(
 }
 
 /// Writes the document as [`write`] does, and says where each element of
-/// its `targets` is ([`super::Itemized`]). The formatter that places them
+/// its `targets` is ([`Itemized`]). The formatter that places them
 /// says so as it writes them: nothing is read back.
 pub fn write_itemized(
     graph: &TargetGraph,
     result: &QueryResult,
     options: &Options,
     out: &mut dyn std::io::Write,
-) -> std::io::Result<Option<super::Itemized>> {
+) -> std::io::Result<Option<Itemized>> {
     use std::io::Write as _;
     let doc = Document::new(graph, result, options);
     let written = std::rc::Rc::new(std::cell::Cell::new(0usize));
@@ -358,7 +360,7 @@ pub fn write_itemized(
     if labels.len() != spans.len() || counted.written.get() > u32::MAX as usize {
         return Ok(None);
     }
-    Ok(Some(super::Itemized {
+    Ok(Some(Itemized {
         labels,
         spans: spans
             .into_iter()

@@ -13,11 +13,20 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use petgraph::algo::kosaraju_scc;
 use petgraph::graph::{DiGraph, NodeIndex};
 
-use super::{configured, direct_deps};
+use super::options::Order;
+use super::targets::{configured, direct_deps};
 use crate::configuration::Configurer;
 use crate::label::Label;
+use crate::query::result::QueryResult;
 use crate::target_graph::TargetGraph;
-use crate::QueryResult;
+
+/// The targets of a result in the requested order.
+pub fn ordered(graph: &TargetGraph, result: &QueryResult, order: Order) -> Vec<Label> {
+    match order {
+        Order::Sorted => result.targets.clone(),
+        Order::Deps => dependencies_first(graph, result),
+    }
+}
 
 /// The result's targets, dependencies first.
 pub fn dependencies_first(graph: &TargetGraph, result: &QueryResult) -> Vec<Label> {

@@ -20,10 +20,11 @@ use super::generate::{python_marker, CLASS_TAG, IN_TAG, OTHER_TAG, PYTHON, TAG};
 use super::marker::{PyVersion, StrVar, VersionSet};
 use crate::condition::{Algebra, Cond, Cube};
 use crate::configuration::Origin;
+use crate::configuration::Request;
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{Attr, Rule, TargetGraph, Value};
-use crate::{Request, Session};
+use crate::Session;
 
 /// One line of a requirements file.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]

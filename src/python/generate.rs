@@ -46,8 +46,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use super::lock::{File, Lock};
 use super::marker::{Atom, Marker, PyVersion, StrVar, VersionSet};
-use super::{File, Lock};
 use crate::error::{Error, ErrorKind, Result};
 use crate::target_graph::quote;
 
@@ -493,13 +493,13 @@ const MAX_EXPANDED_EDGES: usize = 10_000_000;
 fn flatten<'l>(
     lock: &'l Lock,
     from: usize,
-    edge: &'l super::Edge,
+    edge: &'l super::lock::Edge,
     out: &mut Vec<(usize, Marker, Option<String>)>,
     budget: &mut usize,
 ) -> Result<()> {
     enum Step<'l> {
         /// Follow an edge under a marker, having come via an extra (`foo[bar]`).
-        Edge(&'l super::Edge, Marker, Option<std::rc::Rc<str>>),
+        Edge(&'l super::lock::Edge, Marker, Option<std::rc::Rc<str>>),
         /// Expand an extra of a distribution under a marker.
         Extra(usize, &'l str, Marker),
         /// The extra is no longer on the way.
@@ -737,7 +737,7 @@ impl Gen<'_> {
     fn package(
         &mut self,
         i: usize,
-        dist: &super::Dist,
+        dist: &super::lock::Dist,
         labels: &[String],
         deps: &[(usize, Marker, Vec<String>)],
         is_root: bool,

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::lock::{check_version, Dist, Edge, Lock, LockFormat};
 use super::marker::{normalize_name, shortened, Marker};
-use super::{check_version, Dist, Edge, Lock, LockFormat};
 use crate::error::{Error, ErrorKind, Result};
 
 #[derive(Deserialize)]

@@ -5,6 +5,7 @@
 pub mod all_configs;
 pub mod env;
 pub mod eval;
+pub mod result;
 pub mod syntax;
 
 use crate::error::{Error, ErrorKind, Location, Result};

@@ -24,10 +24,11 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use crate::condition::{Algebra, Cond};
 use crate::configuration::symbolic::Failure;
 use crate::configuration::Configuration;
+use crate::configuration::Request;
 use crate::error::Result;
 use crate::label::Label;
 use crate::target_graph::Rule;
-use crate::{Request, Session};
+use crate::Session;
 
 /// One component of the document: a package (one variant of it, with `--all-configs`).
 #[derive(Clone, Debug)]
@@ -104,13 +105,13 @@ fn component(
     attrs: &indexmap::IndexMap<String, crate::target_graph::Value>,
     when: Option<Cond>,
 ) -> Component {
-    let text = |k: &str| crate::license::text_of(attrs.get(k));
+    let text = |k: &str| crate::license::expression::text_of(attrs.get(k));
     Component {
         label: label.clone(),
         bom_ref: label.to_string(),
         name: label.name().to_string(),
         version: text("version"),
-        license: crate::license::canonical(&text("license")),
+        license: crate::license::expression::canonical(&text("license")),
         purl: crate::purl::of(label, attrs),
         description: text("description"),
         when,

@@ -55,7 +55,7 @@ fn ids(sbom: &Sbom) -> Vec<String> {
 
 /// The `LicenseRef-` ids an expression uses.
 fn license_refs(expr: &str, out: &mut BTreeSet<String>) {
-    if let Ok(Some(e)) = crate::license::parse(expr) {
+    if let Ok(Some(e)) = crate::license::expression::parse(expr) {
         for r in e.requirements() {
             if let spdx::LicenseItem::Other(r) = &r.req.license {
                 if r.doc_ref.is_none() {

@@ -1,0 +1,155 @@
+//! What every format shows of a result's targets: their order, their
+//! configured form, their direct dependencies with the keys that bring them
+//! in, their locations, and where a writer placed each.
+
+use crate::configuration::ConfiguredTarget;
+use crate::error::{Location, Source};
+use crate::label::Label;
+use crate::query::result::QueryResult;
+use crate::target_graph::{Attr, SelectKey, Target};
+
+/// One direct dependency edge of a target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dep {
+    /// The target depended on.
+    pub label: Label,
+    /// The select keys the edge comes through: empty when a plain (non-select)
+    /// part of the attribute holds it. In `query`, all the keys whose branches
+    /// hold it; in `cquery`, the keys chosen in this configuration.
+    pub keys: Vec<SelectKey>,
+}
+
+impl Dep {
+    /// Whether the edge exists only through select branches.
+    pub fn is_conditional(&self) -> bool {
+        !self.keys.is_empty()
+    }
+}
+
+/// The direct dependencies of a target of a result, sorted by label.
+///
+/// For `query` these are [`Target::all_deps`]. For `cquery` they are the
+/// configured target's deps, each with the chosen keys that brought it in.
+pub fn direct_deps(target: &Target, configured: Option<&ConfiguredTarget>) -> Vec<Dep> {
+    let Some(c) = configured else {
+        return target
+            .all_deps()
+            .into_iter()
+            .map(|(label, keys)| Dep { label, keys })
+            .collect();
+    };
+    let mut out: Vec<Dep> = Vec::new();
+    for name in target.rule.dep_attrs() {
+        let Some(attr) = target.rule.attr(name) else {
+            continue;
+        };
+        let mut chosen = c.chosen.get(*name).into_iter().flatten();
+        let mut found: Vec<(Label, Option<SelectKey>)> = Vec::new();
+        configured_labels(attr, &mut chosen, &mut found);
+        for (label, key) in found {
+            match out.iter_mut().find(|d| d.label == label) {
+                // A plain part holds it: the edge is unconditional.
+                Some(d) if key.is_none() => d.keys.clear(),
+                Some(d) if d.keys.is_empty() => {}
+                Some(d) => {
+                    let key = key.expect("checked above");
+                    if !d.keys.contains(&key) {
+                        d.keys.push(key);
+                    }
+                }
+                None => out.push(Dep {
+                    label,
+                    keys: key.into_iter().collect(),
+                }),
+            }
+        }
+    }
+    // Whatever the walk found, the configured deps are the truth.
+    out.retain(|d| c.deps.contains(&d.label));
+    for l in &c.deps {
+        if !out.iter().any(|d| d.label == *l) {
+            out.push(Dep {
+                label: l.clone(),
+                keys: Vec::new(),
+            });
+        }
+    }
+    out.sort_by(|a, b| a.label.cmp(&b.label));
+    out
+}
+
+/// The labels an attribute gives in a configuration, each with the chosen key
+/// of the select that holds it (`None` for plain parts). `chosen` yields the
+/// keys taken by the attribute's selects, in order, as the configurer records them.
+fn configured_labels<'a>(
+    attr: &Attr,
+    chosen: &mut impl Iterator<Item = &'a SelectKey>,
+    out: &mut Vec<(Label, Option<SelectKey>)>,
+) {
+    match attr {
+        Attr::Plain(v) => out.extend(v.labels().into_iter().map(|l| (l.clone(), None))),
+        Attr::Select(s) => {
+            let Some(key) = chosen.next() else { return };
+            if let Some((_, v)) = s.branches.iter().find(|(k, _)| k == key) {
+                out.extend(
+                    v.labels()
+                        .into_iter()
+                        .map(|l| (l.clone(), Some(key.clone()))),
+                );
+            }
+        }
+        Attr::Concat(parts) => {
+            for p in parts {
+                configured_labels(p, chosen, out);
+            }
+        }
+    }
+}
+
+/// The configured form of a result's target, in `cquery`.
+pub fn configured<'r>(result: &'r QueryResult, label: &Label) -> Option<&'r ConfiguredTarget> {
+    // `configured` is in label order, like `targets`.
+    result
+        .configured
+        .binary_search_by(|c| c.label.cmp(label))
+        .ok()
+        .map(|i| &result.configured[i])
+}
+
+/// `//pkg` for a package path (`//` for the root package).
+pub fn package_label(package: &str) -> String {
+    format!("//{package}")
+}
+
+/// Where each target's item is in a written answer whose targets are
+/// items of their own (a line of `--output=label` or `label_kind`, an
+/// element of the JSON document's `targets`), as the writer placed them:
+/// what lets the answer cache recompute an answer item by item without
+/// reading the text back ([`crate::cache::recompute`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Itemized {
+    /// The target of each item, in written order.
+    pub labels: Vec<Label>,
+    /// Where each item starts and ends, in bytes: a line with its newline;
+    /// a JSON element from its opening brace to its closing one.
+    pub spans: Vec<(u32, u32)>,
+    /// What is written between two items.
+    pub separator: String,
+}
+
+/// Lines and columns of locations, for outputs that show them.
+/// (`Location::line_col` reads each file once per process and finds a line
+/// by binary search: a BUILD file of 40,000 targets once counted its
+/// newlines up to every target, quadratic in the targets of one file.)
+#[derive(Default)]
+pub struct Positions;
+
+impl Positions {
+    /// The file as shown, and the 1-based line and column, of a location in a file.
+    pub fn of(&mut self, at: &Location) -> Option<(String, Option<(usize, usize)>)> {
+        let Source::File(file) = at.source() else {
+            return None;
+        };
+        Some((file.shown.clone(), at.line_col()))
+    }
+}
