@@ -15,7 +15,7 @@ memory (max RSS) of:
     package is read again, is what it was, and the answer stands)
   - the same after a dependency was dropped from the root's BUILD file (a
     different one each run): the graph changed, and the kept answer is
-    recomputed from the configured graph kept with it (src/incremental.rs);
+    recomputed from the configured graph kept with it (src/cache/recompute.rs);
     query_dep_change is the same for `sel query`
   - sel query 'deps(NARROW)'                  (cold; a root near the end of the
                                                graph: only its packages are loaded)
