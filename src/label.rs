@@ -244,6 +244,13 @@ impl Label {
         &self.text[self.colon as usize + 1..]
     }
 
+    /// The package and name of a label's canonical text (`as_str`), as
+    /// [`Label::package`] and [`Label::name`] give them, without making a
+    /// label of it; `None` if it is not such a text. Labels order by these.
+    pub fn split_canonical(text: &str) -> Option<(&str, &str)> {
+        text.strip_prefix("//")?.split_once(':')
+    }
+
     /// The canonical text `//pkg:name`.
     pub fn as_str(&self) -> &str {
         self.text

@@ -392,7 +392,7 @@ pub enum ClosureLookup {
     Hit(Kept),
     /// The answer, its packages still those of its record, but some changed
     /// (see [`Stale`]); `Stale::covered` holds the packages the record has.
-    Stale(Stale),
+    Stale(Box<Stale>),
     /// Nothing usable.
     Miss,
 }
@@ -422,7 +422,7 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
     match inputs.packages_hold(ws, &dirs) {
         Held::Same => ClosureLookup::Hit(answer.kept),
         Held::Changed(changed) => match read_graph(&ws.root, key, &answer.kept.text) {
-            Some(printed) => ClosureLookup::Stale(Stale {
+            Some(printed) => ClosureLookup::Stale(Box::new(Stale {
                 text: answer.kept.text,
                 printed,
                 changed,
@@ -431,7 +431,7 @@ pub fn lookup_closure(ws: &Workspace, key: Key) -> ClosureLookup {
                     names.sort();
                     names
                 }),
-            }),
+            })),
             None => ClosureLookup::Miss,
         },
         Held::No => ClosureLookup::Miss,

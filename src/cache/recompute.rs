@@ -313,63 +313,82 @@ struct Items<'t> {
     text: &'t str,
     shape: Shape,
     placed: &'t Itemized,
+    /// Each item's label, as `(package, name)`.
+    keys: Vec<(&'t str, &'t str)>,
 }
 
 impl<'t> Items<'t> {
     /// `None` unless `placed` describes `text`: at least one item, items in
     /// strict label order, spans that follow one another inside the text.
     fn new(text: &'t str, placed: &'t Itemized, shape: Shape) -> Option<Items<'t>> {
-        let spans = &placed.spans;
-        let ordered_labels = placed.labels.windows(2).all(|w| w[0] < w[1]);
+        if placed.is_empty() || !placed.is_whole() {
+            return None;
+        }
+        let keys = (0..placed.len())
+            .map(|i| Label::split_canonical(placed.label(i)))
+            .collect::<Option<Vec<_>>>()?;
+        let spans: Vec<(usize, usize)> = (0..placed.len()).map(|i| placed.span(i)).collect();
+        let ordered_labels = keys.windows(2).all(|w| {
+            (w[0].0.as_bytes(), w[0].1.as_bytes()) < (w[1].0.as_bytes(), w[1].1.as_bytes())
+        });
         let ordered_spans = spans.windows(2).all(|w| w[0].1 <= w[1].0);
         let within = spans.iter().all(|&(s, e)| {
-            s <= e && text.is_char_boundary(s as usize) && text.is_char_boundary(e as usize)
-        }) && spans.last().is_some_and(|&(_, e)| e as usize <= text.len());
-        (spans.len() == placed.labels.len() && ordered_labels && ordered_spans && within).then_some(
-            Items {
-                text,
-                shape,
-                placed,
-            },
-        )
+            s <= e && e <= text.len() && text.is_char_boundary(s) && text.is_char_boundary(e)
+        });
+        (ordered_labels && ordered_spans && within).then_some(Items {
+            text,
+            shape,
+            placed,
+            keys,
+        })
     }
 
     fn len(&self) -> usize {
-        self.placed.spans.len()
+        self.keys.len()
     }
 
     /// Item `i`, as it was written.
     fn item(&self, i: usize) -> &'t str {
-        let (start, end) = self.placed.spans[i];
-        &self.text[start as usize..end as usize]
+        let (start, end) = self.placed.span(i);
+        &self.text[start..end]
     }
 
     /// What comes before the first item.
     fn head(&self) -> &'t str {
-        &self.text[..self.placed.spans[0].0 as usize]
+        &self.text[..self.placed.span(0).0]
     }
 
     /// What comes after the last item.
     fn tail(&self) -> &'t str {
-        &self.text[self.placed.spans[self.len() - 1].1 as usize..]
+        &self.text[self.placed.span(self.len() - 1).1..]
+    }
+
+    /// Item `i`'s label, as `(package, name)`.
+    fn key(&self, i: usize) -> (&'t str, &'t str) {
+        self.keys[i]
     }
 
     /// Item `i`'s target.
-    fn label(&self, i: usize) -> &'t Label {
-        &self.placed.labels[i]
+    fn label(&self, i: usize) -> Label {
+        let (package, name) = self.keys[i];
+        Label::new(package, name)
     }
 
     /// The item of `label`.
     fn find(&self, label: &Label) -> Option<usize> {
-        self.placed.labels.binary_search(label).ok()
+        let key = (label.package().as_bytes(), label.name().as_bytes());
+        self.keys
+            .binary_search_by(|(p, n)| (p.as_bytes(), n.as_bytes()).cmp(&key))
+            .ok()
     }
 
     /// The items of the targets of `package`: consecutive, items being in
     /// label order.
     fn of_package(&self, package: &str) -> std::ops::Range<usize> {
-        let labels = &self.placed.labels;
-        let start = labels.partition_point(|l| l.package() < package);
-        let end = start + labels[start..].partition_point(|l| l.package() == package);
+        let start = self
+            .keys
+            .partition_point(|(p, _)| p.as_bytes() < package.as_bytes());
+        let end = start + self.keys[start..].partition_point(|(p, _)| *p == package);
         start..end
     }
 }
@@ -557,8 +576,8 @@ impl<'a> Recomputation<'a> {
         for i in (0..self.items.len()).filter(|&i| !self.is_changed[i]) {
             for &d in self.kept.deps_of(i) {
                 if self.is_changed[d as usize] {
-                    let id = graph.find(self.items.label(d as usize))?;
-                    if !Self::visible(graph, cfg, id, self.items.label(i).package()) {
+                    let id = graph.find(&self.items.label(d as usize))?;
+                    if !Self::visible(graph, cfg, id, self.items.key(i).0) {
                         return None;
                     }
                 }
@@ -568,9 +587,9 @@ impl<'a> Recomputation<'a> {
     }
 
     /// The target of `node`.
-    fn label(&self, node: usize) -> &Label {
+    fn label(&self, node: usize) -> Label {
         match node.checked_sub(self.items.len()) {
-            Some(k) => &self.nodes.added[k],
+            Some(k) => self.nodes.added[k].clone(),
             None => self.items.label(node),
         }
     }
@@ -588,7 +607,7 @@ impl<'a> Recomputation<'a> {
         missing: &mut Vec<String>,
     ) -> Option<Option<Vec<u32>>> {
         let label = self.label(node);
-        let t = graph.target_by_id(graph.find(label)?);
+        let t = graph.target_by_id(graph.find(&label)?);
         match cfg {
             Some(cfg) => {
                 cfg.edges(t, edges).ok()?;
@@ -750,18 +769,21 @@ impl<'a> Recomputation<'a> {
         let mut first = true;
         let mut push = |out: &mut String, item: &str| {
             if !std::mem::take(&mut first) {
-                out.push_str(&items.placed.separator);
+                out.push_str(items.placed.separator());
             }
             out.push_str(item);
         };
         let mut added = added.into_iter().peekable();
         for i in (0..n).filter(|&i| reached[i]) {
-            let label = items.label(i);
-            while let Some(l) = added.next_if(|l| *l < label) {
+            let (package, name) = items.key(i);
+            let key = (package.as_bytes(), name.as_bytes());
+            while let Some(l) =
+                added.next_if(|l| (l.package().as_bytes(), l.name().as_bytes()) < key)
+            {
                 push(&mut out, &render(l)?);
             }
             if self.is_changed[i] {
-                push(&mut out, &render(label)?);
+                push(&mut out, &render(&items.label(i))?);
             } else {
                 push(&mut out, items.item(i));
             }

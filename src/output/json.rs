@@ -357,18 +357,17 @@ pub fn write_itemized(
     let spans = spans.take();
     counted.write_all(b"\n")?;
     let labels = doc.written.into_inner();
-    if labels.len() != spans.len() || counted.written.get() > u32::MAX as usize {
+    if labels.len() != spans.len() {
         return Ok(None);
     }
-    Ok(Some(Itemized {
-        labels,
-        spans: spans
-            .into_iter()
-            .map(|(s, e)| (s as u32, e as u32))
-            .collect(),
-        // PrettyFormatter's, with the indentation of an element.
-        separator: ",\n    ".to_string(),
-    }))
+    // PrettyFormatter's separator, with the indentation of an element.
+    let mut items = Itemized::new(",\n    ");
+    for (label, span) in labels.iter().zip(spans) {
+        if items.push(label, span).is_none() {
+            return Ok(None);
+        }
+    }
+    Ok(Some(items))
 }
 
 /// A writer that counts what it writes, for [`Placing`].

@@ -87,7 +87,7 @@ pub fn write_itemized(
     match options.format {
         Format::Json => json::write_itemized(graph, result, options, out),
         Format::Label | Format::LabelKind => {
-            let mut items = Itemized::default();
+            let mut items = Some(Itemized::new(""));
             let mut line = String::new();
             let mut at = 0usize;
             for l in &result.targets {
@@ -98,11 +98,11 @@ pub fn write_itemized(
                 }
                 let _ = writeln!(line, "{l}");
                 out.write_all(line.as_bytes())?;
-                items.labels.push(l.clone());
-                items.spans.push((at as u32, (at + line.len()) as u32));
+                // Past what a span can say, the answer is written but not itemized.
+                items = items.and_then(|mut i| i.push(l, (at, at + line.len())).map(|()| i));
                 at += line.len();
             }
-            Ok((at <= u32::MAX as usize).then_some(items))
+            Ok(items)
         }
         _ => write(graph, result, options, out).map(|()| None),
     }

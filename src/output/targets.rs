@@ -126,15 +126,81 @@ pub fn package_label(package: &str) -> String {
 /// element of the JSON document's `targets`), as the writer placed them:
 /// what lets the answer cache recompute an answer item by item without
 /// reading the text back ([`crate::cache::recompute`]).
+///
+/// The labels are kept as their texts, one after another: read back from
+/// a cache file, 10,000 of them are one string, not 10,000 labels to intern.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Itemized {
-    /// The target of each item, in written order.
-    pub labels: Vec<Label>,
+    /// The labels of the items' targets, in written order, one after another.
+    labels: String,
+    /// Where each item's label ends in `labels`.
+    label_ends: Vec<u32>,
     /// Where each item starts and ends, in bytes: a line with its newline;
     /// a JSON element from its opening brace to its closing one.
-    pub spans: Vec<(u32, u32)>,
+    spans: Vec<(u32, u32)>,
     /// What is written between two items.
-    pub separator: String,
+    separator: String,
+}
+
+impl Itemized {
+    /// No items yet; `separator` is written between two.
+    pub fn new(separator: &str) -> Itemized {
+        Itemized {
+            separator: separator.to_string(),
+            ..Itemized::default()
+        }
+    }
+
+    /// Adds the item of `label`, written at `span`.
+    pub fn push(&mut self, label: &Label, span: (usize, usize)) -> Option<()> {
+        self.labels.push_str(label.as_str());
+        self.label_ends.push(u32::try_from(self.labels.len()).ok()?);
+        self.spans
+            .push((u32::try_from(span.0).ok()?, u32::try_from(span.1).ok()?));
+        Some(())
+    }
+
+    /// How many items there are.
+    pub fn len(&self) -> usize {
+        self.spans.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.spans.is_empty()
+    }
+
+    /// Item `i`'s label, as text.
+    pub fn label(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.label_ends[i - 1] };
+        &self.labels[start as usize..self.label_ends[i] as usize]
+    }
+
+    /// Where item `i` starts and ends.
+    pub fn span(&self, i: usize) -> (usize, usize) {
+        let (start, end) = self.spans[i];
+        (start as usize, end as usize)
+    }
+
+    /// What is written between two items.
+    pub fn separator(&self) -> &str {
+        &self.separator
+    }
+
+    /// Whether the parts agree: a label for each span, label ends in order
+    /// and on character boundaries.
+    pub fn is_whole(&self) -> bool {
+        self.label_ends.len() == self.spans.len()
+            && self.label_ends.windows(2).all(|w| w[0] <= w[1])
+            && self
+                .label_ends
+                .last()
+                .is_none_or(|&e| e as usize == self.labels.len())
+            && self
+                .label_ends
+                .iter()
+                .all(|&e| self.labels.is_char_boundary(e as usize))
+    }
 }
 
 /// Lines and columns of locations, for outputs that show them.
