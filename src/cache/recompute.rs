@@ -313,38 +313,33 @@ struct Items<'t> {
     text: &'t str,
     shape: Shape,
     placed: &'t Itemized,
-    /// Each item's label, as `(package, name)`.
-    keys: Vec<(&'t str, &'t str)>,
 }
 
 impl<'t> Items<'t> {
-    /// `None` unless `placed` describes `text`: at least one item, items in
-    /// strict label order, spans that follow one another inside the text.
+    /// `None` unless `placed` describes `text`, with at least one item, in
+    /// strict label order.
     fn new(text: &'t str, placed: &'t Itemized, shape: Shape) -> Option<Items<'t>> {
-        if placed.is_empty() || !placed.is_whole() {
+        if placed.is_empty() || !placed.describes(text) {
             return None;
         }
-        let keys = (0..placed.len())
-            .map(|i| Label::split_canonical(placed.label(i)))
-            .collect::<Option<Vec<_>>>()?;
-        let spans: Vec<(usize, usize)> = (0..placed.len()).map(|i| placed.span(i)).collect();
-        let ordered_labels = keys.windows(2).all(|w| {
-            (w[0].0.as_bytes(), w[0].1.as_bytes()) < (w[1].0.as_bytes(), w[1].1.as_bytes())
-        });
-        let ordered_spans = spans.windows(2).all(|w| w[0].1 <= w[1].0);
-        let within = spans.iter().all(|&(s, e)| {
-            s <= e && e <= text.len() && text.is_char_boundary(s) && text.is_char_boundary(e)
-        });
-        (ordered_labels && ordered_spans && within).then_some(Items {
+        let mut previous = None;
+        for i in 0..placed.len() {
+            let (package, name) = Label::split_canonical(placed.label(i))?;
+            let key = (package.as_bytes(), name.as_bytes());
+            if previous.is_some_and(|p| p >= key) {
+                return None;
+            }
+            previous = Some(key);
+        }
+        Some(Items {
             text,
             shape,
             placed,
-            keys,
         })
     }
 
     fn len(&self) -> usize {
-        self.keys.len()
+        self.placed.len()
     }
 
     /// Item `i`, as it was written.
@@ -363,32 +358,43 @@ impl<'t> Items<'t> {
         &self.text[self.placed.span(self.len() - 1).1..]
     }
 
-    /// Item `i`'s label, as `(package, name)`.
+    /// Item `i`'s label, as `(package, name)` (checked by [`Items::new`]).
     fn key(&self, i: usize) -> (&'t str, &'t str) {
-        self.keys[i]
+        Label::split_canonical(self.placed.label(i)).unwrap_or(("", ""))
     }
 
     /// Item `i`'s target.
     fn label(&self, i: usize) -> Label {
-        let (package, name) = self.keys[i];
+        let (package, name) = self.key(i);
         Label::new(package, name)
+    }
+
+    /// The first item whose label is not `before`.
+    fn first_not(&self, before: impl Fn((&str, &str)) -> bool) -> usize {
+        let (mut lo, mut hi) = (0, self.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if before(self.key(mid)) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
     }
 
     /// The item of `label`.
     fn find(&self, label: &Label) -> Option<usize> {
         let key = (label.package().as_bytes(), label.name().as_bytes());
-        self.keys
-            .binary_search_by(|(p, n)| (p.as_bytes(), n.as_bytes()).cmp(&key))
-            .ok()
+        let i = self.first_not(|(p, n)| (p.as_bytes(), n.as_bytes()) < key);
+        (i < self.len() && self.key(i) == (label.package(), label.name())).then_some(i)
     }
 
     /// The items of the targets of `package`: consecutive, items being in
     /// label order.
     fn of_package(&self, package: &str) -> std::ops::Range<usize> {
-        let start = self
-            .keys
-            .partition_point(|(p, _)| p.as_bytes() < package.as_bytes());
-        let end = start + self.keys[start..].partition_point(|(p, _)| *p == package);
+        let start = self.first_not(|(p, _)| p.as_bytes() < package.as_bytes());
+        let end = self.first_not(|(p, _)| p.as_bytes() <= package.as_bytes());
         start..end
     }
 }

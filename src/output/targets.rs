@@ -135,9 +135,11 @@ pub struct Itemized {
     labels: String,
     /// Where each item's label ends in `labels`.
     label_ends: Vec<u32>,
-    /// Where each item starts and ends, in bytes: a line with its newline;
-    /// a JSON element from its opening brace to its closing one.
-    spans: Vec<(u32, u32)>,
+    /// Where the first item starts, in bytes.
+    first: u32,
+    /// Where each item ends: a line after its newline; a JSON element after
+    /// its closing brace. The next starts after the separator.
+    ends: Vec<u32>,
     /// What is written between two items.
     separator: String,
 }
@@ -151,23 +153,33 @@ impl Itemized {
         }
     }
 
-    /// Adds the item of `label`, written at `span`.
+    /// Adds the item of `label`, written at `span`: right after the
+    /// previous item and the separator. `None` if it is not, or if the
+    /// text grew past what a `u32` can index.
     pub fn push(&mut self, label: &Label, span: (usize, usize)) -> Option<()> {
+        let (start, end) = (u32::try_from(span.0).ok()?, u32::try_from(span.1).ok()?);
+        match self.ends.last() {
+            None => self.first = start,
+            Some(&previous) => {
+                if start as usize != previous as usize + self.separator.len() {
+                    return None;
+                }
+            }
+        }
         self.labels.push_str(label.as_str());
         self.label_ends.push(u32::try_from(self.labels.len()).ok()?);
-        self.spans
-            .push((u32::try_from(span.0).ok()?, u32::try_from(span.1).ok()?));
+        self.ends.push(end);
         Some(())
     }
 
     /// How many items there are.
     pub fn len(&self) -> usize {
-        self.spans.len()
+        self.ends.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.spans.is_empty()
+        self.ends.is_empty()
     }
 
     /// Item `i`'s label, as text.
@@ -178,8 +190,11 @@ impl Itemized {
 
     /// Where item `i` starts and ends.
     pub fn span(&self, i: usize) -> (usize, usize) {
-        let (start, end) = self.spans[i];
-        (start as usize, end as usize)
+        let start = match i {
+            0 => self.first as usize,
+            _ => self.ends[i - 1] as usize + self.separator.len(),
+        };
+        (start, self.ends[i] as usize)
     }
 
     /// What is written between two items.
@@ -187,10 +202,12 @@ impl Itemized {
         &self.separator
     }
 
-    /// Whether the parts agree: a label for each span, label ends in order
-    /// and on character boundaries.
-    pub fn is_whole(&self) -> bool {
-        self.label_ends.len() == self.spans.len()
+    /// Whether the parts agree with each other and with `text`, the answer
+    /// they describe: a label for each item, label ends in order and on
+    /// character boundaries, items in order inside the text with the
+    /// separator between them.
+    pub fn describes(&self, text: &str) -> bool {
+        let labels_whole = self.label_ends.len() == self.ends.len()
             && self.label_ends.windows(2).all(|w| w[0] <= w[1])
             && self
                 .label_ends
@@ -199,7 +216,17 @@ impl Itemized {
             && self
                 .label_ends
                 .iter()
-                .all(|&e| self.labels.is_char_boundary(e as usize))
+                .all(|&e| self.labels.is_char_boundary(e as usize));
+        let within = |at: usize| at <= text.len() && text.is_char_boundary(at);
+        labels_whole
+            && (0..self.len()).all(|i| {
+                let (start, end) = self.span(i);
+                start <= end
+                    && within(start)
+                    && within(end)
+                    && (i == 0
+                        || text.get(start - self.separator.len()..start) == Some(&self.separator))
+            })
     }
 }
 
