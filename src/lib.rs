@@ -160,7 +160,7 @@ impl Session {
 
     /// `sel query` from scratch: loads only the packages of `workspace` the
     /// query can reach (those its patterns name and, through
-    /// [`build_file::load_closure`], every package they mention, transitively),
+    /// [`cache::packages::load_closure`], every package they mention, transitively),
     /// and evaluates it. A pattern over the whole workspace (`//...`) loads
     /// everything, and so does anything unusual (an error, a missing
     /// package): the answer and the errors are those of a full load.

@@ -408,13 +408,13 @@ const MAX_ROUNDS: usize = 8;
 /// documentation. `None` when that cannot be done with certainty.
 ///
 /// The steps: give up if the change touches what configures
-/// ([`touches_configuration`]); load what configuring the changed packages
-/// reads ([`Recomputation::start`]); then, round by round, check the
+/// (`touches_configuration`); load what configuring the changed packages
+/// reads (`Recomputation::start`); then, round by round, check the
 /// changed targets (first round), walk the closure from the kept roots,
 /// configuring the targets whose kept edges no longer hold
-/// ([`Recomputation::walk`]), and either write the answer
-/// ([`Recomputation::answer`]) or load the packages the walk reached
-/// beyond what is loaded ([`Recomputation::load_reached`]) and walk again.
+/// (`Recomputation::walk`), and either write the answer
+/// (`Recomputation::answer`) or load the packages the walk reached
+/// beyond what is loaded (`Recomputation::load_reached`) and walk again.
 pub fn recompute(
     ws: &Workspace,
     text: &str,

@@ -329,7 +329,7 @@ pub fn write(
     out.write_all(b"\n")
 }
 
-/// Writes the document as [`write`] does, and says where each element of
+/// Writes the document as [`write()`] does, and says where each element of
 /// its `targets` is ([`Itemized`]). The formatter that places them
 /// says so as it writes them: nothing is read back.
 pub fn write_itemized(

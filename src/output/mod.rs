@@ -72,7 +72,7 @@ pub fn write(
     }
 }
 
-/// Writes a result to `out` as [`write`] does and, for a result in label
+/// Writes a result to `out` as [`write()`] does and, for a result in label
 /// order whose targets are items of their own, says where each is. `None`
 /// for other formats and orders, or a text too long to index by `u32`.
 pub fn write_itemized(
