@@ -299,13 +299,16 @@ pub fn clash_error(clashes: &[Clash], config: &crate::Configuration) -> Error {
             first.pair.describe()
         ),
     );
-    for c in clashes {
-        e = e.with_note(format!(
-            "{}\n  path: {}\n  path: {}",
-            c.pair.describe(),
+    for (i, c) in clashes.iter().enumerate() {
+        let paths = format!(
+            "path: {}\npath: {}",
             path_text(&c.paths[0]),
             path_text(&c.paths[1])
-        ));
+        );
+        e = e.with_note(match i {
+            0 => paths,
+            _ => format!("also in `{}`: {}\n{paths}", c.root, c.pair.describe()),
+        });
     }
     e.with_note(format!("configuration: {}", config.describe(None)))
         .with_help("see where else it happens with `sel check`; `--allow-clashes` prints the result anyway")
@@ -745,7 +748,8 @@ pub fn union_clashes(run: &AllConfigsRun) -> Result<Vec<UnionClash>> {
 fn exists(alg: &Algebra, c: Cond, sels: &[usize]) -> Cond {
     sels.iter().fold(c, |c, &s| {
         let n = alg.space().selectors()[s].values.len();
-        alg.or_all((0..n).map(|i| alg.restrict(c, s, i)))
+        let parts: Vec<Cond> = (0..n).map(|i| alg.restrict(c, s, i)).collect();
+        alg.or_all(parts)
     })
 }
 
