@@ -280,14 +280,17 @@ impl Session {
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         timing::phase("query");
-        if !allow_clashes && capability::declares_any(&self.graph) {
+        let declares = capability::declares_any(&self.graph);
+        if !allow_clashes && declares {
             let roots: Vec<Label> = set.keys().cloned().collect();
             let clashes = capability::clashes(&cfg, &roots)?;
             if !clashes.is_empty() {
                 return Err(capability::clash_error(&clashes, &config));
             }
         }
-        let kept = keep.and_then(|shape| {
+        // A dependency edited anywhere can make a clash: an answer about a
+        // workspace with capabilities is never recomputed from its graph.
+        let kept = keep.filter(|_| !declares).and_then(|shape| {
             let roots = cache::recompute::closure_roots(&parsed, &self.workspace.cwd_package)?;
             cache::recompute::KeptGraph::new(&self.graph, &env, &roots, set.len(), shape)
         });
