@@ -545,9 +545,7 @@ pub fn regions(run: &AllConfigsRun) -> Result<Vec<Region>> {
     let mut out = Vec::new();
     for (pair, p, q, why) in &closure.pairs {
         for n in [*p, *q] {
-            reaches
-                .entry(n)
-                .or_insert_with(|| closure.reach(alg, n));
+            reaches.entry(n).or_insert_with(|| closure.reach(alg, n));
         }
         let (rp, rq) = (&reaches[p], &reaches[q]);
         let mut when = alg.never();
@@ -1085,7 +1083,10 @@ fn renumber(colour: Vec<usize>) -> Vec<usize> {
 fn dsatur(adj: &[Vec<bool>]) -> Vec<usize> {
     let n = adj.len();
     let mut colour: Vec<Option<usize>> = vec![None; n];
-    let degree: Vec<usize> = adj.iter().map(|r| r.iter().filter(|&&x| x).count()).collect();
+    let degree: Vec<usize> = adj
+        .iter()
+        .map(|r| r.iter().filter(|&&x| x).count())
+        .collect();
     for _ in 0..n {
         let v = (0..n)
             .filter(|&v| colour[v].is_none())

@@ -244,7 +244,9 @@ impl Session {
         request: &Request,
         attributes: bool,
     ) -> Result<QueryResult> {
-        Ok(self.cquery_keeping(expr, request, attributes, None, false)?.0)
+        Ok(self
+            .cquery_keeping(expr, request, attributes, None, false)?
+            .0)
     }
 
     /// The clashes of a `cquery` (see [`capability`]): the pairs of packages

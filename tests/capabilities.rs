@@ -80,8 +80,8 @@ fn ws() -> impl Strategy<Value = Ws> {
             ];
             let caps_list = prop::collection::vec(0..nc, 0..2);
             let provides = prop_oneof![
-                3 => caps_list.clone().prop_map(Provides::Plain),
-                1 => (0..ns, 0usize..3, caps_list.clone(), caps_list)
+                1 => caps_list.clone().prop_map(Provides::Plain),
+                2 => (0..ns, 0usize..3, caps_list.clone(), caps_list)
                     .prop_map(|(s, v, a, b)| Provides::Select(s, v, a, b)),
             ];
             let conflicts = prop::collection::vec(0..N, 0..2);
@@ -158,9 +158,12 @@ fn write(ws: &Ws, dir: &std::path::Path) {
             Deps::Plain(d) => list(d, "p"),
             Deps::Select(s, branches, default) => {
                 let mut t = String::from("select({");
+                let mut keys = BTreeSet::new();
                 for (v, d) in branches {
                     let v = value(*s, *v);
-                    write!(t, "\":s{s}_v{v}\": {}, ", list(d, "p")).unwrap();
+                    if keys.insert(v) {
+                        write!(t, "\":s{s}_v{v}\": {}, ", list(d, "p")).unwrap();
+                    }
                 }
                 write!(t, "\"//conditions:default\": {}}})", list(default, "p")).unwrap();
                 t
@@ -177,10 +180,7 @@ fn write(ws: &Ws, dir: &std::path::Path) {
         };
         let conflicts: Vec<usize> = conflicts.iter().copied().filter(|&c| c != i).collect();
         let compat = match compat {
-            Some((s, v)) => format!(
-                ", target_compatible_with = [\":s{s}_v{}\"]",
-                value(*s, *v)
-            ),
+            Some((s, v)) => format!(", target_compatible_with = [\":s{s}_v{}\"]", value(*s, *v)),
             None => String::new(),
         };
         writeln!(
@@ -285,7 +285,10 @@ fn members(result: &sel::QueryResult) -> BTreeMap<String, (BTreeSet<String>, BTr
         .map(|t| {
             (
                 t.label.to_string(),
-                (labels(t.attrs.get("provides")), labels(t.attrs.get("conflicts"))),
+                (
+                    labels(t.attrs.get("provides")),
+                    labels(t.attrs.get("conflicts")),
+                ),
             )
         })
         .collect()
@@ -311,7 +314,10 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
                 .collect();
             match session.clashes(q, &request(config)) {
                 Ok(found) => {
-                    prop_assert!(!alg.eval(failing, config), "{q} {config:?}: fails symbolically");
+                    prop_assert!(
+                        !alg.eval(failing, config),
+                        "{q} {config:?}: fails symbolically"
+                    );
                     let found: BTreeSet<Key> = found.iter().map(|c| key(&c.pair)).collect();
                     prop_assert_eq!(&found, &expected, "{} at {:?}", q, config);
                     // cquery fails exactly where a clash is.
@@ -322,8 +328,14 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
                     }
                 }
                 Err(_) => {
-                    prop_assert!(alg.eval(failing, config), "{q} {config:?}: fails concretely only");
-                    prop_assert!(expected.is_empty(), "{q} {config:?}: a clash where it fails");
+                    prop_assert!(
+                        alg.eval(failing, config),
+                        "{q} {config:?}: fails concretely only"
+                    );
+                    prop_assert!(
+                        expected.is_empty(),
+                        "{q} {config:?}: a clash where it fails"
+                    );
                 }
             }
         }
@@ -355,8 +367,12 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
             }
             results.insert((*config).clone(), result);
         }
-        let union_labels: BTreeSet<String> =
-            union.result.targets.iter().map(|(l, _)| l.to_string()).collect();
+        let union_labels: BTreeSet<String> = union
+            .result
+            .targets
+            .iter()
+            .map(|(l, _)| l.to_string())
+            .collect();
         prop_assert_eq!(&union_labels, &all.keys().cloned().collect::<BTreeSet<_>>());
         for (l, c) in &union.result.targets {
             for config in &inside {
@@ -367,7 +383,12 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
             }
         }
         let union_pairs: BTreeSet<Key> = union.clashes.iter().map(|c| key(&c.pair)).collect();
-        prop_assert_eq!(&union_pairs, &set_clashes(&session, &all), "union clashes {:?}", fixed);
+        prop_assert_eq!(
+            &union_pairs,
+            &set_clashes(&session, &all),
+            "union clashes {:?}",
+            fixed
+        );
 
         // Images.
         let found = session.images(q, &fixed_request, usize::MAX).unwrap();
@@ -383,8 +404,16 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
                 .as_ref()
                 .is_some_and(|r| set_clashes(&session, &members(r)).is_empty());
             // Disjoint, and covering what can be served.
-            prop_assert_eq!(holding.len(), usize::from(clash_free), "images at {:?}", config);
-            prop_assert_eq!(alg.eval(images.clashing, config), result.is_some() && !clash_free);
+            prop_assert_eq!(
+                holding.len(),
+                usize::from(clash_free),
+                "images at {:?}",
+                config
+            );
+            prop_assert_eq!(
+                alg.eval(images.clashing, config),
+                result.is_some() && !clash_free
+            );
             prop_assert_eq!(alg.eval(images.failing, config), result.is_none());
         }
         for (i, image) in images.images.iter().enumerate() {
@@ -402,7 +431,8 @@ fn check(ws: &Ws) -> Result<(), TestCaseError> {
             }
             let clashes = set_clashes(&session, &union);
             prop_assert!(clashes.is_empty(), "image {} holds {:?}", i, clashes);
-            let labels: BTreeSet<String> = image.targets.iter().map(|(l, _)| l.to_string()).collect();
+            let labels: BTreeSet<String> =
+                image.targets.iter().map(|(l, _)| l.to_string()).collect();
             prop_assert_eq!(&labels, &union.keys().cloned().collect::<BTreeSet<_>>());
         }
     }
@@ -446,7 +476,13 @@ fn the_notebook_slip_is_a_clash() {
     assert!(err.contains("sel::clash"), "{err}");
     let (code, _, _) = common::sel(
         &spam(),
-        &["cquery", "deps(//apps:notebook)", "--select", "cuda=12", "--allow-clashes"],
+        &[
+            "cquery",
+            "deps(//apps:notebook)",
+            "--select",
+            "cuda=12",
+            "--allow-clashes",
+        ],
     );
     assert_eq!(code, 0);
 }

@@ -521,9 +521,10 @@ fn check_capability(graph: &TargetGraph, c: &Label, user: &Target) -> Result<()>
 /// Checks that `p`, in `what` of `user`, is a package other than `user`.
 fn check_package(graph: &TargetGraph, p: &Label, user: &Target, what: &str) -> Result<()> {
     let at = || user.location.clone();
-    let target = graph
-        .target(p)
-        .map_err(|e| e.at(at()).with_note(format!("in {what} of `{}`", user.label)))?;
+    let target = graph.target(p).map_err(|e| {
+        e.at(at())
+            .with_note(format!("in {what} of `{}`", user.label))
+    })?;
     if !matches!(target.rule, Rule::Package { .. }) {
         return Err(Error::new(
             ErrorKind::WrongKind,

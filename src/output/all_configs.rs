@@ -425,7 +425,11 @@ pub fn union_clashes(union: &crate::Union) -> String {
     let alg = &union.result.algebra;
     let mut out = String::new();
     for c in &union.clashes {
-        let _ = writeln!(out, "warning[sel::clash]: the union holds a clash: {}", c.pair.describe());
+        let _ = writeln!(
+            out,
+            "warning[sel::clash]: the union holds a clash: {}",
+            c.pair.describe()
+        );
         let _ = writeln!(out, "  {}: {}", c.pair.a, alg.render(c.a));
         let _ = writeln!(out, "  {}: {}", c.pair.b, alg.render(c.b));
         match &c.separating {
