@@ -29,8 +29,8 @@ use crate::condition::{Algebra, Cond};
 use crate::configuration::{Configurer, Edges};
 use crate::error::{Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::target_graph::{Rule, TargetGraph};
 use crate::query::result::{AllConfigsResult, AllConfigsRun};
+use crate::target_graph::{Rule, TargetGraph};
 
 /// The answer to `cquery --union`: the targets of every configuration of
 /// the free selectors with their conditions (as `--all-configs`), and the
@@ -289,7 +289,7 @@ fn shortest_path(adj: &[Vec<usize>], from: usize, to: usize, nodes: &[Label]) ->
 }
 
 /// The error of a `cquery` whose result holds clashes.
-pub fn clash_error(clashes: &[Clash], config: &crate::Configuration) -> Error {
+pub fn clash_error(clashes: &[Clash], config: &crate::configuration::Configuration) -> Error {
     let first = &clashes[0];
     let mut e = Error::new(
         ErrorKind::Clash,

@@ -60,10 +60,10 @@ pub mod workspace;
 
 use std::path::Path;
 
+pub use capability::{ImagesResult, Union};
 pub use configuration::{Configuration, Configurer, Request};
 pub use error::{Error, ErrorKind, Result};
 pub use label::Label;
-pub use capability::{ImagesResult, Union};
 pub use query::result::{AllConfigsResult, AllConfigsRun, CoversResult, QueryResult};
 pub use target_graph::TargetGraph;
 pub use workspace::Workspace;
