@@ -881,33 +881,33 @@ pub fn images(run: &AllConfigsRun, max_classes: usize) -> Result<Images> {
     }
     // Blocks: the configurations with the same values of the separating
     // selectors. Within one, no pair is on both sides.
-    let blocks = blocks(alg, &separating_sels, space);
-    let mut best: Option<(Vec<Cond>, Vec<usize>, &'static str)> = None;
-    if let Some(units) = blocks {
-        let (colour, exact) = colour_units(alg, &units, &atoms, lower_bound);
-        best = Some((units, colour, if exact { "exact" } else { "greedy" }));
-    }
     let colours = |c: &[usize]| c.iter().max().map_or(0, |m| m + 1);
-    let good_enough = best
-        .as_ref()
-        .is_some_and(|(_, c, _)| colours(c) <= lower_bound);
-    if !good_enough {
-        // The classes of configurations by the atoms they meet: the finest
-        // grouping that matters, so its exact colouring is the fewest.
-        let units = classes(alg, &atoms, space, max_classes)?;
-        let (colour, exact) = colour_units(alg, &units, &atoms, lower_bound);
-        let better = best
-            .as_ref()
-            .is_none_or(|(_, c, _)| colours(&colour) < colours(c));
-        if better {
-            best = Some((units, colour, if exact { "exact" } else { "greedy" }));
-        } else if exact {
-            if let Some(b) = best.as_mut() {
-                b.2 = "exact";
-            }
+    let by_blocks = blocks(alg, &separating_sels, space).map(|units| {
+        let (colour, _) = colour_units(alg, &units, &atoms, lower_bound);
+        (units, colour)
+    });
+    if let Some((units, colour)) = &by_blocks {
+        if colours(colour) <= lower_bound {
+            return Ok(finish(units.clone(), colour.clone(), "exact"));
         }
     }
-    let (units, colour, method) = best.expect("one of the two ways ran");
+    // The classes of configurations by the atoms they meet: the finest
+    // grouping that matters, so their fewest colours are the fewest images.
+    let units = match classes(alg, &atoms, space, max_classes) {
+        Ok(units) => units,
+        Err(_) if by_blocks.is_some() => {
+            let (units, colour) = by_blocks.expect("checked");
+            return Ok(finish(units, colour, "greedy"));
+        }
+        Err(e) => return Err(e),
+    };
+    let (colour, exact) = colour_units(alg, &units, &atoms, lower_bound);
+    let method = if exact { "exact" } else { "greedy" };
+    // Blocks read better: kept when they need no more images.
+    let (units, colour) = match by_blocks {
+        Some((bu, bc)) if colours(&bc) <= colours(&colour) => (bu, bc),
+        _ => (units, colour),
+    };
     Ok(finish(units, colour, method))
 }
 
@@ -1143,9 +1143,13 @@ fn colour_with(adj: &[Vec<bool>], k: usize, steps: &mut u64) -> Option<Vec<usize
     go(0, 0, adj, k, &mut colour, steps).then_some(colour)
 }
 
-/// One configuration where `c` holds, as `--select` pairs of the selectors
-/// it mentions (defaults elsewhere), for examples in reports.
-pub fn example(run: &AllConfigsRun, c: Cond) -> Option<(Vec<usize>, Vec<(String, String)>)> {
+/// A configuration: each selector's value index, and the selectors a
+/// condition mentions with their values (label, value), as reports show it.
+pub type Example = (Vec<usize>, Vec<(String, String)>);
+
+/// One configuration where `c` holds (defaults where it does not care), for
+/// examples in reports.
+pub fn example(run: &AllConfigsRun, c: Cond) -> Option<Example> {
     let alg = run.algebra();
     let graph = run.sym.graph();
     let defaults: Vec<usize> = alg

@@ -42,8 +42,12 @@ struct Ws {
     listed: Vec<(usize, usize)>,
     /// Each package: deps (to later packages only: no cycles), provides,
     /// conflicts (any other package), and a compatibility condition.
-    packages: Vec<(Deps, Provides, Vec<usize>, Option<(usize, usize)>)>,
+    packages: Vec<Package>,
 }
+
+/// A package: deps, provides, conflicts, and `target_compatible_with`
+/// (a selector and a value) if any.
+type Package = (Deps, Provides, Vec<usize>, Option<(usize, usize)>);
 
 const N: usize = 7;
 
