@@ -505,3 +505,51 @@ fn an_unknown_capability_is_an_error_with_a_suggestion() {
     assert!(err.contains("sel::unknown_target"), "{err}");
     assert!(err.contains("did you mean `//p:cuda-runtime`?"), "{err}");
 }
+
+/// A workspace imported from a real GPU lock (torch and its nvidia-* wheels,
+/// two versions of the CUDA runtime across Python versions), with the
+/// capability declared beside the generated files by `providers`.
+#[test]
+fn an_imported_lock_keeps_its_cuda_runtimes_apart() {
+    let dir = tempfile::tempdir().unwrap();
+    let lock =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/import-gpu/uv.lock");
+    let (code, _, err) = common::sel(
+        dir.path(),
+        &["import", lock.to_str().unwrap(), "--out", "ws"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let ws = dir.path().join("ws");
+    common::write(
+        &ws,
+        "caps/BUILD",
+        r#"
+capability(
+    name = "cuda-runtime",
+    providers = [
+        "//pypi:nvidia-cuda-runtime@13.0.96",
+        "//pypi:nvidia-cuda-runtime@13.2.86",
+    ],
+)
+
+# Pins the newer runtime whatever the Python version: a clash where the lock
+# takes the older one.
+package(name = "pinned", deps = ["//:root", "//pypi:nvidia-cuda-runtime@13.2.86"])
+"#,
+    );
+    let (code, out, err) = common::sel(&ws, &["check", "deps(//:root)"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = common::sel(&ws, &["images", "deps(//:root)"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("2 images (the fewest; separating selectors: python_full_version)"),
+        "{out}"
+    );
+    let (code, _, err) = common::sel(&ws, &["cquery", "deps(//:root)", "--union"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("separated by: python_full_version"), "{err}");
+    let (code, out, _) = common::sel(&ws, &["check", "deps(//caps:pinned)"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("error[sel::clash]"), "{out}");
+    assert!(out.contains("python_full_version = 3.10"), "{out}");
+}
