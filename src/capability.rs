@@ -535,6 +535,24 @@ impl Closure {
 /// selectors, and only where evaluation does not fail (there `cquery` fails
 /// first).
 pub fn regions(run: &AllConfigsRun) -> Result<Vec<Region>> {
+    Ok(findings(run)?.into_iter().map(|f| f.region).collect())
+}
+
+/// A clash region as `sel check` reports it: the region, one configuration
+/// in it, and a path there from a target of the result to each package.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The pair and where.
+    pub region: Region,
+    /// The selectors the region mentions, with their values at the example.
+    pub example: Vec<(String, String)>,
+    /// A path to `pair.a` and one to `pair.b`, at the example configuration.
+    pub paths: Vec<Vec<Label>>,
+}
+
+/// The clash regions of [`regions`], each with an example configuration
+/// and the paths to its two packages there: the closure is computed once.
+pub fn findings(run: &AllConfigsRun) -> Result<Vec<Finding>> {
     if !declares_any(run.sym.graph()) {
         return Ok(Vec::new());
     }
@@ -557,70 +575,80 @@ pub fn regions(run: &AllConfigsRun) -> Result<Vec<Region>> {
             when = alg.or(when, alg.and(*w, alg.and(a, b)));
         }
         let when = alg.and(when, *why);
-        if !alg.is_never(when) {
-            out.push(Region {
+        if alg.is_never(when) {
+            continue;
+        }
+        let (example, paths) = match example(run, when) {
+            Some((point, shown)) => {
+                let paths = closure.paths_at(run, *p, *q, &point);
+                (shown, paths.map(|(_, p)| p.to_vec()).unwrap_or_default())
+            }
+            None => (Vec::new(), Vec::new()),
+        };
+        out.push(Finding {
+            region: Region {
                 pair: pair.clone(),
                 when,
-            });
-        }
+            },
+            example,
+            paths,
+        });
     }
     Ok(out)
 }
 
-/// A path in the run's closure that exists at configuration `point`, from
-/// some target of the result whose closure holds both ends of `pair` there:
-/// `(root, [path to a, path to b])`, or `None` if there is none.
-pub fn paths_at(
-    run: &AllConfigsRun,
-    pair: &Pair,
-    point: &[usize],
-) -> Result<Option<(Label, [Vec<Label>; 2])>> {
-    let alg = run.algebra();
-    let roots: Vec<Label> = run.targets.iter().map(|(l, _)| l.clone()).collect();
-    let closure = Closure::of(run, &roots)?;
-    // The closure at `point`, as plain adjacency.
-    let adj: Vec<Vec<usize>> = closure
-        .adj
-        .iter()
-        .map(|ds| {
-            ds.iter()
-                .filter(|(_, e)| alg.eval(*e, point))
-                .map(|(d, _)| *d)
-                .collect()
-        })
-        .collect();
-    let (Some(&p), Some(&q)) = (closure.index.get(&pair.a), closure.index.get(&pair.b)) else {
-        return Ok(None);
-    };
-    let reaches = |to: usize| -> Vec<bool> {
+impl Closure {
+    /// A target of the result whose closure holds nodes `p` and `q` at
+    /// configuration `point`, with a shortest path there to each.
+    fn paths_at(
+        &self,
+        run: &AllConfigsRun,
+        p: usize,
+        q: usize,
+        point: &[usize],
+    ) -> Option<(Label, [Vec<Label>; 2])> {
+        let alg = run.algebra();
+        // The closure at `point`, as plain adjacency.
+        let adj: Vec<Vec<usize>> = self
+            .adj
+            .iter()
+            .map(|ds| {
+                ds.iter()
+                    .filter(|(_, e)| alg.eval(*e, point))
+                    .map(|(d, _)| *d)
+                    .collect()
+            })
+            .collect();
         let mut rev: Vec<Vec<usize>> = vec![Vec::new(); adj.len()];
         for (n, ds) in adj.iter().enumerate() {
             for &d in ds {
                 rev[d].push(n);
             }
         }
-        let mut seen = vec![false; adj.len()];
-        seen[to] = true;
-        let mut queue = vec![to];
-        while let Some(n) = queue.pop() {
-            for &m in &rev[n] {
-                if !seen[m] {
-                    seen[m] = true;
-                    queue.push(m);
+        let reaches = |to: usize| -> Vec<bool> {
+            let mut seen = vec![false; adj.len()];
+            seen[to] = true;
+            let mut queue = vec![to];
+            while let Some(n) = queue.pop() {
+                for &m in &rev[n] {
+                    if !seen[m] {
+                        seen[m] = true;
+                        queue.push(m);
+                    }
                 }
             }
+            seen
+        };
+        let (rp, rq) = (reaches(p), reaches(q));
+        for (l, w) in &run.targets {
+            let r = self.index[l];
+            if alg.eval(*w, point) && rp[r] && rq[r] {
+                let path = |to| shortest_path(&adj, r, to, &self.nodes);
+                return Some((l.clone(), [path(p), path(q)]));
+            }
         }
-        seen
-    };
-    let (rp, rq) = (reaches(p), reaches(q));
-    for (l, w) in &run.targets {
-        let r = closure.index[l];
-        if alg.eval(*w, point) && rp[r] && rq[r] {
-            let path = |to| shortest_path(&adj, r, to, &closure.nodes);
-            return Ok(Some((l.clone(), [path(p), path(q)])));
-        }
+        None
     }
-    Ok(None)
 }
 
 // ---------------------------------------------------------------------------

@@ -114,18 +114,9 @@ impl Session {
                 paths: Vec::new(),
             });
         }
-        for region in crate::condition::guard(|| crate::capability::regions(&run))? {
-            let (example, paths) = match crate::capability::example(&run, region.when) {
-                Some((point, shown)) => {
-                    let paths = crate::capability::paths_at(&run, &region.pair, &point)?
-                        .map(|(_, p)| p.to_vec())
-                        .unwrap_or_default();
-                    (shown, paths)
-                }
-                None => (Vec::new(), Vec::new()),
-            };
-            let pair = &region.pair;
-            let root = paths.first().and_then(|p| p.first());
+        for found in crate::condition::guard(|| crate::capability::findings(&run))? {
+            let pair = &found.region.pair;
+            let root = found.paths.first().and_then(|p| p.first());
             let message = match root {
                 Some(root) => format!("the closure of `{root}` holds a clash: {}", pair.describe()),
                 None => format!("a closure holds a clash: {}", pair.describe()),
@@ -135,10 +126,10 @@ impl Session {
                 code: crate::ErrorKind::Clash.code(),
                 target: pair.a.clone(),
                 message,
-                when: region.when,
-                example,
+                when: found.region.when,
+                example: found.example,
                 location: self.graph.target(&pair.a)?.location.clone(),
-                paths,
+                paths: found.paths,
             });
         }
         for label in &labels {
