@@ -68,6 +68,23 @@ sel $spam licenses 'deps(//spam)' --check --all-configs --select license=permiss
 out=$(sel $spam sbom 'deps(//spam)' --select license=copyleft)
 grep -qF '"purl": "pkg:generic/fftw@3.3.10' <<<"$out" || fail "sbom license=copyleft: FFTW missing"
 
+# Capabilities (docs/capabilities.md): one image per CUDA version and one
+# without; //apps:notebook's CUDA 11 slip is a clash where cuda=12.
+out=$(sel $spam images 'deps(//spam)')
+has "$out" "image 1: cuda = none" "images"
+has "$out" "image 2: cuda = 11" "images"
+has "$out" "image 3: cuda = 12" "images"
+has "$out" "3 images (the fewest; separating selectors: cuda)" "images"
+sel $spam check 'deps(//spam)' >/dev/null || fail "check deps(//spam) should pass"
+status=0
+out=$(sel $spam check 'deps(//apps:notebook)' 2>/dev/null) || status=$?
+[[ $status == 1 ]] || fail "check deps(//apps:notebook): exit status $status, expected 1"
+has "$out" "  when: cuda = 12" "check deps(//apps:notebook)"
+if sel $spam cquery 'deps(//apps:notebook)' --select cuda=12 >/dev/null 2>&1; then
+    fail "cquery deps(//apps:notebook) --select cuda=12 should fail (sel::clash)"
+fi
+sel $spam cquery 'deps(//apps:notebook)' --select cuda=11 >/dev/null || fail "notebook cuda=11 should pass"
+
 # --- BUILD.example ------------------------------------------------------------
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT

@@ -4,8 +4,11 @@
 //! regions, missing or invisible dependencies, cycles. Warnings are what is
 //! legal but almost certainly a mistake: select branches that can never be
 //! taken, conditions that can never match, dependencies that make a target
-//! incompatible somewhere. Each finding has the condition under which it
-//! happens, an example configuration, and the file and line.
+//! incompatible somewhere. Clashes are errors too: a target of the result
+//! whose closure holds two providers of an exclusive capability, or two
+//! conflicting packages (see [`crate::capability`]), with a path to each.
+//! Each finding has the condition under which it happens, an example
+//! configuration, and the file and line.
 
 use crate::condition::{Algebra, Cond};
 use crate::configuration::Request;
@@ -40,6 +43,9 @@ pub struct Finding {
     pub example: Vec<(String, String)>,
     /// The file and line.
     pub location: Option<Location>,
+    /// For a clash: a path at the example configuration from a target of
+    /// the result to each of the two packages; empty otherwise.
+    pub paths: Vec<Vec<Label>>,
 }
 
 /// The answer of `sel check`.
@@ -58,15 +64,17 @@ impl Report {
 }
 
 impl Session {
-    /// `sel check PATTERN`: every configuration of the targets the pattern names.
+    /// `sel check PATTERN`: every configuration of the targets the pattern
+    /// names; `PATTERN` may also be a query expression (`deps(//spam)`), whose
+    /// result in any configuration is checked.
     pub fn check(&self, pattern: &str, request: &Request) -> Result<Report> {
         let run = self.all_configs(pattern, request)?;
         let sym = &run.sym;
         let alg = sym.algebra();
-        let labels = self.graph.expand(
-            &TargetPattern::parse(pattern, &self.workspace.cwd_package)
-                .map_err(|e| crate::Error::new(crate::ErrorKind::Usage, e.0))?,
-        )?;
+        let labels = match TargetPattern::parse(pattern, &self.workspace.cwd_package) {
+            Ok(p) => self.graph.expand(&p)?,
+            Err(_) => run.targets.iter().map(|(l, _)| l.clone()).collect(),
+        };
         let defaults: Vec<usize> = alg
             .space()
             .selectors()
@@ -103,6 +111,25 @@ impl Session {
                 when: f.when,
                 example: example(f.when),
                 location: f.location.clone(),
+                paths: Vec::new(),
+            });
+        }
+        for found in crate::condition::guard(|| crate::capability::findings(&run))? {
+            let pair = &found.region.pair;
+            let root = found.paths.first().and_then(|p| p.first());
+            let message = match root {
+                Some(root) => format!("the closure of `{root}` holds a clash: {}", pair.describe()),
+                None => format!("a closure holds a clash: {}", pair.describe()),
+            };
+            findings.push(Finding {
+                severity: Severity::Error,
+                code: crate::ErrorKind::Clash.code(),
+                target: pair.a.clone(),
+                message,
+                when: found.region.when,
+                example: found.example,
+                location: self.graph.target(&pair.a)?.location.clone(),
+                paths: found.paths,
             });
         }
         for label in &labels {
@@ -118,6 +145,7 @@ impl Session {
                         when: alg.always(),
                         example: Vec::new(),
                         location: t.location.clone(),
+                        paths: Vec::new(),
                     });
                 }
             }
@@ -160,6 +188,7 @@ impl Session {
                             when: alg.always(),
                             example: Vec::new(),
                             location: select.location.clone().or(t.location.clone()),
+                            paths: Vec::new(),
                         });
                     }
                 }
@@ -181,6 +210,7 @@ impl Session {
                         when: bad,
                         example: example(bad),
                         location: t.location.clone(),
+                        paths: Vec::new(),
                     });
                 }
             }

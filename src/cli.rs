@@ -131,6 +131,18 @@ How do I ...
   check one package and what it depends on?
     sel check //spam/...")]
     Check(CheckArgs),
+    /// The fewest images that serve every configuration: groups of
+    /// configurations whose unions hold no two providers of an exclusive
+    /// capability and no conflicting packages.
+    #[command(after_help = "\
+How do I ...
+  find the container images //spam needs to run on every machine?
+    sel images 'deps(//spam)'
+  with the licence policy fixed?
+    sel images 'deps(//spam)' --select license=permissive
+  feed it to a tool?
+    sel images 'deps(//spam)' --output=json")]
+    Images(ImagesArgs),
     /// The packages of a configured result with their licenses, grouped by
     /// license; with --check, the violations of sel.toml's [licenses] policy.
     #[command(after_help = "\
@@ -266,6 +278,16 @@ pub struct CqueryArgs {
     /// under which it is in the result. Selectors set with --select stay fixed.
     #[arg(long)]
     pub all_configs: bool,
+    /// The union over every configuration of the selectors --select leaves
+    /// free: what one image must hold to serve all those machines, each
+    /// target with its condition as --all-configs gives it, and the clashes
+    /// the union holds (docs/capabilities.md).
+    #[arg(long, conflicts_with = "all_configs")]
+    pub union: bool,
+    /// Print the result even where a target's closure holds two providers of
+    /// an exclusive capability or two conflicting packages (sel::clash).
+    #[arg(long)]
+    pub allow_clashes: bool,
     #[command(flatten)]
     pub config: ConfigArgs,
 }
@@ -312,12 +334,29 @@ pub struct WhyArgs {
 /// Arguments of `sel check`.
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The targets to check.
+    /// The targets to check: a pattern, or a query expression such as
+    /// 'deps(//spam)'.
     #[arg(default_value = "//...")]
     pub pattern: String,
     /// The output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub output: ReportFormat,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+}
+
+/// Arguments of `sel images`.
+#[derive(Debug, Args)]
+pub struct ImagesArgs {
+    /// The query expression whose result an image holds, e.g. 'deps(//spam)'.
+    pub expr: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
+    /// Stop with an error (sel::too_many_classes) when the configurations fall
+    /// into more than this many classes of clashing providers.
+    #[arg(long, value_name = "N", default_value_t = crate::matrix::DEFAULT_MAX_CLASSES)]
+    pub max_classes: usize,
     #[command(flatten)]
     pub config: ConfigArgs,
 }

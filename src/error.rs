@@ -288,6 +288,9 @@ pub enum ErrorKind {
     TooManyClasses,
     /// The conditions of an all-configurations run need more memory than allowed.
     ConditionsTooLarge,
+    /// A configured closure holds two providers of an exclusive capability,
+    /// or two packages one of which conflicts with the other.
+    Clash,
 }
 
 impl ErrorKind {
@@ -321,6 +324,7 @@ impl ErrorKind {
             ErrorKind::LicenseViolation => "sel::license_violation",
             ErrorKind::TooManyClasses => "sel::too_many_classes",
             ErrorKind::ConditionsTooLarge => "sel::conditions_too_large",
+            ErrorKind::Clash => "sel::clash",
         }
     }
 

@@ -36,6 +36,7 @@
 
 pub mod build_file;
 pub mod cache;
+pub mod capability;
 pub mod check;
 pub mod cli;
 pub mod condition;
@@ -59,6 +60,7 @@ pub mod workspace;
 
 use std::path::Path;
 
+pub use capability::{ImagesResult, Union};
 pub use configuration::{Configuration, Configurer, Request};
 pub use error::{Error, ErrorKind, Result};
 pub use label::Label;
@@ -242,7 +244,20 @@ impl Session {
         request: &Request,
         attributes: bool,
     ) -> Result<QueryResult> {
-        Ok(self.cquery_keeping(expr, request, attributes, None)?.0)
+        Ok(self
+            .cquery_keeping(expr, request, attributes, None, false)?
+            .0)
+    }
+
+    /// The clashes of a `cquery` (see [`capability`]): the pairs of packages
+    /// that some target of the result holds in its closure while one
+    /// provides what the other provides exclusively, or conflicts with it.
+    /// `cquery` fails with the first (`sel::clash`) unless told to allow them.
+    pub fn clashes(&self, expr: &str, request: &Request) -> Result<Vec<capability::Clash>> {
+        let result = self.cquery_keeping(expr, request, false, None, true)?.0;
+        let config = result.configuration.expect("a cquery has a configuration");
+        let cfg = Configurer::new(&self.graph, config);
+        capability::clashes(&cfg, &result.targets)
     }
 
     /// [`Session::cquery_with`]; with `keep`, the shape the answer is
@@ -250,12 +265,16 @@ impl Session {
     /// when the query is a closure of targets named by label (see
     /// [`cache::recompute`]): the answer cache keeps it, to recompute the answer
     /// after a change.
+    ///
+    /// A result some of whose targets hold a clash in their closure (see
+    /// [`capability`]) is a `sel::clash` error unless `allow_clashes`.
     pub fn cquery_keeping(
         &self,
         expr: &str,
         request: &Request,
         attributes: bool,
         keep: Option<cache::recompute::Shape>,
+        allow_clashes: bool,
     ) -> Result<(QueryResult, Option<cache::recompute::KeptGraph>)> {
         let parsed = query::parse(expr)?;
         let config = self.configuration(request)?;
@@ -263,7 +282,17 @@ impl Session {
         let mut env = ConfiguredEnv::new(&cfg, &self.workspace.cwd_package);
         let set = query::evaluate(&mut env, expr, &parsed)?;
         timing::phase("query");
-        let kept = keep.and_then(|shape| {
+        let declares = capability::declares_any(&self.graph);
+        if !allow_clashes && declares {
+            let roots: Vec<Label> = set.keys().cloned().collect();
+            let clashes = capability::clashes(&cfg, &roots)?;
+            if !clashes.is_empty() {
+                return Err(capability::clash_error(&clashes, &config));
+            }
+        }
+        // A dependency edited anywhere can make a clash: an answer about a
+        // workspace with capabilities is never recomputed from its graph.
+        let kept = keep.filter(|_| !declares).and_then(|shape| {
             let roots = cache::recompute::closure_roots(&parsed, &self.workspace.cwd_package)?;
             cache::recompute::KeptGraph::new(&self.graph, &env, &roots, set.len(), shape)
         });
@@ -304,6 +333,36 @@ impl Session {
         // The query's intermediate combinations are not what output combines.
         alg.clear_caches();
         Ok(run)
+    }
+
+    /// `sel cquery EXPR --union`: what one image must hold to serve every
+    /// configuration of the selectors the request leaves free, and the
+    /// clashes it holds (see [`capability`]).
+    pub fn union(&self, expr: &str, request: &Request) -> Result<Union> {
+        let run = self.all_configs(expr, request)?;
+        let clashes = condition::guard(|| capability::union_clashes(&run))?;
+        Ok(Union {
+            result: run.into_result(),
+            clashes,
+        })
+    }
+
+    /// `sel images EXPR`: the fewest groups of the configurations of the free
+    /// selectors whose unions hold no clash (see [`capability::images`]).
+    pub fn images(
+        &self,
+        expr: &str,
+        request: &Request,
+        max_classes: usize,
+    ) -> Result<ImagesResult> {
+        let run = self.all_configs(expr, request)?;
+        let images = condition::guard(|| capability::images(&run, max_classes))?;
+        let result = run.into_result();
+        Ok(ImagesResult {
+            algebra: result.algebra,
+            fixed: result.fixed,
+            images,
+        })
     }
 
     /// `cquery 'deps(PATTERN)' --all-configs` with conditions as sums of products

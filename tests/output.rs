@@ -664,7 +664,10 @@ fn build_output_re_evaluates_to_the_same_answers() {
     );
     check_build_round_trip(
         &spam(),
-        &["//...", "deps(//spam)"],
+        // //apps:notebook holds a clash where cuda=12 (docs/capabilities.md):
+        // its cquery is an error there, so the whole workspace is asked
+        // without it.
+        &["//... - //apps/...", "deps(//spam)"],
         &[
             selects(&[]),
             selects(&[

@@ -1,6 +1,6 @@
 //! The built-ins of BUILD and .bzl files: `selector`, `config_setting`,
-//! `config_setting_group`, `platform`, `package`, `alias`, `select`, and
-//! skylib's `selects` namespace.
+//! `config_setting_group`, `platform`, `package`, `alias`, `capability`,
+//! `select`, and skylib's `selects` namespace.
 //!
 //! Each built-in checks its arguments, converts them to plain data
 //! ([`Attr`]/[`Value`]) and records a [`Target`] in the [`BuildContext`] of the
@@ -27,8 +27,8 @@ use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
-    Attr, AttrType, Attrs, FlagValue, GroupMode, Rule, Select, SelectKey, Selector, Target, Value,
-    PACKAGE_ATTRS,
+    Attr, AttrType, Attrs, Capability, FlagValue, GroupMode, Rule, Select, SelectKey, Selector,
+    Target, Value, PACKAGE_ATTRS,
 };
 
 /// The state of one BUILD file's evaluation, reachable from built-ins through `eval.extra`.
@@ -484,6 +484,7 @@ pub(crate) fn call_rule<'a, V: Arg<'a>>(
         "platform" => platform(Kwargs::new("platform", kwargs), site)?,
         "package" => package(Kwargs::new("package", kwargs), site)?,
         "alias" => alias(Kwargs::new("alias", kwargs), site)?,
+        "capability" => capability(Kwargs::new("capability", kwargs), site)?,
         _ => return Ok(false),
     }
     Ok(true)
@@ -682,6 +683,35 @@ fn alias<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()
     declare(site, name, Rule::Alias { actual }, visibility, tags)
 }
 
+/// `capability(...)`: what packages provide, exclusive in one environment or not.
+fn capability<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let exclusive = match kw.take("exclusive") {
+        None => true,
+        Some(v) => v
+            .bool()
+            .ok_or_else(|| attr_err("capability(): `exclusive` must be True or False"))?,
+    };
+    let doc = kw.string("doc")?.unwrap_or_default();
+    let providers = labels_in(kw.strings("providers")?.unwrap_or_default(), &package)?;
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&[
+        "name",
+        "exclusive",
+        "doc",
+        "providers",
+        "visibility",
+        "tags",
+    ])?;
+    let rule = Rule::Capability(Box::new(Capability {
+        exclusive,
+        providers: providers.into(),
+        doc,
+    }));
+    declare(site, name, rule, visibility, tags)
+}
+
 /// Where a built-in called from Starlark is called.
 fn starlark_site<'a>(eval: &'a Evaluator) -> Site<'a> {
     Site {
@@ -750,6 +780,14 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         starlark_call("alias", &kwargs, eval)
+    }
+
+    /// Declares a capability: what packages provide (`provides = [...]`).
+    fn capability<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("capability", &kwargs, eval)
     }
 
     /// A label, resolved against the package of the file where `Label(` is

@@ -185,6 +185,7 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
                 flag_values.iter().for_each(|f| add(&f.selector))
             }
             Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut add),
+            Rule::Capability(c) => c.providers.iter().for_each(&mut add),
             Rule::Selector { .. } => {}
         }
     }

@@ -20,7 +20,8 @@
 //! command loads the workspace as usual (so that the answer, or the error,
 //! is the full run's), whenever that is not certain:
 //! - a changed package declares, or declared, selectors, conditions or
-//!   platforms (every target's configuration may depend on them);
+//!   platforms (every target's configuration may depend on them), or
+//!   capabilities or `conflicts` (a clash may appear anywhere);
 //! - a changed target fails a check, does not configure (no branch of a
 //!   select matches), is incompatible, or depends on a target that does not
 //!   exist or is not visible to it;
@@ -463,6 +464,9 @@ fn touches_configuration(kept: &KeptGraph, changed: &[Package]) -> bool {
             .binary_search_by(|c| c.as_str().cmp(&p.name))
             .is_ok()
             || p.targets.iter().any(|t| configures(&t.rule))
+            // A package that now declares conflicts may make a clash
+            // (capabilities configure: they are caught above).
+            || p.targets.iter().any(|t| t.rule.attr("conflicts").is_some())
     })
 }
 

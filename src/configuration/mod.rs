@@ -402,8 +402,27 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
                     )?;
                 }
             }
+            if let Some(provides) = attrs.get("provides") {
+                for v in provides.all_values() {
+                    for c in v.labels() {
+                        check_capability(graph, c, t)?;
+                    }
+                }
+            }
+            if let Some(conflicts) = attrs.get("conflicts") {
+                for v in conflicts.all_values() {
+                    for p in v.labels() {
+                        check_package(graph, p, t, "`conflicts`")?;
+                    }
+                }
+            }
         }
         Rule::Alias { actual } => check_selects(graph, t, "actual", actual)?,
+        Rule::Capability(c) => {
+            for p in c.providers.iter() {
+                check_package(graph, p, t, "`providers`")?;
+            }
+        }
         Rule::Selector { .. } => {}
     }
     Ok(())
@@ -455,6 +474,75 @@ fn group_cycles<'g>(
         stack.pop();
     }
     state.insert(group, true);
+    Ok(())
+}
+
+/// Checks that `c`, in the `provides` of package `user`, is a capability; an
+/// unknown one is an error that suggests the closest capability.
+fn check_capability(graph: &TargetGraph, c: &Label, user: &Target) -> Result<()> {
+    let at = || user.location.clone();
+    let target = match graph.target(c) {
+        Ok(t) => t,
+        Err(e) => {
+            let known: Vec<&str> = graph
+                .targets()
+                .filter(|t| matches!(t.rule, Rule::Capability(_)))
+                .map(|t| t.label.as_str())
+                .collect();
+            let help = did_you_mean(c.as_str(), known.iter().copied()).or_else(|| {
+                (!known.is_empty()).then(|| format!("capabilities: {}", known.join(", ")))
+            });
+            return Err(Error::new(
+                ErrorKind::UnknownTarget,
+                format!(
+                    "`{c}` in `provides` of `{}` is no capability: {}",
+                    user.label, e.message
+                ),
+            )
+            .at(at())
+            .with_help_opt(help.or(e.help.clone())));
+        }
+    };
+    if !matches!(target.rule, Rule::Capability(_)) {
+        return Err(Error::new(
+            ErrorKind::WrongKind,
+            format!(
+                "`{c}` in `provides` of `{}` is a {}, not a capability",
+                user.label,
+                target.rule.kind()
+            ),
+        )
+        .at(at())
+        .with_help("declare it with capability(name = ..., exclusive = True or False)"));
+    }
+    Ok(())
+}
+
+/// Checks that `p`, in `what` of `user`, is a package other than `user`.
+fn check_package(graph: &TargetGraph, p: &Label, user: &Target, what: &str) -> Result<()> {
+    let at = || user.location.clone();
+    let target = graph.target(p).map_err(|e| {
+        e.at(at())
+            .with_note(format!("in {what} of `{}`", user.label))
+    })?;
+    if !matches!(target.rule, Rule::Package { .. }) {
+        return Err(Error::new(
+            ErrorKind::WrongKind,
+            format!(
+                "`{p}` in {what} of `{}` is a {}, not a package",
+                user.label,
+                target.rule.kind()
+            ),
+        )
+        .at(at()));
+    }
+    if *p == user.label {
+        return Err(Error::new(
+            ErrorKind::Attribute,
+            format!("`{}` lists itself in {what}", user.label),
+        )
+        .at(at()));
+    }
     Ok(())
 }
 

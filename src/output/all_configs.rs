@@ -355,6 +355,9 @@ pub fn check_text(report: &crate::check::Report) -> String {
         if !f.example.is_empty() {
             let _ = writeln!(out, "  example: {}", example_text(&f.example));
         }
+        for p in &f.paths {
+            let _ = writeln!(out, "  path: {}", crate::capability::path_text(p));
+        }
     }
     let errors = report
         .findings
@@ -386,7 +389,179 @@ pub fn check_json(report: &crate::check::Report) -> Json {
                     o["location"] = json!({"file": loc.name(), "line": line, "column": col});
                 }
             }
+            if !f.paths.is_empty() {
+                o["paths"] = json!(f.paths.iter().map(|p| labels_json(p)).collect::<Vec<_>>());
+            }
             o
         }).collect::<Vec<_>>(),
+    })
+}
+
+fn labels_json(labels: &[crate::label::Label]) -> Json {
+    json!(labels.iter().map(|l| l.to_string()).collect::<Vec<_>>())
+}
+
+/// A pair of clashing packages as JSON: `a`, `b`, `reason` (`"exclusive"`
+/// with `capability`, or `"conflicts"`), `message`.
+fn pair_json(pair: &crate::capability::Pair) -> Json {
+    let mut o = json!({
+        "a": pair.a.to_string(),
+        "b": pair.b.to_string(),
+        "message": pair.describe(),
+    });
+    match pair.capability() {
+        Some(c) => {
+            o["reason"] = json!("exclusive");
+            o["capability"] = json!(c.to_string());
+        }
+        None => o["reason"] = json!("conflicts"),
+    }
+    o
+}
+
+/// The clashes of a union ([`crate::Union`]) as text for stderr: each pair,
+/// and the selectors that keep its two packages apart, or where they meet.
+pub fn union_clashes(union: &crate::Union) -> String {
+    let alg = &union.result.algebra;
+    let mut out = String::new();
+    for c in &union.clashes {
+        let _ = writeln!(
+            out,
+            "warning[sel::clash]: the union holds a clash: {}",
+            c.pair.describe()
+        );
+        let _ = writeln!(out, "  {}: {}", c.pair.a, alg.render(c.a));
+        let _ = writeln!(out, "  {}: {}", c.pair.b, alg.render(c.b));
+        match &c.separating {
+            Some(sels) => {
+                let names: Vec<&str> = sels.iter().map(|&s| alg.space().display_name(s)).collect();
+                let _ = writeln!(out, "  separated by: {}", names.join(", "));
+            }
+            None => {
+                let _ = writeln!(
+                    out,
+                    "  not separated: both are in one configuration's result when {}",
+                    alg.render(alg.and(c.a, c.b))
+                );
+            }
+        }
+    }
+    out
+}
+
+/// `cquery --union` as JSON: the `sel.cquery-all/v1` document, its `command`
+/// `"cquery --union"`, with `clashes`.
+pub fn union_json(union: &crate::Union, query: &str) -> Json {
+    let alg = &union.result.algebra;
+    let mut doc = json(&union.result, query);
+    doc["command"] = json!("cquery --union");
+    doc["clashes"] = union
+        .clashes
+        .iter()
+        .map(|c| {
+            let mut o = pair_json(&c.pair);
+            o["a_when"] = alg.to_json(c.a);
+            o["b_when"] = alg.to_json(c.b);
+            o["separating"] = match &c.separating {
+                Some(s) => json!(s
+                    .iter()
+                    .map(|&s| alg.space().selectors()[s].label.clone())
+                    .collect::<Vec<_>>()),
+                None => Json::Null,
+            };
+            o
+        })
+        .collect();
+    doc
+}
+
+/// `sel images` as text: each image with its condition and its packages,
+/// then what no image serves, and the count against the lower bound.
+pub fn images_text(images: &crate::ImagesResult) -> String {
+    let alg = &images.algebra;
+    let found = &images.images;
+    let mut out = String::new();
+    for (i, image) in found.images.iter().enumerate() {
+        let _ = writeln!(out, "image {}: {}", i + 1, alg.render(image.when));
+        let rows = image.targets.iter().map(|(l, c)| {
+            let text = if *c == image.when {
+                String::new()
+            } else {
+                alg.render(*c)
+            };
+            (l.as_str(), text)
+        });
+        for line in aligned(rows).lines() {
+            let _ = writeln!(out, "  {}", line.trim_end());
+        }
+    }
+    for p in &found.unserved {
+        let _ = writeln!(
+            out,
+            "no image: {} (both in one result when {})",
+            p.pair.describe(),
+            alg.render(alg.and(p.a, p.b))
+        );
+    }
+    if !alg.is_never(found.failing) {
+        let _ = writeln!(
+            out,
+            "no image: evaluation fails when {}",
+            alg.render(found.failing)
+        );
+    }
+    let n = found.images.len();
+    let sep: Vec<&str> = found
+        .separating
+        .iter()
+        .map(|&s| alg.space().display_name(s))
+        .collect();
+    let by = if sep.is_empty() {
+        String::new()
+    } else {
+        format!("; separating selectors: {}", sep.join(", "))
+    };
+    let verdict = if found.method == "exact" {
+        "the fewest".to_string()
+    } else {
+        format!("at least {} needed", found.lower_bound)
+    };
+    let _ = writeln!(
+        out,
+        "{n} image{} ({verdict}{by})",
+        if n == 1 { "" } else { "s" }
+    );
+    out
+}
+
+/// `sel images` as JSON: `sel.images/v1`.
+pub fn images_json(images: &crate::ImagesResult, query: &str) -> Json {
+    let alg = &images.algebra;
+    let found = &images.images;
+    json!({
+        "schema": "sel.images/v1",
+        "query": query,
+        "fixed": images.fixed.iter().map(|(l, v)| (l.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+        "selectors": selectors_json(alg),
+        "images": found.images.iter().map(|i| json!({
+            "when": alg.to_json(i.when),
+            "when_text": alg.render(i.when),
+            "targets": i.targets.iter().map(|(l, c)| json!({
+                "label": l.to_string(),
+                "when": alg.to_json(*c),
+                "when_text": alg.render(*c),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "unserved": found.unserved.iter().map(|p| {
+            let mut o = pair_json(&p.pair);
+            let both = alg.and(p.a, p.b);
+            o["when"] = alg.to_json(both);
+            o["when_text"] = json!(alg.render(both));
+            o
+        }).collect::<Vec<_>>(),
+        "failing": alg.to_json(found.failing),
+        "separating": found.separating.iter().map(|&s| alg.space().selectors()[s].label.clone()).collect::<Vec<_>>(),
+        "lower_bound": found.lower_bound,
+        "method": found.method,
     })
 }

@@ -131,6 +131,17 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
             let list = Value::List(conditions.iter().cloned().map(Value::Label).collect());
             attrs.push((name.into(), value_text(&list, 1)));
         }
+        Rule::Capability(c) => {
+            let flag = if c.exclusive { "True" } else { "False" };
+            attrs.push(("exclusive".into(), flag.into()));
+            if !c.doc.is_empty() {
+                attrs.push(("doc".into(), quote(&c.doc)));
+            }
+            if !c.providers.is_empty() {
+                let list = Value::List(c.providers.iter().cloned().map(Value::Label).collect());
+                attrs.push(("providers".into(), value_text(&list, 1)));
+            }
+        }
         Rule::Package { .. } | Rule::Alias { .. } => {}
     }
     attrs

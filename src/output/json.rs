@@ -165,6 +165,11 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
             };
             attrs.insert(key, AttrDoc::Labels(conditions));
         }
+        Rule::Capability(c) => {
+            put("exclusive", json!(c.exclusive));
+            put("doc", json!(c.doc));
+            attrs.insert("providers", AttrDoc::Labels(&c.providers));
+        }
         Rule::Package { .. } | Rule::Alias { .. } => {}
     }
     attrs.insert("visibility", AttrDoc::Labels(t.visibility()));

@@ -52,6 +52,11 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
         ("match_any" | "match_all", Rule::ConfigSettingGroup { conditions, .. }) => {
             Value::List(conditions.iter().cloned().map(Value::Label).collect())
         }
+        ("exclusive", Rule::Capability(c)) => Value::Bool(c.exclusive),
+        ("doc", Rule::Capability(c)) => Value::Str(c.doc.as_str().into()),
+        ("providers", Rule::Capability(c)) => {
+            Value::List(c.providers.iter().cloned().map(Value::Label).collect())
+        }
         _ => return None,
     })
 }

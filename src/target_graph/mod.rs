@@ -384,6 +384,23 @@ pub enum Rule {
         /// The target this one stands for (may be a select).
         actual: Attr,
     },
+    /// `capability(name, exclusive, doc, providers)`: something packages
+    /// provide (`provides = [...]`), of which one environment may hold one
+    /// provider (exclusive) or several. Boxed, as [`Rule::Selector`].
+    Capability(Box<Capability>),
+}
+
+/// What `capability()` declares.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Capability {
+    /// Whether two providers clash in one environment (a CUDA runtime) or may
+    /// coexist (CPU-level builds, one active by priority).
+    pub exclusive: bool,
+    /// Packages that provide it without saying so themselves (for packages
+    /// written by a generator, such as `sel import`), in written order.
+    pub providers: Box<[Label]>,
+    /// What it is, for people.
+    pub doc: String,
 }
 
 /// What `selector()` declares.
@@ -406,20 +423,20 @@ pub struct Selector {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Attrs {
     /// Bit `i` is set when `PACKAGE_ATTRS[i]` is present.
-    present: u8,
+    present: u16,
     /// The present attributes, in [`PACKAGE_ATTRS`] order.
     values: Box<[Attr]>,
 }
 
 // One bit per attribute of `package()`.
-const _: () = assert!(PACKAGE_ATTRS.len() <= u8::BITS as usize);
+const _: () = assert!(PACKAGE_ATTRS.len() <= u16::BITS as usize);
 
 impl Attrs {
     /// Where attribute `name` is (or would go) in `values`, and its bit, if
     /// `package()` has such an attribute.
-    fn slot(&self, name: &str) -> Option<(usize, u8)> {
+    fn slot(&self, name: &str) -> Option<(usize, u16)> {
         let i = PACKAGE_ATTRS.iter().position(|(n, _)| *n == name)?;
-        let bit = 1u8 << i;
+        let bit = 1u16 << i;
         Some(((self.present & (bit - 1)).count_ones() as usize, bit))
     }
 
@@ -467,7 +484,7 @@ impl Attrs {
 /// The attributes of an [`Attrs`] with their names, in order.
 pub struct AttrsIter<'a> {
     /// The bits of the attributes not yet returned.
-    present: u8,
+    present: u16,
     values: std::slice::Iter<'a, Attr>,
 }
 
@@ -526,6 +543,8 @@ pub const PACKAGE_ATTRS: &[(&str, AttrType)] = &[
     ("description", AttrType::String),
     ("target_compatible_with", AttrType::LabelList),
     ("metadata", AttrType::Dict),
+    ("provides", AttrType::LabelList),
+    ("conflicts", AttrType::LabelList),
 ];
 
 /// The type of a configurable attribute.
@@ -551,6 +570,7 @@ impl Rule {
             Rule::Platform { .. } => "platform",
             Rule::Package { .. } => "package",
             Rule::Alias { .. } => "alias",
+            Rule::Capability(_) => "capability",
         }
     }
 

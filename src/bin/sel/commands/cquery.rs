@@ -46,6 +46,11 @@ fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, 
         super::dismiss(session);
         return answer;
     }
+    if args.union {
+        let answer = union(&session, &args, &request);
+        super::dismiss(session);
+        return answer;
+    }
     // Label-only outputs need no resolved attributes.
     let labels_only = matches!(
         args.output,
@@ -55,7 +60,8 @@ fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, 
     // own may be recomputed.
     let shape = sel::cache::recompute::Shape::of(args.output, args.order);
     let keep = shape.filter(|_| keep);
-    let (result, graph) = session.cquery_keeping(&args.expr, &request, !labels_only, keep)?;
+    let (result, graph) =
+        session.cquery_keeping(&args.expr, &request, !labels_only, keep, args.allow_clashes)?;
     let options = Options {
         format: args.output,
         order: args.order,
@@ -66,6 +72,19 @@ fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, 
         graph,
         ..Body::Rendered(Box::new(session), result, options).into()
     })
+}
+
+/// `cquery --union`: the targets with their conditions, as `--all-configs`
+/// prints them, and the clashes of the union (in the text formats, on stderr).
+fn union(session: &Session, args: &CqueryArgs, request: &sel::Request) -> Result<Answer, Error> {
+    use sel::output::all_configs;
+    let union = session.union(&args.expr, request)?;
+    every_configuration_output(
+        args.output,
+        || all_configs::union_json(&union, &args.expr),
+        || all_configs::label(&union.result),
+        || all_configs::failures(&union.result) + &all_configs::union_clashes(&union),
+    )
 }
 
 /// The most operations on decision diagrams a `deps(PATTERN)` query tries
@@ -154,7 +173,9 @@ fn every_configuration_output(
         }),
         other => Err(Error::new(
             ErrorKind::Usage,
-            format!("--all-configs supports --output=label and --output=json, not {other:?}"),
+            format!(
+                "--all-configs and --union support --output=label and --output=json, not {other:?}"
+            ),
         )),
     }
 }

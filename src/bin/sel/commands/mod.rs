@@ -6,6 +6,7 @@ mod cached;
 mod check;
 mod cquery;
 mod export;
+mod images;
 mod import;
 mod licenses;
 mod man;
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Result<Answer, Error> {
         Command::Matrix(args) => with_session(open, |s| matrix::run(s, args)),
         Command::Why(args) => with_session(open, |s| why::run(s, args)),
         Command::Check(args) => with_session(open, |s| check::run(s, args)),
+        Command::Images(args) => with_session(open, |s| images::run(s, args)),
         Command::Licenses(args) => with_session(open, |s| licenses::run(s, args)),
         Command::Sbom(args) => with_session(open, |s| sbom::run(s, args)),
         Command::Export(ExportCommand::Requirements(args)) => {
