@@ -181,11 +181,24 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
         match &t.rule {
             Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, &mut add)),
             Rule::Alias { actual } => attr_labels(actual, &mut add),
-            Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-                flag_values.iter().for_each(|f| add(&f.selector))
+            Rule::ConfigSetting {
+                flag_values,
+                constraint_values,
+            } => {
+                flag_values.iter().for_each(|f| add(&f.selector));
+                constraint_values.iter().for_each(&mut add);
+            }
+            Rule::Platform(p) => {
+                p.flag_values.iter().for_each(|f| add(&f.selector));
+                p.constraint_values
+                    .iter()
+                    .chain(&p.parent)
+                    .for_each(&mut add);
             }
             Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut add),
             Rule::Capability(c) => c.providers.iter().for_each(&mut add),
+            Rule::ConstraintSetting { default } => default.iter().for_each(&mut add),
+            Rule::ConstraintValue { setting } => add(setting),
             Rule::Selector { .. } => {}
         }
     }
