@@ -14,6 +14,7 @@ mod fast;
 pub mod inputs;
 pub mod memory;
 mod nesting;
+pub mod platforms;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -164,7 +165,7 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
 /// Every package a package's targets mention by label, each once.
 pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut add = |l: &Label| {
+    each_mentioned_label(package, &mut |l: &Label| {
         let p = l.package();
         // `//visibility:public` and `:private` name no package, nor does
         // `//conditions:default` (a member of an always-true group).
@@ -175,34 +176,40 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
         {
             out.push(p.to_string());
         }
-    };
+    });
+    out
+}
+
+/// Calls `add` with every label a package's targets mention (as a
+/// dependency, select key, condition, selector, constraint, platform or
+/// visibility), repeats included.
+pub(crate) fn each_mentioned_label(package: &Package, add: &mut impl FnMut(&Label)) {
     for t in &package.targets {
-        t.visibility().iter().for_each(&mut add);
+        t.visibility().iter().for_each(&mut *add);
         match &t.rule {
-            Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, &mut add)),
-            Rule::Alias { actual } => attr_labels(actual, &mut add),
+            Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, add)),
+            Rule::Alias { actual } => attr_labels(actual, add),
             Rule::ConfigSetting {
                 flag_values,
                 constraint_values,
             } => {
                 flag_values.iter().for_each(|f| add(&f.selector));
-                constraint_values.iter().for_each(&mut add);
+                constraint_values.iter().for_each(&mut *add);
             }
             Rule::Platform(p) => {
                 p.flag_values.iter().for_each(|f| add(&f.selector));
                 p.constraint_values
                     .iter()
                     .chain(&p.parent)
-                    .for_each(&mut add);
+                    .for_each(&mut *add);
             }
-            Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut add),
-            Rule::Capability(c) => c.providers.iter().for_each(&mut add),
-            Rule::ConstraintSetting { default } => default.iter().for_each(&mut add),
+            Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut *add),
+            Rule::Capability(c) => c.providers.iter().for_each(&mut *add),
+            Rule::ConstraintSetting { default } => default.iter().for_each(&mut *add),
             Rule::ConstraintValue { setting } => add(setting),
             Rule::Selector { .. } => {}
         }
     }
-    out
 }
 
 /// The labels of an attribute's values and select keys.
