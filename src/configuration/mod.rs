@@ -231,11 +231,16 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
                 .unwrap_or_else(|| format!("the selectors are: {}", all.join(", "))),
         ));
     }
-    let matching: Vec<&Target> = selectors
+    let mut matching: Vec<&Target> = selectors
         .iter()
         .copied()
         .filter(|t| t.label.name() == name)
         .collect();
+    // The workspace's own selector before a setting of the built-in
+    // repository of the same name (`os`, beside `@platforms//os:os`).
+    if matching.iter().filter(|t| !t.label.is_external()).count() == 1 {
+        matching.retain(|t| !t.label.is_external());
+    }
     match matching.as_slice() {
         [one] => Ok(one.label.clone()),
         [] => {
@@ -757,7 +762,7 @@ fn check_condition(
         return Err(Error::new(
             ErrorKind::WrongKind,
             format!(
-                "`{c}`{via} in {what} of `{user}` is a {}, not a condition (config_setting or config_setting_group)",
+                "`{c}`{via} in {what} of `{user}` is a {}, not a condition (config_setting, config_setting_group or constraint_value)",
                 target.rule.kind()
             ),
         )
