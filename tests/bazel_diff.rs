@@ -2230,6 +2230,12 @@ config_setting(name = "linux", flag_values = {":os": "linux"})
 // same constraint_setting / constraint_value / config_setting / platform
 // targets in both, `package(deps)` in sel where Bazel has `filegroup(srcs)`.
 
+/// A set of constraint values: (setting, value) pairs, one value per setting.
+type Values = Vec<(usize, usize)>;
+
+/// A select: branches (condition, leaf), and the default's leaf.
+type ConstraintSelect = (Vec<(usize, usize)>, Option<usize>);
+
 /// A random workspace of constraints (graph `//gK`): two settings (`s0`
 /// with a default, `s1` without), their values, config_settings on one or
 /// two constraint values, platforms (some with a parent), and selects over
@@ -2242,17 +2248,17 @@ struct ConstraintGraph {
     /// a single one may be written as the constraint value itself.
     conds: Vec<Vec<(usize, usize)>>,
     /// Per platform: the values it sets, and its parent (an earlier one).
-    platforms: Vec<(Vec<(usize, usize)>, Option<usize>)>,
+    platforms: Vec<(Values, Option<usize>)>,
     /// Per target: select branches (condition, leaf) and the default leaf.
-    targets: Vec<(Vec<(usize, usize)>, Option<usize>)>,
+    targets: Vec<ConstraintSelect>,
 }
 
 impl ConstraintGraph {
     fn generate(id: usize, rng: &mut Rng) -> ConstraintGraph {
         let settings = vec![rng.range(2, 3), rng.range(2, 3)];
         let mut conds: Vec<Vec<(usize, usize)>> = Vec::new();
-        for s in 0..2 {
-            for v in 0..settings[s] {
+        for (s, n) in settings.iter().enumerate() {
+            for v in 0..*n {
                 conds.push(vec![(s, v)]);
             }
         }
@@ -2426,7 +2432,11 @@ impl ConstraintGraph {
             _ => return Outcome::Fails([Failure::Ambiguous].into()),
         };
         Outcome::Targets(
-            [format!("//g{}:t{t}", self.id), format!("//g{}:l{leaf}", self.id)].into(),
+            [
+                format!("//g{}:t{t}", self.id),
+                format!("//g{}:l{leaf}", self.id),
+            ]
+            .into(),
         )
     }
 }
@@ -2487,7 +2497,8 @@ fn constraints_agree_with_bazel_on_random_workspaces() {
     let cases: Vec<(usize, usize, usize)> = graphs
         .iter()
         .flat_map(|g| {
-            (0..g.targets.len()).flat_map(move |t| (0..g.platforms.len()).map(move |p| (g.id, t, p)))
+            (0..g.targets.len())
+                .flat_map(move |t| (0..g.platforms.len()).map(move |p| (g.id, t, p)))
         })
         .collect();
     let sel_answers = par_map(&cases, |&(k, t, p)| {
@@ -2533,9 +2544,7 @@ fn constraints_agree_with_bazel_on_random_workspaces() {
             };
             let model = graphs[k].answer(t, p, false);
             if !bz.fits(&model) {
-                problems.push(format!(
-                    "g{k} t{t} p{p}: bazel {bz:?}, its model {model:?}"
-                ));
+                problems.push(format!("g{k} t{t} p{p}: bazel {bz:?}, its model {model:?}"));
             }
             if model == graphs[k].answer(t, p, true) {
                 compared += 1;

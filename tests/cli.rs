@@ -612,7 +612,12 @@ snapshot!(err_platforms_unused: "spam",
 fn constraints_answers() {
     let q = |args: &[&str]| labels("constraints", args);
     let on = |target: &str, platform: &str| {
-        q(&["cquery", &format!("deps(//app:{target})"), "--platform", platform])
+        q(&[
+            "cquery",
+            &format!("deps(//app:{target})"),
+            "--platform",
+            platform,
+        ])
     };
     // A constraint value as a key; unset without a platform; the default.
     assert_eq!(on("os", "//p:empty"), ["//app:d", "//app:os"]);
@@ -627,7 +632,10 @@ fn constraints_answers() {
     // --select by the value's name, by its label, through an alias, unset.
     let sel = |arg: &str| q(&["cquery", "deps(//app:os)", "--select", arg]);
     assert_eq!(sel("os=osx"), ["//app:m", "//app:os"]);
-    assert_eq!(sel("@platforms//os:os=@platforms//os:macos"), ["//app:m", "//app:os"]);
+    assert_eq!(
+        sel("@platforms//os:os=@platforms//os:macos"),
+        ["//app:m", "//app:os"]
+    );
     assert_eq!(sel("os=unset"), ["//app:d", "//app:os"]);
     // The host platform is a platform of the built-in repository.
     assert_eq!(

@@ -307,7 +307,12 @@ fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
         .selectors
         .iter()
         .enumerate()
-        .map(|(i, s)| (format!("s{i}"), (0..s.values).map(|v| format!("v{v}")).collect()))
+        .map(|(i, s)| {
+            (
+                format!("s{i}"),
+                (0..s.values).map(|v| format!("v{v}")).collect(),
+            )
+        })
         .collect();
     let mut cs: Vec<String> = CONSTRAINT_VALUES.iter().map(|k| k.to_string()).collect();
     if !ws.cs_default {
