@@ -55,6 +55,13 @@
 //! writes `None` as `null`, which the test respells, and Bazel 4.2 cannot
 //! `+` a select whose first value is `None`, which the generator avoids.
 //!
+//! Constraints and platforms (issue #17) have a comparison of their own,
+//! `constraints_agree_with_bazel_on_random_workspaces`: sel2bazel.py writes
+//! no `platform()`, so those workspaces are written for both tools by the
+//! test, and asked `cquery 'deps(...)'` at every platform (`--platform` /
+//! `--platforms`), with the same two-model method (Bazel 4.2.3 ignores
+//! constraint values when it compares keys for specialization).
+//!
 //! Without `bazel` on PATH the Bazel test skips; the model test and the
 //! regression cases below run anyway. `SEL_BAZEL_DIFF_SEED` and
 //! `SEL_BAZEL_DIFF_GRAPHS` explore other random workspaces.
@@ -2561,4 +2568,75 @@ fn constraints_agree_with_bazel_on_random_workspaces() {
         println!("\n{p}");
     }
     assert!(problems.is_empty(), "{} problems", problems.len());
+}
+
+const CONSTRAINTS: &str = r#"
+selector(name = "flag", values = ["a", "b"], default = "a")
+config_setting(name = "fa", flag_values = {":flag": "a"})
+config_setting(name = "fa_linux", flag_values = {":flag": "a"}, constraint_values = ["@platforms//os:linux"])
+config_setting(name = "linux", constraint_values = ["@platforms//os:linux"])
+config_setting(name = "linux_x86", constraint_values = ["@platforms//os:linux", "@platforms//cpu:x86_64"])
+platform(name = "linux_x86_64", constraint_values = ["@platforms//os:linux", "@platforms//cpu:x86_64"])
+"#;
+
+/// By design (Bazel 4.2.3 ignores constraint values for specialization): a
+/// config_setting on a superset of another's constraint values is more
+/// specific, and so is one on a constraint value and a flag than one on the
+/// flag alone. sel, like current Bazel (its `refines` compares constraint
+/// values as sets), takes `:special`; Bazel 4.2.3 says "Illegal ambiguous
+/// match" for both selects.
+#[test]
+fn by_design_constraint_values_count_for_specialization() {
+    for (generic, special) in [("linux", "linux_x86"), ("fa", "fa_linux")] {
+        let build = format!(
+            r#"package(name = "p", deps = select({{
+    "//flags:{generic}": [":generic"],
+    "//flags:{special}": [":special"],
+}}))
+package(name = "generic")
+package(name = "special")
+"#
+        );
+        let files = [("flags/BUILD", CONSTRAINTS), ("pkg/BUILD", build.as_str())];
+        assert_eq!(
+            sel_on(
+                &files,
+                &[
+                    "cquery",
+                    "deps(//pkg:p)",
+                    "--platform",
+                    "//flags:linux_x86_64"
+                ]
+            ),
+            targets(&["//pkg:p", "//pkg:special"])
+        );
+    }
+}
+
+/// By design: a constraint value key and a config_setting on a flag, both
+/// matching, neither implying the other: ambiguous to sel (SPEC). Bazel
+/// 4.2.3 counts the flag as more specific than a bare constraint value and
+/// takes `:flag`.
+#[test]
+fn by_design_a_flag_does_not_refine_a_constraint_value() {
+    let build = r#"package(name = "p", deps = select({
+    "//flags:fa": [":flag"],
+    "@platforms//os:linux": [":linux"],
+}))
+package(name = "flag")
+package(name = "linux")
+"#;
+    let files = [("flags/BUILD", CONSTRAINTS), ("pkg/BUILD", build)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &[
+                "cquery",
+                "deps(//pkg:p)",
+                "--platform",
+                "//flags:linux_x86_64"
+            ]
+        ),
+        fails(Failure::Ambiguous)
+    );
 }
