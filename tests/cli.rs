@@ -637,9 +637,13 @@ fn constraints_answers() {
         ["//app:m", "//app:os"]
     );
     assert_eq!(sel("os=unset"), ["//app:d", "//app:os"]);
-    // The host platform is a platform of the built-in repository.
+    // The host platform is a platform of the built-in repository: on Linux,
+    // a Linux one.
     assert_eq!(
         q(&["query", "kind(platform, @platforms//host:all)"]),
         ["@platforms//host:host"]
     );
+    if cfg!(target_os = "linux") {
+        assert_eq!(on("os", "@platforms//host"), ["//app:l", "//app:os"]);
+    }
 }
