@@ -147,8 +147,9 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
 /// The packages `names`, loaded in parallel from their BUILD files, with
 /// neither cache nor checks: what recomputing an answer around a few
 /// changed packages reads ([`crate::cache::recompute`]). `None` if one is not a
-/// package or fails to load; the caller then loads the whole workspace,
-/// which reports that as it always does.
+/// package of the workspace (a package of the built-in `@platforms` neither)
+/// or fails to load; the caller then loads the whole workspace, which
+/// reports that as it always does.
 pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
     let loader = Loader {
         hashing: false,
@@ -157,7 +158,14 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
     eval_pool().install(|| {
         names
             .par_iter()
-            .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
+            .map(|name| {
+                // The built-in repository is added by a full load only, which
+                // decides whether the workspace has it.
+                if crate::label::is_external(name) {
+                    return None;
+                }
+                Some(loader.package(&ws.package_dir(name)?).ok()?.package)
+            })
             .collect()
     })
 }
