@@ -925,10 +925,16 @@ impl TargetGraph {
             .into_iter()
             .map(|(setting, mut labels)| {
                 labels.sort();
+                // The default as a value (an alias of one followed); one
+                // that is none is `validate`'s error, and `unset` here.
                 let default = match &self.target(&setting).map(|t| &t.rule) {
                     Ok(Rule::ConstraintSetting {
                         default: Some(d), ..
-                    }) => d.to_string(),
+                    }) => self
+                        .constraint(d)
+                        .ok()
+                        .filter(|(s, _)| *s == setting)
+                        .map_or_else(|| UNSET.to_string(), |(_, v)| v),
                     _ => UNSET.to_string(),
                 };
                 let mut values: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
