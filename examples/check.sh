@@ -110,6 +110,16 @@ has "$out" //example:winsock-shim "BUILD.example windows"
 has "$out" //example:rustls "BUILD.example windows"
 lacks "$out" //example:libuv "BUILD.example windows"
 
+# Constraints: a constraint value as a key, a config_setting on two that
+# implies it, a platform with a parent, target_compatible_with.
+out=$(sel $ex cquery 'deps(//example:ham-gpu)' --platform //example:linux-cuda)
+has "$out" //example:cudart "BUILD.example linux-cuda"
+lacks "$out" //example:opencl "BUILD.example linux-cuda"
+out=$(sel $ex cquery 'deps(//example:ham-gpu)' --platform //example:linux-x86_64)
+has "$out" //example:opencl "BUILD.example linux-x86_64"
+sel $ex cquery 'deps(//example:ham-gpu)' >/dev/null 2>&1 \
+    && fail "BUILD.example: ham-gpu should be incompatible without a CPU"
+
 # Ordered selector: tomli only before Python 3.11.
 out=$(sel $ex cquery 'deps(//example:ham)')
 lacks "$out" //example:tomli "BUILD.example python default"

@@ -83,7 +83,7 @@ impl Session {
                 let t = self
                     .graph
                     .target(&Label::parse(&s.label).expect("selector labels parse"));
-                match t.ok().and_then(|t| t.rule.selector()) {
+                match t.ok().and_then(|t| self.graph.selector_of(t)) {
                     Some(s) => s.values.iter().position(|v| *v == s.default).unwrap_or(0),
                     None => 0,
                 }

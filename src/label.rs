@@ -3,6 +3,14 @@
 //! A [`Label`] points at its canonical text, interned once for the whole
 //! process: cloning copies a pointer, equality compares pointers, and ordering
 //! is the ordering of the canonical form, which is what sorted output prints.
+//!
+//! One repository besides the workspace has labels: the built-in
+//! [`PLATFORMS`] (`@platforms//os:linux`, see `build_file::platforms`). Its
+//! packages are named with the repository (`@platforms//os`, `@platforms//`
+//! for its root), so a package name never leaves its repository behind;
+//! the workspace's own packages keep their plain paths (`spam/core`, `""`).
+//! Its labels sort after every label of the workspace, as Bazel sorts the
+//! main repository first.
 
 use std::fmt;
 
@@ -57,6 +65,10 @@ impl Ord for Label {
         // compares labels millions of times).
         let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
         let (i, j) = (self.colon as usize, other.colon as usize);
+        if a[0] == b'@' || b[0] == b'@' {
+            return compare_packages(self.package(), other.package())
+                .then_with(|| self.name().cmp(other.name()));
+        }
         a[2..i]
             .cmp(&b[2..j])
             .then_with(|| a[i + 1..].cmp(&b[j + 1..]))
@@ -175,22 +187,61 @@ impl fmt::Display for LabelError {
     }
 }
 
+/// The one repository besides the workspace: `@platforms`, built in.
+pub const PLATFORMS: &str = "platforms";
+
+/// The package name of `path` in the built-in repository: `@platforms//os`.
+pub fn platforms_package(path: &str) -> String {
+    format!("@{PLATFORMS}//{path}")
+}
+
+/// Whether a package name is of the built-in repository rather than the
+/// workspace (`@platforms//os`, not `os`).
+pub fn is_external(package: &str) -> bool {
+    package.starts_with('@') && package.contains("//")
+}
+
+/// A package name as labels spell it: `//spam` for the workspace's, the
+/// name itself (`@platforms//os`) for the built-in repository's.
+pub fn package_text(package: &str) -> String {
+    if is_external(package) {
+        package.to_string()
+    } else {
+        format!("//{package}")
+    }
+}
+
+/// Orders package names as their labels order: the workspace's packages by
+/// path, then the built-in repository's, by path.
+pub fn compare_packages(a: &str, b: &str) -> std::cmp::Ordering {
+    (is_external(a), a).cmp(&(is_external(b), b))
+}
+
+/// Orders `(package, name)` pairs ([`Label::split_canonical`]) as their
+/// labels order.
+pub fn compare_split(a: (&str, &str), b: (&str, &str)) -> std::cmp::Ordering {
+    compare_packages(a.0, b.0).then_with(|| a.1.cmp(b.1))
+}
+
 impl Label {
-    /// A label from a package path (`""` for the root) and a target name, both already valid.
+    /// A label from a package name (a path, `""` for the root, or a package
+    /// of the built-in repository, `@platforms//os`) and a target name, both
+    /// already valid.
     pub fn new(package: &str, name: &str) -> Label {
         thread_local! {
             // Most labels are already interned: spell them in a reused buffer
             // rather than a new string each time.
             static TEXT: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
+        let prefix = if is_external(package) { "" } else { "//" };
         let (text, hash) = TEXT.with_borrow_mut(|buf| {
             buf.clear();
-            buf.extend(["//", package, ":", name]);
+            buf.extend([prefix, package, ":", name]);
             intern(buf)
         });
         Label {
             text,
-            colon: package.len() as u32 + 2,
+            colon: (prefix.len() + package.len()) as u32,
             hash,
         }
     }
@@ -201,11 +252,25 @@ impl Label {
     }
 
     /// Parses a label; `:name` and `name` are resolved in `package` when given.
+    ///
+    /// `@platforms//...` names the built-in repository, and `@//...` the
+    /// workspace (as `//...`); no other repository exists.
     pub fn parse_relative(text: &str, package: Option<&str>) -> Result<Label, LabelError> {
-        if text.starts_with('@') {
-            return Err(LabelError(format!(
-                "`{text}`: external repositories (`@repo//...`) are not supported; labels start with `//`"
-            )));
+        if let Some(rest) = text.strip_prefix('@') {
+            let (repo, path) = rest.split_once("//").unwrap_or((rest, ""));
+            if repo.is_empty() && rest.starts_with("//") {
+                return Label::parse_relative(&text[1..], package);
+            }
+            if repo != PLATFORMS || !rest.contains("//") {
+                return Err(LabelError(format!(
+                    "`{text}`: the only repository besides the workspace is the built-in `@{PLATFORMS}`; other external repositories (`@repo//...`) are not supported"
+                )));
+            }
+            let in_repo = Label::parse_relative(&format!("//{path}"), None)?;
+            return Ok(Label::new(
+                &platforms_package(in_repo.package()),
+                in_repo.name(),
+            ));
         }
         if let Some(rest) = text.strip_prefix("//") {
             let (pkg, name) = match rest.split_once(':') {
@@ -234,9 +299,19 @@ impl Label {
         Ok(Label::new(package, name))
     }
 
-    /// The package path, `""` for the root package.
+    /// The package: its path, `""` for the root package; for a label of the
+    /// built-in repository, its name with the repository (`@platforms//os`).
     pub fn package(&self) -> &str {
-        &self.text[2..self.colon as usize]
+        if self.text.starts_with('@') {
+            &self.text[..self.colon as usize]
+        } else {
+            &self.text[2..self.colon as usize]
+        }
+    }
+
+    /// Whether the label is of the built-in repository (`@platforms//...`).
+    pub fn is_external(&self) -> bool {
+        self.text.starts_with('@')
     }
 
     /// The target name.
@@ -246,12 +321,18 @@ impl Label {
 
     /// The package and name of a label's canonical text (`as_str`), as
     /// [`Label::package`] and [`Label::name`] give them, without making a
-    /// label of it; `None` if it is not such a text. Labels order by these.
+    /// label of it; `None` if it is not such a text. Labels order by these
+    /// (packages as [`compare_packages`] orders them).
     pub fn split_canonical(text: &str) -> Option<(&str, &str)> {
+        if text.starts_with('@') {
+            let colon = text.rfind(':')?;
+            let (package, name) = (&text[..colon], &text[colon + 1..]);
+            return is_external(package).then_some((package, name));
+        }
         text.strip_prefix("//")?.split_once(':')
     }
 
-    /// The canonical text `//pkg:name`.
+    /// The canonical text `//pkg:name` (`@platforms//pkg:name`).
     pub fn as_str(&self) -> &str {
         self.text
     }
@@ -349,6 +430,27 @@ pub enum TargetPattern {
 impl TargetPattern {
     /// Parses a pattern; relative forms (`:name`, `foo/...`) resolve in `package`.
     pub fn parse(text: &str, package: &str) -> Result<TargetPattern, LabelError> {
+        if let Some(rest) = text.strip_prefix('@') {
+            // `@platforms//os:all`, `@platforms//...`: a pattern of the
+            // built-in repository, spelled as one of the workspace inside it.
+            let (repo, path) = rest.split_once("//").unwrap_or((rest, ""));
+            if repo.is_empty() && rest.starts_with("//") {
+                return TargetPattern::parse(&text[1..], package);
+            }
+            if repo != PLATFORMS || !rest.contains("//") {
+                // The label's error says which repositories exist.
+                return Label::parse(text).map(TargetPattern::Target);
+            }
+            let root = platforms_package("");
+            return Ok(match TargetPattern::parse(&format!("//{path}"), "")? {
+                TargetPattern::Target(l) => {
+                    TargetPattern::Target(Label::new(&platforms_package(l.package()), l.name()))
+                }
+                TargetPattern::Package(p) => TargetPattern::Package(platforms_package(&p)),
+                TargetPattern::Subtree(p) if p.is_empty() => TargetPattern::Subtree(root),
+                TargetPattern::Subtree(p) => TargetPattern::Subtree(platforms_package(&p)),
+            });
+        }
         let absolute = text.strip_prefix("//");
         let (path_part, name_part) = match absolute.unwrap_or(text).split_once(':') {
             Some((p, n)) => (p, Some(n)),
@@ -409,16 +511,23 @@ impl fmt::Display for TargetPattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TargetPattern::Target(l) => write!(f, "{l}"),
-            TargetPattern::Package(p) => write!(f, "//{p}:all"),
+            TargetPattern::Package(p) => write!(f, "{}:all", package_text(p)),
             TargetPattern::Subtree(p) if p.is_empty() => write!(f, "//..."),
-            TargetPattern::Subtree(p) => write!(f, "//{p}/..."),
+            TargetPattern::Subtree(p) if p.ends_with("//") => write!(f, "{p}..."),
+            TargetPattern::Subtree(p) => write!(f, "{}/...", package_text(p)),
         }
     }
 }
 
-/// Whether package `pkg` is `root` or below it.
+/// Whether package `pkg` is `root` or below it, in the same repository
+/// (`//...` is the workspace's packages; `@platforms//...` the built-in
+/// repository's).
 pub fn package_in_subtree(pkg: &str, root: &str) -> bool {
+    if is_external(pkg) != is_external(root) {
+        return false;
+    }
     root.is_empty()
+        || root.ends_with("//") && pkg.starts_with(root)
         || pkg == root
         || (pkg.len() > root.len() && pkg.starts_with(root) && pkg.as_bytes()[root.len()] == b'/')
 }
@@ -459,10 +568,81 @@ mod tests {
     #[test]
     fn bad_labels() {
         for bad in [
-            "//", "//a//b:c", "//a:", "//../a:b", "@r//a:b", "//a:b:c", "//a/:b",
+            "//",
+            "//a//b:c",
+            "//a:",
+            "//../a:b",
+            "@r//a:b",
+            "//a:b:c",
+            "//a/:b",
+            "@platforms",
+            "@platforms//",
+            "@platforms//os:",
         ] {
             assert!(Label::parse(bad).is_err(), "{bad} should not parse");
         }
+    }
+
+    #[test]
+    fn labels_of_the_built_in_repository() {
+        let l = Label::parse("@platforms//os:linux").unwrap();
+        assert_eq!(l.package(), "@platforms//os");
+        assert_eq!(l.name(), "linux");
+        assert_eq!(l.to_string(), "@platforms//os:linux");
+        assert!(l.is_external());
+        assert_eq!(
+            Label::parse("@platforms//os").unwrap().to_string(),
+            "@platforms//os:os"
+        );
+        assert_eq!(
+            Label::parse("@platforms//:incompatible").unwrap().package(),
+            "@platforms//"
+        );
+        assert_eq!(
+            Label::parse("@//a:b").unwrap(),
+            Label::parse("//a:b").unwrap()
+        );
+        // Relative labels inside the repository stay in it.
+        assert_eq!(
+            Label::parse_relative(":os", Some("@platforms//os")).unwrap(),
+            Label::new("@platforms//os", "os")
+        );
+        assert_eq!(
+            Label::new("@platforms//os", "os").to_string(),
+            "@platforms//os:os"
+        );
+        // The workspace's labels first, as Bazel sorts the main repository first.
+        let mut v = [
+            Label::parse("@platforms//cpu:x86_64").unwrap(),
+            Label::parse("//z:z").unwrap(),
+            Label::parse("@platforms//:incompatible").unwrap(),
+            Label::parse("//a:b").unwrap(),
+        ];
+        v.sort();
+        let s: Vec<_> = v.iter().map(|l| l.to_string()).collect();
+        assert_eq!(
+            s,
+            [
+                "//a:b",
+                "//z:z",
+                "@platforms//:incompatible",
+                "@platforms//cpu:x86_64"
+            ]
+        );
+        let p = |s| TargetPattern::parse(s, "").unwrap();
+        assert_eq!(
+            p("@platforms//os:all"),
+            TargetPattern::Package("@platforms//os".into())
+        );
+        assert_eq!(
+            p("@platforms//..."),
+            TargetPattern::Subtree("@platforms//".into())
+        );
+        assert_eq!(p("@platforms//...").to_string(), "@platforms//...");
+        assert_eq!(p("@platforms//cpu/...").to_string(), "@platforms//cpu/...");
+        assert!(package_in_subtree("@platforms//os", "@platforms//"));
+        assert!(!package_in_subtree("@platforms//os", ""));
+        assert!(!package_in_subtree("os", "@platforms//"));
     }
 
     #[test]

@@ -116,6 +116,14 @@ fn pattern_packages(workspace: &Workspace, expr: &str) -> Option<(Vec<String>, V
     let mut subtrees: Vec<String> = Vec::new();
     for text in query::patterns(&parsed) {
         match label::TargetPattern::parse(text, &workspace.cwd_package) {
+            // The built-in repository is there when the workspace names it:
+            // only a full load knows.
+            Ok(label::TargetPattern::Target(l)) if l.is_external() => return None,
+            Ok(label::TargetPattern::Package(p) | label::TargetPattern::Subtree(p))
+                if label::is_external(&p) =>
+            {
+                return None
+            }
             Ok(label::TargetPattern::Target(l)) => roots.push(l.package().to_string()),
             Ok(label::TargetPattern::Package(p)) => roots.push(p),
             Ok(label::TargetPattern::Subtree(p)) if !p.is_empty() => subtrees.push(p),

@@ -589,3 +589,61 @@ fn bzl_label_answers() {
         ["//tools:linux-impl"]
     );
 }
+
+// Constraints and platforms (issue #17): constraint settings and values,
+// config_settings on them, platforms with parents, the built-in @platforms.
+snapshot!(constraints_all_configs: "constraints",
+    "cquery", "deps(//app:spec)", "--all-configs");
+snapshot!(constraints_platform_json: "constraints",
+    "cquery", "//app:libc", "--platform", "//p:linux_cuda_musl", "--output", "json");
+snapshot!(constraints_query_build: "constraints",
+    "query", "//c:all + //p:linux_x86 + @platforms//os:macos", "--output", "build");
+snapshot!(constraints_incompatible: "constraints",
+    "cquery", "deps(//app:gpu)", "--platform", "//p:mac_x86");
+snapshot!(constraints_bad_value: "constraints",
+    "cquery", "//app:os", "--select", "os=beos");
+snapshot!(err_platform_duplicate: "err_platform_duplicate", "query", "//...");
+snapshot!(err_constraint_default_elsewhere: "err_constraint_default_elsewhere", "query", "//...");
+snapshot!(err_platform_parents: "err_platform_parents", "query", "//...");
+snapshot!(err_platforms_unused: "spam",
+    "cquery", "//spam", "--platform", "@platforms//host");
+
+#[test]
+fn constraints_answers() {
+    let q = |args: &[&str]| labels("constraints", args);
+    let on = |target: &str, platform: &str| {
+        q(&[
+            "cquery",
+            &format!("deps(//app:{target})"),
+            "--platform",
+            platform,
+        ])
+    };
+    // A constraint value as a key; unset without a platform; the default.
+    assert_eq!(on("os", "//p:empty"), ["//app:d", "//app:os"]);
+    assert_eq!(on("os", "//p:mac_x86"), ["//app:m", "//app:os"]);
+    assert_eq!(on("libc", "//p:linux"), ["//app:g", "//app:libc"]);
+    // The child's values win over the parent's; the parent's stay.
+    assert_eq!(on("libc", "//p:linux_cuda_musl"), ["//app:libc", "//app:m"]);
+    assert_eq!(on("gpu", "//p:linux_cuda_musl"), ["//app:cu", "//app:gpu"]);
+    // A config_setting on two values implies one on either.
+    assert_eq!(on("spec", "//p:linux_x86"), ["//app:lx", "//app:spec"]);
+    assert_eq!(on("spec", "//p:linux"), ["//app:l", "//app:spec"]);
+    // --select by the value's name, by its label, through an alias, unset.
+    let sel = |arg: &str| q(&["cquery", "deps(//app:os)", "--select", arg]);
+    assert_eq!(sel("os=osx"), ["//app:m", "//app:os"]);
+    assert_eq!(
+        sel("@platforms//os:os=@platforms//os:macos"),
+        ["//app:m", "//app:os"]
+    );
+    assert_eq!(sel("os=unset"), ["//app:d", "//app:os"]);
+    // The host platform is a platform of the built-in repository: on Linux,
+    // a Linux one.
+    assert_eq!(
+        q(&["query", "kind(platform, @platforms//host:all)"]),
+        ["@platforms//host:host"]
+    );
+    if cfg!(target_os = "linux") {
+        assert_eq!(on("os", "@platforms//host"), ["//app:l", "//app:os"]);
+    }
+}

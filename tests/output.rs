@@ -455,6 +455,20 @@ fn json_validates_against_the_schema() {
     ] {
         assert_valid(&v, &json(&ok(&dir, &args)), &args.join(" "));
     }
+    // Constraints, platforms and the built-in @platforms repository.
+    let constraints = fixture("constraints");
+    for args in [
+        vec!["query", "//... + @platforms//...", "--output=json"],
+        vec![
+            "cquery",
+            "//app:all + @platforms//os:all",
+            "--output=json",
+            "--platform",
+            "//p:linux_cuda_musl",
+        ],
+    ] {
+        assert_valid(&v, &json(&ok(&constraints, &args)), &args.join(" "));
+    }
     for config in [None, Some("gpu"), Some("gpl")] {
         let mut args = vec!["cquery", "deps(//spam)", "--output=json"];
         if let Some(c) = config {

@@ -16,6 +16,10 @@
 //! are aliases of selectors, `None` in select branches (the attribute's
 //! default; in an alias's mandatory `actual`, a failure), and skylib's
 //! always-true groups (`match_all` / `match_any = ["//conditions:default"]`).
+//! And constraints: a `constraint_setting` (with or without a
+//! `default_constraint_value`) whose values, one of them in another
+//! package, are select keys and `target_compatible_with` entries, and
+//! appear in `config_setting`s' `constraint_values`.
 
 use std::fmt::Write;
 
@@ -54,7 +58,14 @@ struct Workspace {
     settings: Vec<Vec<Flag>>,
     groups: Vec<(bool, Vec<usize>)>,
     packages: Vec<(Deps, Option<usize>)>,
+    /// Whether the constraint setting `cs` has a default (`k0`).
+    cs_default: bool,
+    /// For each config_setting, the constraint value it also requires, if any.
+    setting_constraints: Vec<Option<usize>>,
 }
+
+/// The constraint values of `//flags:cs`: two in `//flags`, one in `//pkgs`.
+const CONSTRAINT_VALUES: [&str; 3] = ["//flags:k0", "//flags:k1", "//pkgs:k2"];
 
 fn selector() -> impl Strategy<Value = Selector> {
     (2usize..4, any::<bool>()).prop_map(|(values, ordered)| Selector { values, ordered })
@@ -94,14 +105,29 @@ fn workspace() -> impl Strategy<Value = Workspace> {
                     ];
                     let tcw = prop::option::weighted(0.2, 0..n_keys);
                     let packages = prop::collection::vec((deps, tcw), n_pkg);
-                    (Just(selectors), Just(settings), Just(groups), packages).prop_map(
-                        |(selectors, settings, groups, packages)| Workspace {
-                            selectors,
-                            settings,
-                            groups,
-                            packages,
-                        },
+                    let n_set = settings.len();
+                    let constraints =
+                        prop::collection::vec(prop::option::weighted(0.4, 0usize..3), n_set);
+                    (
+                        Just(selectors),
+                        Just(settings),
+                        Just(groups),
+                        packages,
+                        any::<bool>(),
+                        constraints,
                     )
+                        .prop_map(
+                            |(selectors, settings, groups, packages, cs_default, constraints)| {
+                                Workspace {
+                                    selectors,
+                                    settings,
+                                    groups,
+                                    packages,
+                                    cs_default,
+                                    setting_constraints: constraints,
+                                }
+                            },
+                        )
                 },
             )
         })
@@ -109,9 +135,10 @@ fn workspace() -> impl Strategy<Value = Workspace> {
 }
 
 /// How many condition labels a workspace of `n_cond` conditions has: the
-/// conditions, an alias of each, the always-true groups and an alias of an alias.
+/// conditions, an alias of each, the always-true groups, an alias of an
+/// alias, and the constraint values.
 fn n_keys(n_cond: usize) -> usize {
-    2 * n_cond + 3
+    2 * n_cond + 3 + CONSTRAINT_VALUES.len()
 }
 
 /// Condition label `i`: a setting `c`, a group `g`, an alias `a` of
@@ -125,8 +152,10 @@ fn cond_name(ws: &Workspace, i: usize) -> String {
         format!("//flags:g{}", i - n_set)
     } else if i < 2 * n_cond {
         format!("//flags:a{}", i - n_cond)
-    } else {
+    } else if i < 2 * n_cond + 3 {
         ["//flags:always", "//flags:always_any", "//flags:aa"][i - 2 * n_cond].to_string()
+    } else {
+        CONSTRAINT_VALUES[i - 2 * n_cond - 3].to_string()
     }
 }
 
@@ -196,9 +225,12 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
             let name = if (i + s) % 2 == 1 { "sa" } else { "s" };
             fv.push(format!("\":{name}{s}\": \"{text}\""));
         }
+        let cv = ws.setting_constraints[i]
+            .map(|k| format!(", constraint_values = [\"{}\"]", CONSTRAINT_VALUES[k]))
+            .unwrap_or_default();
         let _ = writeln!(
             flags,
-            "config_setting(name = \"c{i}\", flag_values = {{{}}})",
+            "config_setting(name = \"c{i}\", flag_values = {{{}}}{cv})",
             fv.join(", ")
         );
     }
@@ -233,8 +265,24 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
         flags,
         "config_setting_group(name = \"always_any\", match_any = [\"//conditions:default\"])"
     );
+    let default = if ws.cs_default {
+        ", default_constraint_value = \":k0\""
+    } else {
+        ""
+    };
+    let _ = writeln!(flags, "constraint_setting(name = \"cs\"{default})");
+    for k in ["k0", "k1"] {
+        let _ = writeln!(
+            flags,
+            "constraint_value(name = \"{k}\", constraint_setting = \":cs\")"
+        );
+    }
     std::fs::write(dir.join("flags/BUILD"), flags).unwrap();
     let mut pkgs = String::new();
+    let _ = writeln!(
+        pkgs,
+        "constraint_value(name = \"k2\", constraint_setting = \"//flags:cs\")"
+    );
     for (i, (deps, tcw)) in ws.packages.iter().enumerate() {
         let deps = match deps {
             Deps::Plain(t) => dep_list(i, t),
@@ -252,16 +300,33 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
     std::fs::write(dir.join("pkgs/BUILD"), pkgs).unwrap();
 }
 
-/// Every configuration of the workspace, as `--select` arguments.
+/// Every configuration of the workspace, as `--select` arguments (the
+/// constraint setting by label, its values by label or `unset`).
 fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
+    let mut dims: Vec<(String, Vec<String>)> = ws
+        .selectors
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            (
+                format!("s{i}"),
+                (0..s.values).map(|v| format!("v{v}")).collect(),
+            )
+        })
+        .collect();
+    let mut cs: Vec<String> = CONSTRAINT_VALUES.iter().map(|k| k.to_string()).collect();
+    if !ws.cs_default {
+        cs.push("unset".to_string());
+    }
+    dims.push(("//flags:cs".to_string(), cs));
     let mut out = vec![Vec::new()];
-    for (i, s) in ws.selectors.iter().enumerate() {
+    for (name, values) in &dims {
         out = out
             .into_iter()
             .flat_map(|c| {
-                (0..s.values).map(move |v| {
+                values.iter().map(move |v| {
                     let mut c = c.clone();
-                    c.push(format!("s{i}=v{v}"));
+                    c.push(format!("{name}={v}"));
                     c
                 })
             })
@@ -323,14 +388,19 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
                 selects: config.clone(),
                 ..Default::default()
             };
-            let point: Vec<usize> = config
-                .iter()
-                .map(|c| {
-                    let v = c.split_once("=v").unwrap().1;
-                    v.parse().unwrap()
-                })
-                .collect();
-            // The algebra's selectors are sorted by label: //flags:s0, s1, s2 (fewer than 10).
+            // The algebra's selectors are sorted by label: //flags:cs, s0, s1, s2.
+            let space = alg.space();
+            let mut point = vec![0; space.selectors().len()];
+            for c in config {
+                let (name, value) = c.split_once('=').unwrap();
+                let label = if name.starts_with("//") {
+                    name.to_string()
+                } else {
+                    format!("//flags:{name}")
+                };
+                let sel = space.index_of(&label).unwrap();
+                point[sel] = space.value_index(sel, value).unwrap();
+            }
             let fails_here = alg.eval(failing, &point);
             if let Some(covers) = &covers {
                 let holds = |c: &[sel::condition::Cube]| c.iter().any(|cube| cube.contains(&point));

@@ -1,6 +1,7 @@
 //! The built-ins of BUILD and .bzl files: `selector`, `config_setting`,
-//! `config_setting_group`, `platform`, `package`, `alias`, `capability`,
-//! `select`, and skylib's `selects` namespace.
+//! `config_setting_group`, `platform`, `constraint_setting`,
+//! `constraint_value`, `package`, `alias`, `capability`, `select`, and
+//! skylib's `selects` namespace.
 //!
 //! Each built-in checks its arguments, converts them to plain data
 //! ([`Attr`]/[`Value`]) and records a [`Target`] in the [`BuildContext`] of the
@@ -27,8 +28,8 @@ use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
-    Attr, AttrType, Attrs, Capability, FlagValue, GroupMode, Rule, Select, SelectKey, Selector,
-    Target, Value, PACKAGE_ATTRS,
+    Attr, AttrType, Attrs, Capability, FlagValue, GroupMode, Labels, Platform, Rule, Select,
+    SelectKey, Selector, Target, Value, PACKAGE_ATTRS,
 };
 
 /// The state of one BUILD file's evaluation, reachable from built-ins through `eval.extra`.
@@ -440,7 +441,7 @@ pub(crate) fn select_from_dict<'a>(
             } else {
                 match package {
                     Some(package) => SelectKey::Condition(label_in(&key, package)?),
-                    None if key.starts_with("//") => SelectKey::Condition(
+                    None if key.starts_with("//") || key.starts_with('@') => SelectKey::Condition(
                         Label::parse(&key).map_err(|e| sel_err(ErrorKind::BadLabel, e.0))?,
                     ),
                     None => {
@@ -482,6 +483,10 @@ pub(crate) fn call_rule<'a, V: Arg<'a>>(
         "config_setting" => config_setting(Kwargs::new("config_setting", kwargs), site)?,
         "config_setting_group" => group(Kwargs::new("config_setting_group", kwargs), site)?,
         "platform" => platform(Kwargs::new("platform", kwargs), site)?,
+        "constraint_setting" => {
+            constraint_setting(Kwargs::new("constraint_setting", kwargs), site)?
+        }
+        "constraint_value" => constraint_value(Kwargs::new("constraint_value", kwargs), site)?,
         "package" => package(Kwargs::new("package", kwargs), site)?,
         "alias" => alias(Kwargs::new("alias", kwargs), site)?,
         "capability" => capability(Kwargs::new("capability", kwargs), site)?,
@@ -605,7 +610,7 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
 fn config_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
     let package = site.package(kw.func)?;
     let name = kw.name()?;
-    for unsupported in ["values", "define_values", "constraint_values"] {
+    for unsupported in ["values", "define_values"] {
         if kw.take(unsupported).is_some() {
             return Err(anyhow::Error::new(
                 Error::new(ErrorKind::Attribute, format!("config_setting(): `{unsupported}` is not supported by sel"))
@@ -613,19 +618,92 @@ fn config_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::
             ));
         }
     }
-    let fv = kw.required("flag_values")?;
-    let flag_values = flag_values(kw.func, fv, &package)?;
-    if flag_values.is_empty() {
-        return Err(attr_err("config_setting(): `flag_values` is empty"));
+    let flag_values = match kw.take("flag_values") {
+        Some(fv) => flag_values(kw.func, fv, &package)?,
+        None => Vec::new(),
+    };
+    let constraint_values = label_list(&mut kw, "constraint_values", &package)?;
+    if flag_values.is_empty() && constraint_values.is_empty() {
+        return Err(attr_err(
+            "config_setting() needs `flag_values` or `constraint_values`: both are empty",
+        ));
     }
     let (visibility, tags) = common(&mut kw, &package)?;
-    kw.finish(&["name", "flag_values", "visibility", "tags"])?;
+    kw.finish(&[
+        "name",
+        "flag_values",
+        "constraint_values",
+        "visibility",
+        "tags",
+    ])?;
     declare(
         site,
         name,
         Rule::ConfigSetting {
             flag_values: flag_values.into(),
+            constraint_values: Labels::new(constraint_values),
         },
+        visibility,
+        tags,
+    )
+}
+
+/// A list of labels (`constraint_values`, `parents`), resolved in `package`;
+/// one listed twice is an error, as in Bazel.
+fn label_list<'a, V: Arg<'a>>(
+    kw: &mut Kwargs<'_, V>,
+    name: &str,
+    package: &str,
+) -> anyhow::Result<Vec<Label>> {
+    let func = kw.func;
+    let Some(texts) = kw.strings(name)? else {
+        return Ok(Vec::new());
+    };
+    let labels = labels_in(texts, package)?;
+    for (i, l) in labels.iter().enumerate() {
+        if labels[..i].contains(l) {
+            return Err(attr_err(format!("{func}(): `{name}` lists `{l}` twice")));
+        }
+    }
+    Ok(labels)
+}
+
+/// `constraint_setting(...)`: a selector whose values are the
+/// `constraint_value`s declared for it.
+fn constraint_setting<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let default = match kw.string("default_constraint_value")? {
+        Some(text) => Some(label_in(&text, &package)?),
+        None => None,
+    };
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&["name", "default_constraint_value", "visibility", "tags"])?;
+    declare(
+        site,
+        name,
+        Rule::ConstraintSetting { default },
+        visibility,
+        tags,
+    )
+}
+
+/// `constraint_value(...)`: a value of a constraint setting.
+fn constraint_value<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let name = kw.name()?;
+    let setting = kw.string("constraint_setting")?.ok_or_else(|| {
+        attr_err(
+            "constraint_value() needs `constraint_setting = \"...\"`, the label of its setting",
+        )
+    })?;
+    let setting = label_in(&setting, &package)?;
+    let (visibility, tags) = common(&mut kw, &package)?;
+    kw.finish(&["name", "constraint_setting", "visibility", "tags"])?;
+    declare(
+        site,
+        name,
+        Rule::ConstraintValue { setting },
         visibility,
         tags,
     )
@@ -639,10 +717,35 @@ fn platform<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
         Some(fv) => flag_values(kw.func, fv, &package)?,
         None => Vec::new(),
     };
+    let constraint_values = label_list(&mut kw, "constraint_values", &package)?;
+    let mut parents = label_list(&mut kw, "parents", &package)?;
+    if parents.len() > 1 {
+        // Bazel: "parents attribute must have a single value".
+        return Err(attr_err(
+            "platform(): `parents` may name one platform only, as in Bazel",
+        ));
+    }
     let (visibility, tags) = common(&mut kw, &package)?;
-    kw.finish(&["name", "flag_values", "visibility", "tags"])?;
-    let flag_values = flag_values.into();
-    declare(site, name, Rule::Platform { flag_values }, visibility, tags)
+    kw.finish(&[
+        "name",
+        "flag_values",
+        "constraint_values",
+        "parents",
+        "visibility",
+        "tags",
+    ])?;
+    let platform = Platform {
+        flag_values: flag_values.into(),
+        constraint_values: constraint_values.into(),
+        parent: parents.pop(),
+    };
+    declare(
+        site,
+        name,
+        Rule::Platform(Box::new(platform)),
+        visibility,
+        tags,
+    )
 }
 
 /// `package(...)`: a software package, a node of the dependency graph.
@@ -764,6 +867,23 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         starlark_call("platform", &kwargs, eval)
+    }
+
+    /// Declares a constraint setting: a selector whose values are its
+    /// `constraint_value`s.
+    fn constraint_setting<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("constraint_setting", &kwargs, eval)
+    }
+
+    /// Declares a value of a constraint setting.
+    fn constraint_value<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("constraint_value", &kwargs, eval)
     }
 
     /// Declares a software package: a node of the dependency graph.

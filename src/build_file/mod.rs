@@ -14,6 +14,7 @@ mod fast;
 pub mod inputs;
 pub mod memory;
 mod nesting;
+pub mod platforms;
 #[cfg(test)]
 mod tests;
 mod value;
@@ -146,8 +147,9 @@ pub fn reread(ws: &Workspace, dirs: &[&PackageDir]) -> Option<Vec<Reread>> {
 /// The packages `names`, loaded in parallel from their BUILD files, with
 /// neither cache nor checks: what recomputing an answer around a few
 /// changed packages reads ([`crate::cache::recompute`]). `None` if one is not a
-/// package or fails to load; the caller then loads the whole workspace,
-/// which reports that as it always does.
+/// package of the workspace (a package of the built-in `@platforms` neither)
+/// or fails to load; the caller then loads the whole workspace, which
+/// reports that as it always does.
 pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
     let loader = Loader {
         hashing: false,
@@ -156,7 +158,14 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
     eval_pool().install(|| {
         names
             .par_iter()
-            .map(|name| Some(loader.package(&ws.package_dir(name)?).ok()?.package))
+            .map(|name| {
+                // The built-in repository is added by a full load only, which
+                // decides whether the workspace has it.
+                if crate::label::is_external(name) {
+                    return None;
+                }
+                Some(loader.package(&ws.package_dir(name)?).ok()?.package)
+            })
             .collect()
     })
 }
@@ -164,7 +173,7 @@ pub fn load_named(ws: &Workspace, names: &[String]) -> Option<Vec<Package>> {
 /// Every package a package's targets mention by label, each once.
 pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let mut add = |l: &Label| {
+    each_mentioned_label(package, &mut |l: &Label| {
         let p = l.package();
         // `//visibility:public` and `:private` name no package, nor does
         // `//conditions:default` (a member of an always-true group).
@@ -175,21 +184,40 @@ pub(crate) fn mentioned_packages(package: &Package) -> Vec<String> {
         {
             out.push(p.to_string());
         }
-    };
+    });
+    out
+}
+
+/// Calls `add` with every label a package's targets mention (as a
+/// dependency, select key, condition, selector, constraint, platform or
+/// visibility), repeats included.
+pub(crate) fn each_mentioned_label(package: &Package, add: &mut impl FnMut(&Label)) {
     for t in &package.targets {
-        t.visibility().iter().for_each(&mut add);
+        t.visibility().iter().for_each(&mut *add);
         match &t.rule {
-            Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, &mut add)),
-            Rule::Alias { actual } => attr_labels(actual, &mut add),
-            Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-                flag_values.iter().for_each(|f| add(&f.selector))
+            Rule::Package { attrs } => attrs.iter().for_each(|(_, a)| attr_labels(a, add)),
+            Rule::Alias { actual } => attr_labels(actual, add),
+            Rule::ConfigSetting {
+                flag_values,
+                constraint_values,
+            } => {
+                flag_values.iter().for_each(|f| add(&f.selector));
+                constraint_values.iter().for_each(&mut *add);
             }
-            Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut add),
-            Rule::Capability(c) => c.providers.iter().for_each(&mut add),
+            Rule::Platform(p) => {
+                p.flag_values.iter().for_each(|f| add(&f.selector));
+                p.constraint_values
+                    .iter()
+                    .chain(&p.parent)
+                    .for_each(&mut *add);
+            }
+            Rule::ConfigSettingGroup { conditions, .. } => conditions.iter().for_each(&mut *add),
+            Rule::Capability(c) => c.providers.iter().for_each(&mut *add),
+            Rule::ConstraintSetting { default } => default.iter().for_each(&mut *add),
+            Rule::ConstraintValue { setting } => add(setting),
             Rule::Selector { .. } => {}
         }
     }
-    out
 }
 
 /// The labels of an attribute's values and select keys.

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 use rayon::prelude::*;
 
-use crate::build_file::mentioned_packages;
+use crate::build_file::{mentioned_packages, platforms};
 use crate::error::Result;
 use crate::store::{nanos_since_epoch, read_checked, write_checked, FileState, Hash, Stamp};
 use crate::target_graph::{Package, TargetGraph};
@@ -390,6 +390,11 @@ pub fn load_closure(
             {
                 return;
             }
+            // The built-in repository's packages are not read from disk:
+            // `finish` adds them when the closure names them.
+            if crate::label::is_external(name) {
+                return;
+            }
             let Some(dir) = self.ws.package_dir(name) else {
                 self.failed.store(true, Ordering::Relaxed);
                 return;
@@ -613,7 +618,14 @@ impl<'w> Run<'w> {
         if self.use_cache {
             self.write_cache(&loaded, complete);
         }
-        let graph = TargetGraph::new(loaded.into_iter().map(|l| l.package));
+        // The built-in `@platforms` repository, if the packages name it.
+        let builtin = loaded.par_iter().any(|l| platforms::needed(&l.package));
+        let packages = loaded.into_iter().map(|l| l.package);
+        let graph = if builtin {
+            TargetGraph::new(packages.chain(platforms::packages()))
+        } else {
+            TargetGraph::new(packages)
+        };
         crate::timing::phase("index");
         crate::configuration::validate(&graph)?;
         crate::license::expression::validate(&graph)?;

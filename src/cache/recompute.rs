@@ -53,12 +53,13 @@ use serde::{Deserialize, Serialize};
 use crate::configuration::{
     self, configurable_attrs, each_label, each_value, Configuration, Configurer, Edges, Request,
 };
-use crate::label::{Label, TargetPattern};
+use crate::label::{compare_packages, compare_split, Label, TargetPattern};
 use crate::output::Itemized;
 use crate::query::env::ConfiguredEnv;
 use crate::query::syntax::{Arg, Expr, Func, SetOp};
 use crate::target_graph::{Package, Rule, Target, TargetGraph, TargetId};
 use crate::workspace::Workspace;
+use std::cmp::Ordering;
 
 /// The closure a kept answer printed, by item of the answer (a line is
 /// the item of a label output): its roots, and each target's dependencies.
@@ -378,16 +379,16 @@ impl<'t> Items<'t> {
 
     /// The item of `label`.
     fn find(&self, label: &Label) -> Option<usize> {
-        let key = (label.package().as_bytes(), label.name().as_bytes());
-        let i = self.first_not(|(p, n)| (p.as_bytes(), n.as_bytes()) < key);
+        let key = (label.package(), label.name());
+        let i = self.first_not(|k| compare_split(k, key) == Ordering::Less);
         (i < self.len() && self.key(i) == (label.package(), label.name())).then_some(i)
     }
 
     /// The items of the targets of `package`: consecutive, items being in
     /// label order.
     fn of_package(&self, package: &str) -> std::ops::Range<usize> {
-        let start = self.first_not(|(p, _)| p.as_bytes() < package.as_bytes());
-        let end = self.first_not(|(p, _)| p.as_bytes() <= package.as_bytes());
+        let start = self.first_not(|(p, _)| compare_packages(p, package) == Ordering::Less);
+        let end = self.first_not(|(p, _)| compare_packages(p, package) != Ordering::Greater);
         start..end
     }
 }
@@ -777,10 +778,9 @@ impl<'a> Recomputation<'a> {
         };
         let mut added = added.into_iter().peekable();
         for i in (0..n).filter(|&i| reached[i]) {
-            let (package, name) = items.key(i);
-            let key = (package.as_bytes(), name.as_bytes());
+            let key = items.key(i);
             while let Some(l) =
-                added.next_if(|l| (l.package().as_bytes(), l.name().as_bytes()) < key)
+                added.next_if(|l| compare_split((l.package(), l.name()), key) == Ordering::Less)
             {
                 push(&mut out, &render(l)?);
             }

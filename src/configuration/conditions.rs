@@ -1,5 +1,7 @@
 //! Conditions as decision diagrams: the bridge from condition targets
-//! (config_setting, config_setting_group) to the [`crate::condition`] algebra.
+//! (config_setting, config_setting_group, constraint_value) to the
+//! [`crate::condition`] algebra. A constraint value is the condition that
+//! its setting (a selector) has it as its value.
 //!
 //! Single-configuration resolution needs this only to decide specialization
 //! (strict implication between two matching keys); the multi-dimensional
@@ -37,13 +39,16 @@ impl<'g> Conditions<'g> {
                 .graph
                 .selectors()
                 .into_iter()
-                .map(|t| match &t.rule {
-                    Rule::Selector(s) => SelectorDim {
+                .map(|t| {
+                    let s = self
+                        .graph
+                        .selector_of(t)
+                        .expect("selectors() returns selectors");
+                    SelectorDim {
                         label: t.label.to_string(),
                         values: s.values.clone(),
                         ordered: s.ordered,
-                    },
-                    _ => unreachable!("selectors() returns selectors"),
+                    }
                 })
                 .collect();
             Algebra::new(Space::new(dims))
@@ -60,8 +65,14 @@ impl<'g> Conditions<'g> {
         // specific); a `flag_values` key may be an alias of a selector.
         let target = self.graph.follow_aliases(label)?;
         let c = match &target.rule {
-            Rule::ConfigSetting { flag_values } => {
+            Rule::ConfigSetting {
+                flag_values,
+                constraint_values,
+            } => {
                 let mut c = alg.always();
+                for cv in constraint_values.iter() {
+                    c = alg.and(c, self.constraint(cv)?);
+                }
                 for fv in flag_values {
                     let selector = &self.graph.follow_aliases(&fv.selector)?.label;
                     let sel = alg.space().index_of(selector.as_str()).ok_or_else(|| {
@@ -97,6 +108,7 @@ impl<'g> Conditions<'g> {
                     GroupMode::All => alg.and_all(parts),
                 }
             }
+            Rule::ConstraintValue { .. } => self.constraint(&target.label)?,
             other => {
                 return Err(Error::new(
                     ErrorKind::WrongKind,
@@ -106,6 +118,25 @@ impl<'g> Conditions<'g> {
         };
         self.cache.borrow_mut().insert(label.clone(), c);
         Ok(c)
+    }
+
+    /// The condition that a constraint value holds: its setting has it.
+    fn constraint(&self, value: &Label) -> Result<Cond> {
+        let alg = self.algebra();
+        let (setting, value) = self.graph.constraint(value)?;
+        let sel = alg.space().index_of(setting.as_str()).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Selector,
+                format!("`{setting}` is not a constraint setting"),
+            )
+        })?;
+        let value = alg.space().value_index(sel, &value).ok_or_else(|| {
+            Error::new(
+                ErrorKind::Selector,
+                format!("`{value}` is not a value of `{setting}`"),
+            )
+        })?;
+        Ok(alg.compare(sel, CompareOp::Eq, value))
     }
 
     /// Gives up the conditions, keeping the algebra their handles live in.
@@ -127,11 +158,19 @@ impl<'g> Conditions<'g> {
             return;
         };
         match &target.rule {
-            Rule::ConfigSetting { flag_values } => out.extend(flag_values.iter().map(|f| {
-                self.graph
-                    .follow_aliases(&f.selector)
-                    .map_or_else(|_| f.selector.clone(), |s| s.label.clone())
-            })),
+            Rule::ConfigSetting {
+                flag_values,
+                constraint_values,
+            } => {
+                out.extend(flag_values.iter().map(|f| {
+                    self.graph
+                        .follow_aliases(&f.selector)
+                        .map_or_else(|_| f.selector.clone(), |s| s.label.clone())
+                }));
+                let settings = constraint_values.iter();
+                out.extend(settings.filter_map(|cv| Some(self.graph.constraint(cv).ok()?.0)));
+            }
+            Rule::ConstraintValue { .. } => out.extend(self.graph.constraint(label).map(|c| c.0)),
             Rule::ConfigSettingGroup { conditions, .. } => {
                 for c in conditions {
                     self.selectors_of(c, out);

@@ -81,9 +81,9 @@ impl Configuration {
         let values = graph
             .selectors()
             .into_iter()
-            .map(|t| match &t.rule {
-                Rule::Selector(s) => (t.label.clone(), (s.default.clone(), Origin::Default)),
-                _ => unreachable!("selectors() returns selectors"),
+            .map(|t| {
+                let s = graph.selector_of(t).expect("selectors() returns selectors");
+                (t.label.clone(), (s.default.clone(), Origin::Default))
             })
             .collect();
         Configuration { values }
@@ -115,7 +115,7 @@ impl Configuration {
                 let message = format!("{from}: {}", e.message);
                 e.with_kind(kind).with_message(message)
             })?;
-            let Rule::Platform { flag_values } = &target.rule else {
+            if !matches!(target.rule, Rule::Platform(_)) {
                 return Err(Error::new(
                     kind,
                     format!(
@@ -123,14 +123,11 @@ impl Configuration {
                         target.rule.kind()
                     ),
                 ));
-            };
-            for fv in flag_values {
-                // validate() checked that it is a selector, or an alias of one.
-                let selector = graph.follow_aliases(&fv.selector)?.label.clone();
-                config.values.insert(
-                    selector,
-                    (fv.value.clone(), Origin::Platform(label.clone())),
-                );
+            }
+            for (selector, value) in platform_values(graph, &label)? {
+                config
+                    .values
+                    .insert(selector, (value, Origin::Platform(label.clone())));
             }
         }
         if let Some((name, named)) = &request.config {
@@ -138,10 +135,8 @@ impl Configuration {
                 let what = format!("[config.{name}] in sel.toml");
                 let in_workspace = |e: Error| e.with_kind(ErrorKind::Workspace);
                 let sel = find_selector(graph, k, &what).map_err(in_workspace)?;
-                check_value(graph, &sel, v, &what).map_err(in_workspace)?;
-                config
-                    .values
-                    .insert(sel, (v.clone(), Origin::Config(name.clone())));
+                let v = check_value(graph, &sel, v, &what).map_err(in_workspace)?;
+                config.values.insert(sel, (v, Origin::Config(name.clone())));
             }
         }
         for arg in &request.selects {
@@ -152,10 +147,8 @@ impl Configuration {
                 ));
             };
             let sel = find_selector(graph, name.trim(), "--select")?;
-            check_value(graph, &sel, value.trim(), &format!("--select {arg}"))?;
-            config
-                .values
-                .insert(sel, (value.trim().to_string(), Origin::CommandLine));
+            let value = check_value(graph, &sel, value.trim(), &format!("--select {arg}"))?;
+            config.values.insert(sel, (value, Origin::CommandLine));
         }
         Ok(config)
     }
@@ -176,10 +169,44 @@ impl Configuration {
     }
 }
 
+/// The selector values a platform sets, its parent's first (so that its
+/// own win, setting by setting, as in Bazel): each `flag_values` entry, and
+/// each constraint value as its setting's value. `validate` checked them.
+fn platform_values(graph: &TargetGraph, label: &Label) -> Result<Vec<(Label, String)>> {
+    let mut chain: Vec<&Target> = Vec::new();
+    let mut next = Some(label.clone());
+    while let Some(l) = next.take() {
+        let t = graph.follow_aliases(&l)?;
+        let Rule::Platform(p) = &t.rule else {
+            unreachable!("validate() checked that parents are platforms")
+        };
+        if chain.iter().any(|c| c.label == t.label) {
+            unreachable!("validate() checked that parents have no cycle")
+        }
+        chain.push(t);
+        next = p.parent.clone();
+    }
+    let mut values = Vec::new();
+    for t in chain.iter().rev() {
+        let Rule::Platform(p) = &t.rule else {
+            unreachable!("a chain of platforms")
+        };
+        for fv in p.flag_values.iter() {
+            // validate() checked that it is a selector, or an alias of one.
+            let selector = graph.follow_aliases(&fv.selector)?.label.clone();
+            values.push((selector, fv.value.clone()));
+        }
+        for cv in p.constraint_values.iter() {
+            values.push(graph.constraint(cv)?);
+        }
+    }
+    Ok(values)
+}
+
 /// A selector by label or unique short name; unknown names get a suggestion.
 pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Label> {
     let selectors = graph.selectors();
-    if name.starts_with("//") {
+    if name.starts_with("//") || name.starts_with('@') {
         let label = Label::parse(name)
             .map_err(|e| Error::new(ErrorKind::Usage, format!("{what}: {}", e.0)))?;
         if selectors.iter().any(|t| t.label == label) {
@@ -204,11 +231,16 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
                 .unwrap_or_else(|| format!("the selectors are: {}", all.join(", "))),
         ));
     }
-    let matching: Vec<&Target> = selectors
+    let mut matching: Vec<&Target> = selectors
         .iter()
         .copied()
         .filter(|t| t.label.name() == name)
         .collect();
+    // The workspace's own selector before a setting of the built-in
+    // repository of the same name (`os`, beside `@platforms//os:os`).
+    if matching.iter().filter(|t| !t.label.is_external()).count() == 1 {
+        matching.retain(|t| !t.label.is_external());
+    }
     match matching.as_slice() {
         [one] => Ok(one.label.clone()),
         [] => {
@@ -240,13 +272,33 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
     }
 }
 
-fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -> Result<()> {
+/// The value `value` names for `selector`: one of its values or, for a
+/// constraint setting, a constraint value's label (`@platforms//os:linux`,
+/// aliases followed) or its name when no other of the setting's values
+/// has it (`linux`).
+fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -> Result<String> {
     let target = graph.target(selector)?;
-    let Some(Selector { values, .. }) = target.rule.selector() else {
+    let Some(Selector { values, .. }) = graph.selector_of(target) else {
         unreachable!("find_selector returns selectors")
     };
     if values.iter().any(|v| v == value) {
-        return Ok(());
+        return Ok(value.to_string());
+    }
+    if matches!(target.rule, Rule::ConstraintSetting { .. }) {
+        let by_label = Label::parse(value)
+            .ok()
+            .and_then(|l| graph.constraint(&l).ok())
+            .filter(|(s, _)| s == selector)
+            .map(|(_, v)| v);
+        let by_name = || {
+            let mut named = values
+                .iter()
+                .filter(|v| Label::parse(v).is_ok_and(|l| l.name() == value));
+            named.next().filter(|_| named.next().is_none()).cloned()
+        };
+        if let Some(v) = by_label.or_else(by_name) {
+            return Ok(v);
+        }
     }
     let help = did_you_mean(value, values.iter().map(|s| s.as_str()))
         .map(|h| format!("{h} allowed values: {}", values.join(", ")))
@@ -288,92 +340,41 @@ pub(crate) fn check_targets<'t>(
 fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
     let at = || t.location.clone();
     match &t.rule {
-        Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-            // The selectors the keys stand for (aliases followed), to catch
-            // one selector set twice under two names.
-            let mut seen: Vec<(&Label, &Label)> = Vec::new();
-            for fv in flag_values {
-                // As Bazel, a key may be an alias of the selector.
-                let sel = graph.follow_aliases(&fv.selector).map_err(|e| {
-                    e.with_kind(ErrorKind::Selector)
-                        .at(at())
-                        .with_note(format!("in `flag_values` of `{}`", t.label))
-                })?;
-                let Some(Selector {
-                    values, ordered, ..
-                }) = sel.rule.selector()
-                else {
-                    let via = if sel.label == fv.selector {
-                        String::new()
-                    } else {
-                        format!(" (an alias of `{}`)", sel.label)
-                    };
-                    return Err(Error::new(
-                        ErrorKind::Selector,
-                        format!(
-                            "`{}`{via} in `flag_values` of `{}` is a {}, not a selector",
-                            fv.selector,
-                            t.label,
-                            sel.rule.kind()
-                        ),
-                    )
-                    .at(at()));
-                };
-                if let Some((other, _)) = seen.iter().find(|(_, s)| **s == sel.label) {
-                    return Err(Error::new(
-                        ErrorKind::Selector,
-                        format!(
-                            "`flag_values` of `{}` sets selector `{}` twice: as `{other}` and as `{}`",
-                            t.label, sel.label, fv.selector
-                        ),
-                    )
-                    .at(at())
-                    .with_help("an alias of a selector is that selector: keep one of the two keys"));
-                }
-                seen.push((&fv.selector, &sel.label));
-                if !values.contains(&fv.value) {
-                    return Err(Error::new(
-                        ErrorKind::Selector,
-                        format!(
-                            "`{}` sets selector `{}` to `{}`, which is not one of its values",
-                            t.label, fv.selector, fv.value
-                        ),
-                    )
-                    .at(at())
-                    .with_help(
-                        match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
-                            Some(h) => format!("{h} allowed values: {}", values.join(", ")),
-                            None => format!("allowed values: {}", values.join(", ")),
-                        },
-                    ));
-                }
-                let is_platform = matches!(t.rule, Rule::Platform { .. });
-                if is_platform && fv.op != Compare::Eq {
-                    return Err(Error::new(
-                        ErrorKind::Selector,
-                        format!(
-                            "platform `{}` must give `{}` one value, not `{}`",
-                            t.label,
-                            fv.selector,
-                            fv.text()
-                        ),
-                    )
-                    .at(at()));
-                }
-                if fv.op.needs_order() && !ordered {
-                    return Err(Error::new(
-                        ErrorKind::Selector,
-                        format!(
-                            "`{}` compares selector `{}` with `{}`, but its values are not ordered",
-                            t.label,
-                            fv.selector,
-                            fv.text()
-                        ),
-                    )
-                    .at(at())
-                    .with_help("declare the selector with `ordered = True` to allow <, <=, > and >= conditions"));
-                }
+        Rule::ConfigSetting {
+            flag_values,
+            constraint_values,
+        } => {
+            let seen = check_flag_values(graph, t, flag_values, false)?;
+            check_constraint_values(graph, t, constraint_values, seen)?;
+        }
+        Rule::Platform(p) => {
+            let seen = check_flag_values(graph, t, &p.flag_values, true)?;
+            check_constraint_values(graph, t, &p.constraint_values, seen)?;
+            check_parents(graph, t)?;
+        }
+        Rule::ConstraintSetting { default: Some(d) } => {
+            let wrong = |why: String| {
+                Error::new(
+                    ErrorKind::Selector,
+                    format!("the default_constraint_value `{d}` of `{}` {why}", t.label),
+                )
+                .at(at())
+            };
+            let (setting, _) = graph.constraint(d).map_err(|e| wrong(e.message.clone()))?;
+            if setting != t.label {
+                return Err(wrong(format!("is a value of `{setting}`")));
             }
+            // Bazel: "The default constraint value must be defined in the
+            // same package as the constraint setting itself."
+            if d.package() != t.label.package() {
+                return Err(wrong(
+                    "is in another package: it must be in the setting's own, as in Bazel".into(),
+                ));
+            }
+        }
+        Rule::ConstraintSetting { default: None } => {}
+        Rule::ConstraintValue { .. } => {
+            graph.constraint(&t.label).map_err(|e| e.at(at()))?;
         }
         Rule::ConfigSettingGroup { conditions, .. } => {
             // `//conditions:default` (skylib's always-true group) is no target.
@@ -424,6 +425,182 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
             }
         }
         Rule::Selector { .. } => {}
+    }
+    Ok(())
+}
+
+/// Checks `flag_values` of a config_setting or platform (`platform`: each
+/// must give one value): every key a selector (or an alias of one) set
+/// once, to one of its values, compared only as it allows. Returns the
+/// selectors set.
+fn check_flag_values<'g>(
+    graph: &'g TargetGraph,
+    t: &Target,
+    flag_values: &'g [crate::target_graph::FlagValue],
+    is_platform: bool,
+) -> Result<Vec<(&'g Label, &'g Label)>> {
+    let at = || t.location.clone();
+    // The selectors the keys stand for (aliases followed), to catch
+    // one selector set twice under two names.
+    let mut seen: Vec<(&Label, &Label)> = Vec::new();
+    for fv in flag_values {
+        // As Bazel, a key may be an alias of the selector.
+        let sel = graph.follow_aliases(&fv.selector).map_err(|e| {
+            e.with_kind(ErrorKind::Selector)
+                .at(at())
+                .with_note(format!("in `flag_values` of `{}`", t.label))
+        })?;
+        let Some(Selector {
+            values, ordered, ..
+        }) = graph.selector_of(sel)
+        else {
+            let via = if sel.label == fv.selector {
+                String::new()
+            } else {
+                format!(" (an alias of `{}`)", sel.label)
+            };
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`{}`{via} in `flag_values` of `{}` is a {}, not a selector",
+                    fv.selector,
+                    t.label,
+                    sel.rule.kind()
+                ),
+            )
+            .at(at()));
+        };
+        if let Some((other, _)) = seen.iter().find(|(_, s)| **s == sel.label) {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`flag_values` of `{}` sets selector `{}` twice: as `{other}` and as `{}`",
+                    t.label, sel.label, fv.selector
+                ),
+            )
+            .at(at())
+            .with_help("an alias of a selector is that selector: keep one of the two keys"));
+        }
+        seen.push((&fv.selector, &sel.label));
+        if !values.contains(&fv.value) {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`{}` sets selector `{}` to `{}`, which is not one of its values",
+                    t.label, fv.selector, fv.value
+                ),
+            )
+            .at(at())
+            .with_help(
+                match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
+                    Some(h) => format!("{h} allowed values: {}", values.join(", ")),
+                    None => format!("allowed values: {}", values.join(", ")),
+                },
+            ));
+        }
+
+        if is_platform && fv.op != Compare::Eq {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "platform `{}` must give `{}` one value, not `{}`",
+                    t.label,
+                    fv.selector,
+                    fv.text()
+                ),
+            )
+            .at(at()));
+        }
+        if fv.op.needs_order() && !ordered {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`{}` compares selector `{}` with `{}`, but its values are not ordered",
+                    t.label,
+                    fv.selector,
+                    fv.text()
+                ),
+            )
+            .at(at())
+            .with_help(
+                "declare the selector with `ordered = True` to allow <, <=, > and >= conditions",
+            ));
+        }
+    }
+    Ok(seen)
+}
+
+/// Checks the `constraint_values` of a config_setting or platform: each a
+/// constraint value (or an alias of one), and no two of one setting, nor
+/// of a selector `flag_values` sets (`seen`) (Bazel: "Duplicate constraint
+/// values detected").
+fn check_constraint_values(
+    graph: &TargetGraph,
+    t: &Target,
+    constraint_values: &[Label],
+    seen: Vec<(&Label, &Label)>,
+) -> Result<()> {
+    let mut settings: Vec<(Label, Label)> = seen
+        .into_iter()
+        .map(|(key, sel)| (key.clone(), sel.clone()))
+        .collect();
+    for cv in constraint_values {
+        let (setting, _) = graph.constraint(cv).map_err(|e| {
+            e.with_kind(ErrorKind::Selector)
+                .at(t.location.clone())
+                .with_note(format!("in `constraint_values` of `{}`", t.label))
+        })?;
+        if let Some((other, _)) = settings.iter().find(|(_, s)| *s == setting) {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`{}` sets constraint setting `{setting}` twice: as `{other}` and as `{cv}`",
+                    t.label
+                ),
+            )
+            .at(t.location.clone())
+            .with_help("a setting has one value at a time: keep one of the two"));
+        }
+        settings.push((cv.clone(), setting));
+    }
+    Ok(())
+}
+
+/// Checks a platform's parent: a platform (or an alias of one), and no
+/// platform its own ancestor.
+fn check_parents(graph: &TargetGraph, t: &Target) -> Result<()> {
+    let mut chain: Vec<&Label> = vec![&t.label];
+    let mut current = t;
+    while let Rule::Platform(p) = &current.rule {
+        let Some(parent) = &p.parent else {
+            return Ok(());
+        };
+        let next = graph.follow_aliases(parent).map_err(|e| {
+            e.at(t.location.clone())
+                .with_note(format!("in `parents` of `{}`", current.label))
+        })?;
+        if !matches!(next.rule, Rule::Platform(_)) {
+            return Err(Error::new(
+                ErrorKind::WrongKind,
+                format!(
+                    "`{parent}` in `parents` of `{}` is a {}, not a platform",
+                    current.label,
+                    next.rule.kind()
+                ),
+            )
+            .at(current.location.clone()));
+        }
+        if chain.contains(&&next.label) {
+            let mut names: Vec<String> = chain.iter().map(|l| l.to_string()).collect();
+            names.push(next.label.to_string());
+            return Err(Error::new(
+                ErrorKind::Cycle,
+                format!("platform parents cycle: {}", names.join(" -> ")),
+            )
+            .at(t.location.clone()));
+        }
+        chain.push(&next.label);
+        current = next;
     }
     Ok(())
 }
@@ -585,7 +762,7 @@ fn check_condition(
         return Err(Error::new(
             ErrorKind::WrongKind,
             format!(
-                "`{c}`{via} in {what} of `{user}` is a {}, not a condition (config_setting or config_setting_group)",
+                "`{c}`{via} in {what} of `{user}` is a {}, not a condition (config_setting, config_setting_group or constraint_value)",
                 target.rule.kind()
             ),
         )
@@ -697,18 +874,25 @@ impl<'g> Configurer<'g> {
         // may be an alias of a selector.
         let target = self.graph.follow_aliases(condition)?;
         let m = match &target.rule {
-            Rule::ConfigSetting { flag_values } => {
+            Rule::ConfigSetting {
+                flag_values,
+                constraint_values,
+            } => {
                 let mut all = true;
                 for fv in flag_values {
                     let selector = self.graph.follow_aliases(&fv.selector)?;
-                    let Some(Selector { values, .. }) = selector.rule.selector() else {
+                    let Some(Selector { values, .. }) = self.graph.selector_of(selector) else {
                         unreachable!("validate() checked flag_values name selectors")
                     };
                     let actual = self.config.value(&selector.label).unwrap_or_default();
                     all &= fv.holds(values, actual);
                 }
+                for cv in constraint_values.iter() {
+                    all &= self.holds(cv)?;
+                }
                 all
             }
+            Rule::ConstraintValue { .. } => self.holds(&target.label)?,
             Rule::ConfigSettingGroup { mode, conditions } => {
                 let mut any = false;
                 let mut all = true;
@@ -732,6 +916,12 @@ impl<'g> Configurer<'g> {
         };
         self.matches.borrow_mut().insert(condition.clone(), m);
         Ok(m)
+    }
+
+    /// Whether a constraint value holds: its setting has it.
+    fn holds(&self, constraint_value: &Label) -> Result<bool> {
+        let (setting, value) = self.graph.constraint(constraint_value)?;
+        Ok(self.config.value(&setting) == Some(value.as_str()))
     }
 
     /// Resolves one select: the value and the key that was taken.

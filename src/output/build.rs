@@ -20,7 +20,9 @@ use super::options::Options;
 use super::order::ordered;
 use super::targets::{configured, Positions};
 use crate::configuration::ConfiguredTarget;
+use crate::label::Label;
 use crate::query::result::QueryResult;
+use crate::target_graph::FlagValue;
 use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
 
 const INDENT: &str = "    ";
@@ -91,6 +93,32 @@ pub fn configured_target(t: &Target, c: &ConfiguredTarget) -> String {
     call(t, attrs)
 }
 
+/// `flag_values = {...}`, unless empty.
+fn flag_values_attr(flag_values: &[FlagValue], attrs: &mut Vec<(String, String)>) {
+    if !flag_values.is_empty() {
+        let dict = Value::Dict(
+            flag_values
+                .iter()
+                .map(|f| {
+                    (
+                        Value::Label(f.selector.clone()),
+                        Value::Str(f.text().into()),
+                    )
+                })
+                .collect(),
+        );
+        attrs.push(("flag_values".into(), value_text(&dict, 1)));
+    }
+}
+
+/// `name = [labels]`, unless empty.
+fn labels_attr(name: &str, labels: &[Label], attrs: &mut Vec<(String, String)>) {
+    if !labels.is_empty() {
+        let list = Value::List(labels.iter().cloned().map(Value::Label).collect());
+        attrs.push((name.into(), value_text(&list, 1)));
+    }
+}
+
 /// The attributes of the kinds that cannot hold selects.
 fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
     let strings =
@@ -107,21 +135,25 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
                 attrs.push(("ordered".into(), "True".into()));
             }
         }
-        Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-            if !flag_values.is_empty() {
-                let dict = Value::Dict(
-                    flag_values
-                        .iter()
-                        .map(|f| {
-                            (
-                                Value::Label(f.selector.clone()),
-                                Value::Str(f.text().into()),
-                            )
-                        })
-                        .collect(),
-                );
-                attrs.push(("flag_values".into(), value_text(&dict, 1)));
+        Rule::ConfigSetting {
+            flag_values,
+            constraint_values,
+        } => {
+            flag_values_attr(flag_values, &mut attrs);
+            labels_attr("constraint_values", constraint_values, &mut attrs);
+        }
+        Rule::Platform(p) => {
+            flag_values_attr(&p.flag_values, &mut attrs);
+            labels_attr("constraint_values", &p.constraint_values, &mut attrs);
+            labels_attr("parents", p.parent.as_slice(), &mut attrs);
+        }
+        Rule::ConstraintSetting { default } => {
+            if let Some(d) = default {
+                attrs.push(("default_constraint_value".into(), quote(d.as_str())));
             }
+        }
+        Rule::ConstraintValue { setting } => {
+            attrs.push(("constraint_setting".into(), quote(setting.as_str())));
         }
         Rule::ConfigSettingGroup { mode, conditions } => {
             let name = match mode {

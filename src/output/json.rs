@@ -140,6 +140,15 @@ where
 
 /// The attributes every target has, and those of the kinds that cannot hold
 /// selects, added to `attrs` (over any of the same name).
+fn flag_values_json(flag_values: &[crate::target_graph::FlagValue]) -> Json {
+    let fv: Map<String, Json> = flag_values
+        .iter()
+        .map(|f| (f.selector.to_string(), json!(f.text())))
+        .collect();
+    Json::Object(fv)
+}
+
+/// The attributes of the kinds that cannot hold selects, added to `attrs`.
 fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
     let mut put = |name: &'a str, v: Json| {
         attrs.insert(name, AttrDoc::Fixed(v));
@@ -151,13 +160,22 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
             put("doc", json!(s.doc));
             put("ordered", json!(s.ordered));
         }
-        Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values } => {
-            let fv: Map<String, Json> = flag_values
-                .iter()
-                .map(|f| (f.selector.to_string(), json!(f.text())))
-                .collect();
-            put("flag_values", Json::Object(fv));
+        Rule::ConfigSetting {
+            flag_values,
+            constraint_values,
+        } => {
+            put("flag_values", flag_values_json(flag_values));
+            attrs.insert("constraint_values", AttrDoc::Labels(constraint_values));
         }
+        Rule::Platform(p) => {
+            put("flag_values", flag_values_json(&p.flag_values));
+            attrs.insert("constraint_values", AttrDoc::Labels(&p.constraint_values));
+            attrs.insert("parents", AttrDoc::Labels(p.parent.as_slice()));
+        }
+        Rule::ConstraintSetting { default } => {
+            put("default_constraint_value", json!(default));
+        }
+        Rule::ConstraintValue { setting } => put("constraint_setting", json!(setting)),
         Rule::ConfigSettingGroup { mode, conditions } => {
             let key = match mode {
                 GroupMode::Any => "match_any",

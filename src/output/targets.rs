@@ -116,9 +116,10 @@ pub fn configured<'r>(result: &'r QueryResult, label: &Label) -> Option<&'r Conf
         .map(|i| &result.configured[i])
 }
 
-/// `//pkg` for a package path (`//` for the root package).
+/// `//pkg` for a package path (`//` for the root package); a package of
+/// the built-in repository is `@platforms//pkg`.
 pub fn package_label(package: &str) -> String {
-    format!("//{package}")
+    crate::label::package_text(package)
 }
 
 /// Where each target's item is in a written answer whose targets are

@@ -23,6 +23,21 @@ pub fn attr_text(v: &Value) -> String {
     }
 }
 
+/// `flag_values` as a dict value.
+fn flag_values_value(flag_values: &[crate::target_graph::FlagValue]) -> Value {
+    Value::Dict(
+        flag_values
+            .iter()
+            .map(|f| {
+                (
+                    Value::Label(f.selector.clone()),
+                    Value::Str(f.text().into()),
+                )
+            })
+            .collect(),
+    )
+}
+
 /// The non-configurable attributes of a target, as values (`name`, `tags`, ...).
 pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
     let strs =
@@ -36,19 +51,34 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
         ("values", Rule::Selector(s)) => strs(&s.values),
         ("default", Rule::Selector(s)) => Value::Str(s.default.as_str().into()),
         ("doc", Rule::Selector(s)) => Value::Str(s.doc.as_str().into()),
-        ("flag_values", Rule::ConfigSetting { flag_values } | Rule::Platform { flag_values }) => {
-            Value::Dict(
-                flag_values
-                    .iter()
-                    .map(|f| {
-                        (
-                            Value::Label(f.selector.clone()),
-                            Value::Str(f.text().into()),
-                        )
-                    })
-                    .collect(),
-            )
+        ("flag_values", Rule::ConfigSetting { flag_values, .. }) => flag_values_value(flag_values),
+        ("flag_values", Rule::Platform(p)) => flag_values_value(&p.flag_values),
+        (
+            "constraint_values",
+            Rule::ConfigSetting {
+                constraint_values, ..
+            },
+        ) => Value::List(
+            constraint_values
+                .iter()
+                .cloned()
+                .map(Value::Label)
+                .collect(),
+        ),
+        ("constraint_values", Rule::Platform(p)) => Value::List(
+            p.constraint_values
+                .iter()
+                .cloned()
+                .map(Value::Label)
+                .collect(),
+        ),
+        ("parents", Rule::Platform(p)) => {
+            Value::List(p.parent.iter().cloned().map(Value::Label).collect())
         }
+        ("default_constraint_value", Rule::ConstraintSetting { default: Some(d) }) => {
+            Value::Label(d.clone())
+        }
+        ("constraint_setting", Rule::ConstraintValue { setting }) => Value::Label(setting.clone()),
         ("match_any" | "match_all", Rule::ConfigSettingGroup { conditions, .. }) => {
             Value::List(conditions.iter().cloned().map(Value::Label).collect())
         }
@@ -454,12 +484,21 @@ impl<'c, 'g> ConfiguredEnv<'c, 'g> {
         for f in failing {
             let graph = self.cfg.graph();
             if let Ok(t) = graph.follow_aliases(f) {
-                if let Rule::ConfigSetting { flag_values } = &t.rule {
+                if let Rule::ConfigSetting {
+                    flag_values,
+                    constraint_values,
+                } = &t.rule
+                {
                     sels.extend(flag_values.iter().map(|fv| {
                         graph
                             .follow_aliases(&fv.selector)
                             .map_or_else(|_| fv.selector.clone(), |s| s.label.clone())
                     }));
+                    let settings = constraint_values.iter();
+                    sels.extend(settings.filter_map(|cv| Some(graph.constraint(cv).ok()?.0)));
+                }
+                if let Rule::ConstraintValue { .. } = &t.rule {
+                    sels.extend(graph.constraint(&t.label).map(|c| c.0));
                 }
             }
         }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
-use crate::label::{package_in_subtree, Label, TargetPattern};
+use crate::label::{package_in_subtree, package_text, Label, TargetPattern};
 
 /// A plain attribute value: what a select resolves to.
 ///
@@ -357,10 +357,13 @@ pub enum Rule {
     /// `selector(name, values, default, doc)`: a dimension of the configuration.
     /// Boxed: selectors are few, and unboxed they would make every rule large.
     Selector(Box<Selector>),
-    /// `config_setting(name, flag_values)`: every listed selector has its value.
+    /// `config_setting(name, flag_values, constraint_values)`: every listed
+    /// selector has its value, and every listed constraint value holds.
     ConfigSetting {
         /// The constraints, AND-ed.
         flag_values: Box<[FlagValue]>,
+        /// The constraint values, AND-ed with `flag_values`.
+        constraint_values: Labels,
     },
     /// `config_setting_group(name, match_any | match_all)`.
     ConfigSettingGroup {
@@ -369,10 +372,22 @@ pub enum Rule {
         /// The member conditions.
         conditions: Box<[Label]>,
     },
-    /// `platform(name, flag_values)`: a named set of selector values.
-    Platform {
-        /// The values it sets.
-        flag_values: Box<[FlagValue]>,
+    /// `platform(name, flag_values, constraint_values, parents)`: a named
+    /// set of selector values. Boxed: platforms are few.
+    Platform(Box<Platform>),
+    /// `constraint_setting(name, default_constraint_value)`: a selector
+    /// whose values are the `constraint_value`s declared for it (see
+    /// [`TargetGraph::selector_of`]).
+    ConstraintSetting {
+        /// The value when a platform gives none; without one, the setting
+        /// has no value there ([`UNSET`]).
+        default: Option<Label>,
+    },
+    /// `constraint_value(name, constraint_setting)`: a value of a
+    /// constraint setting, and the condition that the setting has it.
+    ConstraintValue {
+        /// Its constraint setting (as written: it may be an alias of one).
+        setting: Label,
     },
     /// `package(...)`: a software package, a node of the dependency graph.
     Package {
@@ -401,6 +416,46 @@ pub struct Capability {
     pub providers: Box<[Label]>,
     /// What it is, for people.
     pub doc: String,
+}
+
+/// What `platform()` declares.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Platform {
+    /// The selector values it sets.
+    pub flag_values: Box<[FlagValue]>,
+    /// The constraint values it sets (each its setting's value).
+    pub constraint_values: Box<[Label]>,
+    /// The platform it inherits values from (Bazel's `parents`, which
+    /// takes at most one): its own values win, setting by setting.
+    pub parent: Option<Label>,
+}
+
+/// The value of a constraint setting that a configuration leaves without
+/// one (Bazel: a platform with no value for a setting that has no
+/// `default_constraint_value`). No constraint value matches there. A label
+/// never spells it, so it is never one of the declared values.
+pub const UNSET: &str = "unset";
+
+/// A short list of labels that costs a pointer, and no allocation when
+/// empty: `config_setting`'s `constraint_values`, which most leave out
+/// (it keeps [`Rule`] at 32 bytes).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+// The box is the point: a thin pointer where a `Vec` would take 24 bytes.
+#[allow(clippy::box_collection)]
+pub struct Labels(Option<Box<Vec<Label>>>);
+
+impl Labels {
+    /// The labels of `list`.
+    pub fn new(list: Vec<Label>) -> Labels {
+        Labels((!list.is_empty()).then(|| Box::new(list)))
+    }
+}
+
+impl std::ops::Deref for Labels {
+    type Target = [Label];
+    fn deref(&self) -> &[Label] {
+        self.0.as_deref().map_or(&[], |v| v.as_slice())
+    }
 }
 
 /// What `selector()` declares.
@@ -568,13 +623,17 @@ impl Rule {
             Rule::ConfigSetting { .. } => "config_setting",
             Rule::ConfigSettingGroup { .. } => "config_setting_group",
             Rule::Platform { .. } => "platform",
+            Rule::ConstraintSetting { .. } => "constraint_setting",
+            Rule::ConstraintValue { .. } => "constraint_value",
             Rule::Package { .. } => "package",
             Rule::Alias { .. } => "alias",
             Rule::Capability(_) => "capability",
         }
     }
 
-    /// What a `selector()` declares, if this is one.
+    /// What a `selector()` declares, if this is one. (A constraint
+    /// setting's values are known only with the whole graph:
+    /// [`TargetGraph::selector_of`] covers both.)
     pub fn selector(&self) -> Option<&Selector> {
         match self {
             Rule::Selector(s) => Some(s),
@@ -586,8 +645,16 @@ impl Rule {
     pub fn is_condition(&self) -> bool {
         matches!(
             self,
-            Rule::ConfigSetting { .. } | Rule::ConfigSettingGroup { .. }
+            Rule::ConfigSetting { .. }
+                | Rule::ConfigSettingGroup { .. }
+                | Rule::ConstraintValue { .. }
         )
+    }
+
+    /// Whether targets of this kind are selectors: dimensions of the
+    /// configuration (`selector`, `constraint_setting`).
+    pub fn is_selector(&self) -> bool {
+        matches!(self, Rule::Selector(_) | Rule::ConstraintSetting { .. })
     }
 
     /// The configurable attribute `name`, if this rule has it.
@@ -744,6 +811,10 @@ pub struct TargetGraph {
     /// checked on every edge a configured query follows).
     public: Vec<bool>,
     selectors: Vec<Label>,
+    /// Each constraint setting as a selector: its values are the labels of
+    /// the constraint values declared for it, in label order, then [`UNSET`]
+    /// when it has no default.
+    constraint_settings: rustc_hash::FxHashMap<Label, Selector>,
 }
 
 /// A target's number in its [`TargetGraph`]: dense (`0..graph.len()`) and in
@@ -777,7 +848,7 @@ impl TargetGraph {
     /// A graph of these packages.
     pub fn new(packages: impl IntoIterator<Item = Package>) -> Self {
         let mut packages: Vec<Package> = packages.into_iter().collect();
-        packages.sort_by(|a, b| a.name.cmp(&b.name));
+        packages.sort_by(|a, b| crate::label::compare_packages(&a.name, &b.name));
         let by_name = packages
             .iter()
             .enumerate()
@@ -808,18 +879,128 @@ impl TargetGraph {
                     .iter()
                     .any(|v| v.package() == "visibility" && v.name() == "public"),
             );
-            if matches!(t.rule, Rule::Selector(_)) {
+            if t.rule.is_selector() {
                 selectors.push(t.label.clone());
             }
         }
         selectors.sort();
-        TargetGraph {
+        let mut graph = TargetGraph {
             packages,
             by_name,
             index,
             places,
             public,
             selectors,
+            constraint_settings: Default::default(),
+        };
+        graph.constraint_settings = graph.link_constraint_values();
+        graph
+    }
+
+    /// Each constraint setting with the constraint values declared for it
+    /// (anywhere: a workspace may add values to `@platforms//os:os`). A
+    /// value whose setting is missing or not a setting is left out here
+    /// and reported by `configuration::validate`.
+    fn link_constraint_values(&self) -> rustc_hash::FxHashMap<Label, Selector> {
+        let mut values: BTreeMap<Label, Vec<Label>> = BTreeMap::new();
+        for t in self.targets() {
+            match &t.rule {
+                Rule::ConstraintSetting { .. } => {
+                    values.entry(t.label.clone()).or_default();
+                }
+                Rule::ConstraintValue { setting } => {
+                    if let Ok(s) = self.follow_aliases(setting) {
+                        if matches!(s.rule, Rule::ConstraintSetting { .. }) {
+                            values
+                                .entry(s.label.clone())
+                                .or_default()
+                                .push(t.label.clone());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        values
+            .into_iter()
+            .map(|(setting, mut labels)| {
+                labels.sort();
+                // The default as a value (an alias of one followed); one
+                // that is none is `validate`'s error, and `unset` here.
+                let default = match &self.target(&setting).map(|t| &t.rule) {
+                    Ok(Rule::ConstraintSetting {
+                        default: Some(d), ..
+                    }) => self
+                        .constraint(d)
+                        .ok()
+                        .filter(|(s, _)| *s == setting)
+                        .map_or_else(|| UNSET.to_string(), |(_, v)| v),
+                    _ => UNSET.to_string(),
+                };
+                let mut values: Vec<String> = labels.iter().map(|l| l.to_string()).collect();
+                if default == UNSET {
+                    values.push(UNSET.to_string());
+                }
+                let selector = Selector {
+                    values,
+                    default,
+                    doc: String::new(),
+                    ordered: false,
+                };
+                (setting, selector)
+            })
+            .collect()
+    }
+
+    /// The constraint value `label` stands for (aliases followed), as the
+    /// selector it sets and the value it gives it: `@platforms//os:macos`
+    /// is (`@platforms//os:os`, `@platforms//os:osx`). An error if it is no
+    /// constraint value, or its setting no constraint setting.
+    pub fn constraint(&self, label: &Label) -> Result<(Label, String)> {
+        let value = self.follow_aliases(label)?;
+        let Rule::ConstraintValue { setting } = &value.rule else {
+            let via = if value.label == *label {
+                String::new()
+            } else {
+                format!(" (an alias of `{}`)", value.label)
+            };
+            return Err(Error::new(
+                ErrorKind::WrongKind,
+                format!(
+                    "`{label}`{via} is a {}, not a constraint_value",
+                    value.rule.kind()
+                ),
+            ));
+        };
+        let s = self.follow_aliases(setting).map_err(|e| {
+            let message = format!(
+                "the constraint_setting of `{}` does not exist: {}",
+                value.label, e.message
+            );
+            e.with_kind(ErrorKind::Selector).with_message(message)
+        })?;
+        if !matches!(s.rule, Rule::ConstraintSetting { .. }) {
+            return Err(Error::new(
+                ErrorKind::Selector,
+                format!(
+                    "`{setting}`, the constraint_setting of `{}`, is a {}, not a constraint_setting",
+                    value.label,
+                    s.rule.kind()
+                ),
+            )
+            .at(value.location.clone()));
+        }
+        Ok((s.label.clone(), value.label.to_string()))
+    }
+
+    /// What a selector target declares: a `selector()`'s values and
+    /// default, or a constraint setting's (its constraint values, then
+    /// [`UNSET`] when it has no default). `None` for any other target.
+    pub fn selector_of<'a>(&'a self, t: &'a Target) -> Option<&'a Selector> {
+        match &t.rule {
+            Rule::Selector(s) => Some(s),
+            Rule::ConstraintSetting { .. } => self.constraint_settings.get(&t.label),
+            _ => None,
         }
     }
 
@@ -906,16 +1087,19 @@ impl TargetGraph {
             let names: Vec<String> = self
                 .packages
                 .iter()
-                .map(|p| format!("//{}", p.name))
+                .map(|p| package_text(&p.name))
                 .collect();
-            let wanted = format!("//{}", label.package());
-            let help = did_you_mean(&wanted, names.iter().map(|s| s.as_str()));
+            let wanted = package_text(label.package());
+            let mut help = did_you_mean(&wanted, names.iter().map(|s| s.as_str()));
+            let why = if label.is_external() {
+                help = Some(format!("the built-in `@{}` repository is part of a workspace whose BUILD files name one of its labels", crate::label::PLATFORMS));
+                "the built-in repository has no such package, or the workspace does not use it"
+            } else {
+                "no BUILD or BUILD.sel file there"
+            };
             return Err(Error::new(
                 ErrorKind::UnknownPackage,
-                format!(
-                    "no such package `//{}` (needed for `{label}`): no BUILD or BUILD.sel file there",
-                    label.package()
-                ),
+                format!("no such package `{wanted}` (needed for `{label}`): {why}"),
             )
             .with_help_opt(help));
         };
@@ -925,8 +1109,8 @@ impl TargetGraph {
         Err(Error::new(
             ErrorKind::UnknownTarget,
             format!(
-                "no such target `{label}`: package `//{}` has no target named `{}`",
-                label.package(),
+                "no such target `{label}`: package `{}` has no target named `{}`",
+                package_text(label.package()),
                 label.name()
             ),
         )
@@ -941,7 +1125,10 @@ impl TargetGraph {
                 let pkg = self.package(p).ok_or_else(|| {
                     Error::new(
                         ErrorKind::UnknownPackage,
-                        format!("no such package `//{p}`: no BUILD or BUILD.sel file there"),
+                        format!(
+                            "no such package `{}`: no BUILD or BUILD.sel file there",
+                            package_text(p)
+                        ),
                     )
                 })?;
                 let mut v: Vec<Label> = pkg.targets.iter().map(|t| t.label.clone()).collect();
@@ -958,7 +1145,7 @@ impl TargetGraph {
                 if v.is_empty() && !root.is_empty() {
                     return Err(Error::new(
                         ErrorKind::UnknownPackage,
-                        format!("no packages match `//{root}/...`"),
+                        format!("no packages match `{pattern}`"),
                     ));
                 }
                 v.sort();
