@@ -79,7 +79,7 @@ pub struct Request {
     /// The machine's facts (`--host`, `--host-from`): every selector bound to
     /// a probe takes the value they give it, over the platform and the named
     /// configuration; `--select` still wins.
-    pub host: Option<std::sync::Arc<crate::detect::Host>>,
+    pub host: Option<std::sync::Arc<crate::detect::host::Host>>,
 }
 
 impl Configuration {
@@ -173,8 +173,8 @@ impl Configuration {
                 else {
                     continue;
                 };
-                if let Some(value) =
-                    crate::detect::bind(host, &t.label, s).map_err(|e| e.at(t.location.clone()))?
+                if let Some(value) = crate::detect::bind::bind(host.fact(&d.probe), &t.label, s)
+                    .map_err(|e| e.at(t.location.clone()))?
                 {
                     config
                         .values
@@ -452,7 +452,7 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
             }
         }
         Rule::Selector(s) => {
-            crate::detect::check_binding(&t.label, s).map_err(|e| e.at(at()))?;
+            crate::detect::bind::check_binding(&t.label, s).map_err(|e| e.at(at()))?;
         }
     }
     Ok(())

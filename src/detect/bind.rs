@@ -18,73 +18,21 @@
 //!   default if it says `detect_default = True`; else an error that names the
 //!   probe, what it found, and the values with their forms.
 
-use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
-use super::{probe, Fact, Host, Kind};
+use super::fact::{override_var, probe, Fact, Kind, Version, PROBES};
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
-use crate::target_graph::{ProbeForm, Selector};
+use crate::target_graph::{ProbeForm, Selector, TargetGraph};
 
-/// A version as probes give them and bound values name them: numbers
-/// separated by dots, after an optional `v` (`v3`, `12.4`, `2.39`); anything
-/// after the numbers (`-45-generic`, `rc1`) is ignored. Missing numbers are
-/// zeros: `12` is `12.0`.
-#[derive(Clone, Debug)]
-pub struct Version(Vec<u64>);
-
-impl Version {
-    /// Reads a version; `None` if `text` does not start with a number.
-    pub fn parse(text: &str) -> Option<Version> {
-        let text = text.trim();
-        let text = text.strip_prefix(['v', 'V']).unwrap_or(text);
-        let mut parts = Vec::new();
-        for part in text.split('.') {
-            let digits: &str = &part[..part.bytes().take_while(u8::is_ascii_digit).count()];
-            if digits.is_empty() {
-                break;
-            }
-            parts.push(digits.parse().ok()?);
-            if digits.len() != part.len() {
-                break;
-            }
-        }
-        (!parts.is_empty()).then_some(Version(parts))
-    }
-}
-
-impl PartialEq for Version {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Version {}
-
-impl PartialOrd for Version {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Version {
-    fn cmp(&self, other: &Self) -> Ordering {
-        let n = self.0.len().max(other.0.len());
-        let at = |v: &Version, i: usize| v.0.get(i).copied().unwrap_or(0);
-        (0..n)
-            .map(|i| at(self, i).cmp(&at(other, i)))
-            .find(|o| o.is_ne())
-            .unwrap_or(Ordering::Equal)
-    }
-}
-
-/// The value of `selector` (labelled `label`) on `host`, if it is bound to a
-/// probe; an error if the probe gives it no value.
-pub fn bind(host: &Host, label: &Label, selector: &Selector) -> Result<Option<String>> {
+/// The value of `selector` (labelled `label`), if it is bound to a probe,
+/// given what its probe found (`None`: the probe was not asked); an error
+/// if that gives it no value.
+pub fn bind(fact: Option<&Fact>, label: &Label, selector: &Selector) -> Result<Option<String>> {
     let Some(d) = &selector.detect else {
         return Ok(None);
     };
     let kind = probe(&d.probe).map_or(Kind::Text, |p| p.kind);
-    let fact = host.fact(&d.probe);
     let result = fact.and_then(|f| f.value.as_deref());
     let forms: Vec<(&String, ProbeForm)> =
         selector.values.iter().map(|v| (v, d.form_of(v))).collect();
@@ -161,7 +109,7 @@ pub fn bind(host: &Host, label: &Label, selector: &Selector) -> Result<Option<St
     .with_help(format!(
         "its values stand for: {stands}. Set it with --select {}=VALUE, override the probe with {}=..., or declare the selector with `detect_default = True` to take its default `{}`",
         label.name(),
-        super::override_var(&d.probe),
+        override_var(&d.probe),
         selector.default
     )))
 }
@@ -176,7 +124,7 @@ pub fn check_binding(label: &Label, selector: &Selector) -> Result<()> {
     };
     let err = |msg: String| Error::new(ErrorKind::Attribute, msg);
     let Some(p) = probe(&d.probe) else {
-        let names = super::PROBES.iter().map(|p| p.name);
+        let names = PROBES.iter().map(|p| p.name);
         return Err(err(format!(
             "selector `{label}`: `detect = \"{}\"` names no probe of sel",
             d.probe
@@ -244,10 +192,20 @@ pub fn check_binding(label: &Label, selector: &Selector) -> Result<()> {
     Ok(())
 }
 
+/// The probes the selectors of `graph` are bound to, for [`Host::probe`].
+pub fn bound_probes(graph: &TargetGraph) -> BTreeSet<String> {
+    graph
+        .selectors()
+        .into_iter()
+        .filter_map(|t| t.rule.selector()?.detect.as_ref())
+        .map(|d| d.probe.clone())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::Fact;
+    use crate::detect::{Fact, Host};
     use crate::target_graph::Detect;
 
     fn selector(
@@ -281,7 +239,8 @@ mod tests {
     }
 
     fn value(s: &Selector, h: &Host) -> Result<Option<String>> {
-        bind(h, &Label::new("flags", "x"), s)
+        let probe = &s.detect.as_ref().unwrap().probe;
+        bind(h.fact(probe), &Label::new("flags", "x"), s)
     }
 
     #[test]

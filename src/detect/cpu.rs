@@ -14,7 +14,7 @@
 
 use std::collections::BTreeSet;
 
-use super::Fact;
+use super::fact::Fact;
 
 /// The flags of each level beyond the one below, as Linux's `/proc/cpuinfo`
 /// names them (SSE3 is `pni`, LZCNT is `abm`).

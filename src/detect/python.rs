@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::Fact;
+use super::fact::{Fact, PROBES};
 
 /// The variables, as PEP 508 defines them.
 const SCRIPT: &str = r#"
@@ -39,7 +39,7 @@ print(json.dumps({
 
 /// The `python.*` facts, by probe name.
 pub fn probe(python: Option<&Path>, timeout: Duration) -> Vec<(String, Fact)> {
-    let names: Vec<&str> = super::PROBES
+    let names: Vec<&str> = PROBES
         .iter()
         .filter_map(|p| p.name.strip_prefix("python."))
         .collect();

@@ -3,7 +3,43 @@
 
 use serde_json::{json, Map, Value as Json};
 
-use super::{Bound, Host};
+use super::bind::bind;
+use super::host::Host;
+use crate::error::Result;
+use crate::label::Label;
+use crate::target_graph::TargetGraph;
+
+/// A selector bound to a probe, and the value it takes on a host.
+#[derive(Debug)]
+pub struct Bound {
+    /// The selector.
+    pub selector: Label,
+    /// Its probe.
+    pub probe: String,
+    /// Its value, or why the probe gives it none.
+    pub value: Result<String>,
+}
+
+/// Every selector of `graph` bound to a probe, in label order, with the
+/// value `host` gives it.
+pub fn bound_values(graph: &TargetGraph, host: &Host) -> Vec<Bound> {
+    graph
+        .selectors()
+        .into_iter()
+        .filter_map(|t| {
+            let s = t.rule.selector()?;
+            let d = s.detect.as_ref()?;
+            let value = bind(host.fact(&d.probe), &t.label, s)
+                .map(|v| v.expect("a bound selector has a value or an error"))
+                .map_err(|e| e.at(t.location.clone()));
+            Some(Bound {
+                selector: t.label.clone(),
+                probe: d.probe.clone(),
+                value,
+            })
+        })
+        .collect()
+}
 
 /// The facts, one a line (probe, value, source, note), then the bound selectors.
 pub fn text(host: &Host, bound: &[Bound]) -> String {

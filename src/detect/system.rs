@@ -3,7 +3,7 @@
 //! (`gnu_get_libc_version`); a statically linked sel, which has no C library
 //! to ask, looks for musl's dynamic loader instead.
 
-use super::Fact;
+use super::fact::Fact;
 
 /// Every system fact, by probe name.
 pub fn probe() -> Vec<(&'static str, Fact)> {
