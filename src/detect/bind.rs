@@ -192,7 +192,7 @@ pub fn check_binding(label: &Label, selector: &Selector) -> Result<()> {
     Ok(())
 }
 
-/// The probes the selectors of `graph` are bound to, for [`Host::probe`].
+/// The probes the selectors of `graph` are bound to, for [`Host::probe`](super::Host::probe).
 pub fn bound_probes(graph: &TargetGraph) -> BTreeSet<String> {
     graph
         .selectors()
