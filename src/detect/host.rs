@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
 use super::cpu;
 use super::fact::{override_var, probe, Fact, Kind, Source, Version, PROBES};
@@ -89,17 +89,13 @@ pub struct Host {
     pub replayed_from: Option<String>,
 }
 
-/// A snapshot document.
-#[derive(Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A snapshot document, as read. Other fields (`selectors`, which `sel
+/// detect` adds for people and tools, and any a later sel adds within v1)
+/// are not read.
+#[derive(Deserialize)]
 struct Snapshot {
     schema: String,
     probes: BTreeMap<String, Fact>,
-    /// What `sel detect` adds for people and tools: the workspace's bound
-    /// selectors. Not read back.
-    #[serde(default, skip_serializing)]
-    #[allow(dead_code)]
-    selectors: Option<serde_json::Value>,
 }
 
 impl Host {
