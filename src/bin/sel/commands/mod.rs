@@ -76,6 +76,7 @@ fn files_under(dir: &std::path::Path, command: &mut Command) {
     let config = match command {
         Command::Cquery(a) => &mut a.config,
         Command::Matrix(a) => &mut a.config,
+        Command::Images(a) => &mut a.config,
         Command::Why(a) => &mut a.config,
         Command::Check(a) => &mut a.config,
         Command::Licenses(a) => &mut a.config,
