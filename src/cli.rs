@@ -187,6 +187,28 @@ The mapping from markers to selectors is described in docs/import.md.")]
     /// Export the packages of a query in another format.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Probe this machine (OS, CPU level, C library, CUDA driver, Python) and
+    /// show the value each selector bound to a probe takes; --host uses them.
+    #[command(after_help = "\
+How do I ...
+  see what sel finds on this machine, and the selector values it gives?
+    sel detect
+  save it, and use it on another machine (a CPU-only image builder)?
+    sel detect --output=json > host.json
+    sel cquery 'deps(//spam)' --host-from host.json
+  query for this machine?
+    sel cquery 'deps(//spam)' --host
+  pretend to be a CUDA 12.4 machine, or one without CUDA?
+    SEL_DETECT_CUDA_DRIVER=12.4 sel cquery 'deps(//spam)' --host
+    SEL_DETECT_CUDA_DRIVER= sel detect
+  compare with a wheel-variant provider?
+    sel detect --output=variants
+
+The probes, their overrides and the snapshot format are described in docs/detect.md.")]
+    Detect(DetectArgs),
+    /// The isolated NVIDIA driver probe that `sel detect` runs in a child process.
+    #[command(name = "__detect-nvidia", hide = true)]
+    DetectNvidia,
     /// Print a shell completion script.
     #[command(after_help = "\
 How do I ...
@@ -445,6 +467,33 @@ pub struct RequirementsArgs {
     pub config: ConfigArgs,
 }
 
+/// The formats of `sel detect`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum DetectFormat {
+    /// For people.
+    Text,
+    /// The host snapshot (`sel.host/v1`, docs/detect.md) and the bound selectors.
+    Json,
+    /// PEP 817 wheel-variant properties (`x86_64 :: level :: v3`).
+    Variants,
+}
+
+/// Arguments of `sel detect`.
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = DetectFormat::Text)]
+    pub output: DetectFormat,
+    /// Show the facts of a snapshot (written by `sel detect --output=json`)
+    /// instead of probing this machine.
+    #[arg(long, value_name = "FILE")]
+    pub host_from: Option<PathBuf>,
+    /// The Python interpreter whose PEP 508 marker environment to ask
+    /// (default: python3, else python, on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub python: Option<PathBuf>,
+}
+
 /// How a configuration is chosen on the command line.
 #[derive(Clone, Debug, Args, Default)]
 pub struct ConfigArgs {
@@ -457,6 +506,17 @@ pub struct ConfigArgs {
     /// Use a named configuration of sel.toml (`[config.NAME]`); --select wins over it.
     #[arg(long = "config", value_name = "NAME")]
     pub config: Option<String>,
+    /// Set every selector bound to a probe (`detect = ...`) to the value this
+    /// machine gives it (see `sel detect`); --select wins over it.
+    #[arg(long, conflicts_with = "host_from")]
+    pub host: bool,
+    /// Like --host, with the facts of a snapshot written by `sel detect --output=json`.
+    #[arg(long, value_name = "FILE")]
+    pub host_from: Option<PathBuf>,
+    /// With --host: the Python interpreter to ask for the PEP 508 markers
+    /// (default: python3, else python, on PATH).
+    #[arg(long, value_name = "PATH", requires = "host")]
+    pub python: Option<PathBuf>,
 }
 
 /// Arguments of `sel completions`.

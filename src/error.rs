@@ -291,6 +291,8 @@ pub enum ErrorKind {
     /// A configured closure holds two providers of an exclusive capability,
     /// or two packages one of which conflicts with the other.
     Clash,
+    /// A host probe gives a bound selector no value, or a host snapshot is unreadable.
+    Detect,
 }
 
 impl ErrorKind {
@@ -325,6 +327,7 @@ impl ErrorKind {
             ErrorKind::TooManyClasses => "sel::too_many_classes",
             ErrorKind::ConditionsTooLarge => "sel::conditions_too_large",
             ErrorKind::Clash => "sel::clash",
+            ErrorKind::Detect => "sel::detect",
         }
     }
 

@@ -41,6 +41,7 @@ pub mod check;
 pub mod cli;
 pub mod condition;
 pub mod configuration;
+pub mod detect;
 pub mod error;
 pub mod label;
 pub mod license;

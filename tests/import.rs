@@ -128,7 +128,7 @@ fn every_environment_matches_uv() {
                 let request = Request {
                     selects,
                     platform: Some(format!("//platforms:{platform}")),
-                    config: None,
+                    ..Default::default()
                 };
                 let result = session.cquery("deps(//:root)", &request).unwrap();
                 let got = requirements(&result);

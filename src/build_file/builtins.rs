@@ -28,7 +28,8 @@ use super::value::{Configurable, LabelValue};
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
-    Attr, AttrType, Attrs, Capability, FlagValue, GroupMode, Labels, Platform, Rule, Select,
+    Attr, AttrType, Attrs, Capability, Detect, FlagValue, GroupMode, Labels, Platform, ProbeForm,
+    Rule, Select,
     SelectKey, Selector, Target, Value, PACKAGE_ATTRS,
 };
 
@@ -582,6 +583,7 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
             .bool()
             .ok_or_else(|| attr_err("selector(): `ordered` must be True or False"))?,
     };
+    let detect = detect_binding(&mut kw)?;
     let (visibility, tags) = common(&mut kw, &package)?;
     kw.finish(&[
         "name",
@@ -589,6 +591,9 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
         "default",
         "doc",
         "ordered",
+        "detect",
+        "detect_values",
+        "detect_default",
         "visibility",
         "tags",
     ])?;
@@ -600,10 +605,54 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
             default,
             doc,
             ordered,
+            detect,
         })),
         visibility,
         tags,
     )
+}
+
+/// `detect`, `detect_values` and `detect_default` of `selector()`, as written;
+/// `configuration::validate` checks them against the probes and the values.
+fn detect_binding<'a, V: Arg<'a>>(kw: &mut Kwargs<'_, V>) -> anyhow::Result<Option<Box<Detect>>> {
+    let probe = kw.string("detect")?;
+    let forms = match kw.take("detect_values") {
+        None => Vec::new(),
+        Some(dict) => {
+            let bad = || {
+                attr_err("selector(): `detect_values` must be a dict of selector value to probe result (a string, \"*\", or None)")
+            };
+            let mut forms = Vec::new();
+            for (k, v) in dict.entries().ok_or_else(bad)? {
+                let value = k.str().ok_or_else(bad)?.to_string();
+                let form = match v.str() {
+                    _ if v.is_none() => ProbeForm::Absent,
+                    Some("*") => ProbeForm::Other,
+                    Some(s) => ProbeForm::Is(s.to_string()),
+                    None => return Err(bad()),
+                };
+                forms.push((value, form));
+            }
+            forms
+        }
+    };
+    let or_default = match kw.take("detect_default") {
+        None => false,
+        Some(v) => v
+            .bool()
+            .ok_or_else(|| attr_err("selector(): `detect_default` must be True or False"))?,
+    };
+    match probe {
+        Some(probe) => Ok(Some(Box::new(Detect {
+            probe,
+            forms,
+            or_default,
+        }))),
+        None if forms.is_empty() && !or_default => Ok(None),
+        None => Err(attr_err(
+            "selector(): `detect_values` and `detect_default` need `detect = \"PROBE\"`",
+        )),
+    }
 }
 
 /// `config_setting(...)`: every listed selector has its value.

@@ -44,6 +44,8 @@ pub enum Origin {
     Platform(Label),
     /// The selector's default.
     Default,
+    /// `--host` or `--host-from`: the probe the selector is bound to.
+    Host(String),
 }
 
 impl fmt::Display for Origin {
@@ -53,6 +55,7 @@ impl fmt::Display for Origin {
             Origin::Config(n) => write!(f, "config {n}"),
             Origin::Platform(p) => write!(f, "platform {p}"),
             Origin::Default => f.write_str("default"),
+            Origin::Host(probe) => write!(f, "host {probe}"),
         }
     }
 }
@@ -73,6 +76,10 @@ pub struct Request {
     pub platform: Option<String>,
     /// A named configuration of `sel.toml`, with its name.
     pub config: Option<(String, NamedConfig)>,
+    /// The machine's facts (`--host`, `--host-from`): every selector bound to
+    /// a probe takes the value they give it, over the platform and the named
+    /// configuration; `--select` still wins.
+    pub host: Option<std::sync::Arc<crate::detect::host::Host>>,
 }
 
 impl Configuration {
@@ -139,6 +146,7 @@ impl Configuration {
                 config.values.insert(sel, (v, Origin::Config(name.clone())));
             }
         }
+        let mut selects = Vec::new();
         for arg in &request.selects {
             let Some((name, value)) = arg.split_once('=') else {
                 return Err(Error::new(
@@ -148,6 +156,29 @@ impl Configuration {
             };
             let sel = find_selector(graph, name.trim(), "--select")?;
             let value = check_value(graph, &sel, value.trim(), &format!("--select {arg}"))?;
+            selects.push((sel, value));
+        }
+        if let Some(host) = &request.host {
+            for t in graph.selectors() {
+                // Constraint settings are bound to no probe.
+                let Rule::Selector(s) = &t.rule else {
+                    continue;
+                };
+                // A selector set on the command line needs no probe's value.
+                let (Some(d), false) = (&s.detect, selects.iter().any(|(l, _)| *l == t.label))
+                else {
+                    continue;
+                };
+                if let Some(value) = crate::detect::bind::bind(host.fact(&d.probe), &t.label, s)
+                    .map_err(|e| e.at(t.location.clone()))?
+                {
+                    config
+                        .values
+                        .insert(t.label.clone(), (value, Origin::Host(d.probe.clone())));
+                }
+            }
+        }
+        for (sel, value) in selects {
             config.values.insert(sel, (value, Origin::CommandLine));
         }
         Ok(config)
@@ -424,7 +455,9 @@ fn check_target(graph: &TargetGraph, t: &Target) -> Result<()> {
                 check_package(graph, p, t, "`providers`")?;
             }
         }
-        Rule::Selector { .. } => {}
+        Rule::Selector(s) => {
+            crate::detect::bind::check_binding(&t.label, s).map_err(|e| e.at(at()))?;
+        }
     }
     Ok(())
 }

@@ -178,6 +178,7 @@ fn origin(o: &Origin) -> Json {
         Origin::Config(n) => json!({"source": "config", "config": n}),
         Origin::Platform(p) => json!({"source": "platform", "platform": p.to_string()}),
         Origin::Default => json!({"source": "default"}),
+        Origin::Host(probe) => json!({"source": "host", "host": probe}),
     }
 }
 

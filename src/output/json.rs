@@ -321,6 +321,7 @@ fn origin(o: &Origin) -> (&'static str, Option<String>) {
         Origin::Config(n) => ("config", Some(n.clone())),
         Origin::Platform(p) => ("platform", Some(p.to_string())),
         Origin::Default => ("default", None),
+        Origin::Host(probe) => ("host", Some(probe.clone())),
     }
 }
 

@@ -1230,6 +1230,9 @@ impl Gen<'_> {
             &doc,
             true,
             &[format!("{TAG}{PYTHON}")],
+            // The range the interpreter's version is in: the greatest lower end
+            // at most it (docs/detect.md).
+            Some((&format!("python.{PYTHON}"), None)),
         ));
         for (var, string) in &self.strings {
             let (values, other) = (&string.values, &string.other);
@@ -1256,6 +1259,14 @@ impl Gen<'_> {
                         format!("{CLASS_TAG}{bits}:{name}")
                     }))
                     .collect::<Vec<_>>(),
+                // A class of `in` fragments is no one text a probe could
+                // give: such a selector is left unbound.
+                string
+                    .classes
+                    .is_empty()
+                    .then(|| (format!("python.{var}"), Some(other.as_str())))
+                    .as_ref()
+                    .map(|(probe, other)| (probe.as_str(), *other)),
             ));
         }
         let mut conds: Vec<&CondTarget> = self.conds.iter().collect();
@@ -1316,6 +1327,7 @@ impl Gen<'_> {
                 &format!("Whether the project's {what} `{name}` is installed."),
                 false,
                 &[format!("{TAG}{kind}={name}")],
+                None,
             ));
         }
         s
@@ -1417,6 +1429,8 @@ fn exact(v: &PyValue) -> Option<String> {
     }
 }
 
+/// A `selector()` call; `detect`: the probe it is bound to, and the value
+/// that stands for any other result (`"*"`), if one does.
 fn selector(
     name: &str,
     values: &[String],
@@ -1424,6 +1438,7 @@ fn selector(
     doc: &str,
     ordered: bool,
     tags: &[String],
+    detect: Option<(&str, Option<&str>)>,
 ) -> String {
     let mut s = String::from("selector(\n");
     let _ = writeln!(s, "    name = {},", quote(name));
@@ -1431,6 +1446,12 @@ fn selector(
     let _ = writeln!(s, "    default = {},", quote(default));
     if ordered {
         s.push_str("    ordered = True,\n");
+    }
+    if let Some((probe, other)) = detect {
+        let _ = writeln!(s, "    detect = {},", quote(probe));
+        if let Some(other) = other {
+            let _ = writeln!(s, "    detect_values = {{{}: \"*\"}},", quote(other));
+        }
     }
     let _ = writeln!(s, "    doc = {},", quote(doc));
     let _ = writeln!(s, "    tags = {},", list(tags, "    "));

@@ -470,6 +470,45 @@ pub struct Selector {
     /// Whether the values are ordered as listed (`ordered = True`), so that
     /// conditions may compare (`>=12`).
     pub ordered: bool,
+    /// The host probe the selector is bound to (`detect = "cuda.driver"`),
+    /// for `--host` (docs/detect.md).
+    pub detect: Option<Box<Detect>>,
+}
+
+/// How a selector takes its value from a host probe: `selector(...,
+/// detect = PROBE, detect_values = {...}, detect_default = True)`. The rule
+/// that turns a probe's result into a value is `detect::bind`'s.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Detect {
+    /// The probe's name, e.g. `cuda.driver`.
+    pub probe: String,
+    /// The values whose probe form is not their own name (`detect_values`),
+    /// in written order.
+    pub forms: Vec<(String, ProbeForm)>,
+    /// Take the default when the probe gives no allowed value, rather than
+    /// failing (`detect_default = True`).
+    pub or_default: bool,
+}
+
+/// What result of a probe a selector value stands for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ProbeForm {
+    /// The probe found nothing (`None` in `detect_values`).
+    Absent,
+    /// Any result no other value stands for (`"*"`).
+    Other,
+    /// This result (a version probe: this version or a later one).
+    Is(String),
+}
+
+impl Detect {
+    /// The probe form of `value`: its `detect_values` entry, else its name.
+    pub fn form_of(&self, value: &str) -> ProbeForm {
+        self.forms
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or_else(|| ProbeForm::Is(value.to_string()), |(_, f)| f.clone())
+    }
 }
 
 /// The attributes of a `package()`, in [`PACKAGE_ATTRS`] order, absent ones
@@ -946,6 +985,8 @@ impl TargetGraph {
                     default,
                     doc: String::new(),
                     ordered: false,
+                    // A constraint setting is bound to no probe.
+                    detect: None,
                 };
                 (setting, selector)
             })

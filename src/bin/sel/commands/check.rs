@@ -11,7 +11,7 @@ use crate::answer::Answer;
 /// `sel check`: the findings are the answer; with an error among them they
 /// are printed here and the run ends with `sel::check` (exit status 1).
 pub fn run(session: &Session, args: CheckArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let report = session.check(&args.pattern, &request)?;
     let text = match args.output {
         ReportFormat::Text => all_configs::check_text(&report),

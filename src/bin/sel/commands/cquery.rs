@@ -10,7 +10,7 @@ use sel::output::{Command as OutputCommand, Options};
 use sel::workspace::Workspace;
 use sel::Session;
 
-use super::{cached, json_text, request};
+use super::{base_request, cached, json_text, request};
 use crate::answer::{Answer, Body};
 
 /// `sel cquery`.
@@ -18,11 +18,15 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
     if !use_cache {
         return configured(Session::open_with(dir, false)?, args, false);
     }
+    // The host's facts are no input the answer cache knows of.
+    if args.config.host || args.config.host_from.is_some() {
+        return configured(Session::open_with(dir, true)?, args, false);
+    }
     sel::timing::start();
     let config = args.config.clone();
     let recompute = move |workspace: &Workspace, stale: sel::cache::answers::Stale| {
         // A request that fails fails the full run too, which says why.
-        let request = request(workspace, &config).ok()?;
+        let request = base_request(workspace, &config).ok()?;
         sel::cache::recompute::recompute(
             workspace,
             &stale.text,
@@ -40,7 +44,7 @@ pub fn run(dir: &Path, use_cache: bool, args: CqueryArgs) -> Result<Answer, Erro
 /// (see [`cached::answered`]), with the configured graph it printed if it may be
 /// recomputed from it ([`sel::cache::recompute`]).
 fn configured(session: Session, args: CqueryArgs, keep: bool) -> Result<Answer, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(&session, &args.config)?;
     if args.all_configs {
         let answer = every_configuration(&session, &args, &request);
         super::dismiss(session);

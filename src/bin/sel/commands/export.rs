@@ -9,7 +9,7 @@ use super::{command_line, request};
 
 /// `sel export requirements`.
 pub fn requirements(session: &Session, args: RequirementsArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let requirements = if args.all_configs {
         sel::python::export::requirements_all(session, &args.expr, &request)?
     } else {

@@ -9,7 +9,7 @@ use super::{json_text, request};
 
 /// `sel images`.
 pub fn run(session: &Session, args: ImagesArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let images = session.images(&args.expr, &request, args.max_classes)?;
     Ok(match args.output {
         ReportFormat::Text => all_configs::images_text(&images),

@@ -11,7 +11,7 @@ use crate::answer::Answer;
 /// `sel licenses`: with violations, they are printed here and the run ends
 /// with `sel::license_violation` (exit status 1).
 pub fn run(session: &Session, args: LicensesArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let report = if args.all_configs {
         session.licenses_all(&args.expr, &request, args.check)?
     } else {

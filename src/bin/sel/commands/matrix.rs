@@ -15,7 +15,7 @@ const MATRIX_STEPS: u64 = 1 << 24;
 
 /// `sel matrix`: text is streamed (and the answer left empty), JSON is one document.
 pub fn run(session: &Session, args: MatrixArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     // A result whose conditions have no small diagram has astronomically many
     // classes too: give up on it early (about two seconds) rather than after
     // the algebra's whole budget.

@@ -5,6 +5,7 @@
 mod cached;
 mod check;
 mod cquery;
+mod detect;
 mod export;
 mod images;
 mod import;
@@ -25,7 +26,10 @@ use sel::{Request, Session};
 use crate::answer::Answer;
 
 /// Runs the command the command line names.
-pub fn run(cli: Cli) -> Result<Answer, Error> {
+pub fn run(mut cli: Cli) -> Result<Answer, Error> {
+    if let Some(dir) = &cli.directory {
+        files_under(dir, &mut cli.command);
+    }
     // Commands about sel itself need no workspace.
     match &cli.command {
         Command::Completions(args) => return Ok(man::completions(args.shell).into()),
@@ -33,6 +37,7 @@ pub fn run(cli: Cli) -> Result<Answer, Error> {
         Command::Import(args) => {
             return import::run(cli.directory.as_deref(), args).map(Answer::from)
         }
+        Command::DetectNvidia => return Ok(detect::driver_probe().into()),
         _ => {}
     }
     let dir = cli.directory.clone().unwrap_or_else(|| PathBuf::from("."));
@@ -58,10 +63,32 @@ pub fn run(cli: Cli) -> Result<Answer, Error> {
         Command::Export(ExportCommand::Requirements(args)) => {
             with_session(open, |s| export::requirements(s, args))
         }
-        Command::Completions(_) | Command::Man(_) | Command::Import(_) => {
+        Command::Detect(args) => detect::run(&dir, use_cache, args).map(Answer::from),
+        Command::Completions(_) | Command::Man(_) | Command::Import(_) | Command::DetectNvidia => {
             unreachable!("answered above")
         }
     }
+}
+
+/// Files named on the command line are read from `-C DIR`, as if sel had
+/// been started there (`import` joins its own).
+fn files_under(dir: &std::path::Path, command: &mut Command) {
+    let config = match command {
+        Command::Cquery(a) => &mut a.config,
+        Command::Matrix(a) => &mut a.config,
+        Command::Images(a) => &mut a.config,
+        Command::Why(a) => &mut a.config,
+        Command::Check(a) => &mut a.config,
+        Command::Licenses(a) => &mut a.config,
+        Command::Sbom(a) => &mut a.config,
+        Command::Export(ExportCommand::Requirements(a)) => &mut a.config,
+        Command::Detect(a) => {
+            detect::files_under(dir, &mut a.host_from, &mut a.python);
+            return;
+        }
+        _ => return,
+    };
+    detect::files_under(dir, &mut config.host_from, &mut config.python);
 }
 
 /// A command's text, computed from the workspace `open` loads.
@@ -82,8 +109,16 @@ pub fn dismiss(session: Session) {
     std::mem::forget(session);
 }
 
-/// The configuration the selector flags ask for.
-pub fn request(workspace: &Workspace, args: &ConfigArgs) -> Result<Request, Error> {
+/// The configuration the selector flags ask for, the host's facts
+/// (`--host`, `--host-from`) included.
+pub fn request(session: &Session, args: &ConfigArgs) -> Result<Request, Error> {
+    let mut request = base_request(&session.workspace, args)?;
+    request.host = detect::host(&session.graph, args)?;
+    Ok(request)
+}
+
+/// The configuration the selector flags but `--host` ask for.
+pub fn base_request(workspace: &Workspace, args: &ConfigArgs) -> Result<Request, Error> {
     let config = match &args.config {
         None => None,
         Some(name) => {
@@ -117,6 +152,7 @@ pub fn request(workspace: &Workspace, args: &ConfigArgs) -> Result<Request, Erro
         selects: args.selects.clone(),
         platform: args.platform.clone(),
         config,
+        host: None,
     })
 }
 

@@ -9,7 +9,7 @@ use super::{json_text, request, source_date_epoch};
 
 /// `sel sbom`; regions where evaluation fails are warnings on stderr.
 pub fn run(session: &Session, args: SbomArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let sbom = if args.all_configs {
         session.sbom_all(&args.expr, &request)?
     } else {

@@ -9,7 +9,7 @@ use super::{json_text, request};
 
 /// `sel why`.
 pub fn run(session: &Session, args: WhyArgs) -> Result<String, Error> {
-    let request = request(&session.workspace, &args.config)?;
+    let request = request(session, &args.config)?;
     let why = session.why(&args.from, &args.to, &request)?;
     Ok(match args.output {
         ReportFormat::Text => all_configs::why_text(&why),
