@@ -154,7 +154,7 @@ def test_an_error_of_each_kind(tmp_path: Path, kind: str) -> None:
     assert e.file == file
     if line is not None:
         assert (e.line, e.column) == (line, column), e
-    assert str(e).startswith(f"{code}: {e.message} ({file}:")
+    assert str(e).startswith(f"{code}: {e.message} ({file}")
     # The CLI reports the same error, at the same place.
     done = run_sel("-C", str(root), "query", "//...")
     if done.returncode == 1 and code in done.stderr:
