@@ -78,26 +78,27 @@ def generated_workspace(root: Path, rng: random.Random) -> Path:
         settings.append("//flags:g")
     n_pkg = 6
 
-    def targets() -> List[str]:
-        return [f":p{rng.randrange(n_pkg)}" for _ in range(rng.randint(0, 2))]
+    def targets(p: int) -> List[str]:
+        """Dependencies of package p: later packages only, so no cycle."""
+        return [f":p{rng.randrange(p + 1, n_pkg)}" for _ in range(rng.randint(0, 2)) if p + 1 < n_pkg]
 
-    def select() -> str:
+    def select(p: int) -> str:
         keys = rng.sample(settings, rng.randint(1, min(3, len(settings))))
-        branches = {k: sorted(set(targets())) for k in keys}
-        if rng.random() < 0.6:
-            branches["//conditions:default"] = sorted(set(targets()))
+        branches = {k: sorted(set(targets(p))) for k in keys}
+        if rng.random() < 0.75:
+            branches["//conditions:default"] = sorted(set(targets(p)))
         return f"select({branches!r})"
 
     packages = []
     for p in range(n_pkg):
         shape = rng.random()
-        plain = sorted(set(targets()))
+        plain = sorted(set(targets(p)))
         if shape < 0.3:
             deps = repr(plain)
         elif shape < 0.7:
-            deps = select()
+            deps = select(p)
         else:
-            deps = f"{plain!r} + {select()}"
+            deps = f"{plain!r} + {select(p)}"
         packages.append(f'package(name = "p{p}", deps = {deps})')
     return write_workspace(
         root, {"flags/BUILD": "\n".join(flags) + "\n", "app/BUILD": "\n".join(packages) + "\n"}
@@ -110,4 +111,16 @@ def test_generated_workspaces_at_random_configurations(tmp_path: Path, seed: int
     root = generated_workspace(tmp_path / f"ws{seed}", rng)
     ws = sel_graph.Workspace(root)
     for expr in ["deps(//app:p0)", "//app:all", "rdeps(//app:all, //app:p5)"]:
-        agree_at_random_configurations(ws, expr, rng, samples=20)
+        FAILED[0] += agree_at_random_configurations(ws, expr, rng, samples=20)
+        SAMPLED[0] += 20
+
+
+FAILED = [0]
+SAMPLED = [0]
+
+
+def test_the_generated_configurations_both_fail_and_succeed() -> None:
+    """Runs after the above (pytest keeps the file's order): both branches of
+    the comparison were taken."""
+    assert SAMPLED[0] == 12 * 3 * 20
+    assert 0 < FAILED[0] < SAMPLED[0] * 3 // 4, FAILED

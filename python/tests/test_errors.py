@@ -132,11 +132,11 @@ CASES: Dict[str, Case] = {
     "query": (
         {"app/BUILD": 'package(name = "app")\n'},
         lambda root: load(root).query("deps(//app, 1, 2)"),
-        "sel::query", "<query>", 1, 17, "takes (expr) or (expr, depth)",
+        "sel::query", "<query>", 1, 16, "takes (expr) or (expr, depth)",
     ),
     "license": (
         {"app/BUILD": 'package(name = "app", license = "MIT OR Nonsense-License-9")\n'},
-        query_all, "sel::license", "app/BUILD", None, None, "",
+        query_all, "sel::license", "app/BUILD", 1, 41, "not a valid SPDX license expression",
     ),
 }
 
