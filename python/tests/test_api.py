@@ -191,3 +191,31 @@ def test_the_sel_command_exit_statuses(spam: Path) -> None:
 
 def test_version_is_the_crates() -> None:
     assert sel_graph.__version__ == "0.1.0"
+
+
+def test_the_module_is_the_installed_wheel() -> None:
+    """The tests run against the wheel, not the source tree's python/sel_graph."""
+    assert "site-packages" in Path(sel_graph.__file__).parts
+    assert (Path(sel_graph.__file__).parent / "py.typed").exists()
+    assert (Path(sel_graph.__file__).parent / "_sel.pyi").exists()
+
+
+def test_python_m_sel_graph_is_the_command(spam: Path) -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sel_graph", "-C", str(spam), "query", "//spam"],
+        capture_output=True, text=True,
+    )
+    assert (done.returncode, done.stdout) == (0, "//spam:spam\n")
+
+
+def test_errors_pickle() -> None:
+    import pickle
+
+    e = sel_graph.SelError("sel::no_match", "no key matches", "app/BUILD", 3, 12, "keys: ...", ["a"], "here")
+    again = pickle.loads(pickle.dumps(e))
+    assert (again.code, again.file, again.line, again.column, again.notes) == (
+        "sel::no_match", "app/BUILD", 3, 12, ["a"],
+    )
