@@ -95,8 +95,10 @@ class Workspace:
         select: Optional[Mapping[str, str]] = None,
         platform: Optional[str] = None,
         config: Optional[str] = None,
+        allow_clashes: bool = False,
     ) -> QueryDocument:
-        """``sel cquery EXPR --output=json``: one configuration."""
+        """``sel cquery EXPR --output=json``: one configuration; a clash is
+        ``sel::clash`` unless ``allow_clashes`` (``--allow-clashes``)."""
     def all_configs(
         self,
         expr: str,

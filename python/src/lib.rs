@@ -105,8 +105,9 @@ impl Workspace {
         answer(py, doc)
     }
 
-    /// `sel cquery EXPR --output=json` with `--select`, `--platform`, `--config`.
-    #[pyo3(signature = (expr, *, select = None, platform = None, config = None))]
+    /// `sel cquery EXPR --output=json` with `--select`, `--platform`,
+    /// `--config` and `--allow-clashes`.
+    #[pyo3(signature = (expr, *, select = None, platform = None, config = None, allow_clashes = false))]
     fn cquery(
         &self,
         py: Python<'_>,
@@ -114,12 +115,13 @@ impl Workspace {
         select: Option<&Bound<'_, PyAny>>,
         platform: Option<String>,
         config: Option<String>,
+        allow_clashes: bool,
     ) -> PyResult<Py<PyAny>> {
         let request = self.request(py, select, platform, config)?;
         let s = &self.session;
         let doc = py.detach(|| {
             sel::condition::guard(|| {
-                let result = s.cquery(expr, &request)?;
+                let (result, _) = s.cquery_keeping(expr, &request, true, None, allow_clashes)?;
                 Ok(sel::output::json::result(
                     &s.graph,
                     &result,

@@ -49,6 +49,17 @@ def test_cquery_with_select_is_the_cli_document(spam: Path) -> None:
     assert [t["label"] for t in by_label["targets"]] == [t["label"] for t in doc["targets"]]
 
 
+def test_cquery_clashes_unless_allowed(spam: Path) -> None:
+    ws = sel_graph.Workspace(spam)
+    with pytest.raises(sel_graph.SelError) as raised:
+        ws.cquery("deps(//apps:notebook)", select={"cuda": "12"})
+    assert raised.value.code == "sel::clash"
+    allowed = ws.cquery("deps(//apps:notebook)", select={"cuda": "12"}, allow_clashes=True)
+    assert allowed == sel_json(
+        "-C", str(spam), "cquery", "deps(//apps:notebook)", "--select", "cuda=12", "--allow-clashes", "--output=json"
+    )
+
+
 def test_cquery_with_platform_and_config(spam: Path) -> None:
     ws = sel_graph.Workspace(spam)
     by_platform = ws.cquery("deps(//spam)", platform="//platforms:linux-gpu")
@@ -132,7 +143,8 @@ def test_sbom_rejects_an_unknown_format(spam: Path) -> None:
 def test_check_is_the_cli_document(spam: Path) -> None:
     ws = sel_graph.Workspace(spam)
     doc = ws.check()
-    assert doc == sel_json("-C", str(spam), "check", "--output=json")
+    # //apps:notebook clashes where cuda=12: a finding, not an exception.
+    assert doc == sel_json("-C", str(spam), "check", "--output=json", status=1)
     assert ws.check("//spam/...", select={"cuda": "12"}) == sel_json(
         "-C", str(spam), "check", "//spam/...", "--select", "cuda=12", "--output=json"
     )
