@@ -273,12 +273,16 @@ impl Workspace {
             None => Vec::new(),
             Some(mapping) => selects_of(mapping)?,
         };
+        // `--host` (main's `sel detect`) is not offered by the API yet.
         let args = sel::cli::ConfigArgs {
             selects,
             platform,
             config,
+            host: false,
+            host_from: None,
+            python: None,
         };
-        commands::request(&self.session.workspace, &args).map_err(|e| raise(py, e))
+        commands::request(&self.session, &args).map_err(|e| raise(py, e))
     }
 }
 
