@@ -29,8 +29,7 @@ use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
     Attr, AttrType, Attrs, Capability, Detect, FlagValue, GroupMode, Labels, Platform, ProbeForm,
-    Rule, Select,
-    SelectKey, Selector, Target, Value, PACKAGE_ATTRS,
+    Rule, Select, SelectKey, Selector, Target, Value, PACKAGE_ATTRS,
 };
 
 /// The state of one BUILD file's evaluation, reachable from built-ins through `eval.extra`.
