@@ -35,7 +35,7 @@ pub const DIR: &str = ".sel-cache";
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
-const FORMAT: u32 = 6;
+const FORMAT: u32 = 7;
 /// How long before a run a file must have last changed for its stamp to be
 /// trusted: more than any file system's timestamp granularity.
 const SETTLED: Duration = Duration::from_secs(2);
