@@ -150,6 +150,18 @@ has "$out" //example:simd-neon "BUILD.example aarch64 through :target_arch"
 out=$(sel $ex cquery 'labels(deps, //example:ham-core)')
 lacks "$out" //example:tomli "BUILD.example None is []"
 
+# Typed selectors: a list holds several CPU features at once; a bool; an int.
+out=$(sel $ex cquery 'deps(//example:ham-kernels)')
+has "$out" //example:kernels-generic "BUILD.example default cpu_features"
+has "$out" //example:threadpool "BUILD.example jobs=8"
+lacks "$out" //example:ham-asserts "BUILD.example debug=false"
+out=$(sel $ex cquery 'deps(//example:ham-kernels)' --select cpu_features=fma,avx2 --select debug=true --select jobs=1)
+has "$out" //example:kernels-haswell "BUILD.example cpu_features=fma,avx2"
+has "$out" //example:ham-asserts "BUILD.example debug=true"
+lacks "$out" //example:threadpool "BUILD.example jobs=1"
+out=$(sel $ex cquery 'deps(//example:ham-kernels)' --all-configs)
+has "$out" "//example:kernels-haswell  cpu_features has all of {avx2, fma}" "BUILD.example --all-configs"
+
 if (( failures > 0 )); then
     echo "$failures check(s) failed" >&2
     exit 1

@@ -1180,26 +1180,40 @@ pub type Example = (Vec<usize>, Vec<(String, String)>);
 pub fn example(run: &AllConfigsRun, c: Cond) -> Option<Example> {
     let alg = run.algebra();
     let graph = run.sym.graph();
-    let defaults: Vec<usize> = alg
-        .space()
-        .selectors()
-        .iter()
-        .map(|s| {
-            Label::parse(&s.label)
-                .ok()
-                .and_then(|l| graph.target(&l).ok())
-                .and_then(|t| t.rule.selector())
-                .and_then(|sel| sel.values.iter().position(|v| *v == sel.default))
-                .unwrap_or(0)
-        })
-        .collect();
+    let space = alg.space();
+    // Each selector's default, also one of several dimensions (the
+    // elements of a multi-valued selector).
+    let mut defaults: Vec<usize> = vec![0; space.selectors().len()];
+    for s in space.space_selectors() {
+        let selector = Label::parse(&s.label)
+            .ok()
+            .and_then(|l| graph.target(&l).ok())
+            .and_then(|t| graph.selector_of(t));
+        if let Some(selector) = selector {
+            for (d, v) in space
+                .assign(&s.label, &selector.default)
+                .unwrap_or_default()
+            {
+                defaults[d] = v;
+            }
+        }
+    }
     let point = alg.example(c, &|s| defaults[s])?;
-    let shown = alg
+    // A selector's whole value, also where the condition is about some
+    // elements of a multi-valued one.
+    let mut selectors: Vec<usize> = alg
         .support(c)
         .into_iter()
+        .map(|d| space.selector_of(d))
+        .collect();
+    selectors.dedup();
+    let shown = selectors
+        .into_iter()
         .map(|s| {
-            let dim = &alg.space().selectors()[s];
-            (dim.label.clone(), dim.values[point[s]].clone())
+            (
+                space.space_selectors()[s].label.clone(),
+                space.value_at(s, &point),
+            )
         })
         .collect();
     Some((point, shown))

@@ -75,29 +75,37 @@ impl Session {
             Ok(p) => self.graph.expand(&p)?,
             Err(_) => run.targets.iter().map(|(l, _)| l.clone()).collect(),
         };
-        let defaults: Vec<usize> = alg
-            .space()
-            .selectors()
-            .iter()
-            .map(|s| {
-                let t = self
-                    .graph
-                    .target(&Label::parse(&s.label).expect("selector labels parse"));
-                match t.ok().and_then(|t| self.graph.selector_of(t)) {
-                    Some(s) => s.values.iter().position(|v| *v == s.default).unwrap_or(0),
-                    None => 0,
+        let space = alg.space();
+        let mut defaults: Vec<usize> = vec![0; space.selectors().len()];
+        for s in space.space_selectors() {
+            let t = self
+                .graph
+                .target(&Label::parse(&s.label).expect("selector labels parse"));
+            if let Some(default) = t.ok().and_then(|t| self.graph.selector_of(t)) {
+                for (d, v) in space.assign(&s.label, &default.default).unwrap_or_default() {
+                    defaults[d] = v;
                 }
-            })
-            .collect();
+            }
+        }
         let example = |c: Cond| -> Vec<(String, String)> {
             let Some(point) = alg.example(c, &|s| defaults[s]) else {
                 return Vec::new();
             };
-            alg.support(c)
+            // A selector's whole value, also where the condition is about
+            // some elements of a multi-valued one.
+            let mut selectors: Vec<usize> = alg
+                .support(c)
+                .into_iter()
+                .map(|d| space.selector_of(d))
+                .collect();
+            selectors.dedup();
+            selectors
                 .into_iter()
                 .map(|s| {
-                    let dim = &alg.space().selectors()[s];
-                    (dim.label.clone(), dim.values[point[s]].clone())
+                    (
+                        space.space_selectors()[s].label.clone(),
+                        space.value_at(s, &point),
+                    )
                 })
                 .collect()
         };

@@ -258,6 +258,9 @@ How do I ...
     sel cquery 'deps(//spam)' --select cuda=12
   set several selectors, by label or by unique name?
     sel cquery 'deps(//spam)' --select //flags:cuda=12 --select cpu=x86-64-v3
+  set a selector that holds several values at once (a string_list_flag)?
+    sel cquery 'deps(//app)' --select cpu_features=avx2,fma
+    (its elements joined with commas; `--select cpu_features=` for none)
   use a platform's selector values?
     sel cquery 'deps(//spam)' --platform //platforms:linux-gpu
   use a named configuration of sel.toml ([config.gpu])?
@@ -497,7 +500,9 @@ pub struct DetectArgs {
 /// How a configuration is chosen on the command line.
 #[derive(Clone, Debug, Args, Default)]
 pub struct ConfigArgs {
-    /// Set a selector: NAME=VALUE, NAME a selector label or its unique short name.
+    /// Set a selector: NAME=VALUE, NAME a selector label or its unique short
+    /// name; a list (string_list_flag) is its elements joined with commas, or
+    /// nothing for none.
     #[arg(long = "select", short = 's', value_name = "NAME=VALUE")]
     pub selects: Vec<String>,
     /// Take selector values from a platform target.

@@ -424,13 +424,15 @@ impl Session {
         let mut fixed_idx = Vec::new();
         let mut universe = alg.always();
         for (l, v) in &fixed {
-            let s = alg
+            // A dimension, or one per element of a multi-valued selector.
+            let dims = alg
                 .space()
-                .index_of(l.as_str())
-                .expect("fixed selectors exist");
-            let i = alg.space().value_index(s, v).expect("values were checked");
-            universe = alg.and(universe, alg.equals(s, i));
-            fixed_idx.push((s, i));
+                .assign(l.as_str(), v)
+                .expect("fixed selectors exist, and their values were checked");
+            for (s, i) in dims {
+                universe = alg.and(universe, alg.equals(s, i));
+                fixed_idx.push((s, i));
+            }
         }
         sym.restrict_to(universe);
         Ok((sym, fixed, fixed_idx, universe))

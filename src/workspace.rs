@@ -52,8 +52,10 @@ pub struct Settings {
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NamedConfig {
-    /// Selector values, by label or unique short name. A TOML integer is
-    /// taken as its text (`cuda = 12` is `cuda = "12"`).
+    /// Selector values, by label or unique short name. A TOML integer or
+    /// boolean is taken as its text (`cuda = 12` is `cuda = "12"`), an array
+    /// of strings (a `string_list_flag`'s value) as its elements joined with
+    /// commas (`features = ["avx2", "fma"]` is `"avx2,fma"`).
     #[serde(default, deserialize_with = "selector_values")]
     pub select: BTreeMap<String, String>,
     /// A platform label.
@@ -61,7 +63,9 @@ pub struct NamedConfig {
     pub platform: Option<String>,
 }
 
-/// `{ cuda = "12", cpu = 3 }`: values are strings, or integers taken as their text.
+/// `{ cuda = "12", cpu = 3, fast = true, features = ["avx2"] }`: values are
+/// strings, integers and booleans taken as their text, or arrays of strings
+/// taken as their elements joined with commas.
 fn selector_values<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> std::result::Result<BTreeMap<String, String>, D::Error> {
@@ -69,10 +73,28 @@ fn selector_values<'de, D: serde::Deserializer<'de>>(
     impl<'de> Deserialize<'de> for Text {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
             struct Visitor;
-            impl serde::de::Visitor<'_> for Visitor {
+            impl<'de> serde::de::Visitor<'de> for Visitor {
                 type Value = Text;
                 fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                    f.write_str("a selector value: a string, such as \"12\"")
+                    f.write_str("a selector value: a string (\"12\"), an integer, a boolean, or an array of strings")
+                }
+                fn visit_bool<E: serde::de::Error>(self, v: bool) -> std::result::Result<Text, E> {
+                    Ok(Text(v.to_string()))
+                }
+                fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                    self,
+                    mut seq: A,
+                ) -> std::result::Result<Text, A::Error> {
+                    let mut elements: Vec<String> = Vec::new();
+                    while let Some(e) = seq.next_element::<String>()? {
+                        if e.is_empty() || e.contains(',') {
+                            return Err(serde::de::Error::custom(format!(
+                                "the element {e:?} is empty or has a comma"
+                            )));
+                        }
+                        elements.push(e);
+                    }
+                    Ok(Text(elements.join(",")))
                 }
                 fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Text, E> {
                     Ok(Text(v.to_string()))

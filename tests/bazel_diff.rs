@@ -3,7 +3,10 @@
 //! Random workspaces in the dialect sel and Bazel share (selector -> skylib
 //! `string_flag`, config_setting, config_setting_group -> skylib's
 //! `selects.config_setting_group`, package -> `filegroup` with `srcs = deps`,
-//! alias -> alias; the translation is `../shared/tools/sel2bazel.py`) are asked
+//! alias -> alias; the packages' translation is
+//! `../shared/tools/sel2bazel.py`, and `flags/BUILD` is written here in both
+//! dialects, since its selectors are typed: skylib's `bool_flag`, `int_flag`
+//! and `string_list_flag` too, see below) are asked
 //! `deps(//x)` (and now and then `deps(//x, n)`, `rdeps`, `allpaths`, `-`,
 //! `kind`, `//pkg/...`: see [`Form`]) by `sel query` / `sel cquery --select`
 //! and by `bazel query` / `bazel cquery --//flags:NAME=VALUE`. The package
@@ -61,6 +64,19 @@
 //! test, and asked `cquery 'deps(...)'` at every platform (`--platform` /
 //! `--platforms`), with the same two-model method (Bazel 4.2.3 ignores
 //! constraint values when it compares keys for specialization).
+//!
+//! Typed selectors (issue #17): a graph's selectors are strings, bools,
+//! ints or lists (`string_list_flag`, a set of elements, whose settings hold
+//! where the set has their element; the model's value of a list is a set as
+//! bits). `flag_values` are now and then written as Bazel reads them (`True`,
+//! `1`, `yes`; `0xc`, `+12`), `--select` gives a list's elements in reverse
+//! order, sel's flags file loads skylib now and then, and Bazel's has no
+//! `values` for ints and lists. One more by-design difference follows:
+//!
+//! - *Values written two ways.* `{":b": "1", ":os": "linux"}` is more
+//!   specific than `{":b": "True"}` to sel (implication); Bazel compares the
+//!   entries as written, so neither refines the other. The model of Bazel
+//!   compares them as written too (`by_text`).
 //!
 //! Without `bazel` on PATH the Bazel test skips; the model test and the
 //! regression cases below run anyway. `SEL_BAZEL_DIFF_SEED` and
@@ -135,14 +151,170 @@ const VALUE_POOLS: &[&[&str]] = &[
     &["gpl", "mit", "apache-2.0"],
 ];
 
+/// Integers of `int_flag`s.
+const INT_POOL: &[i64] = &[-1, 0, 1, 2, 4, 8, 11, 12, 16, 64];
+/// Elements of `string_list_flag`s.
+const ELEMENT_POOL: &[&str] = &["avx2", "avx512", "fma", "neon", "sse4"];
+
+/// What a selector is declared as (issue #17): to Bazel, skylib's build
+/// setting of that type; to sel, the same rule (or `selector()` for a string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Ty {
+    Str,
+    Bool,
+    Int,
+    /// A `string_list_flag`: a value is a set of its elements.
+    List,
+}
+
 struct Selector {
+    ty: Ty,
+    /// The values in their canonical spelling (`false`, `true`; an int's
+    /// decimal, in numeric order); for a list, its elements.
     values: Vec<String>,
+    /// A value's index; for a list, a set of its elements (bit `e`: element `e`).
     default: usize,
+    /// A string selector written `string_flag(...)` for sel too (else `selector(...)`).
+    skylib_spelling: bool,
+    /// An `int_flag`'s values in the order sel's BUILD file lists them.
+    written: Vec<usize>,
+}
+
+impl Selector {
+    /// How many values a configuration may give it: for a list, every set of
+    /// its elements.
+    fn n_values(&self) -> usize {
+        match self.ty {
+            Ty::List => 1 << self.values.len(),
+            _ => self.values.len(),
+        }
+    }
+
+    /// Value `v` as a command line sets it; a list's elements joined with
+    /// commas, in declared order or (`reversed`) the other way round.
+    fn setting(&self, v: usize, reversed: bool) -> String {
+        if self.ty != Ty::List {
+            return self.values[v].clone();
+        }
+        let mut held: Vec<&str> = (0..self.values.len())
+            .filter(|e| v & (1 << e) != 0)
+            .map(|e| self.values[e].as_str())
+            .collect();
+        if reversed {
+            held.reverse();
+        }
+        held.join(",")
+    }
+
+    /// Whether the selector at value `value` satisfies a `flag_values` entry
+    /// on `v`: equal, or for a list, holding element `v`.
+    fn holds(&self, v: usize, value: usize) -> bool {
+        match self.ty {
+            Ty::List => value & (1 << v) != 0,
+            _ => value == v,
+        }
+    }
+
+    /// How a `flag_values` entry writes `v` (a value, or a list's element):
+    /// the canonical spelling mostly, now and then another Bazel reads the
+    /// same way (`True`, `1`, `yes`; `0xc`, `+12`).
+    fn spell(&self, v: usize, rng: &mut Rng) -> String {
+        match self.ty {
+            Ty::Str | Ty::List => self.values[v].clone(),
+            Ty::Bool if rng.chance(0.5) => {
+                let other: [&[&str]; 2] = [&["False", "0", "no"], &["True", "1", "yes"]];
+                rng.pick(other[v]).to_string()
+            }
+            Ty::Int if rng.chance(0.3) => {
+                let n: i64 = self.values[v].parse().unwrap();
+                match (n >= 0, rng.chance(0.5)) {
+                    (true, true) => format!("{n:#x}"),
+                    (true, false) => format!("+{n}"),
+                    _ => n.to_string(),
+                }
+            }
+            _ => self.values[v].clone(),
+        }
+    }
+
+    /// This selector's declaration, for sel and for Bazel.
+    fn declare(&self, name: &str) -> (String, String) {
+        let quoted = |v: &[&str]| {
+            v.iter()
+                .map(|x| format!("\"{x}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let values: Vec<&str> = self.values.iter().map(String::as_str).collect();
+        let public = "visibility = [\"//visibility:public\"]";
+        match self.ty {
+            Ty::Str => {
+                let default = &self.values[self.default];
+                let bazel = format!(
+                    "string_flag(name = \"{name}\", values = [{}], build_setting_default = \"{default}\", {public})",
+                    quoted(&values)
+                );
+                let sel = if self.skylib_spelling {
+                    format!(
+                        "string_flag(name = \"{name}\", values = [{}], build_setting_default = \"{default}\")",
+                        quoted(&values)
+                    )
+                } else {
+                    format!(
+                        "selector(name = \"{name}\", values = [{}], default = \"{default}\")",
+                        quoted(&values)
+                    )
+                };
+                (sel, bazel)
+            }
+            Ty::Bool => {
+                let default = if self.default == 1 { "True" } else { "False" };
+                (
+                    format!("bool_flag(name = \"{name}\", build_setting_default = {default})"),
+                    format!(
+                        "bool_flag(name = \"{name}\", build_setting_default = {default}, {public})"
+                    ),
+                )
+            }
+            Ty::Int => {
+                let default = &self.values[self.default];
+                let written: Vec<&str> = self.written.iter().map(|&i| values[i]).collect();
+                (
+                    format!(
+                        "int_flag(name = \"{name}\", values = [{}], build_setting_default = {default})",
+                        written.join(", ")
+                    ),
+                    // skylib's int_flag has no `values`.
+                    format!("int_flag(name = \"{name}\", build_setting_default = {default}, {public})"),
+                )
+            }
+            Ty::List => {
+                let held: Vec<&str> = (0..values.len())
+                    .filter(|e| self.default & (1 << e) != 0)
+                    .map(|e| values[e])
+                    .collect();
+                (
+                    format!(
+                        "string_list_flag(name = \"{name}\", values = [{}], build_setting_default = [{}])",
+                        quoted(&values),
+                        quoted(&held)
+                    ),
+                    // skylib's string_list_flag has no `values`.
+                    format!(
+                        "string_list_flag(name = \"{name}\", build_setting_default = [{}], {public})",
+                        quoted(&held)
+                    ),
+                )
+            }
+        }
+    }
 }
 
 enum Cond {
-    /// A config_setting: (selector, value) pairs, one per selector, sorted.
-    Setting(Vec<(usize, usize)>),
+    /// A config_setting: (selector, value, how the value is written) for
+    /// one value per selector, sorted. For a list, the value is an element:
+    /// the setting holds where the set has it.
+    Setting(Vec<(usize, usize, String)>),
     /// A config_setting_group over earlier conditions (so no cycles).
     Group { any: bool, members: Vec<usize> },
     /// `alias(actual = <an earlier condition>)`: that condition, under
@@ -205,17 +377,55 @@ impl Graph {
         let n_sel = rng.range(2, 4);
         let selectors: Vec<Selector> = (0..n_sel)
             .map(|_| {
-                let pool = *rng.pick(VALUE_POOLS);
-                let k = rng.range(2, pool.len().min(4));
-                let values: Vec<String> = rng
-                    .sample(pool.len(), k)
-                    .into_iter()
-                    .map(|i| pool[i].to_string())
-                    .collect();
-                Selector {
-                    default: rng.below(k),
+                let ty = match rng.below(20) {
+                    0..=9 => Ty::Str,
+                    10..=12 => Ty::Bool,
+                    13..=15 => Ty::Int,
+                    _ => Ty::List,
+                };
+                let (values, written) = match ty {
+                    Ty::Str => {
+                        let pool = *rng.pick(VALUE_POOLS);
+                        let k = rng.range(2, pool.len().min(4));
+                        let values = rng
+                            .sample(pool.len(), k)
+                            .into_iter()
+                            .map(|i| pool[i].to_string())
+                            .collect();
+                        (values, Vec::new())
+                    }
+                    Ty::Bool => (vec!["false".to_string(), "true".to_string()], Vec::new()),
+                    Ty::Int => {
+                        let k = rng.range(2, 4);
+                        let mut ints: Vec<i64> = rng
+                            .sample(INT_POOL.len(), k)
+                            .into_iter()
+                            .map(|i| INT_POOL[i])
+                            .collect();
+                        ints.sort();
+                        let mut written: Vec<usize> = (0..k).collect();
+                        rng.shuffle(&mut written);
+                        (ints.iter().map(|i| i.to_string()).collect(), written)
+                    }
+                    Ty::List => {
+                        let k = rng.range(1, 3);
+                        let values = rng
+                            .sample(ELEMENT_POOL.len(), k)
+                            .into_iter()
+                            .map(|i| ELEMENT_POOL[i].to_string())
+                            .collect();
+                        (values, Vec::new())
+                    }
+                };
+                let mut selector = Selector {
+                    ty,
                     values,
-                }
+                    default: 0,
+                    skylib_spelling: rng.chance(0.3),
+                    written,
+                };
+                selector.default = rng.below(selector.n_values());
+                selector
             })
             .collect();
 
@@ -231,17 +441,28 @@ impl Graph {
                     unreachable!()
                 };
                 let mut flags = base.clone();
+                // Now and then a value the base has, written another way:
+                // the same condition to sel, another to Bazel's specialization.
+                if rng.chance(0.25) {
+                    let i = rng.below(flags.len());
+                    let (s, v, _) = flags[i];
+                    flags[i].2 = selectors[s].spell(v, rng);
+                }
                 let free: Vec<usize> = (0..n_sel)
-                    .filter(|s| !flags.iter().any(|(t, _)| t == s))
+                    .filter(|s| !flags.iter().any(|(t, _, _)| t == s))
                     .collect();
                 let s = *rng.pick(&free);
-                flags.push((s, rng.below(selectors[s].values.len())));
+                let v = rng.below(selectors[s].values.len());
+                flags.push((s, v, selectors[s].spell(v, rng)));
                 flags
             } else {
                 let k = if rng.chance(0.7) { 1 } else { 2 };
                 rng.sample(n_sel, k)
                     .into_iter()
-                    .map(|s| (s, rng.below(selectors[s].values.len())))
+                    .map(|s| {
+                        let v = rng.below(selectors[s].values.len());
+                        (s, v, selectors[s].spell(v, rng))
+                    })
                     .collect()
             };
             let mut flags = flags;
@@ -335,7 +556,7 @@ impl Graph {
             .map(|c| match c {
                 Cond::Setting(flags) => flags
                     .iter()
-                    .map(|&(s, _)| s)
+                    .map(|&(s, _, _)| s)
                     .filter(|_| rng.chance(0.25))
                     .collect(),
                 _ => Vec::new(),
@@ -390,33 +611,33 @@ impl Graph {
         }
     }
 
-    /// This graph's selectors and conditions, for `flags/BUILD`.
-    fn render_flags(&self, rng: &mut Rng) -> String {
-        let mut out = String::new();
-        for (s, sel) in self.selectors.iter().enumerate() {
-            let values: Vec<String> = sel.values.iter().map(|v| format!("\"{v}\"")).collect();
-            writeln!(
-                out,
-                "selector(name = \"g{}_s{s}\", values = [{}], default = \"{}\")",
-                self.id,
-                values.join(", "),
-                sel.values[sel.default]
-            )
-            .unwrap();
-            writeln!(
-                out,
-                "alias(name = \"g{}_s{s}_alias\", actual = \":g{}_s{s}\")",
+    /// This graph's selectors and conditions, for `flags/BUILD`: as sel
+    /// reads them, and as Bazel does (skylib's rules, everything public).
+    fn render_flags(&self, rng: &mut Rng) -> (String, String) {
+        let (mut sel, mut bazel) = (String::new(), String::new());
+        let mut both = |sel_line: String, bazel_line: String| {
+            sel.push_str(&sel_line);
+            sel.push('\n');
+            bazel.push_str(&bazel_line);
+            bazel.push('\n');
+        };
+        let public = "visibility = [\"//visibility:public\"]";
+        for (s, selector) in self.selectors.iter().enumerate() {
+            let (sel_line, bazel_line) = selector.declare(&format!("g{}_s{s}", self.id));
+            both(sel_line, bazel_line);
+            let alias = format!(
+                "alias(name = \"g{}_s{s}_alias\", actual = \":g{}_s{s}\"",
                 self.id, self.id
-            )
-            .unwrap();
+            );
+            both(format!("{alias})"), format!("{alias}, {public})"));
         }
         for (c, cond) in self.conds.iter().enumerate() {
             match cond {
                 Cond::Setting(flags) => {
                     let fv: Vec<String> = flags
                         .iter()
-                        .map(|&(s, v)| {
-                            let alias = if self.aliased_flags[c].contains(&s) {
+                        .map(|(s, _, text)| {
+                            let alias = if self.aliased_flags[c].contains(s) {
                                 "_alias"
                             } else {
                                 ""
@@ -424,18 +645,17 @@ impl Graph {
                             let label = if rng.chance(0.5) {
                                 format!(":g{}_s{s}{alias}", self.id)
                             } else {
-                                format!("{}{alias}", self.selector_label(s))
+                                format!("{}{alias}", self.selector_label(*s))
                             };
-                            format!("\"{label}\": \"{}\"", self.selectors[s].values[v])
+                            format!("\"{label}\": \"{text}\"")
                         })
                         .collect();
-                    writeln!(
-                        out,
-                        "config_setting(name = \"g{}_c{c}\", flag_values = {{{}}})",
+                    let line = format!(
+                        "config_setting(name = \"g{}_c{c}\", flag_values = {{{}}}",
                         self.id,
                         fv.join(", ")
-                    )
-                    .unwrap();
+                    );
+                    both(format!("{line})"), format!("{line}, {public})"));
                 }
                 Cond::Group { any, members } => {
                     let ms: Vec<String> = members
@@ -448,14 +668,16 @@ impl Graph {
                             }
                         })
                         .collect();
-                    writeln!(
-                        out,
-                        "config_setting_group(name = \"g{}_c{c}\", {} = [{}])",
+                    let args = format!(
+                        "name = \"g{}_c{c}\", {} = [{}]",
                         self.id,
                         if *any { "match_any" } else { "match_all" },
                         ms.join(", ")
-                    )
-                    .unwrap();
+                    );
+                    both(
+                        format!("config_setting_group({args})"),
+                        format!("selects.config_setting_group({args}, {public})"),
+                    );
                 }
                 Cond::Alias(target) => {
                     let actual = if rng.chance(0.5) {
@@ -463,25 +685,23 @@ impl Graph {
                     } else {
                         self.cond_label(*target)
                     };
-                    writeln!(
-                        out,
-                        "alias(name = \"g{}_c{c}\", actual = \"{actual}\")",
-                        self.id
-                    )
-                    .unwrap();
+                    let line = format!("alias(name = \"g{}_c{c}\", actual = \"{actual}\"", self.id);
+                    both(format!("{line})"), format!("{line}, {public})"));
                 }
                 Cond::Always { any } => {
-                    writeln!(
-                        out,
-                        "config_setting_group(name = \"g{}_c{c}\", {} = [\"//conditions:default\"])",
+                    let args = format!(
+                        "name = \"g{}_c{c}\", {} = [\"//conditions:default\"]",
                         self.id,
                         if *any { "match_any" } else { "match_all" },
-                    )
-                    .unwrap();
+                    );
+                    both(
+                        format!("config_setting_group({args})"),
+                        format!("selects.config_setting_group({args}, {public})"),
+                    );
                 }
             }
         }
-        out
+        (sel, bazel)
     }
 
     fn render_select(&self, from: usize, s: &Select, single: bool, rng: &mut Rng) -> String {
@@ -567,16 +787,17 @@ impl Graph {
     // -- semantics ----------------------------------------------------------
 
     fn n_configs(&self) -> usize {
-        self.selectors.iter().map(|s| s.values.len()).product()
+        self.selectors.iter().map(Selector::n_values).product()
     }
 
-    /// The configuration with index `i` (mixed radix over the selectors' values).
+    /// The configuration with index `i` (mixed radix over the selectors'
+    /// values; a list's value is a set of its elements).
     fn config_at(&self, mut i: usize) -> Vec<usize> {
         self.selectors
             .iter()
             .map(|s| {
-                let v = i % s.values.len();
-                i /= s.values.len();
+                let v = i % s.n_values();
+                i /= s.n_values();
                 v
             })
             .collect()
@@ -584,7 +805,9 @@ impl Graph {
 
     fn matches(&self, c: usize, cfg: &[usize]) -> bool {
         match &self.conds[c] {
-            Cond::Setting(flags) => flags.iter().all(|&(s, v)| cfg[s] == v),
+            Cond::Setting(flags) => flags
+                .iter()
+                .all(|&(s, v, _)| self.selectors[s].holds(v, cfg[s])),
             Cond::Group { any: true, members } => members.iter().any(|&m| self.matches(m, cfg)),
             Cond::Group {
                 any: false,
@@ -607,13 +830,13 @@ impl Graph {
             return self.matches(c, cfg);
         };
         match &self.conds[c] {
-            Cond::Setting(flags) => flags.iter().all(|&(s, v)| {
+            Cond::Setting(flags) => flags.iter().all(|&(s, v, _)| {
                 let value = if self.aliased_flags[c].contains(&s) {
                     self.selectors[s].default
                 } else {
                     cfg[s]
                 };
-                value == v
+                self.selectors[s].holds(v, value)
             }),
             Cond::Group { any: true, members } => {
                 members.iter().any(|&m| self.matches_in(m, cfg, sem))
@@ -683,14 +906,19 @@ impl Graph {
     /// no other sets: neither refines the other. A flag named through its
     /// alias counts as the flag here even in Bazel 4.2 (which reads its
     /// default when matching, see [`Graph::matches_in`]).
-    fn bazel_refines(&self, a: Option<usize>, b: Option<usize>) -> bool {
+    /// The entries are compared as written (`by_text`), as Bazel compares
+    /// them, or as read.
+    fn bazel_refines(&self, a: Option<usize>, b: Option<usize>, by_text: bool) -> bool {
         let (Some(a), Some(b)) = (a, b) else {
             return false;
         };
         let (Cond::Setting(fa), Cond::Setting(fb)) = (&self.conds[a], &self.conds[b]) else {
             unreachable!("bazel_setting returns settings")
         };
-        fb.iter().all(|x| fa.contains(x)) && fa.len() > fb.len()
+        let same = |x: &(usize, usize, String), y: &(usize, usize, String)| {
+            x.0 == y.0 && x.1 == y.1 && (!by_text || x.2 == y.2)
+        };
+        fb.iter().all(|x| fa.iter().any(|y| same(x, y))) && fa.len() > fb.len()
     }
 
     /// One select in one configuration: the maximal matching keys (none more
@@ -719,9 +947,10 @@ impl Graph {
         }
         let beats = |a: usize, b: usize| match sem {
             Semantics::Spec => self.more_specific(cond(a), cond(b)),
-            Semantics::Bazel { .. } => self.bazel_refines(
+            Semantics::Bazel { by_text, .. } => self.bazel_refines(
                 self.bazel_setting(cond(a), cfg, sem),
                 self.bazel_setting(cond(b), cfg, sem),
+                by_text,
             ),
         };
         let maximal: Vec<usize> = matching
@@ -874,8 +1103,24 @@ impl Graph {
                         ..
                     }
                 );
+                // Would Bazel agree, were `True` and `1` one entry to it?
+                let as_read = match bazel {
+                    Semantics::Bazel {
+                        equal_values_ok,
+                        aliased_flags_ok,
+                        ..
+                    } => Semantics::Bazel {
+                        equal_values_ok,
+                        aliased_flags_ok,
+                        by_text: false,
+                    },
+                    Semantics::Spec => Semantics::Spec,
+                };
+                let spelling = self.resolve(s, cfg, as_read) != self.resolve(s, cfg, bazel);
                 causes.insert(if aliased && !aliased_ok {
                     "aliased flag read as its default (Bazel 4.2)"
+                } else if spelling {
+                    "a flag value written two ways (Bazel compares the text)"
                 } else if group {
                     "group specialization"
                 } else {
@@ -993,6 +1238,10 @@ enum Semantics {
         /// Whether a flag named through an alias in `flag_values` reads the
         /// flag's value (later Bazel); Bazel 4.2 reads its default.
         aliased_flags_ok: bool,
+        /// Whether specialization compares `flag_values` as written (Bazel:
+        /// `{":b": "1"}` and `{":b": "True"}` are different entries), or as
+        /// read (only to tell why the models differ).
+        by_text: bool,
     },
 }
 
@@ -1029,9 +1278,19 @@ impl Outcome {
 
 struct Workspace {
     graphs: Vec<Graph>,
-    /// Each graph's part of `flags/BUILD`, and its packages' BUILD files.
-    files: Vec<(String, Vec<(String, String)>)>,
+    /// Each graph's part of `flags/BUILD` for sel and for Bazel, and its
+    /// packages' BUILD files (sel's; sel2bazel.py translates them).
+    files: Vec<(String, String, Files)>,
 }
+
+/// BUILD files: (package path, text).
+type Files = Vec<(String, String)>;
+
+/// skylib's loads, as a BUILD file written for Bazel has them; sel's own
+/// built-ins answer them.
+const SKYLIB_LOADS: &str = r#"load("@bazel_skylib//rules:common_settings.bzl", "bool_flag", "int_flag", "string_flag", "string_list_flag")
+load("@bazel_skylib//lib:selects.bzl", "selects")
+"#;
 
 /// The probe: two identical config_settings keying equal values. sel accepts
 /// it (SPEC); Bazel before 6.2 calls it ambiguous.
@@ -1040,6 +1299,13 @@ config_setting(name = "probe_c1", flag_values = {":probe_s": "a"})
 config_setting(name = "probe_c2", flag_values = {":probe_s": "a"})
 alias(name = "probe_sa", actual = ":probe_s")
 config_setting(name = "probe_c3", flag_values = {":probe_sa": "b"})
+"#;
+/// [`PROBE_FLAGS`] in Bazel's words.
+const PROBE_FLAGS_BAZEL: &str = r#"string_flag(name = "probe_s", values = ["a", "b"], build_setting_default = "a", visibility = ["//visibility:public"])
+config_setting(name = "probe_c1", flag_values = {":probe_s": "a"}, visibility = ["//visibility:public"])
+config_setting(name = "probe_c2", flag_values = {":probe_s": "a"}, visibility = ["//visibility:public"])
+alias(name = "probe_sa", actual = ":probe_s", visibility = ["//visibility:public"])
+config_setting(name = "probe_c3", flag_values = {":probe_sa": "b"}, visibility = ["//visibility:public"])
 "#;
 const PROBE_BUILD: &str = r#"package(name = "p", deps = select({"//flags:probe_c1": [":q"], "//flags:probe_c2": [":q"]}))
 package(name = "q")
@@ -1054,42 +1320,64 @@ impl Workspace {
             .collect();
         let files = graphs
             .iter()
-            .map(|g| (g.render_flags(&mut rng), g.render_packages(&mut rng)))
+            .map(|g| {
+                let (mut sel, bazel) = g.render_flags(&mut rng);
+                // Now and then loaded from @bazel_skylib, as for Bazel.
+                if rng.chance(0.5) {
+                    sel.insert_str(0, SKYLIB_LOADS);
+                }
+                (sel, bazel, g.render_packages(&mut rng))
+            })
             .collect();
         Workspace { graphs, files }
     }
 
-    /// Graph `k`'s BUILD text, for reproducers.
+    /// Graph `k`'s BUILD text, for reproducers: sel's, and Bazel's flags.
     fn text(&self, k: usize) -> String {
-        let (flags, packages) = &self.files[k];
+        let (flags, bazel_flags, packages) = &self.files[k];
         let mut text = format!("# flags/BUILD\n{flags}");
         for (pkg, build) in packages {
             write!(text, "# {pkg}/BUILD\n{build}").unwrap();
         }
+        write!(text, "# flags/BUILD for Bazel\n{bazel_flags}").unwrap();
         text
     }
 
-    /// Every graph and the probe in one workspace: what Bazel gets.
-    fn write_all(&self, dir: &Path) {
-        let mut flags = String::from(PROBE_FLAGS);
-        for (f, packages) in &self.files {
-            flags.push_str(f);
+    /// Every graph and the probe in one workspace, for sel; without
+    /// `flags` (`with_flags = false`), what sel2bazel.py translates.
+    fn write_all(&self, dir: &Path, with_flags: bool) {
+        let mut flags = format!("{SKYLIB_LOADS}{PROBE_FLAGS}");
+        for (f, _, packages) in &self.files {
+            // The loads once, at the top.
+            flags.extend(
+                f.lines()
+                    .filter(|l| !l.starts_with("load("))
+                    .map(|l| format!("{l}\n")),
+            );
             write_packages(dir, packages);
         }
-        write_packages(
-            dir,
-            &[
-                ("flags".to_string(), flags),
-                ("probe".to_string(), PROBE_BUILD.to_string()),
-            ],
-        );
+        write_packages(dir, &[("probe".to_string(), PROBE_BUILD.to_string())]);
+        if with_flags {
+            write_packages(dir, &[("flags".to_string(), flags)]);
+        }
         std::fs::write(dir.join("sel.toml"), "").unwrap();
+    }
+
+    /// Every graph's and the probe's `flags/BUILD` in Bazel's words: skylib's
+    /// build settings (an `int_flag` and a `string_list_flag` without sel's
+    /// `values`), groups as skylib's.
+    fn write_bazel_flags(&self, dir: &Path) {
+        let mut flags = format!("{SKYLIB_LOADS}{PROBE_FLAGS_BAZEL}");
+        for (_, f, _) in &self.files {
+            flags.push_str(f);
+        }
+        write_packages(dir, &[("flags".to_string(), flags)]);
     }
 
     /// Graph `k` alone, with the same labels: what sel gets (a small workspace
     /// loads faster, and sel starts once per question).
     fn write_one(&self, dir: &Path, k: usize) {
-        let (flags, packages) = &self.files[k];
+        let (flags, _, packages) = &self.files[k];
         write_packages(dir, packages);
         write_packages(dir, &[("flags".to_string(), flags.clone())]);
         std::fs::write(dir.join("sel.toml"), "").unwrap();
@@ -1123,7 +1411,7 @@ impl Case {
         let config = configured.then(|| {
             g.selectors
                 .iter()
-                .map(|s| rng.chance(0.6).then(|| rng.below(s.values.len())))
+                .map(|s| rng.chance(0.6).then(|| rng.below(s.n_values())))
                 .collect()
         });
         // X: below R in the unconfigured graph, so mostly also in the
@@ -1199,8 +1487,9 @@ impl Case {
                 } else {
                     g.selector_label(s)
                 };
+                // A list's elements the other way round: sel takes the set.
                 args.push("--select".into());
-                args.push(format!("{name}={}", g.selectors[s].values[*v]));
+                args.push(format!("{name}={}", g.selectors[s].setting(*v, true)));
             }
         }
         args
@@ -1213,7 +1502,7 @@ impl Case {
                 flags.push(format!(
                     "--{}={}",
                     g.selector_label(s),
-                    g.selectors[s].values[*v]
+                    g.selectors[s].setting(*v, false)
                 ));
             }
         }
@@ -1455,6 +1744,8 @@ struct Tally {
     compared: BTreeMap<String, usize>,
     /// Cases where the semantics differ by design, by cause.
     by_design: BTreeMap<&'static str, usize>,
+    /// Configured cases compared, by the typed selectors of their graph.
+    typed: BTreeMap<&'static str, usize>,
     problems: Vec<String>,
 }
 
@@ -1509,18 +1800,23 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
     let sel_dir = tmp.join("sel");
     let bazel_dir = tmp.join("bazel");
     let ws = Workspace::generate(seed, n_graphs);
-    ws.write_all(&sel_dir);
+    ws.write_all(&sel_dir, true);
     let one_dir = |k: usize| tmp.join(format!("sel-g{k}"));
     for k in 0..n_graphs {
         ws.write_one(&one_dir(k), k);
     }
+    // sel2bazel.py translates the packages; `flags/BUILD` is written in
+    // Bazel's words here (skylib's build settings of every type).
+    let translated = tmp.join("translated");
+    ws.write_all(&translated, false);
     let status = Command::new("python3")
         .arg(&translator)
-        .arg(&sel_dir)
+        .arg(&translated)
         .arg(&bazel_dir)
         .status()
         .unwrap();
     assert!(status.success(), "sel2bazel.py failed");
+    ws.write_bazel_flags(&bazel_dir);
     spell_none_for_bazel(&bazel_dir);
     let bazel = Bazel {
         workspace: bazel_dir.canonicalize().unwrap(),
@@ -1585,6 +1881,7 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
     let bazel_sem = Semantics::Bazel {
         equal_values_ok,
         aliased_flags_ok,
+        by_text: true,
     };
 
     let known: BTreeMap<String, usize> = ws
@@ -1666,6 +1963,22 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
                     (Some(_), Outcome::Fails(f)) => format!("cquery fails {f:?}"),
                 };
                 *tally.compared.entry(what).or_default() += 1;
+                if case.config.is_some() {
+                    let mut types: Vec<&'static str> = g
+                        .selectors
+                        .iter()
+                        .filter_map(|s| match s.ty {
+                            Ty::Str => None,
+                            Ty::Bool => Some("bool_flag"),
+                            Ty::Int => Some("int_flag"),
+                            Ty::List => Some("string_list_flag"),
+                        })
+                        .collect();
+                    types.dedup();
+                    for t in types {
+                        *tally.typed.entry(t).or_default() += 1;
+                    }
+                }
                 let agree = match (&sel, bz, &spec) {
                     (Outcome::Targets(a), Outcome::Targets(b), _) => a == b,
                     // Where several failures lie below, either tool may report
@@ -1697,10 +2010,12 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         }
     }
     println!(
-        "compared {} cases with bazel {:?}, {} graphs, {} bazel calls; \
-         by design, not compared: {:?}; {:.1}s (bazel calls {:.1}s, sel {:.1}s)",
+        "compared {} cases with bazel {:?} (cquery in graphs with typed selectors: {:?}), \
+         {} graphs, {} bazel calls; by design, not compared: {:?}; \
+         {:.1}s (bazel calls {:.1}s, sel {:.1}s)",
         tally.compared.values().sum::<usize>(),
         tally.compared,
+        tally.typed,
         ws.graphs.len(),
         bazel_calls,
         tally.by_design,
@@ -1708,6 +2023,14 @@ fn sel_agrees_with_bazel_on_random_workspaces() {
         bazel_time,
         sel_time
     );
+    // Every type of selector met Bazel many times.
+    for ty in ["bool_flag", "int_flag", "string_list_flag"] {
+        let n = tally.typed.get(ty).copied().unwrap_or(0);
+        assert!(
+            n >= 20 || n_graphs < 20,
+            "only {n} configured cases compared in graphs with a {ty}"
+        );
+    }
     if !tally.problems.is_empty() {
         for p in tally.problems.iter().take(8) {
             println!("\n{p}");
@@ -2639,4 +2962,301 @@ package(name = "linux")
         ),
         fails(Failure::Ambiguous)
     );
+}
+
+// Issue #17: typed selectors, skylib's build settings. Run through Bazel
+// 4.2.3 (Debian) and skylib 1.0.3; the random workspaces above use them too.
+
+/// `flags/BUILD` of [`typed_selectors_agree_with_bazel`], for sel: skylib's
+/// loads, and the `values` sel needs.
+const TYPED_FLAGS: &str = r#"load("@bazel_skylib//rules:common_settings.bzl", "bool_flag", "int_flag", "string_flag", "string_list_flag")
+load("@bazel_skylib//lib:selects.bzl", "selects")
+string_list_flag(name = "features", values = ["avx2", "fma", "neon"], build_setting_default = ["avx2"])
+bool_flag(name = "fast", build_setting_default = False)
+int_flag(name = "jobs", values = [16, 4, 12], build_setting_default = 4)
+string_flag(name = "os", values = ["linux", "macos"], build_setting_default = "linux")
+alias(name = "features_alias", actual = ":features")
+config_setting(name = "avx2", flag_values = {":features": "avx2"})
+config_setting(name = "fma", flag_values = {":features": "fma"})
+config_setting(name = "neon", flag_values = {":features": "neon"})
+config_setting(name = "neon_via_alias", flag_values = {":features_alias": "neon"})
+config_setting(name = "avx2_linux", flag_values = {":features": "avx2", ":os": "linux"})
+selects.config_setting_group(name = "avx2_fma", match_all = [":avx2", ":fma"])
+config_setting(name = "fast_True", flag_values = {":fast": "True"})
+config_setting(name = "fast_1", flag_values = {":fast": "1"})
+config_setting(name = "fast_yes_linux", flag_values = {":fast": "yes", ":os": "linux"})
+config_setting(name = "jobs_12", flag_values = {":jobs": "0xc"})
+config_setting(name = "jobs_16", flag_values = {":jobs": "16"})
+"#;
+
+/// `pkg/BUILD` of [`typed_selectors_agree_with_bazel`] (sel's; Bazel's is
+/// sel2bazel.py's translation).
+const TYPED_BUILD: &str = r#"package(name = "kernels", deps = select({
+    "//flags:avx2": [":avx2"],
+    "//flags:avx2_linux": [":avx2-linux"],
+    "//flags:avx2_fma": [":avx2-fma"],
+    "//conditions:default": [":generic"],
+}))
+package(name = "neon", deps = select({"//flags:neon": [":neon-impl"], "//conditions:default": []}))
+package(name = "neon_alias", deps = select({"//flags:neon_via_alias": [":neon-impl"], "//conditions:default": []}))
+package(name = "fast", deps = select({"//flags:fast_True": [":a"], "//conditions:default": []}) + select({"//flags:fast_1": [":b"], "//conditions:default": []}))
+package(name = "fast_linux", deps = select({"//flags:fast_True": [":a"], "//flags:fast_yes_linux": [":b"], "//conditions:default": []}))
+package(name = "jobs", deps = select({"//flags:jobs_12": [":a"], "//flags:jobs_16": [":b"], "//conditions:default": []}))
+package(name = "avx2")
+package(name = "avx2-linux")
+package(name = "avx2-fma")
+package(name = "generic")
+package(name = "neon-impl")
+package(name = "a")
+package(name = "b")
+"#;
+
+/// `flags/BUILD` of [`typed_selectors_agree_with_bazel`] for Bazel: no
+/// `values` for the int and the list (skylib has none), groups as skylib's,
+/// everything public.
+const TYPED_FLAGS_BAZEL: &str = r#"load("@bazel_skylib//rules:common_settings.bzl", "bool_flag", "int_flag", "string_flag", "string_list_flag")
+load("@bazel_skylib//lib:selects.bzl", "selects")
+package(default_visibility = ["//visibility:public"])
+string_list_flag(name = "features", build_setting_default = ["avx2"])
+bool_flag(name = "fast", build_setting_default = False)
+int_flag(name = "jobs", build_setting_default = 4)
+string_flag(name = "os", values = ["linux", "macos"], build_setting_default = "linux")
+alias(name = "features_alias", actual = ":features")
+config_setting(name = "avx2", flag_values = {":features": "avx2"})
+config_setting(name = "fma", flag_values = {":features": "fma"})
+config_setting(name = "neon", flag_values = {":features": "neon"})
+config_setting(name = "neon_via_alias", flag_values = {":features_alias": "neon"})
+config_setting(name = "avx2_linux", flag_values = {":features": "avx2", ":os": "linux"})
+selects.config_setting_group(name = "avx2_fma", match_all = [":avx2", ":fma"])
+config_setting(name = "fast_True", flag_values = {":fast": "True"})
+config_setting(name = "fast_1", flag_values = {":fast": "1"})
+config_setting(name = "fast_yes_linux", flag_values = {":fast": "yes", ":os": "linux"})
+config_setting(name = "jobs_12", flag_values = {":jobs": "0xc"})
+config_setting(name = "jobs_16", flag_values = {":jobs": "16"})
+"#;
+
+/// Typed selectors, case by case, against Bazel when it is installed (sel's
+/// answers are asserted either way): a condition on a list holds where the
+/// list has the element (several at once: a group, which is more specific),
+/// the empty list, `True` / `1` / `yes`, an int written `0xc`, a list's
+/// elements in any order. Where Bazel 4.2 differs by design (an aliased
+/// flag read as its default; `1` and `True` two entries to specialization;
+/// a group's specialization), each tool's answer is pinned.
+#[test]
+fn typed_selectors_agree_with_bazel() {
+    let t = |labels: &[&str]| -> Outcome {
+        targets(
+            &labels
+                .iter()
+                .map(|l| format!("//pkg:{l}"))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+        )
+    };
+    // (query, flags as Bazel writes them, sel's answer, Bazel 4.2.3's if it differs)
+    let cases: Vec<(&str, Vec<&str>, Outcome, Option<Outcome>)> = vec![
+        // The default list holds avx2; on linux the more specific key wins.
+        (
+            "deps(//pkg:kernels)",
+            vec![],
+            t(&["avx2-linux", "kernels"]),
+            None,
+        ),
+        (
+            "deps(//pkg:kernels)",
+            vec!["--//flags:os=macos"],
+            t(&["avx2", "kernels"]),
+            None,
+        ),
+        // avx2 and fma: `avx2_fma` implies `avx2`, but `avx2_linux` is not
+        // comparable with it: ambiguous on linux (Bazel: the group resolves
+        // to `:fma`, which neither refines nor is refined by `avx2_linux`).
+        (
+            "deps(//pkg:kernels)",
+            vec!["--//flags:features=fma,avx2"],
+            fails(Failure::Ambiguous),
+            None,
+        ),
+        (
+            "deps(//pkg:kernels)",
+            vec!["--//flags:features=fma,avx2", "--//flags:os=macos"],
+            t(&["avx2-fma", "kernels"]),
+            // Bazel: the group is its last member `:fma` there, and `:avx2`
+            // and `:fma` refine neither other.
+            Some(fails(Failure::Ambiguous)),
+        ),
+        (
+            "deps(//pkg:kernels)",
+            vec!["--//flags:features="],
+            t(&["generic", "kernels"]),
+            None,
+        ),
+        (
+            "deps(//pkg:kernels)",
+            vec!["--//flags:features=neon,fma"],
+            t(&["generic", "kernels"]),
+            None,
+        ),
+        (
+            "deps(//pkg:neon)",
+            vec!["--//flags:features=avx2,neon"],
+            t(&["neon", "neon-impl"]),
+            None,
+        ),
+        ("deps(//pkg:neon)", vec![], t(&["neon"]), None),
+        // Through an alias: sel reads the list; Bazel 4.2 its default.
+        (
+            "deps(//pkg:neon_alias)",
+            vec!["--//flags:features=neon"],
+            t(&["neon-impl", "neon_alias"]),
+            Some(t(&["neon_alias"])),
+        ),
+        // `True` and `1` are both true.
+        (
+            "deps(//pkg:fast)",
+            vec!["--//flags:fast=true"],
+            t(&["a", "b", "fast"]),
+            None,
+        ),
+        ("deps(//pkg:fast)", vec![], t(&["fast"]), None),
+        // `yes` on linux is more specific than `True` to sel; to Bazel the
+        // two are different entries, so neither refines: ambiguous.
+        (
+            "deps(//pkg:fast_linux)",
+            vec!["--//flags:fast=true"],
+            t(&["b", "fast_linux"]),
+            Some(fails(Failure::Ambiguous)),
+        ),
+        (
+            "deps(//pkg:fast_linux)",
+            vec!["--//flags:fast=true", "--//flags:os=macos"],
+            t(&["a", "fast_linux"]),
+            None,
+        ),
+        (
+            "deps(//pkg:jobs)",
+            vec!["--//flags:jobs=12"],
+            t(&["a", "jobs"]),
+            None,
+        ),
+        (
+            "deps(//pkg:jobs)",
+            vec!["--//flags:jobs=16"],
+            t(&["b", "jobs"]),
+            None,
+        ),
+        ("deps(//pkg:jobs)", vec![], t(&["jobs"]), None),
+    ];
+    let sel_files = [("flags/BUILD", TYPED_FLAGS), ("pkg/BUILD", TYPED_BUILD)];
+    for (query, flags, expected, _) in &cases {
+        let mut args = vec!["cquery", *query];
+        let selects: Vec<String> = flags
+            .iter()
+            .map(|f| f.trim_start_matches("--//flags:").to_string())
+            .collect();
+        for s in &selects {
+            args.extend(["--select", s.as_str()]);
+        }
+        assert_eq!(&sel_on(&sel_files, &args), expected, "sel {args:?}");
+    }
+    let Some(_) = find_on_path("bazel") else {
+        println!("bazel not found, skipping the comparison");
+        return;
+    };
+    let translator = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/sel2bazel.py");
+    if !translator.is_file() || find_on_path("python3").is_none() {
+        println!("sel2bazel.py or python3 not found, skipping the comparison");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let source = tmp.path().join("source");
+    write_packages(&source, &[("pkg".to_string(), TYPED_BUILD.to_string())]);
+    let bazel_dir = tmp.path().join("bazel");
+    let status = Command::new("python3")
+        .arg(&translator)
+        .arg(&source)
+        .arg(&bazel_dir)
+        .status()
+        .unwrap();
+    assert!(status.success(), "sel2bazel.py failed");
+    write_packages(
+        &bazel_dir,
+        &[("flags".to_string(), TYPED_FLAGS_BAZEL.to_string())],
+    );
+    let bazel = Bazel {
+        workspace: bazel_dir.canonicalize().unwrap(),
+        user_root: tmp.path().join("bazel-root"),
+    };
+    for (query, flags, expected, by_design) in &cases {
+        let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+        let out = bazel.run("cquery", query, &flags);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let answer = if out.status.success() {
+            Outcome::Targets(
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .map(|l| l.split(" (").next().unwrap_or(l).to_string())
+                    .filter(|l| l.starts_with("//pkg:"))
+                    .collect(),
+            )
+        } else if stderr.contains("Illegal ambiguous match") {
+            fails(Failure::Ambiguous)
+        } else if stderr.contains("doesn't match this configuration") {
+            fails(Failure::NoMatch)
+        } else {
+            panic!("bazel cquery {query} {flags:?} failed:\n{stderr}");
+        };
+        assert_eq!(
+            &answer,
+            by_design.as_ref().unwrap_or(expected),
+            "bazel cquery '{query}' {flags:?}"
+        );
+    }
+}
+
+/// By design: sel reads a `flag_values` entry as Bazel does (`1`, `True` and
+/// `yes` are one value) and specializes by what it means, so `{fast: yes,
+/// os: linux}` is more specific than `{fast: True}`. Bazel compares the
+/// entries as written: `yes` is not `True`, neither refines the other, and
+/// the select is ambiguous (Bazel 4.2.3: "Illegal ambiguous match").
+#[test]
+fn by_design_a_value_written_two_ways_is_one_value() {
+    let files = [("flags/BUILD", TYPED_FLAGS), ("pkg/BUILD", TYPED_BUILD)];
+    assert_eq!(
+        sel_on(
+            &files,
+            &["cquery", "deps(//pkg:fast_linux)", "--select", "fast=true"]
+        ),
+        targets(&["//pkg:b", "//pkg:fast_linux"])
+    );
+}
+
+/// By design: a condition on a list naming two elements (`"avx2,fma"`) or
+/// none (`""`) is an error when the file loads (`sel::selector`); Bazel 4.2.3
+/// rejects it too, when a select that uses it is analysed ("Only single,
+/// exact values are allowed").
+#[test]
+fn by_design_a_list_condition_names_one_element() {
+    for value in ["avx2,fma", ""] {
+        let tmp = tempfile::tempdir().unwrap();
+        let flags = format!(
+            "{TYPED_FLAGS}config_setting(name = \"both\", flag_values = {{\":features\": \"{value}\"}})\n"
+        );
+        write_packages(tmp.path(), &[("flags".to_string(), flags)]);
+        std::fs::write(tmp.path().join("sel.toml"), "").unwrap();
+        let out = Command::new(SEL)
+            .arg("-C")
+            .arg(tmp.path())
+            .args(["--color", "never", "query", "//..."])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains("sel::selector") && stderr.contains("not one element"),
+            "{stderr}"
+        );
+    }
 }

@@ -564,6 +564,107 @@ fn fidelity_alias_key_answers() {
     );
 }
 
+// ---------------------------------------------------------------------------
+// Typed selectors (issue #17): skylib's `bool_flag`, `int_flag`, `string_flag`
+// and `string_list_flag`, loaded from @bazel_skylib as for Bazel. A list is
+// multi-valued: `cpu_features` holds several CPU features at once.
+
+snapshot!(typed_defaults: "typed_selectors", "cquery", "deps(//pkg:solver)");
+// A list on the command line: its elements joined with commas, in any order.
+snapshot!(typed_list_value: "typed_selectors",
+    "cquery", "deps(//pkg:solver)", "--select", "cpu_features=fma,avx512,avx2");
+// The empty list; a bool as Bazel spells it; an int.
+snapshot!(typed_empty_list_bool_int: "typed_selectors",
+    "cquery", "deps(//pkg:solver)", "--select", "cpu_features=", "--select", "debug=1",
+    "--select", "cuda=11");
+snapshot!(typed_platform: "typed_selectors",
+    "cquery", "deps(//pkg:solver)", "--platform", "//flags:graviton");
+// sel.toml: `cpu_features = ["neon"]`, `debug = true`, `cuda = 11`.
+snapshot!(typed_named_config: "typed_selectors",
+    "cquery", "deps(//pkg:solver)", "--config", "arm-debug", "--output", "json");
+snapshot!(typed_all_configs: "typed_selectors",
+    "cquery", "deps(//pkg:solver)", "--all-configs");
+snapshot!(typed_all_configs_json: "typed_selectors",
+    "cquery", "deps(//pkg:blas)", "--all-configs", "--select", "debug=false", "--output", "json");
+snapshot!(typed_matrix: "typed_selectors",
+    "matrix", "deps(//pkg:blas)", "--select", "debug=false");
+snapshot!(typed_why: "typed_selectors", "why", "//pkg:solver", "//pkg:kernels-skylake");
+// neon with avx2 and fma: two keys of //pkg:blas match, neither more specific.
+snapshot!(typed_check: "typed_selectors", "check");
+snapshot!(typed_build_output: "typed_selectors", "query", "//flags:all", "--output", "build");
+snapshot!(typed_err_list_element: "typed_selectors",
+    "cquery", "deps(//pkg:blas)", "--select", "cpu_features=avx2,sse9");
+snapshot!(typed_err_bool: "typed_selectors",
+    "cquery", "deps(//pkg:blas)", "--select", "debug=maybe");
+snapshot!(typed_err_int: "typed_selectors",
+    "cquery", "deps(//pkg:blas)", "--select", "cuda=14");
+snapshot!(err_list_flag_two_elements: "err_list_flag_two_elements", "query", "//...");
+snapshot!(err_int_flag_without_values: "err_int_flag_without_values", "query", "//...");
+snapshot!(err_skylib_unknown_file: "err_skylib_unknown_file", "query", "//...");
+
+#[test]
+fn typed_selector_answers() {
+    let q = |args: &[&str]| labels("typed_selectors", args);
+    let solver = |kernels: &str, cudnn: &str| {
+        let mut v = vec![
+            "//pkg:blas".to_string(),
+            format!("//pkg:{cudnn}"),
+            format!("//pkg:{kernels}"),
+            "//pkg:solver".to_string(),
+        ];
+        v.sort();
+        v
+    };
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:solver)"]),
+        solver("kernels-haswell", "cudnn-9")
+    );
+    // The most specific key: all three features.
+    assert_eq!(
+        q(&[
+            "cquery",
+            "deps(//pkg:solver)",
+            "--select",
+            "cpu_features=avx512,fma,avx2,avx2"
+        ]),
+        solver("kernels-skylake", "cudnn-9")
+    );
+    assert_eq!(
+        q(&["cquery", "deps(//pkg:solver)", "--config", "skylake"]),
+        solver("kernels-skylake", "cudnn-9")
+    );
+    assert_eq!(
+        q(&[
+            "cquery",
+            "deps(//pkg:solver)",
+            "--select",
+            "cpu_features=",
+            "--select",
+            "cuda=0xd"
+        ]),
+        solver("kernels-generic", "cudnn-9")
+    );
+    assert_eq!(
+        q(&[
+            "cquery",
+            "deps(//pkg:solver)",
+            "--platform",
+            "//flags:graviton"
+        ]),
+        solver("kernels-neon", "cudnn-8")
+    );
+    let mut debug = solver("kernels-haswell", "cudnn-9");
+    debug.push("//pkg:asserts".into());
+    debug.sort();
+    for spelling in ["true", "True", "1", "yes"] {
+        let select = format!("debug={spelling}");
+        assert_eq!(
+            q(&["cquery", "deps(//pkg:solver)", "--select", &select]),
+            debug
+        );
+    }
+}
+
 // `Label("...")` in .bzl files: resolved against the .bzl file's package
 // (the package of the label that loads it), usable wherever a label string is.
 snapshot!(bzl_label_macro: "bzl_label", "cquery", "deps(//app:all)");

@@ -469,6 +469,34 @@ fn json_validates_against_the_schema() {
     ] {
         assert_valid(&v, &json(&ok(&constraints, &args)), &args.join(" "));
     }
+    // Typed selectors (bool, int, list): values as strings, in their canonical spelling.
+    let typed = fixture("typed_selectors");
+    for args in [
+        vec!["query", "//...", "--output=json"],
+        vec![
+            "cquery",
+            "//pkg:all",
+            "--output=json",
+            "--config",
+            "arm-debug",
+        ],
+        vec![
+            "cquery",
+            "deps(//pkg:solver)",
+            "--output=json",
+            "--platform",
+            "//flags:graviton",
+        ],
+        vec![
+            "cquery",
+            "deps(//pkg:solver)",
+            "--output=json",
+            "--select",
+            "cpu_features=",
+        ],
+    ] {
+        assert_valid(&v, &json(&ok(&typed, &args)), &args.join(" "));
+    }
     for config in [None, Some("gpu"), Some("gpl")] {
         let mut args = vec!["cquery", "deps(//spam)", "--output=json"];
         if let Some(c) = config {
@@ -674,6 +702,19 @@ fn build_output_re_evaluates_to_the_same_answers() {
         &[
             selects(&[("os", "mac")]),
             selects(&[("cuda", "12"), ("os", "mac"), ("level", "2")]),
+        ],
+    );
+    check_build_round_trip(
+        &fixture("typed_selectors"),
+        &["//...", "deps(//pkg:solver)"],
+        &[
+            selects(&[]),
+            selects(&[
+                ("cpu_features", "neon,avx2"),
+                ("debug", "true"),
+                ("cuda", "11"),
+            ]),
+            selects(&[("cpu_features", "")]),
         ],
     );
     check_build_round_trip(

@@ -20,16 +20,87 @@
 //! `default_constraint_value`) whose values, one of them in another
 //! package, are select keys and `target_compatible_with` entries, and
 //! appear in `config_setting`s' `constraint_values`.
+//!
+//! Their selectors are typed too: skylib's `bool_flag`, `int_flag` (ordered,
+//! compared with `>=`) and `string_list_flag`, a multi-valued selector whose
+//! conditions name an element (`"e1"`: the set has it, `"!=e1"`: it does
+//! not), with `flag_values` spelled as Bazel reads them (`True`, `1`, `0xb`)
+//! and `--select` values out of order (`e2,e0`).
 
 use std::fmt::Write;
 
 use proptest::prelude::*;
 use sel::{Request, Session};
 
+/// What a selector is declared as (issue #17: skylib's build settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Type {
+    /// `selector()`, values `v0`, `v1`, ...
+    Str,
+    /// `bool_flag`: two values, false and true.
+    Bool,
+    /// `int_flag`: ordered integers (value `k` is `5k - 4`), listed in reverse.
+    Int,
+    /// `string_list_flag`: elements `e0`, `e1`, ...; a value is a set of them.
+    List,
+}
+
 #[derive(Debug, Clone)]
 struct Selector {
+    /// How many values (for a list: elements).
     values: usize,
     ordered: bool,
+    ty: Type,
+}
+
+impl Selector {
+    /// The values a configuration may give it, as `--select` writes them (a
+    /// list's: every set of its elements).
+    fn settings(&self) -> Vec<String> {
+        match self.ty {
+            Type::Str => (0..self.values).map(|v| format!("v{v}")).collect(),
+            Type::Bool => vec!["false".into(), "true".into()],
+            Type::Int => (0..self.values).map(|v| int_value(v).to_string()).collect(),
+            Type::List => (0..1usize << self.values)
+                .map(|set| {
+                    // Spelled out of order, now and then twice: sel takes the set.
+                    let mut held: Vec<String> = (0..self.values)
+                        .rev()
+                        .filter(|e| set & (1 << e) != 0)
+                        .map(|e| format!("e{e}"))
+                        .collect();
+                    if set == 1 {
+                        held.push("e0".into());
+                    }
+                    held.join(",")
+                })
+                .collect(),
+        }
+    }
+
+    /// What a `flag_values` entry compares with value (or element) `v`, as
+    /// written; `spelling` picks among Bazel's spellings of one value.
+    fn text(&self, v: usize, spelling: usize) -> String {
+        match self.ty {
+            Type::Str => format!("v{v}"),
+            Type::Bool => {
+                let spellings: [&[&str]; 2] = [
+                    &["False", "false", "0", "no"],
+                    &["True", "true", "1", "yes"],
+                ];
+                let s = spellings[v];
+                s[spelling % s.len()].to_string()
+            }
+            Type::Int if spelling % 3 == 2 && int_value(v) >= 0 => format!("{:#x}", int_value(v)),
+            Type::Int => int_value(v).to_string(),
+            Type::List => format!("e{v}"),
+        }
+    }
+}
+
+/// The integer of an `int_flag`'s value `k`.
+fn int_value(k: usize) -> i64 {
+    5 * k as i64 - 4
 }
 
 #[derive(Debug, Clone)]
@@ -68,14 +139,44 @@ struct Workspace {
 const CONSTRAINT_VALUES: [&str; 3] = ["//flags:k0", "//flags:k1", "//pkgs:k2"];
 
 fn selector() -> impl Strategy<Value = Selector> {
-    (2usize..4, any::<bool>()).prop_map(|(values, ordered)| Selector { values, ordered })
+    let ty = prop_oneof![
+        3 => Just(Type::Str),
+        1 => Just(Type::Bool),
+        1 => Just(Type::Int),
+        2 => Just(Type::List),
+    ];
+    (2usize..4, any::<bool>(), ty).prop_map(|(values, ordered, ty)| match ty {
+        Type::Str => Selector {
+            values,
+            ordered,
+            ty,
+        },
+        Type::Bool => Selector {
+            values: 2,
+            ordered: false,
+            ty,
+        },
+        Type::Int => Selector {
+            values,
+            ordered: true,
+            ty,
+        },
+        // One to three elements: two to eight values.
+        Type::List => Selector {
+            values: values - 1 + usize::from(ordered),
+            ordered: false,
+            ty,
+        },
+    })
 }
 
 fn workspace() -> impl Strategy<Value = Workspace> {
     prop::collection::vec(selector(), 1..4).prop_flat_map(|selectors| {
         let n_sel = selectors.len();
         let sels = selectors.clone();
-        let flag = (0..n_sel, 0usize..3, 0usize..3).prop_map(move |(s, v, op)| {
+        // For a list, `v` is an element: `Eq` holds where the set has it,
+        // `Ne` where it does not.
+        let flag = (0..n_sel, 0usize..4, 0usize..3).prop_map(move |(s, v, op)| {
             let v = v % sels[s].values;
             match op {
                 0 => Flag::Eq(s, v),
@@ -198,26 +299,60 @@ fn write(ws: &Workspace, dir: &std::path::Path) {
     std::fs::create_dir_all(dir.join("pkgs")).unwrap();
     std::fs::write(dir.join("sel.toml"), "").unwrap();
     let mut flags = String::new();
+    let _ = writeln!(
+        flags,
+        "load(\"@bazel_skylib//rules:common_settings.bzl\", \"bool_flag\", \"int_flag\", \"string_list_flag\")"
+    );
     for (i, s) in ws.selectors.iter().enumerate() {
-        let values: Vec<String> = (0..s.values).map(|v| format!("\"v{v}\"")).collect();
-        let _ = writeln!(
-            flags,
-            "selector(name = \"s{i}\", values = [{}], default = \"v0\", ordered = {})",
-            values.join(", "),
-            if s.ordered { "True" } else { "False" }
-        );
+        let _ = match s.ty {
+            Type::Str => {
+                let values: Vec<String> = (0..s.values).map(|v| format!("\"v{v}\"")).collect();
+                writeln!(
+                    flags,
+                    "selector(name = \"s{i}\", values = [{}], default = \"v0\", ordered = {})",
+                    values.join(", "),
+                    if s.ordered { "True" } else { "False" }
+                )
+            }
+            Type::Bool => writeln!(
+                flags,
+                "bool_flag(name = \"s{i}\", build_setting_default = {})",
+                if i % 2 == 0 { "False" } else { "True" }
+            ),
+            Type::Int => {
+                let values: Vec<String> = (0..s.values)
+                    .rev()
+                    .map(|v| int_value(v).to_string())
+                    .collect();
+                writeln!(
+                    flags,
+                    "int_flag(name = \"s{i}\", values = [{}], build_setting_default = {})",
+                    values.join(", "),
+                    int_value(s.values - 1)
+                )
+            }
+            Type::List => {
+                let elements: Vec<String> = (0..s.values).map(|e| format!("\"e{e}\"")).collect();
+                writeln!(
+                    flags,
+                    "string_list_flag(name = \"s{i}\", values = [{}], build_setting_default = [\"e0\"])",
+                    elements.join(", ")
+                )
+            }
+        };
         // Another name for the selector, used in some `flag_values`.
         let _ = writeln!(flags, "alias(name = \"sa{i}\", actual = \":s{i}\")");
     }
     for (i, flagset) in ws.settings.iter().enumerate() {
         let mut fv: Vec<String> = Vec::new();
         let mut used = Vec::new();
-        for f in flagset {
-            let (s, text) = match f {
-                Flag::Eq(s, v) => (*s, format!("v{v}")),
-                Flag::Ne(s, v) => (*s, format!("!=v{v}")),
-                Flag::Ge(s, v) => (*s, format!(">=v{v}")),
+        for (n, f) in flagset.iter().enumerate() {
+            let (s, op, v) = match f {
+                Flag::Eq(s, v) => (*s, "", *v),
+                Flag::Ne(s, v) => (*s, "!=", *v),
+                Flag::Ge(s, v) => (*s, ">=", *v),
             };
+            let text = format!("{op}{}", ws.selectors[s].text(v, i + n));
             if used.contains(&s) {
                 continue;
             }
@@ -307,12 +442,7 @@ fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
         .selectors
         .iter()
         .enumerate()
-        .map(|(i, s)| {
-            (
-                format!("s{i}"),
-                (0..s.values).map(|v| format!("v{v}")).collect(),
-            )
-        })
+        .map(|(i, s)| (format!("s{i}"), s.settings()))
         .collect();
     let mut cs: Vec<String> = CONSTRAINT_VALUES.iter().map(|k| k.to_string()).collect();
     if !ws.cs_default {
@@ -333,6 +463,21 @@ fn configurations(ws: &Workspace) -> Vec<Vec<String>> {
             .collect();
     }
     out
+}
+
+/// A configuration as the algebra's point: a value index per dimension (a
+/// multi-valued selector has one per element), from the configuration sel
+/// makes of the request.
+fn point_of(session: &Session, alg: &sel::condition::Algebra, request: &Request) -> Vec<usize> {
+    let config = session.configuration(request).unwrap();
+    let space = alg.space();
+    let mut point = vec![0; space.selectors().len()];
+    for (label, (value, _)) in &config.values {
+        for (d, v) in space.assign(label.as_str(), value).unwrap() {
+            point[d] = v;
+        }
+    }
+    point
 }
 
 const QUERIES: &[&str] = &[
@@ -388,19 +533,7 @@ fn check(ws: &Workspace) -> Result<(), TestCaseError> {
                 selects: config.clone(),
                 ..Default::default()
             };
-            // The algebra's selectors are sorted by label: //flags:cs, s0, s1, s2.
-            let space = alg.space();
-            let mut point = vec![0; space.selectors().len()];
-            for c in config {
-                let (name, value) = c.split_once('=').unwrap();
-                let label = if name.starts_with("//") {
-                    name.to_string()
-                } else {
-                    format!("//flags:{name}")
-                };
-                let sel = space.index_of(&label).unwrap();
-                point[sel] = space.value_index(sel, value).unwrap();
-            }
+            let point = point_of(&session, alg, &request);
             let fails_here = alg.eval(failing, &point);
             if let Some(covers) = &covers {
                 let holds = |c: &[sel::condition::Cube]| c.iter().any(|cube| cube.contains(&point));

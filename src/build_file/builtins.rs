@@ -29,7 +29,7 @@ use crate::error::{did_you_mean, Error, ErrorKind, Location, Source};
 use crate::label::{check_name, Label};
 use crate::target_graph::{
     Attr, AttrType, Attrs, Capability, Detect, FlagValue, GroupMode, Labels, Platform, ProbeForm,
-    Rule, Select, SelectKey, Selector, Target, Value, PACKAGE_ATTRS,
+    Rule, Select, SelectKey, Selector, SelectorType, Target, Value, PACKAGE_ATTRS,
 };
 
 /// The state of one BUILD file's evaluation, reachable from built-ins through `eval.extra`.
@@ -480,6 +480,18 @@ pub(crate) fn call_rule<'a, V: Arg<'a>>(
 ) -> anyhow::Result<bool> {
     match func {
         "selector" => selector(Kwargs::new("selector", kwargs), site)?,
+        "string_flag" => build_setting(
+            Kwargs::new("string_flag", kwargs),
+            site,
+            SelectorType::String,
+        )?,
+        "bool_flag" => build_setting(Kwargs::new("bool_flag", kwargs), site, SelectorType::Bool)?,
+        "int_flag" => build_setting(Kwargs::new("int_flag", kwargs), site, SelectorType::Int)?,
+        "string_list_flag" => build_setting(
+            Kwargs::new("string_list_flag", kwargs),
+            site,
+            SelectorType::StringList,
+        )?,
         "config_setting" => config_setting(Kwargs::new("config_setting", kwargs), site)?,
         "config_setting_group" => group(Kwargs::new("config_setting_group", kwargs), site)?,
         "platform" => platform(Kwargs::new("platform", kwargs), site)?,
@@ -605,6 +617,7 @@ fn selector<'a, V: Arg<'a>>(mut kw: Kwargs<'_, V>, site: Site) -> anyhow::Result
             doc,
             ordered,
             detect,
+            value_type: SelectorType::String,
         })),
         visibility,
         tags,
@@ -652,6 +665,172 @@ fn detect_binding<'a, V: Arg<'a>>(kw: &mut Kwargs<'_, V>) -> anyhow::Result<Opti
             "selector(): `detect_values` and `detect_default` need `detect = \"PROBE\"`",
         )),
     }
+}
+
+/// skylib's build settings as selectors: `string_flag`, `bool_flag`,
+/// `int_flag` and `string_list_flag`, with skylib's `build_setting_default`.
+/// sel needs every selector's values: `values` is skylib's for `string_flag`,
+/// and sel's own for `int_flag` (the integers, ordered numerically) and
+/// `string_list_flag` (the elements a value may hold); a `bool_flag`'s are
+/// `false` and `true`.
+fn build_setting<'a, V: Arg<'a>>(
+    mut kw: Kwargs<'_, V>,
+    site: Site,
+    value_type: SelectorType,
+) -> anyhow::Result<()> {
+    let package = site.package(kw.func)?;
+    let func = kw.func;
+    let name = kw.name()?;
+    let default = kw.required("build_setting_default")?;
+    let need_values = || {
+        let (what, skylib) = match value_type {
+            SelectorType::Int => (
+                "the integers it may be",
+                " (skylib's int_flag has none: Bazel does not need them)",
+            ),
+            SelectorType::StringList => (
+                "the elements its value may hold",
+                " (skylib's string_list_flag has none: Bazel does not need them)",
+            ),
+            _ => ("the allowed values", ""),
+        };
+        anyhow::Error::new(
+            Error::new(ErrorKind::Attribute, format!("{func}() needs `values = [...]`, {what}"))
+                .with_help(format!("sel needs every selector's values{skylib}; see docs/semantics.md, \"Typed selectors\"")),
+        )
+    };
+    let wrong_default = |what: &str| {
+        attr_err(format!(
+            "{func}(): `build_setting_default` must be {what}, not {}",
+            default.type_name()
+        ))
+    };
+    let (values, default) = match value_type {
+        SelectorType::Bool => {
+            if kw.take("values").is_some() {
+                return Err(attr_err(
+                    "bool_flag() has no `values`: they are False and True",
+                ));
+            }
+            let default = default
+                .bool()
+                .ok_or_else(|| wrong_default("True or False"))?;
+            (
+                vec!["false".to_string(), "true".to_string()],
+                default.to_string(),
+            )
+        }
+        SelectorType::Int => {
+            let v = kw.take("values").ok_or_else(need_values)?;
+            let items = v.items().ok_or_else(|| {
+                attr_err(format!("{func}(): `values` must be a list of integers"))
+            })?;
+            let mut ints = Vec::new();
+            for i in items {
+                match i.plain() {
+                    Ok(Value::Int(n)) if i.is_int() => ints.push(n),
+                    _ => {
+                        return Err(attr_err(format!(
+                            "{func}(): `values` must be a list of integers, but holds a {}",
+                            i.type_name()
+                        )))
+                    }
+                }
+            }
+            let default = match default.plain() {
+                Ok(Value::Int(n)) if default.is_int() => n,
+                _ => return Err(wrong_default("an integer")),
+            };
+            ints.sort_unstable();
+            let values: Vec<String> = ints.iter().map(|n| n.to_string()).collect();
+            check_values(func, &values)?;
+            (values, default.to_string())
+        }
+        SelectorType::String => {
+            let values = kw.strings("values")?.ok_or_else(need_values)?;
+            check_values(func, &values)?;
+            let default = default.str().ok_or_else(|| wrong_default("a string"))?;
+            (values, default.to_string())
+        }
+        SelectorType::StringList => {
+            let values = kw.strings("values")?.ok_or_else(need_values)?;
+            check_values(func, &values)?;
+            if let Some(bad) = values.iter().find(|v| v.is_empty() || v.contains(',')) {
+                return Err(attr_err(format!(
+                    "{func}(): the element {bad:?} is empty or has a comma: a value is written as its elements joined with commas (`--select NAME=a,b`)"
+                )));
+            }
+            let default = string_list(default).ok_or_else(|| wrong_default("a list of strings"))?;
+            // Each element must be allowed before they are joined.
+            let stray = default.iter().find(|d| !values.contains(d));
+            (
+                values,
+                stray.map_or_else(|| default.join(","), |s| s.clone()),
+            )
+        }
+    };
+    let doc = kw.string("doc")?.unwrap_or_default();
+    let (visibility, tags) = common(&mut kw, &package)?;
+    let known: &[&str] = match value_type {
+        SelectorType::Bool => &["name", "build_setting_default", "doc", "visibility", "tags"],
+        _ => &[
+            "name",
+            "build_setting_default",
+            "values",
+            "doc",
+            "visibility",
+            "tags",
+        ],
+    };
+    kw.finish(known)?;
+    let mut selector = Selector {
+        values,
+        default: String::new(),
+        doc,
+        ordered: value_type == SelectorType::Int,
+        value_type,
+        // skylib's flags are bound to no probe.
+        detect: None,
+    };
+    selector.default = selector.value(&default).map_err(|_| {
+        anyhow::Error::new(
+            Error::new(
+                ErrorKind::Selector,
+                format!("{func} `{name}`: the default `{default}` is not one of its values"),
+            )
+            .with_help(format!(
+                "allowed {}: {}",
+                if value_type == SelectorType::StringList {
+                    "elements"
+                } else {
+                    "values"
+                },
+                selector.values.join(", ")
+            )),
+        )
+    })?;
+    declare(
+        site,
+        name,
+        Rule::Selector(Box::new(selector)),
+        visibility,
+        tags,
+    )
+}
+
+/// A selector's values: some, and none twice.
+fn check_values(func: &str, values: &[String]) -> anyhow::Result<()> {
+    if values.is_empty() {
+        return Err(attr_err(format!("{func}(): `values` is empty")));
+    }
+    for (i, v) in values.iter().enumerate() {
+        if values[..i].contains(v) {
+            return Err(attr_err(format!(
+                "{func}(): the value `{v}` is listed twice"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `config_setting(...)`: every listed selector has its value.
@@ -891,6 +1070,41 @@ pub(crate) fn build_globals(builder: &mut GlobalsBuilder) {
         eval: &mut Evaluator<'v, '_, '_>,
     ) -> anyhow::Result<NoneType> {
         starlark_call("selector", &kwargs, eval)
+    }
+
+    /// skylib's `string_flag`: a selector whose value is one of `values`.
+    fn string_flag<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("string_flag", &kwargs, eval)
+    }
+
+    /// skylib's `bool_flag`: a selector whose value is `true` or `false`.
+    fn bool_flag<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("bool_flag", &kwargs, eval)
+    }
+
+    /// skylib's `int_flag`: a selector whose value is one of the integers
+    /// `values` (sel's), ordered numerically.
+    fn int_flag<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("int_flag", &kwargs, eval)
+    }
+
+    /// skylib's `string_list_flag`: a selector whose value is a set of the
+    /// elements `values` (sel's); a condition on it holds when the set has
+    /// the element it names.
+    fn string_list_flag<'v>(
+        #[starlark(kwargs)] kwargs: SmallMap<String, SValue<'v>>,
+        eval: &mut Evaluator<'v, '_, '_>,
+    ) -> anyhow::Result<NoneType> {
+        starlark_call("string_list_flag", &kwargs, eval)
     }
 
     /// Declares a condition: every listed selector has its value.

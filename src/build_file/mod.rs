@@ -91,6 +91,51 @@ fn globals() -> &'static Globals {
     })
 }
 
+/// The files of `@bazel_skylib` that sel knows, with the built-ins each
+/// gives: `load("@bazel_skylib//lib:selects.bzl", "selects")` and the build
+/// settings of `//rules:common_settings.bzl` bind sel's own, so a BUILD file
+/// written for Bazel with skylib reads the same here.
+const SKYLIB: &[(&str, &[&str])] = &[
+    ("@bazel_skylib//lib:selects.bzl", &["selects"]),
+    (
+        "@bazel_skylib//rules:common_settings.bzl",
+        &["bool_flag", "int_flag", "string_flag", "string_list_flag"],
+    ),
+];
+
+/// The module `load()` finds for a label of `@bazel_skylib`: one of
+/// [`SKYLIB`], or an error.
+fn skylib_module(label: &str) -> std::result::Result<FrozenModule, String> {
+    static MODULES: OnceLock<Vec<FrozenModule>> = OnceLock::new();
+    let modules = MODULES.get_or_init(|| {
+        SKYLIB
+            .iter()
+            .map(|(_, names)| {
+                Module::with_temp_heap(|module| {
+                    module.frozen_heap().add_reference(globals().heap());
+                    for (name, value) in globals().iter() {
+                        if names.contains(&name) {
+                            module.set(name, value.to_value());
+                        }
+                    }
+                    module.freeze().expect("built-ins freeze")
+                })
+            })
+            .collect()
+    });
+    match SKYLIB.iter().position(|(id, _)| *id == label) {
+        Some(i) => Ok(modules[i].clone()),
+        None => Err(format!(
+            "sel knows only these files of @bazel_skylib: {}",
+            SKYLIB
+                .iter()
+                .map(|(id, _)| *id)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 fn dialect(allow_def: bool) -> Dialect {
     Dialect {
         enable_def: allow_def,
@@ -479,6 +524,13 @@ impl<'w> Loader<'w> {
         chain: &[PathBuf],
         at: &Location,
     ) -> Result<(FrozenModule, Vec<PathBuf>)> {
+        if module_id.starts_with("@bazel_skylib//") {
+            let module = skylib_module(module_id).map_err(|why| {
+                Error::new(ErrorKind::Load, format!("cannot load `{module_id}`: {why}"))
+                    .at(Some(at.clone()))
+            })?;
+            return Ok((module, Vec::new()));
+        }
         let label = Label::parse_relative(module_id, Some(package)).map_err(|e| {
             Error::new(ErrorKind::Load, format!("bad load() label: {}", e.0)).at(Some(at.clone()))
         })?;

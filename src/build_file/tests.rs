@@ -157,6 +157,13 @@ fn generated_file(r: &mut XorShift) -> String {
         "selector(name = \"x\", values = [\"a\", \"b\"], default = \"a\", doc = \"a selector\")\n",
     );
     out.push_str("config_setting(name = \"on\", flag_values = {\":x\": \"b\"})\n");
+    // skylib's typed flags.
+    out.push_str(r.pick(&[
+        "bool_flag(name = \"fast\", build_setting_default = True)\n",
+        "int_flag(name = \"jobs\", values = [16, 4, 8], build_setting_default = 8, doc = \"jobs\")\n",
+        "string_list_flag(name = \"features\", values = [\"avx2\", \"fma\"], build_setting_default = [\"fma\", \"avx2\"])\n",
+        "string_flag(name = \"os\", values = [\"linux\", \"macos\"], build_setting_default = \"macos\")\n",
+    ]));
     out.push_str("config_setting_group(name = \"both\", match_all = [\":on\", \"//flags:x_b\"])\n");
     out.push_str("alias(name = \"on_alias\", actual = \":on\")\n");
     out.push_str(

@@ -36,7 +36,7 @@ use crate::workspace::{PackageDir, Workspace};
 const FILE: &str = "packages.v1";
 const MAGIC: &[u8; 8] = b"selcache";
 /// Bumped whenever the layout of `Package` changes, so an older cache is rebuilt.
-const FORMAT: u32 = 7;
+const FORMAT: u32 = 8;
 
 /// What the cache knows of one package. Its targets stay encoded in the
 /// cache file's bytes until they are asked for: a stale or unneeded entry

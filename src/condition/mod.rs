@@ -45,7 +45,7 @@ mod space;
 mod tests;
 mod text;
 
-pub use space::{SelectorDim, Space};
+pub use space::{SelectorDim, Space, SpaceSelector, HAS, LACKS};
 
 use crate::error::{Error, ErrorKind, Result};
 

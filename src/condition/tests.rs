@@ -11,6 +11,7 @@ fn dim(label: &str, values: &[&str], ordered: bool) -> SelectorDim {
         label: label.to_owned(),
         values: values.iter().map(|v| (*v).to_owned()).collect(),
         ordered,
+        element: None,
     }
 }
 
@@ -471,6 +472,75 @@ fn space_lookups() {
     assert_eq!(space.display_name(3), "os");
 }
 
+/// A multi-valued selector (`string_list_flag`): a boolean dimension per
+/// element, put back together for people, JSON and configurations.
+#[test]
+fn a_multi_valued_selector_is_a_dimension_per_element() {
+    let features = |e: &str| SelectorDim::element("//flags:features".into(), e.into());
+    let space = Space::new(vec![
+        dim("//flags:cuda", &["none", "11", "12"], true),
+        features("avx2"),
+        features("fma"),
+        features("sse4"),
+        dim("//flags:os", &["linux", "macos"], false),
+    ]);
+    assert_eq!(space.space_selectors().len(), 3);
+    assert_eq!(space.space_selectors()[1].dims, 1..4);
+    assert!(space.space_selectors()[1].multi_valued);
+    assert_eq!(space.index_of("//flags:features"), None);
+    assert_eq!(space.index_of("//flags:os"), Some(4));
+    assert_eq!(space.element_index("//flags:features", "fma"), Some(2));
+    assert_eq!(space.element_index("//flags:features", "neon"), None);
+    assert_eq!(space.display_name(3), "features");
+    assert_eq!(
+        space.assign("//flags:features", "sse4,avx2"),
+        Some(vec![(1, 1), (2, 0), (3, 1)])
+    );
+    assert_eq!(
+        space.assign("//flags:features", ""),
+        Some(vec![(1, 0), (2, 0), (3, 0)])
+    );
+    assert_eq!(space.assign("//flags:features", "neon"), None);
+    assert_eq!(space.assign("//flags:cuda", "12"), Some(vec![(0, 2)]));
+    assert_eq!(space.value_at(1, &[0, 1, 0, 1, 0]), "avx2,sse4");
+    assert_eq!(space.value_at(1, &[0, 0, 0, 0, 0]), "");
+
+    let alg = Algebra::new(space);
+    let has = |e: usize| alg.equals(e, 1);
+    let lacks = |e: usize| alg.equals(e, 0);
+    let c = alg.or(alg.and(has(1), lacks(2)), alg.and(alg.equals(0, 2), has(3)));
+    assert_eq!(
+        alg.render(c),
+        "(cuda = 12 and features has sse4) or (features has avx2 and features lacks fma)"
+    );
+    let json = alg.to_json(c);
+    assert_eq!(
+        json,
+        serde_json::json!({"any": [
+            {"//flags:cuda": ["12"], "//flags:features": {"has": ["sse4"], "lacks": []}},
+            {"//flags:features": {"has": ["avx2"], "lacks": ["fma"]}},
+        ]})
+    );
+    assert_eq!(alg.from_json(&json), Ok(c));
+    assert!(alg
+        .from_json(&serde_json::json!({"any": [{"//flags:features": {"has": ["neon"]}}]}))
+        .is_err());
+    assert!(alg
+        .from_json(&serde_json::json!({"any": [{"//flags:features": {"holds": ["fma"]}}]}))
+        .is_err());
+}
+
+#[test]
+#[should_panic(expected = "declared twice")]
+fn a_multi_valued_selector_is_in_one_piece() {
+    let features = |e: &str| SelectorDim::element("//flags:features".into(), e.into());
+    Space::new(vec![
+        features("avx2"),
+        dim("//flags:os", &["linux"], false),
+        features("fma"),
+    ]);
+}
+
 #[test]
 #[should_panic(expected = "has no values")]
 fn a_selector_needs_values() {
@@ -498,6 +568,7 @@ fn benchmark_30_selectors_of_10_values() {
                 label: format!("//flags:s{s}"),
                 values: (0..VALUES).map(|v| format!("v{v}")).collect(),
                 ordered: s % 2 == 0,
+                element: None,
             })
             .collect(),
     );
@@ -706,6 +777,7 @@ fn space_strategy() -> impl Strategy<Value = Space> {
                     label: format!("//p:s{i}"),
                     values: (0..n).map(|v| format!("v{v}")).collect(),
                     ordered,
+                    element: None,
                 })
                 .collect(),
         )

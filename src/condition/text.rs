@@ -10,8 +10,10 @@ use super::{Algebra, Cond, Cube};
 impl Algebra {
     /// The contract's JSON: `{"any": [{"//flags:cuda": ["11", "12"], "//flags:os": ["linux"]}]}`,
     /// one object per cube of [`Algebra::cover`] (cubes may overlap; their union is the
-    /// condition), selectors by label, values in the selector's declared order. *Always*
-    /// is `{"any": [{}]}` and *never* is `{"any": []}`.
+    /// condition), selectors by label, values in the selector's declared order. A
+    /// multi-valued selector has, in place of a list of values, the elements its value
+    /// must hold and those it must not: `{"//flags:features": {"has": ["avx2"],
+    /// "lacks": ["fma"]}}`. *Always* is `{"any": [{}]}` and *never* is `{"any": []}`.
     pub fn to_json(&self, c: Cond) -> Value {
         self.cubes_to_json(&self.cover(c))
     }
@@ -47,6 +49,10 @@ impl Algebra {
                 .ok_or_else(|| format!("a cube is an object of selector -> values, not {cube}"))?;
             let mut cond = self.always();
             for (label, values) in cube {
+                if let Some(elements) = values.as_object() {
+                    cond = self.and(cond, self.elements_from_json(label, elements)?);
+                    continue;
+                }
                 let sel = space
                     .index_of(label)
                     .ok_or_else(|| format!("unknown selector {label:?}"))?;
@@ -68,6 +74,32 @@ impl Algebra {
             result = self.or(result, cond);
         }
         Ok(result)
+    }
+
+    /// `{"has": [...], "lacks": [...]}` of the multi-valued selector `label`.
+    fn elements_from_json(&self, label: &str, object: &Map<String, Value>) -> Result<Cond, String> {
+        let mut cond = self.always();
+        for (key, elements) in object {
+            let value = match key.as_str() {
+                "has" => 1,
+                "lacks" => 0,
+                _ => return Err(format!("unexpected key {key:?} in the elements of {label}")),
+            };
+            let elements = elements
+                .as_array()
+                .ok_or_else(|| format!("the elements of {label} must be a list"))?;
+            for element in elements {
+                let name = element.as_str().ok_or_else(|| {
+                    format!("an element of {label} must be a string, not {element}")
+                })?;
+                let dim = self
+                    .space()
+                    .element_index(label, name)
+                    .ok_or_else(|| format!("unknown element {name:?} of selector {label}"))?;
+                cond = self.and(cond, self.equals(dim, value));
+            }
+        }
+        Ok(cond)
     }
 
     /// An irredundant cover of `c` by prime cubes: their union is `c`, no cube is
@@ -98,9 +130,11 @@ impl Algebra {
     /// its label. A term that allows one value, or all values but one, is `x = v` or
     /// `x != v`; otherwise it is the shortest of `x in {v, w}`, `x not in {v, w}` and, for
     /// an ordered selector whose allowed values are a contiguous run, `x >= v`, `x <= w`
-    /// or `v <= x <= w` (all inclusive), the earlier in that list on a tie. Values that
-    /// are not plain words (empty, or with spaces, commas, braces, quotes...) are quoted
-    /// like Rust strings.
+    /// or `v <= x <= w` (all inclusive), the earlier in that list on a tie. A
+    /// multi-valued selector's terms say which elements its value holds: `x has e`,
+    /// `x has all of {e, f}`, `x lacks e`, `x has none of {e, f}`.
+    /// Values that are not plain words (empty, or with spaces, commas, braces,
+    /// quotes...) are quoted like Rust strings.
     ///
     /// Renderings are memoized per condition.
     pub fn render(&self, c: Cond) -> String {
@@ -134,11 +168,7 @@ impl Algebra {
         cover
             .iter()
             .map(|cube| {
-                let terms: Vec<String> = cube
-                    .0
-                    .iter()
-                    .map(|(&sel, values)| self.render_term(sel, values))
-                    .collect();
+                let terms = self.render_terms(cube);
                 let joined = terms.join(" and ");
                 if several && terms.len() > 1 {
                     format!("({joined})")
@@ -154,6 +184,17 @@ impl Algebra {
         let mut object = Map::new();
         for (&sel, values) in &cube.0 {
             let dim = &self.space().selectors()[sel];
+            if let Some(element) = &dim.element {
+                // A multi-valued selector's elements, gathered under its label.
+                let entry = object
+                    .entry(dim.label.clone())
+                    .or_insert_with(|| serde_json::json!({"has": [], "lacks": []}));
+                let key = if values == &[1] { "has" } else { "lacks" };
+                if let Some(list) = entry[key].as_array_mut() {
+                    list.push(Value::String(element.clone()));
+                }
+                continue;
+            }
             let values = values
                 .iter()
                 .map(|&v| Value::String(dim.values[v].clone()))
@@ -161,6 +202,52 @@ impl Algebra {
             object.insert(dim.label.clone(), Value::Array(values));
         }
         Value::Object(object)
+    }
+
+    /// The terms of a cube, in the order of the space. The elements a cube asks of
+    /// a multi-valued selector make at most two terms: those it must hold (`x has
+    /// e`, `x has all of {e, f}`) and those it must not (`x lacks e`, `x has none of
+    /// {e, f}`).
+    fn render_terms(&self, cube: &Cube) -> Vec<String> {
+        let space = self.space();
+        let mut terms = Vec::with_capacity(cube.0.len());
+        let mut entries = cube.0.iter().peekable();
+        while let Some((&sel, values)) = entries.next() {
+            let dim = &space.selectors()[sel];
+            if dim.element.is_none() {
+                terms.push(self.render_term(sel, values));
+                continue;
+            }
+            // This selector's elements follow each other in the cube, as in the space.
+            let selector = space.selector_of(sel);
+            let (mut has, mut lacks) = (Vec::new(), Vec::new());
+            let mut entry = Some((sel, values));
+            while let Some((d, v)) = entry {
+                let element = quote(space.selectors()[d].element.as_deref().unwrap_or_default());
+                // One of `lacks`, `has`: a cube never allows both.
+                if v.as_slice() == [1] {
+                    has.push(element);
+                } else {
+                    lacks.push(element);
+                }
+                entry = entries
+                    .next_if(|(d, _)| space.selector_of(**d) == selector)
+                    .map(|(d, v)| (*d, v));
+            }
+            let name = space.display_name(sel);
+            let set = |elements: &[Cow<'_, str>]| elements.join(", ");
+            match has.as_slice() {
+                [] => {}
+                [one] => terms.push(format!("{name} has {one}")),
+                all => terms.push(format!("{name} has all of {{{}}}", set(all))),
+            }
+            match lacks.as_slice() {
+                [] => {}
+                [one] => terms.push(format!("{name} lacks {one}")),
+                all => terms.push(format!("{name} has none of {{{}}}", set(all))),
+            }
+        }
+        terms
     }
 
     /// One term of a cube: selector `sel` has one of `values` (sorted, not all of them).

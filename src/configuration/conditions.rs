@@ -35,22 +35,28 @@ impl<'g> Conditions<'g> {
     /// The algebra, over every selector of the graph in label order.
     pub fn algebra(&self) -> &Algebra {
         self.algebra.get_or_init(|| {
-            let dims = self
-                .graph
-                .selectors()
-                .into_iter()
-                .map(|t| {
-                    let s = self
-                        .graph
-                        .selector_of(t)
-                        .expect("selectors() returns selectors");
-                    SelectorDim {
+            let mut dims = Vec::new();
+            for t in self.graph.selectors() {
+                let s = self
+                    .graph
+                    .selector_of(t)
+                    .expect("selectors() returns selectors");
+                if s.is_multi_valued() {
+                    // A set of elements is a boolean dimension per element.
+                    dims.extend(
+                        s.values
+                            .iter()
+                            .map(|e| SelectorDim::element(t.label.to_string(), e.clone())),
+                    );
+                } else {
+                    dims.push(SelectorDim {
                         label: t.label.to_string(),
                         values: s.values.clone(),
                         ordered: s.ordered,
-                    }
-                })
-                .collect();
+                        element: None,
+                    });
+                }
+            }
             Algebra::new(Space::new(dims))
         })
     }
@@ -74,20 +80,40 @@ impl<'g> Conditions<'g> {
                     c = alg.and(c, self.constraint(cv)?);
                 }
                 for fv in flag_values {
-                    let selector = &self.graph.follow_aliases(&fv.selector)?.label;
-                    let sel = alg.space().index_of(selector.as_str()).ok_or_else(|| {
-                        Error::new(
-                            ErrorKind::Selector,
-                            format!("`{}` is not a selector", fv.selector),
-                        )
-                    })?;
-                    let value = alg.space().value_index(sel, &fv.value).ok_or_else(|| {
+                    let target = self.graph.follow_aliases(&fv.selector)?;
+                    let not_a_value = || {
                         Error::new(
                             ErrorKind::Selector,
                             format!("`{}` is not a value of `{}`", fv.value, fv.selector),
                         )
-                    })?;
-                    c = alg.and(c, alg.compare(sel, compare_op(fv.op), value));
+                    };
+                    let Some(selector) = self.graph.selector_of(target) else {
+                        return Err(Error::new(
+                            ErrorKind::Selector,
+                            format!("`{}` is not a selector", fv.selector),
+                        ));
+                    };
+                    // As written (`True`, `0xc`), read as Bazel reads it.
+                    let expected = selector.expected(&fv.value).map_err(|_| not_a_value())?;
+                    let space = alg.space();
+                    let label = target.label.as_str();
+                    let term = if selector.is_multi_valued() {
+                        // `"avx2"`: the set has it; `"!=avx2"`: it does not.
+                        let dim = space
+                            .element_index(label, &expected)
+                            .ok_or_else(not_a_value)?;
+                        let has = match fv.op {
+                            Compare::Eq => 1,
+                            Compare::Ne => 0,
+                            _ => return Err(not_a_value()),
+                        };
+                        alg.equals(dim, has)
+                    } else {
+                        let sel = space.index_of(label).ok_or_else(not_a_value)?;
+                        let value = space.value_index(sel, &expected).ok_or_else(not_a_value)?;
+                        alg.compare(sel, compare_op(fv.op), value)
+                    };
+                    c = alg.and(c, term);
                 }
                 c
             }

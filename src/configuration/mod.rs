@@ -29,7 +29,8 @@ pub use conditions::Conditions;
 use crate::error::{did_you_mean, Error, ErrorKind, Result};
 use crate::label::Label;
 use crate::target_graph::{
-    Attr, Compare, GroupMode, Rule, Select, SelectKey, Selector, Target, TargetGraph, Value,
+    Attr, BadValue, Compare, GroupMode, Rule, Select, SelectKey, Selector, SelectorType, Target,
+    TargetGraph, Value,
 };
 use crate::workspace::NamedConfig;
 
@@ -223,9 +224,14 @@ fn platform_values(graph: &TargetGraph, label: &Label) -> Result<Vec<(Label, Str
             unreachable!("a chain of platforms")
         };
         for fv in p.flag_values.iter() {
-            // validate() checked that it is a selector, or an alias of one.
-            let selector = graph.follow_aliases(&fv.selector)?.label.clone();
-            values.push((selector, fv.value.clone()));
+            // validate() checked that it is a selector, or an alias of one,
+            // and the value; a value is kept in its one spelling.
+            let selector = graph.follow_aliases(&fv.selector)?;
+            let value = match graph.selector_of(selector).map(|s| s.value(&fv.value)) {
+                Some(Ok(v)) => v,
+                _ => fv.value.clone(),
+            };
+            values.push((selector.label.clone(), value));
         }
         for cv in p.constraint_values.iter() {
             values.push(graph.constraint(cv)?);
@@ -303,23 +309,23 @@ pub fn find_selector(graph: &TargetGraph, name: &str, what: &str) -> Result<Labe
     }
 }
 
-/// The value `value` names for `selector`: one of its values or, for a
-/// constraint setting, a constraint value's label (`@platforms//os:linux`,
-/// aliases followed) or its name when no other of the setting's values
-/// has it (`linux`).
+/// The value `value` names for `selector`, in its one spelling (see
+/// [`Selector::value`]): one of its values or, for a constraint setting, a
+/// constraint value's label (`@platforms//os:linux`, aliases followed) or
+/// its name when no other of the setting's values has it (`linux`); or a
+/// usage error saying why it is not one.
 fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -> Result<String> {
     let target = graph.target(selector)?;
-    let Some(Selector { values, .. }) = graph.selector_of(target) else {
+    let Some(s) = graph.selector_of(target) else {
         unreachable!("find_selector returns selectors")
     };
-    if values.iter().any(|v| v == value) {
-        return Ok(value.to_string());
-    }
-    if matches!(target.rule, Rule::ConstraintSetting { .. }) {
+    if matches!(target.rule, Rule::ConstraintSetting { .. }) && !s.values.iter().any(|v| v == value)
+    {
+        let values = &s.values;
         let by_label = Label::parse(value)
             .ok()
             .and_then(|l| graph.constraint(&l).ok())
-            .filter(|(s, _)| s == selector)
+            .filter(|(setting, _)| setting == selector)
             .map(|(_, v)| v);
         let by_name = || {
             let mut named = values
@@ -331,14 +337,53 @@ fn check_value(graph: &TargetGraph, selector: &Label, value: &str, what: &str) -
             return Ok(v);
         }
     }
-    let help = did_you_mean(value, values.iter().map(|s| s.as_str()))
-        .map(|h| format!("{h} allowed values: {}", values.join(", ")))
-        .unwrap_or_else(|| format!("allowed values: {}", values.join(", ")));
-    Err(Error::new(
-        ErrorKind::Usage,
-        format!("{what}: `{value}` is not a value of selector `{selector}`"),
-    )
-    .with_help(help))
+    s.value(value)
+        .map_err(|bad| bad_value(ErrorKind::Usage, what, selector, s, value, &bad))
+}
+
+/// The error for `text`, which is not a value of `selector` (or, in a
+/// `flag_values` entry, not what a condition on it can compare with), in
+/// `what`.
+fn bad_value(
+    kind: ErrorKind,
+    what: &str,
+    label: &Label,
+    selector: &Selector,
+    text: &str,
+    bad: &BadValue,
+) -> Error {
+    let values = selector.values.join(", ");
+    let allowed = |wrong: &str, noun: &str| {
+        did_you_mean(wrong, selector.values.iter().map(|s| s.as_str()))
+            .map(|h| format!("{h} allowed {noun}: {values}"))
+            .unwrap_or_else(|| format!("allowed {noun}: {values}"))
+    };
+    let (message, help) = match bad {
+        BadValue::NotAllowed(element) if selector.is_multi_valued() => (
+            format!("{what}: `{element}` is not an element of selector `{label}`"),
+            format!(
+                "{}; a value is its elements joined with commas (`a,b`), or nothing for none",
+                allowed(element, "elements")
+            ),
+        ),
+        BadValue::NotAllowed(value) => (
+            format!("{what}: `{value}` is not a value of selector `{label}`"),
+            allowed(value, "values"),
+        ),
+        BadValue::NotABool => (
+            format!("{what}: `{text}` is not a value of selector `{label}`, a bool_flag"),
+            "write true or false (as Bazel: also True, 1, yes, ... and False, 0, no, ...)".into(),
+        ),
+        BadValue::NotAnInt => (
+            format!("{what}: `{text}` is not an integer, so not a value of selector `{label}`, an int_flag"),
+            format!("allowed values: {values}"),
+        ),
+        BadValue::NotOneElement => (
+            format!("{what}: `{text}` is not one element of selector `{label}`, a string_list_flag"),
+            "a condition on a string_list_flag names one element, and holds when the value has it (Bazel rejects other entries too); for several elements at once, use a config_setting_group with match_all".into(),
+        ),
+    };
+    Error::new(kind, message).with_help(help)
 }
 
 /// Checks what SPEC says is an error when files load: conditions naming unknown
@@ -483,10 +528,7 @@ fn check_flag_values<'g>(
                 .at(at())
                 .with_note(format!("in `flag_values` of `{}`", t.label))
         })?;
-        let Some(Selector {
-            values, ordered, ..
-        }) = graph.selector_of(sel)
-        else {
+        let Some(selector) = graph.selector_of(sel) else {
             let via = if sel.label == fv.selector {
                 String::new()
             } else {
@@ -515,21 +557,44 @@ fn check_flag_values<'g>(
             .with_help("an alias of a selector is that selector: keep one of the two keys"));
         }
         seen.push((&fv.selector, &sel.label));
-        if !values.contains(&fv.value) {
-            return Err(Error::new(
-                ErrorKind::Selector,
-                format!(
-                    "`{}` sets selector `{}` to `{}`, which is not one of its values",
-                    t.label, fv.selector, fv.value
-                ),
-            )
-            .at(at())
-            .with_help(
-                match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
-                    Some(h) => format!("{h} allowed values: {}", values.join(", ")),
-                    None => format!("allowed values: {}", values.join(", ")),
-                },
-            ));
+        // A platform gives the selector a value; a condition names what it
+        // compares with (for a list, one element).
+        let checked = if is_platform {
+            selector.value(&fv.value)
+        } else {
+            selector.expected(&fv.value)
+        };
+        match checked {
+            Ok(_) => {}
+            Err(BadValue::NotAllowed(v)) if v == fv.value && !selector.is_multi_valued() => {
+                let values = &selector.values;
+                return Err(Error::new(
+                    ErrorKind::Selector,
+                    format!(
+                        "`{}` sets selector `{}` to `{}`, which is not one of its values",
+                        t.label, fv.selector, fv.value
+                    ),
+                )
+                .at(at())
+                .with_help(
+                    match did_you_mean(&fv.value, values.iter().map(|s| s.as_str())) {
+                        Some(h) => format!("{h} allowed values: {}", values.join(", ")),
+                        None => format!("allowed values: {}", values.join(", ")),
+                    },
+                ));
+            }
+            Err(bad) => {
+                let what = format!("`flag_values` of `{}`", t.label);
+                return Err(bad_value(
+                    ErrorKind::Selector,
+                    &what,
+                    &fv.selector,
+                    selector,
+                    &fv.value,
+                    &bad,
+                )
+                .at(at()));
+            }
         }
 
         if is_platform && fv.op != Compare::Eq {
@@ -544,7 +609,7 @@ fn check_flag_values<'g>(
             )
             .at(at()));
         }
-        if fv.op.needs_order() && !ordered {
+        if fv.op.needs_order() && !selector.ordered {
             return Err(Error::new(
                 ErrorKind::Selector,
                 format!(
@@ -555,9 +620,10 @@ fn check_flag_values<'g>(
                 ),
             )
             .at(at())
-            .with_help(
-                "declare the selector with `ordered = True` to allow <, <=, > and >= conditions",
-            ));
+            .with_help(match selector.value_type {
+                SelectorType::String => "declare the selector with `ordered = True` to allow <, <=, > and >= conditions",
+                _ => "<, <=, > and >= compare the values of an int_flag, or of a selector() declared with `ordered = True`",
+            }));
         }
     }
     Ok(seen)
@@ -914,11 +980,11 @@ impl<'g> Configurer<'g> {
                 let mut all = true;
                 for fv in flag_values {
                     let selector = self.graph.follow_aliases(&fv.selector)?;
-                    let Some(Selector { values, .. }) = self.graph.selector_of(selector) else {
+                    let Some(s) = self.graph.selector_of(selector) else {
                         unreachable!("validate() checked flag_values name selectors")
                     };
                     let actual = self.config.value(&selector.label).unwrap_or_default();
-                    all &= fv.holds(values, actual);
+                    all &= s.holds(fv, actual);
                 }
                 for cv in constraint_values.iter() {
                     all &= self.holds(cv)?;

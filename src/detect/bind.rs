@@ -219,6 +219,7 @@ mod tests {
             default: values[0].to_string(),
             doc: String::new(),
             ordered,
+            value_type: crate::target_graph::SelectorType::String,
             detect: Some(Box::new(Detect {
                 probe: probe.into(),
                 forms: forms

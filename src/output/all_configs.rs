@@ -44,16 +44,25 @@ fn aligned<'a>(rows: impl Iterator<Item = (&'a str, String)>) -> String {
     out
 }
 
-/// The selectors of the space, as the JSON documents list them.
+/// The selectors of the space, as the JSON documents list them: a
+/// multi-valued selector once, with its elements as `values` and
+/// `"multi_valued": true`.
 fn selectors_json(alg: &crate::condition::Algebra) -> Json {
-    alg.space()
-        .selectors()
+    let space = alg.space();
+    space
+        .space_selectors()
         .iter()
         .map(|s| {
+            let dims = &space.selectors()[s.dims.clone()];
+            let values: Vec<&str> = match s.multi_valued {
+                true => dims.iter().filter_map(|d| d.element.as_deref()).collect(),
+                false => dims[0].values.iter().map(String::as_str).collect(),
+            };
             json!({
                 "label": s.label,
-                "values": s.values,
-                "ordered": s.ordered,
+                "values": values,
+                "ordered": dims[0].ordered,
+                "multi_valued": s.multi_valued,
             })
         })
         .collect()

@@ -23,7 +23,9 @@ use crate::configuration::ConfiguredTarget;
 use crate::label::Label;
 use crate::query::result::QueryResult;
 use crate::target_graph::FlagValue;
-use crate::target_graph::{quote, Attr, GroupMode, Rule, Select, Target, TargetGraph, Value};
+use crate::target_graph::{
+    elements, quote, Attr, GroupMode, Rule, Select, SelectorType, Target, TargetGraph, Value,
+};
 
 const INDENT: &str = "    ";
 
@@ -125,6 +127,37 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
         |v: &[String]| Value::List(v.iter().map(|s| Value::Str(s.as_str().into())).collect());
     let mut attrs = Vec::new();
     match &t.rule {
+        Rule::Selector(s) if s.value_type != SelectorType::String => {
+            // skylib's spelling, which reads back the same.
+            let ints = |v: &[String]| {
+                Value::List(
+                    v.iter()
+                        .map(|i| Value::Int(i.parse().unwrap_or_default()))
+                        .collect(),
+                )
+            };
+            let default = match s.value_type {
+                SelectorType::Bool => {
+                    if s.default == "true" { "True" } else { "False" }.to_string()
+                }
+                SelectorType::Int => s.default.clone(),
+                _ => {
+                    let held: Vec<String> = elements(&s.default).map(str::to_string).collect();
+                    value_text(&strings(&held), 1)
+                }
+            };
+            match s.value_type {
+                SelectorType::Int => attrs.push(("values".into(), value_text(&ints(&s.values), 1))),
+                SelectorType::StringList => {
+                    attrs.push(("values".into(), value_text(&strings(&s.values), 1)))
+                }
+                _ => {}
+            }
+            attrs.push(("build_setting_default".into(), default));
+            if !s.doc.is_empty() {
+                attrs.push(("doc".into(), quote(&s.doc)));
+            }
+        }
         Rule::Selector(s) => {
             attrs.push(("values".into(), value_text(&strings(&s.values), 1)));
             attrs.push(("default".into(), quote(&s.default)));
@@ -181,7 +214,11 @@ fn fixed_attrs(t: &Target) -> Vec<(String, String)> {
 
 /// `kind(name = ..., attrs..., visibility, tags)`.
 fn call(t: &Target, attrs: Vec<(String, String, Option<String>)>) -> String {
-    let mut out = format!("{}(\n", t.rule.kind());
+    let func = match &t.rule {
+        Rule::Selector(s) => s.value_type.rule(),
+        rule => rule.kind(),
+    };
+    let mut out = format!("{func}(\n");
     let _ = writeln!(out, "{INDENT}name = {},", quote(t.label.name()));
     for (name, value, note) in attrs {
         if let Some(note) = note {

@@ -159,6 +159,7 @@ fn fixed<'a>(t: &'a Target, attrs: &mut BTreeMap<&'a str, AttrDoc<'a>>) {
             put("default", json!(s.default));
             put("doc", json!(s.doc));
             put("ordered", json!(s.ordered));
+            put("type", json!(s.value_type.name()));
         }
         Rule::ConfigSetting {
             flag_values,

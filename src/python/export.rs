@@ -368,6 +368,10 @@ impl Meanings {
             .selectors()
             .iter()
             .map(|dim| {
+                // An element of a multi-valued selector is no marker variable.
+                if dim.element.is_some() {
+                    return None;
+                }
                 let label = Label::parse(&dim.label).ok()?;
                 let target = graph.target(&label).ok()?;
                 let tagged = target.tags().iter().find_map(|t| t.strip_prefix(TAG));

@@ -51,6 +51,7 @@ pub fn fixed_attr(t: &Target, name: &str) -> Option<Value> {
         ("values", Rule::Selector(s)) => strs(&s.values),
         ("default", Rule::Selector(s)) => Value::Str(s.default.as_str().into()),
         ("doc", Rule::Selector(s)) => Value::Str(s.doc.as_str().into()),
+        ("type", Rule::Selector(s)) => Value::Str(s.value_type.name().into()),
         ("flag_values", Rule::ConfigSetting { flag_values, .. }) => flag_values_value(flag_values),
         ("flag_values", Rule::Platform(p)) => flag_values_value(&p.flag_values),
         (

@@ -338,11 +338,22 @@ pub fn free_selectors(sbom: &Sbom) -> Vec<(String, Vec<String>)> {
     let Some(alg) = &sbom.algebra else {
         return Vec::new();
     };
-    alg.space()
-        .selectors()
+    let space = alg.space();
+    space
+        .space_selectors()
         .iter()
         .filter(|s| !sbom.fixed.iter().any(|(l, _)| l.as_str() == s.label))
-        .map(|s| (s.label.clone(), s.values.clone()))
+        .map(|s| {
+            // A multi-valued selector's elements (its value is a set of them).
+            let values = match s.multi_valued {
+                true => space.selectors()[s.dims.clone()]
+                    .iter()
+                    .filter_map(|d| d.element.clone())
+                    .collect(),
+                false => space.selectors()[s.dims.start].values.clone(),
+            };
+            (s.label.clone(), values)
+        })
         .collect()
 }
 

@@ -12,6 +12,9 @@ use std::fmt;
 use crate::error::{did_you_mean, Error, ErrorKind, Location, Result};
 use crate::label::{package_in_subtree, package_text, Label, TargetPattern};
 
+mod selector;
+pub use selector::{elements, parse_bool, parse_int, BadValue, SelectorType};
+
 /// A plain attribute value: what a select resolves to.
 ///
 /// Strings and lists are boxed slices, not `String`s and `Vec`s: a loaded
@@ -273,20 +276,6 @@ impl FlagValue {
         }
     }
 
-    /// Whether a selector whose values are `values` (in declared order) satisfies
-    /// this constraint when it has value `actual`.
-    pub fn holds(&self, values: &[String], actual: &str) -> bool {
-        let pos = |v: &str| values.iter().position(|x| x == v);
-        match self.op {
-            Compare::Eq => actual == self.value,
-            Compare::Ne => actual != self.value,
-            op => match (pos(actual), pos(&self.value)) {
-                (Some(a), Some(b)) => op.holds(a.cmp(&b)),
-                _ => false,
-            },
-        }
-    }
-
     /// The text as written in `flag_values`.
     pub fn text(&self) -> String {
         format!("{}{}", self.op.prefix(), self.value)
@@ -458,18 +447,22 @@ impl std::ops::Deref for Labels {
     }
 }
 
-/// What `selector()` declares.
+/// What `selector()` declares (or one of skylib's build settings:
+/// `string_flag`, `bool_flag`, `int_flag`, `string_list_flag`).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Selector {
-    /// The allowed values, in declared order.
+    /// The allowed values, in declared order (see [`SelectorType`] for the
+    /// typed ones; for a `string_list_flag`, the allowed elements).
     pub values: Vec<String>,
-    /// The value when nothing sets it.
+    /// The value when nothing sets it, as [`Selector::value`] writes it.
     pub default: String,
     /// What the selector is for.
     pub doc: String,
     /// Whether the values are ordered as listed (`ordered = True`), so that
     /// conditions may compare (`>=12`).
     pub ordered: bool,
+    /// What its values are: strings, booleans, integers, or sets of strings.
+    pub value_type: SelectorType,
     /// The host probe the selector is bound to (`detect = "cuda.driver"`),
     /// for `--host` (docs/detect.md).
     pub detect: Option<Box<Detect>>,
@@ -985,6 +978,7 @@ impl TargetGraph {
                     default,
                     doc: String::new(),
                     ordered: false,
+                    value_type: SelectorType::String,
                     // A constraint setting is bound to no probe.
                     detect: None,
                 };
