@@ -16,7 +16,7 @@
 //! condition algebra sees it as one boolean dimension per element
 //! (`configuration::Conditions`).
 
-use super::{Compare, FlagValue, Selector};
+use crate::label::Label;
 
 /// What a selector's values are.
 #[derive(
@@ -204,10 +204,159 @@ pub fn parse_int(text: &str) -> Option<i64> {
     Some(if negative { -magnitude } else { magnitude })
 }
 
+/// What `selector()` declares (or one of skylib's build settings:
+/// `string_flag`, `bool_flag`, `int_flag`, `string_list_flag`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Selector {
+    /// The allowed values, in declared order (see [`SelectorType`] for the
+    /// typed ones; for a `string_list_flag`, the allowed elements).
+    pub values: Vec<String>,
+    /// The value when nothing sets it, as [`Selector::value`] writes it.
+    pub default: String,
+    /// What the selector is for.
+    pub doc: String,
+    /// Whether the values are ordered as listed (`ordered = True`), so that
+    /// conditions may compare (`>=12`).
+    pub ordered: bool,
+    /// What its values are: strings, booleans, integers, or sets of strings.
+    pub value_type: SelectorType,
+    /// The host probe the selector is bound to (`detect = "cuda.driver"`),
+    /// for `--host` (docs/detect.md).
+    pub detect: Option<Box<Detect>>,
+}
+
+/// How a selector takes its value from a host probe: `selector(...,
+/// detect = PROBE, detect_values = {...}, detect_default = True)`. The rule
+/// that turns a probe's result into a value is `detect::bind`'s.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Detect {
+    /// The probe's name, e.g. `cuda.driver`.
+    pub probe: String,
+    /// The values whose probe form is not their own name (`detect_values`),
+    /// in written order.
+    pub forms: Vec<(String, ProbeForm)>,
+    /// Take the default when the probe gives no allowed value, rather than
+    /// failing (`detect_default = True`).
+    pub or_default: bool,
+}
+
+/// What result of a probe a selector value stands for.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum ProbeForm {
+    /// The probe found nothing (`None` in `detect_values`).
+    Absent,
+    /// Any result no other value stands for (`"*"`).
+    Other,
+    /// This result (a version probe: this version or a later one).
+    Is(String),
+}
+
+impl Detect {
+    /// The probe form of `value`: its `detect_values` entry, else its name.
+    pub fn form_of(&self, value: &str) -> ProbeForm {
+        self.forms
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or_else(|| ProbeForm::Is(value.to_string()), |(_, f)| f.clone())
+    }
+}
+
+/// How a config_setting constrains one selector: `{":cuda": "12"}`, or for an
+/// ordered selector a comparison, `{":cuda": ">=12"}`.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FlagValue {
+    /// The selector.
+    pub selector: Label,
+    /// How the selector's value compares with `value`.
+    pub op: Compare,
+    /// The value compared with.
+    pub value: String,
+}
+
+impl FlagValue {
+    /// Parses the text of a `flag_values` entry: `12`, `!=none`, `>=12`, `<13`, ...
+    pub fn parse(selector: Label, text: &str) -> FlagValue {
+        for (prefix, op) in [
+            (">=", Compare::Ge),
+            ("<=", Compare::Le),
+            ("!=", Compare::Ne),
+            ("==", Compare::Eq),
+            (">", Compare::Gt),
+            ("<", Compare::Lt),
+        ] {
+            if let Some(rest) = text.strip_prefix(prefix) {
+                return FlagValue {
+                    selector,
+                    op,
+                    value: rest.trim().to_string(),
+                };
+            }
+        }
+        FlagValue {
+            selector,
+            op: Compare::Eq,
+            value: text.to_string(),
+        }
+    }
+
+    /// The text as written in `flag_values`.
+    pub fn text(&self) -> String {
+        format!("{}{}", self.op.prefix(), self.value)
+    }
+}
+
+/// A comparison in a `flag_values` entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Compare {
+    /// `value` (or `==value`).
+    Eq,
+    /// `!=value`.
+    Ne,
+    /// `<value` (ordered selectors).
+    Lt,
+    /// `<=value` (ordered selectors).
+    Le,
+    /// `>value` (ordered selectors).
+    Gt,
+    /// `>=value` (ordered selectors).
+    Ge,
+}
+
+impl Compare {
+    /// The prefix written before the value (`""` for equality).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            Compare::Eq => "",
+            Compare::Ne => "!=",
+            Compare::Lt => "<",
+            Compare::Le => "<=",
+            Compare::Gt => ">",
+            Compare::Ge => ">=",
+        }
+    }
+
+    /// Whether this comparison needs a selector with ordered values.
+    pub fn needs_order(self) -> bool {
+        !matches!(self, Compare::Eq | Compare::Ne)
+    }
+
+    /// Whether `actual.cmp(wanted)` satisfies the comparison.
+    pub fn holds(self, ordering: std::cmp::Ordering) -> bool {
+        use std::cmp::Ordering::*;
+        match self {
+            Compare::Eq => ordering == Equal,
+            Compare::Ne => ordering != Equal,
+            Compare::Lt => ordering == Less,
+            Compare::Le => ordering != Greater,
+            Compare::Gt => ordering == Greater,
+            Compare::Ge => ordering != Less,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::label::Label;
 
     fn selector(value_type: SelectorType, values: &[&str]) -> Selector {
         Selector {
