@@ -28,6 +28,8 @@ mod commands;
 #[allow(dead_code)]
 #[path = "../../src/bin/sel/last_resort.rs"]
 mod last_resort;
+#[path = "../../src/bin/sel/report.rs"]
+mod report;
 
 mod cli;
 mod convert;
@@ -368,7 +370,9 @@ fn main(py: Python<'_>, argv: Vec<std::ffi::OsString>) -> i32 {
 
 #[pymodule]
 fn _sel(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    cli::install_panic_hook();
+    // Panics reported as the binary reports them; one in an API call then
+    // raises pyo3's PanicException.
+    report::install_panic_hook();
     m.add_class::<Workspace>()?;
     m.add_function(wrap_pyfunction!(import_lock, m)?)?;
     m.add_function(wrap_pyfunction!(main, m)?)?;
