@@ -212,30 +212,12 @@ pub fn clashes(cfg: &Configurer, roots: &[Label]) -> Result<Vec<Clash>> {
         return Ok(Vec::new());
     }
     // Who reaches each provider (reverse breadth-first search), computed once each.
-    let mut rev: Vec<Vec<usize>> = vec![Vec::new(); nodes.len()];
-    for (n, ds) in adj.iter().enumerate() {
-        for &d in ds {
-            rev[d].push(n);
-        }
-    }
+    let rev = reversed(&adj);
     let mut ancestors: HashMap<usize, Vec<bool>> = HashMap::new();
     let mut reaching = |p: usize| -> Vec<bool> {
         ancestors
             .entry(p)
-            .or_insert_with(|| {
-                let mut seen = vec![false; nodes.len()];
-                seen[p] = true;
-                let mut queue = vec![p];
-                while let Some(n) = queue.pop() {
-                    for &m in &rev[n] {
-                        if !seen[m] {
-                            seen[m] = true;
-                            queue.push(m);
-                        }
-                    }
-                }
-                seen
-            })
+            .or_insert_with(|| reaching(&rev, p))
             .clone()
     };
     let mut sorted_roots: Vec<usize> = root_ids.clone();
@@ -619,27 +601,8 @@ impl Closure {
                     .collect()
             })
             .collect();
-        let mut rev: Vec<Vec<usize>> = vec![Vec::new(); adj.len()];
-        for (n, ds) in adj.iter().enumerate() {
-            for &d in ds {
-                rev[d].push(n);
-            }
-        }
-        let reaches = |to: usize| -> Vec<bool> {
-            let mut seen = vec![false; adj.len()];
-            seen[to] = true;
-            let mut queue = vec![to];
-            while let Some(n) = queue.pop() {
-                for &m in &rev[n] {
-                    if !seen[m] {
-                        seen[m] = true;
-                        queue.push(m);
-                    }
-                }
-            }
-            seen
-        };
-        let (rp, rq) = (reaches(p), reaches(q));
+        let rev = reversed(&adj);
+        let (rp, rq) = (reaching(&rev, p), reaching(&rev, q));
         for (l, w) in &run.targets {
             let r = self.index[l];
             if alg.eval(*w, point) && rp[r] && rq[r] {
@@ -1217,4 +1180,32 @@ pub fn example(run: &AllConfigsRun, c: Cond) -> Option<Example> {
         })
         .collect();
     Some((point, shown))
+}
+
+/// The reverse of a graph given by each node's successors.
+fn reversed(adj: &[Vec<usize>]) -> Vec<Vec<usize>> {
+    let mut rev: Vec<Vec<usize>> = vec![Vec::new(); adj.len()];
+    for (n, ds) in adj.iter().enumerate() {
+        for &d in ds {
+            rev[d].push(n);
+        }
+    }
+    rev
+}
+
+/// The nodes that reach `to` (itself included), found through the reversed
+/// graph `rev`.
+fn reaching(rev: &[Vec<usize>], to: usize) -> Vec<bool> {
+    let mut seen = vec![false; rev.len()];
+    seen[to] = true;
+    let mut queue = vec![to];
+    while let Some(n) = queue.pop() {
+        for &m in &rev[n] {
+            if !seen[m] {
+                seen[m] = true;
+                queue.push(m);
+            }
+        }
+    }
+    seen
 }
