@@ -198,17 +198,7 @@ impl KeptGraph {
             }
             ends.push(deps.len() as u32);
         }
-        let roots = roots
-            .iter()
-            .map(|l| graph.find(l).map(|id| item_of[id.index()]))
-            .collect::<Option<Vec<u32>>>()?;
-        Some(KeptGraph {
-            roots,
-            ends,
-            deps,
-            config_packages: config_packages(graph),
-            shape,
-        })
+        KeptGraph::assemble(graph, roots, &item_of, ends, deps, shape)
     }
 
     /// The graph of a `query`'s closure `result` (sorted) over `graph`
@@ -256,6 +246,20 @@ impl KeptGraph {
         if missing {
             return None;
         }
+        KeptGraph::assemble(graph, roots, &item_of, ends, deps, shape)
+    }
+
+    /// The graph of items `ends` and `deps` describe, from the items of
+    /// `roots` (`item_of` numbers the graph's targets); `None` if a root is
+    /// not an item.
+    fn assemble(
+        graph: &TargetGraph,
+        roots: &[Label],
+        item_of: &[u32],
+        ends: Vec<u32>,
+        deps: Vec<u32>,
+        shape: Shape,
+    ) -> Option<KeptGraph> {
         let roots = roots
             .iter()
             .map(|l| graph.find(l).map(|id| item_of[id.index()]))
